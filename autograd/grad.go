@@ -1,0 +1,297 @@
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// Grad returns the gradients of the sum of loss's elements (usually loss is
+// a scalar) with respect to each node of wrt, in order. A node that the loss
+// does not depend on gets nil.
+//
+// With createGraph the backward pass is itself recorded, so the returned
+// gradients can be used in further ops and differentiated again (R1, WGAN-GP).
+// Without it the gradients are constants computed straight on the kernels.
+//
+// The returned slice is owned by the tape and reused by the next Grad call;
+// the nodes are valid until Reset.
+func (t *Tape) Grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	if !t.ok(opLeaf, loss) {
+		return nil, t.err
+	}
+	for i, w := range wrt {
+		if w == nil || w.tape != t || w.epoch != t.epoch {
+			return nil, fmt.Errorf("autograd: Grad: target %d: %w", i, ErrStaleNode)
+		}
+	}
+	last := loss.idx
+	// needs[i]: node i lies on a path from a target to the loss.
+	t.needs = growBools(t.needs, last+1)
+	t.grads = growNodes(t.grads, last+1)
+	needs, grads := t.needs[:last+1], t.grads[:last+1]
+	clear(needs)
+	clear(grads)
+	for _, w := range wrt {
+		if w.idx <= last {
+			needs[w.idx] = true
+		}
+	}
+	for i := 0; i <= last; i++ {
+		if needs[i] {
+			continue
+		}
+		for _, in := range t.nodes[i].ins {
+			if needs[in.idx] {
+				needs[i] = true
+				break
+			}
+		}
+	}
+	t.out = growNodes(t.out, len(wrt))[:len(wrt)]
+	clear(t.out)
+	if !needs[last] {
+		return t.out, nil
+	}
+
+	prev := t.recording
+	t.recording = createGraph
+	grads[last] = t.Full(1, loss.Shape()...)
+	for i := last; i >= 0; i-- {
+		g := grads[i]
+		if g == nil || !needs[i] {
+			continue
+		}
+		n := t.nodes[i]
+		if len(n.ins) > 0 {
+			t.backward(n, g, needs)
+		}
+		if t.err != nil {
+			break
+		}
+	}
+	t.recording = prev
+	if t.err != nil {
+		return nil, t.err
+	}
+	for i, w := range wrt {
+		if w.idx <= last {
+			t.out[i] = grads[w.idx]
+		}
+	}
+	return t.out, nil
+}
+
+// Backward computes the gradient of loss with respect to the parameters ps
+// used on this tape since the last Reset and adds it to their Grad tensors
+// (parameters the loss does not reach are left alone). Parameters not in ps
+// are never touched, even when the loss flows through them: this is how a
+// generator is trained through a frozen discriminator.
+func (t *Tape) Backward(loss *Node, ps []*Param) error {
+	t.wrt = t.wrt[:0]
+	for _, p := range ps {
+		if p.leaf != nil && p.leafTape == t && p.leafEpoch == t.epoch {
+			t.wrt = append(t.wrt, p.leaf)
+		}
+	}
+	gs, err := t.Grad(loss, t.wrt, false)
+	if err != nil {
+		return err
+	}
+	for i, g := range gs {
+		if g == nil {
+			continue
+		}
+		p := t.wrt[i].param
+		tensor.Axpy(p.Grad.Data, 1, g.t.Data)
+	}
+	return nil
+}
+
+// accum adds g to the gradient being gathered for node n.
+func (t *Tape) accum(n *Node, g *Node, needs []bool) {
+	if n.idx < 0 || n.idx >= len(needs) || !needs[n.idx] || g == nil {
+		return
+	}
+	if cur := t.grads[n.idx]; cur != nil {
+		g = t.Add(cur, g)
+	}
+	t.grads[n.idx] = g
+}
+
+// backward applies n's chain rule: given g = dL/dn it accumulates dL/din
+// for each input that needs it. Every rule uses the tape's differentiable
+// ops, so with recording on the backward pass is itself on the graph.
+func (t *Tape) backward(n *Node, g *Node, needs []bool) {
+	need := func(i int) bool { return i < len(n.ins) && needs[n.ins[i].idx] }
+	var x, y *Node
+	if len(n.ins) > 0 {
+		x = n.ins[0]
+	}
+	if len(n.ins) > 1 {
+		y = n.ins[1]
+	}
+	switch n.op {
+	case opAdd:
+		if need(0) {
+			t.accum(x, t.SumTo(g, x.Shape()...), needs)
+		}
+		if need(1) {
+			t.accum(y, t.SumTo(g, y.Shape()...), needs)
+		}
+	case opSub:
+		if need(0) {
+			t.accum(x, t.SumTo(g, x.Shape()...), needs)
+		}
+		if need(1) {
+			t.accum(y, t.SumTo(t.Neg(g), y.Shape()...), needs)
+		}
+	case opMul:
+		if need(0) {
+			t.accum(x, t.SumTo(t.Mul(g, y), x.Shape()...), needs)
+		}
+		if need(1) {
+			t.accum(y, t.SumTo(t.Mul(g, x), y.Shape()...), needs)
+		}
+	case opDiv: // n = x/y: dx = g/y, dy = -g*x/y² = -(g/y)*n
+		gx := t.Div(g, y)
+		if need(0) {
+			t.accum(x, t.SumTo(gx, x.Shape()...), needs)
+		}
+		if need(1) {
+			t.accum(y, t.SumTo(t.Neg(t.Mul(gx, n)), y.Shape()...), needs)
+		}
+	case opAffine:
+		t.accum(x, t.Scale(g, n.f), needs)
+	case opMatMul:
+		t.matmulBackward(n, g, needs)
+	case opLinear:
+		w := n.ins[1]
+		if need(0) { // dx = g @ w
+			t.accum(x, t.MatMul(g, w, false, false), needs)
+		}
+		if need(1) { // dw = gᵀ @ x
+			t.accum(w, t.MatMul(g, x, true, false), needs)
+		}
+		if need(2) { // db = column sums of g
+			b := n.ins[2]
+			t.accum(b, t.SumTo(g, b.Shape()...), needs)
+		}
+	case opReLU:
+		t.accum(x, t.reluMask(x, g), needs)
+	case opReLUMask: // n = g0 * [x > 0]: linear in g0, piecewise constant in x
+		if need(1) {
+			t.accum(y, t.reluMask(x, g), needs)
+		}
+	case opLeaky:
+		t.accum(x, t.leakyMask(x, g, n.f), needs)
+	case opLeakyMask:
+		if need(1) {
+			t.accum(y, t.leakyMask(x, g, n.f), needs)
+		}
+	case opTanh:
+		t.accum(x, t.tanhGrad(n, g), needs)
+	case opTanhGrad: // n = g0*(1-x²) with x = tanh output
+		if need(0) { // d/dx = -2 x g0 g
+			t.accum(x, t.Scale(t.Mul(t.Mul(x, y), g), -2), needs)
+		}
+		if need(1) {
+			t.accum(y, t.tanhGrad(x, g), needs)
+		}
+	case opSigmoid:
+		t.accum(x, t.sigmoidGrad(n, g), needs)
+	case opSigmoidGrad: // n = g0*x*(1-x) with x = sigmoid output
+		if need(0) { // d/dx = g0 g (1-2x)
+			t.accum(x, t.Mul(t.Mul(y, g), t.Affine(x, -2, 1)), needs)
+		}
+		if need(1) {
+			t.accum(y, t.sigmoidGrad(x, g), needs)
+		}
+	case opSoftplus:
+		t.accum(x, t.Mul(g, t.Sigmoid(x)), needs)
+	case opExp:
+		t.accum(x, t.Mul(g, n), needs)
+	case opLog:
+		t.accum(x, t.Div(g, x), needs)
+	case opSquare:
+		t.accum(x, t.Mul(g, t.Scale(x, 2)), needs)
+	case opSqrt:
+		t.accum(x, t.Div(g, t.Scale(n, 2)), needs)
+	case opSumTo:
+		t.accum(x, t.BroadcastTo(g, x.Shape()...), needs)
+	case opBroadcastTo:
+		t.accum(x, t.SumTo(g, x.Shape()...), needs)
+	case opReshape:
+		t.accum(x, t.Reshape(g, x.Shape()...), needs)
+	case opSlice:
+		t.accum(x, t.pad(g, n.a[0], n.a[1], x.t.Dim(n.a[0])), needs)
+	case opPad:
+		t.accum(x, t.Slice(g, n.a[0], n.a[1], n.a[2]), needs)
+	case opConcat:
+		axis, off := n.a[0], 0
+		for i, in := range n.ins {
+			w := in.t.Dim(axis)
+			if need(i) {
+				t.accum(in, t.Slice(g, axis, off, off+w), needs)
+			}
+			off += w
+		}
+	default:
+		t.failf("Grad: no backward rule for %v", n.op)
+	}
+}
+
+// matmulBackward: n = op(a) op(b). Each case is two products, chosen so no
+// operand is ever transposed in memory.
+func (t *Tape) matmulBackward(n, g *Node, needs []bool) {
+	a, b := n.ins[0], n.ins[1]
+	ta, tb := n.a[0] == 1, n.a[1] == 1
+	needA, needB := needs[a.idx], needs[b.idx]
+	switch {
+	case !ta && !tb: // C = A B: dA = g Bᵀ, dB = Aᵀ g
+		if needA {
+			t.accum(a, t.MatMul(g, b, false, true), needs)
+		}
+		if needB {
+			t.accum(b, t.MatMul(a, g, true, false), needs)
+		}
+	case !ta && tb: // C = A Bᵀ: dA = g B, dB = gᵀ A
+		if needA {
+			t.accum(a, t.MatMul(g, b, false, false), needs)
+		}
+		if needB {
+			t.accum(b, t.MatMul(g, a, true, false), needs)
+		}
+	case ta && !tb: // C = Aᵀ B: dA = B gᵀ, dB = A g
+		if needA {
+			t.accum(a, t.MatMul(b, g, false, true), needs)
+		}
+		if needB {
+			t.accum(b, t.MatMul(a, g, false, false), needs)
+		}
+	default: // C = Aᵀ Bᵀ: dA = Bᵀ gᵀ, dB = gᵀ Aᵀ
+		if needA {
+			t.accum(a, t.MatMul(b, g, true, true), needs)
+		}
+		if needB {
+			t.accum(b, t.MatMul(g, a, true, true), needs)
+		}
+	}
+}
+
+func growBools(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n, n+n/2)
+	}
+	return s[:n]
+}
+
+func growNodes(s []*Node, n int) []*Node {
+	if cap(s) < n {
+		return make([]*Node, n, n+n/2)
+	}
+	return s[:n]
+}

@@ -1,0 +1,22 @@
+package tensor
+
+import "github.com/minmaxgan/minmax/internal/gemm"
+
+// MatMul computes c = op(a) @ op(b) (+ c when accumulate), row-major, where
+// op(a) is m×k and op(b) is k×n: a is stored m×k, or k×m when transA; b is
+// stored k×n, or n×k when transB. Work goes to the assembly SGEMM on the
+// process-wide worker pool.
+func MatMul(c, a, b []float32, m, n, k int, transA, transB, accumulate bool) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	gemm.Sgemm(nil, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+}
