@@ -12,7 +12,7 @@ func (t *Tape) binary(op opKind, kop tensor.BinOp, a, b *Node) *Node {
 	var shape [tensor.MaxRank]int
 	r, ok := tensor.BroadcastShape(a.Shape(), b.Shape(), &shape)
 	if !ok {
-		return t.failf("%v: shapes %v and %v cannot be broadcast together", op, a.Shape(), b.Shape())
+		return t.failf("%v: shapes %v and %v cannot be broadcast together", op, sh(a.Shape()), sh(b.Shape()))
 	}
 	n := t.node(op, shape[:r], nil, a, b, nil)
 	tensor.Binary(kop, n.t.Data, n.Shape(), a.t.Data, a.Shape(), b.t.Data, b.Shape())
@@ -59,7 +59,7 @@ func (t *Tape) MatMul(a, b *Node, transA, transB bool) *Node {
 		return t.bad
 	}
 	if a.t.Rank() != 2 || b.t.Rank() != 2 {
-		return t.failf("MatMul: operands must be matrices, got shapes %v and %v", a.Shape(), b.Shape())
+		return t.failf("MatMul: operands must be matrices, got shapes %v and %v", sh(a.Shape()), sh(b.Shape()))
 	}
 	m, ka := a.t.Dim(0), a.t.Dim(1)
 	if transA {
@@ -71,7 +71,7 @@ func (t *Tape) MatMul(a, b *Node, transA, transB bool) *Node {
 	}
 	if ka != kb {
 		return t.failf("MatMul: shapes %v%s and %v%s: inner dimensions %d and %d differ",
-			a.Shape(), tr(transA), b.Shape(), tr(transB), ka, kb)
+			sh(a.Shape()), tr(transA), sh(b.Shape()), tr(transB), ka, kb)
 	}
 	n := t.node(opMatMul, []int{m, nn}, nil, a, b, nil)
 	n.a[0], n.a[1] = b2i(transA), b2i(transB)
@@ -106,11 +106,11 @@ func (t *Tape) Linear(x, w, bias *Node) *Node {
 		return t.bad
 	}
 	if x.t.Rank() != 2 || w.t.Rank() != 2 || x.t.Dim(1) != w.t.Dim(1) {
-		return t.failf("Linear: input %v and weight %v: want input (batch, in) and weight (out, in)", x.Shape(), w.Shape())
+		return t.failf("Linear: input %v and weight %v: want input (batch, in) and weight (out, in)", sh(x.Shape()), sh(w.Shape()))
 	}
 	m, k, out := x.t.Dim(0), x.t.Dim(1), w.t.Dim(0)
 	if bias != nil && (bias.t.Rank() != 1 || bias.t.Dim(0) != out) {
-		return t.failf("Linear: bias %v does not match weight %v: want (%d)", bias.Shape(), w.Shape(), out)
+		return t.failf("Linear: bias %v does not match weight %v: want (%d)", sh(bias.Shape()), sh(w.Shape()), out)
 	}
 	n := t.node(opLinear, []int{m, out}, nil, x, w, bias)
 	if bias != nil {
@@ -219,7 +219,7 @@ func (t *Tape) maskOp(op opKind, x, g *Node) *Node {
 		return t.bad
 	}
 	if !tensor.SameShape(x.Shape(), g.Shape()) {
-		return t.failf("%v: shapes %v and %v differ", op, x.Shape(), g.Shape())
+		return t.failf("%v: shapes %v and %v differ", op, sh(x.Shape()), sh(g.Shape()))
 	}
 	return t.node(op, x.Shape(), nil, x, g, nil)
 }
@@ -267,7 +267,7 @@ func (t *Tape) SumTo(x *Node, shape ...int) *Node {
 		return x
 	}
 	if !tensor.CanBroadcastTo(shape, x.Shape()) {
-		return t.failf("SumTo: shape %v does not broadcast to %v", shape, x.Shape())
+		return t.failf("SumTo: shape %v does not broadcast to %v", sh(shape), sh(x.Shape()))
 	}
 	n := t.node(opSumTo, shape, nil, x, nil, nil)
 	tensor.SumTo(n.t.Data, n.Shape(), x.t.Data, x.Shape())
@@ -284,7 +284,7 @@ func (t *Tape) BroadcastTo(x *Node, shape ...int) *Node {
 		return x
 	}
 	if !tensor.CanBroadcastTo(x.Shape(), shape) {
-		return t.failf("BroadcastTo: shape %v does not broadcast to %v", x.Shape(), shape)
+		return t.failf("BroadcastTo: shape %v does not broadcast to %v", sh(x.Shape()), sh(shape))
 	}
 	n := t.node(opBroadcastTo, shape, nil, x, nil, nil)
 	tensor.BroadcastTo(n.t.Data, n.Shape(), x.t.Data, x.Shape())
@@ -319,11 +319,11 @@ func (t *Tape) axes(op string, shape []int, axes []int) (mask [tensor.MaxRank]bo
 			a += r
 		}
 		if a < 0 || a >= r {
-			t.failf("%s: axis %d out of range for shape %v", op, a, shape)
+			t.failf("%s: axis %d out of range for shape %v", op, a, sh(shape))
 			return mask, false
 		}
 		if mask[a] {
-			t.failf("%s: axis %d given twice for shape %v", op, a, shape)
+			t.failf("%s: axis %d given twice for shape %v", op, a, sh(shape))
 			return mask, false
 		}
 		mask[a] = true
@@ -374,7 +374,7 @@ func (t *Tape) axis(op string, x *Node, axis int) (int, bool) {
 		axis += r
 	}
 	if axis < 0 || axis >= r {
-		t.failf("%s: axis %d out of range for shape %v", op, axis, x.Shape())
+		t.failf("%s: axis %d out of range for shape %v", op, axis, sh(x.Shape()))
 		return 0, false
 	}
 	return axis, true
@@ -390,7 +390,7 @@ func (t *Tape) Slice(x *Node, axis, start, end int) *Node {
 		return t.bad
 	}
 	if start < 0 || end > x.t.Dim(axis) || start > end {
-		return t.failf("Slice: range [%d:%d] out of bounds for axis %d of shape %v", start, end, axis, x.Shape())
+		return t.failf("Slice: range [%d:%d] out of bounds for axis %d of shape %v", start, end, axis, sh(x.Shape()))
 	}
 	var s [tensor.MaxRank]int
 	copy(s[:], x.Shape())
@@ -437,11 +437,11 @@ func (t *Tape) Concat(axis int, xs ...*Node) *Node {
 	s[axis] = 0
 	for i, x := range xs {
 		if x.t.Rank() != r {
-			return t.failf("Concat: input %d has shape %v, input 0 has %v", i, x.Shape(), xs[0].Shape())
+			return t.failf("Concat: input %d has shape %v, input 0 has %v", i, sh(x.Shape()), sh(xs[0].Shape()))
 		}
 		for d := 0; d < r; d++ {
 			if d != axis && x.t.Dim(d) != s[d] {
-				return t.failf("Concat: input %d has shape %v, input 0 has %v: only axis %d may differ", i, x.Shape(), xs[0].Shape(), axis)
+				return t.failf("Concat: input %d has shape %v, input 0 has %v: only axis %d may differ", i, sh(x.Shape()), sh(xs[0].Shape()), axis)
 			}
 		}
 		s[axis] += x.t.Dim(axis)

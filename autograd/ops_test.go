@@ -267,7 +267,7 @@ func TestGradientPenaltyClosedForm(t *testing.T) {
 	tp := autograd.NewTape()
 	xn := tp.Leaf(x)
 	f := tp.Sum(tp.Mul(tp.Square(xn), xn), false) // Σ x³
-	gs, err := tp.Grad(f, []*A{xn}, true)          // 3x²
+	gs, err := tp.Grad(f, []*A{xn}, true)         // 3x²
 	if err != nil {
 		t.Fatal(err)
 	}

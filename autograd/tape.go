@@ -175,7 +175,7 @@ func (t *Tape) ok(op opKind, ns ...*Node) bool {
 			return false
 		}
 		if n.tape != t || n.epoch != t.epoch {
-			t.fail(fmt.Errorf("autograd: %v: input %d (%v %v): %w", op, i, n.op, n.t.Shape(), ErrStaleNode))
+			t.fail(fmt.Errorf("autograd: %v: input %d (%v %v): %w", op, i, n.op, sh(n.t.Shape()), ErrStaleNode))
 			return false
 		}
 	}
@@ -218,7 +218,7 @@ func (t *Tape) node(op opKind, shape []int, data []float32, in0, in1, in2 *Node)
 	if data == nil {
 		data = t.alloc(tensor.NumElems(shape))
 	}
-	n.t.SetShape(data, shape)
+	n.t.SetShapeUnchecked(data, shape)
 	if t.recording {
 		k := 0
 		for _, in := range [3]*Node{in0, in1, in2} {
@@ -326,3 +326,6 @@ func (n *Node) Inputs() []*Node { return n.ins }
 // NodeOp returns the op name of the i-th node recorded since the last Reset
 // (for tests and debugging).
 func (t *Tape) NodeOp(i int) string { return t.nodes[i].op.String() }
+
+// sh formats a shape for an error message without letting it escape.
+func sh(s []int) string { return tensor.FormatShape(s) }

@@ -3,6 +3,7 @@ package tensor
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -26,11 +27,11 @@ var ErrShape = errors.New("bad shape")
 // dimensions, each at least 0.
 func CheckShape(shape []int) error {
 	if len(shape) > MaxRank {
-		return fmt.Errorf("%w: %v has %d dimensions, at most %d are supported", ErrShape, shape, len(shape), MaxRank)
+		return fmt.Errorf("%w: %s has %d dimensions, at most %d are supported", ErrShape, FormatShape(shape), len(shape), MaxRank)
 	}
 	for i, d := range shape {
 		if d < 0 {
-			return fmt.Errorf("%w: %v has negative dimension %d at axis %d", ErrShape, shape, d, i)
+			return fmt.Errorf("%w: %s has negative dimension %d at axis %d", ErrShape, FormatShape(shape), d, i)
 		}
 	}
 	return nil
@@ -63,7 +64,7 @@ func FromData(data []float32, shape ...int) (*Tensor, error) {
 		return nil, err
 	}
 	if n := NumElems(shape); n != len(data) {
-		return nil, fmt.Errorf("%w: shape %v holds %d elements, data has %d", ErrShape, shape, n, len(data))
+		return nil, fmt.Errorf("%w: shape %s holds %d elements, data has %d", ErrShape, FormatShape(shape), n, len(data))
 	}
 	t := &Tensor{Data: data}
 	t.rank = copy(t.shape[:], shape)
@@ -94,12 +95,20 @@ func (t *Tensor) SetShape(data []float32, shape []int) error {
 		return err
 	}
 	if n := NumElems(shape); n != len(data) {
-		return fmt.Errorf("%w: shape %v holds %d elements, data has %d", ErrShape, shape, n, len(data))
+		return fmt.Errorf("%w: shape %s holds %d elements, data has %d", ErrShape, FormatShape(shape), n, len(data))
 	}
 	t.Data = data
 	t.rank = copy(t.shape[:], shape)
 	clear(t.shape[t.rank:])
 	return nil
+}
+
+// SetShapeUnchecked is SetShape without validation, for hot paths whose
+// shapes were validated already: it never fails and never allocates.
+func (t *Tensor) SetShapeUnchecked(data []float32, shape []int) {
+	t.Data = data
+	t.rank = copy(t.shape[:], shape)
+	clear(t.shape[t.rank:])
 }
 
 // Reshape returns a view of t with a new shape and the same data. One
@@ -118,7 +127,7 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 // shape from, writes the resolved dimensions into out and returns the rank.
 func ResolveReshape(from, shape []int, out *[MaxRank]int) (int, error) {
 	if len(shape) > MaxRank {
-		return 0, fmt.Errorf("%w: reshape to %v: at most %d dimensions", ErrShape, shape, MaxRank)
+		return 0, fmt.Errorf("%w: reshape to %s: at most %d dimensions", ErrShape, FormatShape(shape), MaxRank)
 	}
 	n := NumElems(from)
 	known, infer := 1, -1
@@ -127,7 +136,7 @@ func ResolveReshape(from, shape []int, out *[MaxRank]int) (int, error) {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			return 0, fmt.Errorf("%w: reshape %v to %v: dimension %d is %d", ErrShape, from, shape, i, d)
+			return 0, fmt.Errorf("%w: reshape %s to %s: dimension %d is %d", ErrShape, FormatShape(from), FormatShape(shape), i, d)
 		default:
 			known *= d
 		}
@@ -135,11 +144,11 @@ func ResolveReshape(from, shape []int, out *[MaxRank]int) (int, error) {
 	}
 	if infer >= 0 {
 		if known == 0 || n%known != 0 {
-			return 0, fmt.Errorf("%w: reshape %v (%d elements) to %v: cannot infer the -1", ErrShape, from, n, shape)
+			return 0, fmt.Errorf("%w: reshape %s (%d elements) to %s: cannot infer the -1", ErrShape, FormatShape(from), n, FormatShape(shape))
 		}
 		out[infer] = n / known
 	} else if known != n {
-		return 0, fmt.Errorf("%w: reshape %v (%d elements) to %v (%d elements)", ErrShape, from, n, shape, known)
+		return 0, fmt.Errorf("%w: reshape %s (%d elements) to %s (%d elements)", ErrShape, FormatShape(from), n, FormatShape(shape), known)
 	}
 	return len(shape), nil
 }
@@ -154,7 +163,7 @@ func (t *Tensor) Clone() *Tensor {
 // CopyFrom copies src's elements into t; the element counts must agree.
 func (t *Tensor) CopyFrom(src *Tensor) error {
 	if len(src.Data) != len(t.Data) {
-		return fmt.Errorf("%w: copy %v into %v: element counts differ", ErrShape, src.Shape(), t.Shape())
+		return fmt.Errorf("%w: copy %s into %s: element counts differ", ErrShape, FormatShape(src.Shape()), FormatShape(t.Shape()))
 	}
 	copy(t.Data, src.Data)
 	return nil
@@ -188,4 +197,19 @@ func (t *Tensor) String() string {
 		fmt.Fprintf(&sb, "%v", t.Data)
 	}
 	return sb.String()
+}
+
+// FormatShape writes a shape as "[3 4]" like fmt does, without letting the
+// slice escape to the heap (so hot paths that report errors stay
+// allocation-free when there is no error).
+func FormatShape(s []int) string {
+	b := make([]byte, 0, 2+4*len(s))
+	b = append(b, '[')
+	for i, d := range s {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, int64(d), 10)
+	}
+	return string(append(b, ']'))
 }
