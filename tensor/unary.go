@@ -7,25 +7,28 @@ import "math"
 // functions are computed in float64 and rounded once, so they are accurate to
 // float32's last bit and identical on every kernel path.
 
+// positiveMask is all ones when x > 0 and zero otherwise (x not NaN),
+// computed without a branch: half the signs in a layer are negative, and
+// a mispredicted branch per element costs more than the arithmetic.
+func positiveMask(x float32) uint32 {
+	b := int32(math.Float32bits(x))
+	// b > 0 exactly when x > 0 (sign clear, not +0); -0 has b = MinInt32.
+	return uint32((-int64(b)) >> 63)
+}
+
 // ReLU writes max(x, 0).
 func ReLU(dst, x []float32) {
+	dst = dst[:len(x)]
 	for i, v := range x {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = math.Float32frombits(math.Float32bits(v) & positiveMask(v))
 	}
 }
 
 // ReLUMask writes g where x > 0 and 0 elsewhere: the gradient of ReLU.
 func ReLUMask(dst, x, g []float32) {
+	dst, g = dst[:len(x)], g[:len(x)]
 	for i, v := range x {
-		if v > 0 {
-			dst[i] = g[i]
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & positiveMask(v))
 	}
 }
 

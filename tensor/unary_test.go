@@ -1,0 +1,26 @@
+package tensor
+
+import (
+	"math"
+	"testing"
+)
+
+func TestReLUAndMask(t *testing.T) {
+	neg0 := float32(math.Copysign(0, -1))
+	x := []float32{-2, -1e-30, neg0, 0, 1e-30, 3, float32(math.Inf(1)), float32(math.Inf(-1))}
+	g := []float32{1, 2, 3, 4, 5, 6, 7, 8}
+	want := []float32{0, 0, 0, 0, 1e-30, 3, float32(math.Inf(1)), 0}
+	wantMask := []float32{0, 0, 0, 0, 5, 6, 7, 0}
+	y := make([]float32, len(x))
+	ReLU(y, x)
+	m := make([]float32, len(x))
+	ReLUMask(m, x, g)
+	for i := range x {
+		if y[i] != want[i] || math.Signbit(float64(y[i])) {
+			t.Errorf("ReLU(%g) = %g, want %g", x[i], y[i], want[i])
+		}
+		if m[i] != wantMask[i] {
+			t.Errorf("ReLUMask(%g, %g) = %g, want %g", x[i], g[i], m[i], wantMask[i])
+		}
+	}
+}
