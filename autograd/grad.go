@@ -14,9 +14,18 @@ import (
 // gradients can be used in further ops and differentiated again (R1, WGAN-GP).
 // Without it the gradients are constants computed straight on the kernels.
 //
-// The returned slice is owned by the tape and reused by the next Grad call;
-// the nodes are valid until Reset.
+// The nodes are valid until Reset.
 func (t *Tape) Grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) {
+	gs, err := t.grad(loss, wrt, createGraph)
+	if err != nil {
+		return nil, err
+	}
+	return append([]*Node(nil), gs...), nil
+}
+
+// grad is Grad returning a tape-owned slice (reused by the next call), so
+// that Backward allocates nothing.
+func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -97,7 +106,7 @@ func (t *Tape) Backward(loss *Node, ps []*Param) error {
 			t.wrt = append(t.wrt, p.leaf)
 		}
 	}
-	gs, err := t.Grad(loss, t.wrt, false)
+	gs, err := t.grad(loss, t.wrt, false)
 	if err != nil {
 		return err
 	}

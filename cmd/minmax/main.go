@@ -1,0 +1,73 @@
+// Command minmax trains, evaluates and samples GANs, and checks the
+// mathematics of the minmax game in numbers and pictures.
+//
+//	minmax train     train a GAN (default: the seed's minimax game on 8 Gaussians)
+//	minmax sample    draw samples from a trained run
+//	minmax eval      evaluate a run
+//	minmax theory    the seed's theory, computed exactly and checked by training
+//	minmax bench     time a workload against the contract of ../shared/bench
+//
+// The command only parses flags and wires packages together; the work lives
+// in the packages (see docs/architecture.md).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks errors in how the command was called (exit status 2).
+type usageError struct{ error }
+
+func main() {
+	root := newRoot()
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "minmax:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "minmax",
+		Short: "GAN training in pure Go: the minmax game, its theory, and a fast CPU engine",
+		Long: `minmax trains generative adversarial networks on the CPU with its own
+tensor engine (assembly GEMM, higher-order autodiff), and makes the theory
+of the minmax game checkable: the optimal discriminator D* = log P/Q, the
+value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%s: %w (see 'minmax %s --help')", c.Name(), err, c.Name())}
+	})
+	root.AddCommand(newTrainCmd(), newBenchCmd(),
+		notBuilt("sample", "Draw samples from a trained run", "#4 (toy training) and #5 (images)"),
+		notBuilt("eval", "Evaluate a trained run", "#4 (toy training) and #6 (image evaluation)"),
+		notBuilt("theory", "Compute the seed's theory exactly and check it by training a discriminator", "#3 (the theory lab)"),
+	)
+	return root
+}
+
+// notBuilt is a subcommand that says plainly that it does not exist yet.
+func notBuilt(name, short, issue string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name,
+		Short:              short + " (not built yet)",
+		Long:               fmt.Sprintf("%s.\n\nNot built yet: it arrives with issue %s.", short, issue),
+		DisableFlagParsing: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
+				return c.Help()
+			}
+			return fmt.Errorf("%s is not built yet: it arrives with issue %s", name, issue)
+		},
+	}
+}

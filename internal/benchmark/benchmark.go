@@ -1,0 +1,110 @@
+// Package benchmark times minmax's workloads for `minmax bench`, following
+// the contract in ../shared/bench/README.md: a warm-up, then several timed
+// windows (at least ~3 s of timing in all), and the median rate.
+package benchmark
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// Result is one line of `minmax bench --json`.
+type Result struct {
+	Workload string  `json:"workload"`
+	Threads  int     `json:"threads"`
+	Rate     float64 `json:"rate"`
+	Unit     string  `json:"unit"`
+	GFLOPS   float64 `json:"gflops,omitempty"`
+	Windows  int     `json:"windows"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// Workload is something that can be timed: one call of Step is one unit.
+type Workload struct {
+	Name  string
+	Unit  string  // "call/s" or "step/s"
+	Flops float64 // floating-point operations per unit (0 if unknown)
+	// Setup prepares the workload and returns its step function.
+	Setup func(seed uint64) (step func() error, err error)
+}
+
+// Options controls the timing.
+type Options struct {
+	Threads   int
+	Windows   int           // timed windows (default 5)
+	MinWindow time.Duration // minimum length of each window (default 650 ms)
+	Warmup    time.Duration // warm-up before timing (default 500 ms)
+}
+
+// Run times w: it sets the thread count, warms up, then measures Windows
+// windows of at least MinWindow each and reports the median rate.
+func Run(w Workload, o Options) (Result, error) {
+	if o.Threads < 1 {
+		return Result{}, fmt.Errorf("benchmark: --threads must be at least 1, got %d", o.Threads)
+	}
+	if o.Windows <= 0 {
+		o.Windows = 5
+	}
+	if o.MinWindow <= 0 {
+		o.MinWindow = 650 * time.Millisecond
+	}
+	if o.Warmup <= 0 {
+		o.Warmup = 500 * time.Millisecond
+	}
+	parallel.SetThreads(o.Threads)
+	step, err := w.Setup(1)
+	if err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	for time.Since(start) < o.Warmup {
+		if err := step(); err != nil {
+			return Result{}, err
+		}
+	}
+	rates := make([]float64, 0, o.Windows)
+	total := 0.0
+	for i := 0; i < o.Windows; i++ {
+		n := 0
+		t0 := time.Now()
+		for time.Since(t0) < o.MinWindow {
+			if err := step(); err != nil {
+				return Result{}, err
+			}
+			n++
+		}
+		el := time.Since(t0).Seconds()
+		total += el
+		rates = append(rates, float64(n)/el)
+	}
+	slices.Sort(rates)
+	med := rates[len(rates)/2]
+	r := Result{Workload: w.Name, Threads: o.Threads, Rate: med, Unit: w.Unit, Windows: o.Windows, Seconds: total}
+	if w.Flops > 0 {
+		r.GFLOPS = med * w.Flops / 1e9
+	}
+	return r, nil
+}
+
+// MM1024 is the `mm1024` workload: one float32 1024×1024 @ 1024×1024
+// product per call.
+func MM1024() Workload {
+	const n = 1024
+	return Workload{
+		Name: "mm1024", Unit: "call/s", Flops: 2 * n * n * n,
+		Setup: func(seed uint64) (func() error, error) {
+			rng := tensor.NewRNG(seed)
+			a, b, c := tensor.New(n, n), tensor.New(n, n), tensor.New(n, n)
+			rng.Normal(a.Data, 0, 1)
+			rng.Normal(b.Data, 0, 1)
+			return func() error {
+				tensor.MatMul(c.Data, a.Data, b.Data, n, n, n, false, false, false)
+				return nil
+			}, nil
+		},
+	}
+}

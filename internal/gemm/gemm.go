@@ -1,0 +1,297 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// parallelMinFlops is the smallest 2*m*n*k for which Sgemm uses more than
+// one thread; below it the hand-off costs more than it saves.
+const parallelMinFlops = 1 << 21
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices.
+// op(A) is m×k: A is stored m×k (lda >= k) or, if transA, k×m (lda >= m).
+// op(B) is k×n: B is stored k×n (ldb >= n) or, if transB, n×k (ldb >= k).
+// C is m×n with ldc >= n. beta == 0 means C's old contents are ignored (NaN-safe).
+// Work is spread over pool's threads (nil means parallel.Default()).
+//
+// Sgemm panics, before touching C, if a dimension is negative, a leading
+// dimension is too small or a slice is too short for the shape it is said to
+// hold. When k == 0 or alpha == 0, A and B are not read and C = beta*C.
+// Every element of C is summed in the same order whatever the number of
+// threads, so results are bit-identical for any pool size.
+func Sgemm(pool *parallel.Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if pool == nil {
+		pool = parallel.Default()
+	}
+	im := current.Load()
+
+	x := getCtx()
+	j := &x.job
+	*j = job{
+		im: im, transA: transA, transB: transB,
+		m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+	}
+	// K is cut into near-equal chunks of at most im.kc. The cuts depend
+	// only on k, never on the thread split, so each C element sees the
+	// same sequence of operations whatever the pool size.
+	j.nk = (k + im.kc - 1) / im.kc
+	j.maxKC = (k + j.nk - 1) / j.nk
+
+	threads := pool.Threads()
+	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
+		threads = 1
+	}
+	j.tm, j.tn = splitGrid(threads, m, n, k, im)
+	parts := j.tm * j.tn
+	x.ensure(parts, j)
+	j.ws = x.ws[:parts]
+	if parts == 1 {
+		j.Run(0, 0, 1)
+	} else {
+		pool.ForParts(parts, parts, j)
+	}
+	putCtx(x)
+}
+
+// checkArgs panics with a message naming the bad argument.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		badArg(fmt.Sprintf("negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMat("a", "lda", a, ar, ac, lda)
+	checkMat("b", "ldb", b, br, bc, ldb)
+	checkMat("c", "ldc", c, m, n, ldc)
+}
+
+func checkMat(name, ldName string, s []float32, rows, cols, ld int) {
+	if ld < max(1, cols) {
+		badArg(fmt.Sprintf("%s = %d, want >= %d", ldName, ld, max(1, cols)))
+	}
+	if rows > 0 && cols > 0 {
+		if need := (rows-1)*ld + cols; len(s) < need {
+			badArg(fmt.Sprintf("len(%s) = %d, want >= %d for %d×%d with %s = %d", name, len(s), need, rows, cols, ldName, ld))
+		}
+	}
+}
+
+//go:noinline
+func badArg(msg string) { panic("gemm.Sgemm: " + msg) }
+
+// scaleC sets C = beta*C (C = 0 when beta == 0, whatever C held).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// splitGrid chooses how to cut C into tm×tn thread tiles (tm*tn <= threads)
+// by minimising an estimate of the slowest thread's time: its padded
+// multiply-adds plus the packing it has to do.
+func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
+	mt := (m + im.mr - 1) / im.mr // micro-tile rows
+	nt := (n + im.nr - 1) / im.nr // micro-tile columns
+	best := -1.0
+	tm, tn = 1, 1
+	for a := 1; a <= threads && a <= mt; a++ {
+		b := min(threads/a, nt)
+		rows := float64((mt + a - 1) / a * im.mr) // largest thread tile
+		cols := float64((nt + b - 1) / b * im.nr)
+		kk := float64(k)
+		// A is packed once per NC-wide column block, B once.
+		nblocks := float64((int(cols) + im.nc - 1) / im.nc)
+		cost := rows*cols*kk + 4*(rows*kk*nblocks+cols*kk)
+		if best < 0 || cost < best {
+			best, tm, tn = cost, a, b
+		}
+	}
+	return tm, tn
+}
+
+// workspace is one thread's packing memory, kept between calls.
+type workspace struct {
+	a, b []float32        // packed A block and B block, 64-byte aligned
+	tile [16 * 32]float32 // edge tiles are computed here, then merged
+}
+
+// ctx is the reusable state of one Sgemm call: the job handed to the pool
+// and a workspace per part. Contexts are recycled through a free list so
+// that steady-state calls do not allocate, and so that concurrent calls
+// (from different pools) never share buffers.
+type ctx struct {
+	job job
+	ws  []*workspace
+}
+
+var (
+	ctxMu   sync.Mutex
+	ctxFree []*ctx
+)
+
+func getCtx() *ctx {
+	ctxMu.Lock()
+	defer ctxMu.Unlock()
+	if n := len(ctxFree); n > 0 {
+		x := ctxFree[n-1]
+		ctxFree = ctxFree[:n-1]
+		return x
+	}
+	return new(ctx)
+}
+
+func putCtx(x *ctx) {
+	x.job.a, x.job.b, x.job.c, x.job.ws = nil, nil, nil, nil
+	ctxMu.Lock()
+	ctxFree = append(ctxFree, x)
+	ctxMu.Unlock()
+}
+
+// ensure makes x hold parts workspaces big enough for j.
+func (x *ctx) ensure(parts int, j *job) {
+	im := j.im
+	rowsA := min(im.mc, roundUp(j.m, im.mr))
+	colsB := min(im.nc, roundUp(j.n, im.nr))
+	na := rowsA * j.maxKC
+	nb := colsB * j.maxKC
+	for len(x.ws) < parts {
+		x.ws = append(x.ws, new(workspace))
+	}
+	for _, w := range x.ws[:parts] {
+		if len(w.a) < na {
+			w.a = alignedFloats(na)
+		}
+		if len(w.b) < nb {
+			w.b = alignedFloats(nb)
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// alignedFloats returns n float32s starting on a 64-byte boundary.
+func alignedFloats(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&s[0]))&63) / 4
+	if off != 0 {
+		off = 16 - off
+	}
+	return s[off : off+n : off+n]
+}
+
+// job is one Sgemm call as seen by the pool: part t computes thread tile
+// (t / tn, t % tn) of C.
+type job struct {
+	im             *impl
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	nk, maxKC      int // number of K chunks and the largest chunk
+	tm, tn         int // thread grid
+	ws             []*workspace
+}
+
+// Run implements parallel.Job.
+func (j *job) Run(part, lo, hi int) {
+	im := j.im
+	mt := (j.m + im.mr - 1) / im.mr
+	nt := (j.n + im.nr - 1) / im.nr
+	ws := j.ws[part]
+	for t := lo; t < hi; t++ {
+		ti, tj := t/j.tn, t%j.tn
+		r0, r1 := parallel.Split(mt, j.tm, ti)
+		c0, c1 := parallel.Split(nt, j.tn, tj)
+		j.block(ws, r0*im.mr, min(r1*im.mr, j.m), c0*im.nr, min(c1*im.nr, j.n))
+	}
+}
+
+// block computes rows [i0, i1) and columns [j0, j1) of C. All bounds are
+// multiples of the micro-tile (except at the matrix edge), so the tiles
+// are the same whatever the thread grid.
+func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
+	im := j.im
+	mr, nr := im.mr, im.nr
+	for jc := j0; jc < j1; jc += im.nc {
+		nc := min(im.nc, j1-jc)
+		for pi := 0; pi < j.nk; pi++ {
+			p0, p1 := parallel.Split(j.k, j.nk, pi)
+			kc := p1 - p0
+			packB(im, ws.b, j.b, j.ldb, j.transB, jc, nc, p0, kc)
+			beta := j.beta
+			if pi > 0 {
+				beta = 1
+			}
+			for ic := i0; ic < i1; ic += im.mc {
+				mc := min(im.mc, i1-ic)
+				packA(im, ws.a, j.a, j.lda, j.transA, ic, mc, p0, kc, j.alpha)
+				for jr := 0; jr < nc; jr += nr {
+					cols := min(nr, nc-jr)
+					bp := &ws.b[jr*kc]
+					for ir := 0; ir < mc; ir += mr {
+						rows := min(mr, mc-ir)
+						ap := &ws.a[ir*kc]
+						off := (ic+ir)*j.ldc + jc + jr
+						if rows == mr && cols == nr {
+							im.fn(kc, ap, bp, &j.c[off], j.ldc, beta)
+							continue
+						}
+						im.fn(kc, ap, bp, &ws.tile[0], nr, 0)
+						mergeTile(j.c[off:], j.ldc, ws.tile[:], nr, rows, cols, beta)
+					}
+				}
+			}
+		}
+	}
+}
+
+// mergeTile folds the rows×cols corner of the computed tile t (row stride
+// nr) into C with the same arithmetic as the micro-kernels.
+func mergeTile(c []float32, ldc int, t []float32, nr, rows, cols int, beta float32) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := t[i*nr : i*nr+cols]
+		switch beta {
+		case 0:
+			copy(dst, src)
+		case 1:
+			for x, v := range src {
+				dst[x] += v
+			}
+		default:
+			for x, v := range src {
+				dst[x] = float32(beta*dst[x]) + v
+			}
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package gemm
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Kernel names a micro-kernel implementation (an instruction-set path).
+type Kernel int
+
+const (
+	// Generic is the portable pure-Go micro-kernel, available everywhere.
+	Generic Kernel = iota
+	// AVX2 is the AVX2+FMA assembly micro-kernel (amd64).
+	AVX2
+	// AVX512 is the AVX-512F assembly micro-kernel (amd64).
+	AVX512
+)
+
+// String returns the kernel's name: "generic", "avx2" or "avx512".
+func (k Kernel) String() string {
+	switch k {
+	case Generic:
+		return "generic"
+	case AVX2:
+		return "avx2"
+	case AVX512:
+		return "avx512"
+	}
+	return fmt.Sprintf("Kernel(%d)", int(k))
+}
+
+// microKernel computes the mr×nr tile
+//
+//	C[i][j] = beta*C[i][j] + sum_p a[p*mr+i] * b[p*nr+j]
+//
+// for one packed A micro-panel (kc×mr) and one packed B micro-panel (kc×nr).
+// c points at C[0][0] and ldc is C's row stride in elements. beta == 0
+// stores without reading C; beta == 1 adds; otherwise the product beta*C is
+// rounded to float32 before the sum is added, on every path.
+type microKernel func(kc int, a, b, c *float32, ldc int, beta float32)
+
+// impl describes one kernel: its tile shape, its cache blocking and the
+// function itself.
+type impl struct {
+	kind   Kernel
+	mr, nr int // register tile
+	kc     int // depth of a packed panel (L1/L2 blocking)
+	mc     int // rows of a packed A block, a multiple of mr
+	nc     int // columns of a packed B block, a multiple of nr
+	fn     microKernel
+	// asmPack says the transposing packers packT8 and packT4 may be used.
+	asmPack bool
+}
+
+var (
+	// impls holds the kernels this CPU can run, best first.
+	impls []*impl
+	// current is the kernel Sgemm uses.
+	current atomic.Pointer[impl]
+)
+
+func init() {
+	impls = append(archImpls(), genericImpl)
+	current.Store(impls[0])
+}
+
+// Available returns the kernels this CPU can run, best first. The first
+// one is the default.
+func Available() []Kernel {
+	ks := make([]Kernel, len(impls))
+	for i, im := range impls {
+		ks[i] = im.kind
+	}
+	return ks
+}
+
+// Current returns the kernel Sgemm uses.
+func Current() Kernel { return current.Load().kind }
+
+// Use makes Sgemm use kernel k from now on. It returns an error, and changes
+// nothing, if this CPU cannot run k. It is meant for tests and benchmarks
+// and must not be called while Sgemm is running on another goroutine if
+// results are expected to come from one kernel.
+func Use(k Kernel) error {
+	for _, im := range impls {
+		if im.kind == k {
+			current.Store(im)
+			return nil
+		}
+	}
+	return fmt.Errorf("gemm: kernel %v is not available on this CPU", k)
+}
