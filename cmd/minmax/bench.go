@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/minmaxgan/minmax/internal/benchmark"
@@ -35,6 +34,7 @@ With --json it prints one JSON line per result on stdout, e.g.
   {"workload":"mm1024","threads":1,"rate":45.1,"unit":"call/s","gflops":96.8}`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			out := c.OutOrStdout()
 			mk, ok := workloads[workload]
 			if !ok {
 				switch workload {
@@ -52,14 +52,14 @@ With --json it prints one JSON line per result on stdout, e.g.
 			}
 			if asJSON {
 				b, _ := json.Marshal(r)
-				fmt.Println(string(b))
+				fmt.Fprintln(out, string(b))
 				return nil
 			}
-			fmt.Fprintf(os.Stdout, "%-8s threads=%d  %.3f %s", r.Workload, r.Threads, r.Rate, r.Unit)
+			fmt.Fprintf(out, "%-8s threads=%d  %.3f %s", r.Workload, r.Threads, r.Rate, r.Unit)
 			if r.GFLOPS > 0 {
-				fmt.Printf("  (%.1f GFLOP/s)", r.GFLOPS)
+				fmt.Fprintf(out, "  (%.1f GFLOP/s)", r.GFLOPS)
 			}
-			fmt.Printf("  median of %d windows, %.1f s timed\n", r.Windows, r.Seconds)
+			fmt.Fprintf(out, "  median of %d windows, %.1f s timed\n", r.Windows, r.Seconds)
 			return nil
 		},
 	}

@@ -51,7 +51,7 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 	root.AddCommand(newTrainCmd(), newBenchCmd(),
 		notBuilt("sample", "Draw samples from a trained run", "#4 (toy training) and #5 (images)"),
 		notBuilt("eval", "Evaluate a trained run", "#4 (toy training) and #6 (image evaluation)"),
-		notBuilt("theory", "Compute the seed's theory exactly and check it by training a discriminator", "#3 (the theory lab)"),
+		newTheoryCmd(),
 	)
 	return root
 }

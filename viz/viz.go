@@ -1,0 +1,318 @@
+package viz
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Colours used consistently: P (real data) blue, Q (the generator) orange,
+// the optimum D* black, the trained D red.
+var (
+	ColP     = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	ColQ     = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	ColDStar = color.RGBA{A: 255}
+	ColD     = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+)
+
+// Curve is a named line.
+type Curve struct {
+	Name   string
+	X, Y   []float64
+	Color  color.Color
+	Dashed bool
+}
+
+// Panel is one plot of a figure.
+type Panel struct {
+	Title, XLabel, YLabel string
+	Curves                []Curve
+	// YMin, YMax fix the y range when YMin < YMax.
+	YMin, YMax float64
+	// HLine draws a labelled horizontal reference line when HLineLabel is set.
+	HLine      float64
+	HLineLabel string
+	// Marks are labelled points (e.g. a maximum).
+	Marks []Mark
+	// ErrorPoints are estimates with symmetric error bars.
+	ErrorPoints *ErrorPoints
+}
+
+// Mark is a labelled point.
+type Mark struct {
+	X, Y  float64
+	Label string
+}
+
+// ErrorPoints are points with vertical error bars.
+type ErrorPoints struct {
+	Name      string
+	X, Y, Err []float64
+	Color     color.Color
+}
+
+func xys(x, y []float64) plotter.XYs {
+	pts := make(plotter.XYs, 0, len(x))
+	for i := range x {
+		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: x[i], Y: y[i]})
+	}
+	return pts
+}
+
+func newPlot(title, xl, yl string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.X.Label.Text = xl
+	p.Y.Label.Text = yl
+	p.X.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	return p
+}
+
+func (pn Panel) build() (*plot.Plot, error) {
+	p := newPlot(pn.Title, pn.XLabel, pn.YLabel)
+	for _, c := range pn.Curves {
+		l, err := plotter.NewLine(xys(c.X, c.Y))
+		if err != nil {
+			return nil, fmt.Errorf("viz: curve %q: %w", c.Name, err)
+		}
+		l.Color = c.Color
+		l.Width = vg.Points(1.8)
+		if c.Dashed {
+			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		}
+		p.Add(l)
+		if c.Name != "" {
+			p.Legend.Add(c.Name, l)
+		}
+	}
+	if pn.ErrorPoints != nil {
+		e := pn.ErrorPoints
+		pts := xys(e.X, e.Y)
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle.Color = e.Color
+		s.GlyphStyle.Shape = draw.CircleGlyph{}
+		s.GlyphStyle.Radius = vg.Points(3)
+		yerr := make(plotter.Errors, len(e.Err))
+		for i, v := range e.Err {
+			yerr[i].Low, yerr[i].High = v, v
+		}
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{xys(e.X, e.Y), plotter.YErrors(yerr)})
+		if err != nil {
+			return nil, err
+		}
+		eb.LineStyle.Color = e.Color
+		p.Add(s, eb)
+		p.Legend.Add(e.Name, s)
+	}
+	if pn.HLineLabel != "" {
+		xmin, xmax := p.X.Min, p.X.Max
+		if xmin >= xmax {
+			xmin, xmax = 0, 1
+		}
+		l, _ := plotter.NewLine(plotter.XYs{{X: xmin, Y: pn.HLine}, {X: xmax, Y: pn.HLine}})
+		l.Color = color.Gray{Y: 90}
+		l.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add(pn.HLineLabel, l)
+	}
+	for _, m := range pn.Marks {
+		s, _ := plotter.NewScatter(plotter.XYs{{X: m.X, Y: m.Y}})
+		s.GlyphStyle.Shape = draw.PyramidGlyph{}
+		s.GlyphStyle.Radius = vg.Points(5)
+		s.GlyphStyle.Color = ColD
+		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: m.X, Y: m.Y}}, Labels: []string{m.Label}})
+		if err != nil {
+			return nil, err
+		}
+		// Below and to the right of the point, clear of curves peaking there.
+		lb.Offset = vg.Point{X: vg.Points(8), Y: -vg.Points(16)}
+		p.Add(s, lb)
+	}
+	if pn.YMin < pn.YMax {
+		p.Y.Min, p.Y.Max = pn.YMin, pn.YMax
+	}
+	return p, nil
+}
+
+// SavePanels writes panels stacked vertically into one PNG of the given
+// width and per-panel height (in inches).
+func SavePanels(path string, width, panelHeight float64, panels []Panel) error {
+	rows := make([][]*plot.Plot, len(panels))
+	for i, pn := range panels {
+		p, err := pn.build()
+		if err != nil {
+			return err
+		}
+		rows[i] = []*plot.Plot{p}
+	}
+	return saveGrid(path, vg.Length(width)*vg.Inch, vg.Length(panelHeight*float64(len(panels)))*vg.Inch, rows)
+}
+
+func saveGrid(path string, w, h vg.Length, rows [][]*plot.Plot) error {
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))
+	dc := draw.New(img)
+	// White background.
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	t := draw.Tiles{Rows: len(rows), Cols: len(rows[0]), PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align(rows, t, dc)
+	for i := range rows {
+		for j := range rows[i] {
+			if rows[i][j] != nil {
+				rows[i][j].Draw(canvases[i][j])
+			}
+		}
+	}
+	return writePNG(path, img)
+}
+
+func writePNG(path string, img *vgimg.Canvas) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
+	if err != nil {
+		return fmt.Errorf("viz: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("viz: writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("viz: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("viz: %w", err)
+	}
+	return nil
+}
+
+// Field is a scalar function sampled on a regular grid (row-major in y:
+// Zs[iy*len(Xs)+ix]).
+type Field struct {
+	Xs, Ys []float64
+	Zs     []float64
+}
+
+// Dims implements plotter.GridXYZ.
+func (f Field) Dims() (c, r int) { return len(f.Xs), len(f.Ys) }
+
+// Z implements plotter.GridXYZ.
+func (f Field) Z(c, r int) float64 { return f.Zs[r*len(f.Xs)+c] }
+
+// X implements plotter.GridXYZ.
+func (f Field) X(c int) float64 { return f.Xs[c] }
+
+// Y implements plotter.GridXYZ.
+func (f Field) Y(r int) float64 { return f.Ys[r] }
+
+// Points is a named scatter of 2-D points (x0 y0 x1 y1 ...). The name,
+// which should say the colour ("P (blue)"), goes under the x axis.
+type Points struct {
+	Name  string
+	XY    []float64
+	Color color.Color
+}
+
+// HeatPanel is a heatmap with optional points over it.
+type HeatPanel struct {
+	Title  string
+	Field  Field
+	Points []Points
+}
+
+// SaveHeatmaps writes heatmaps side by side with one shared, symmetric
+// colour scale [-limit, limit] (values beyond it are drawn at its ends) and
+// a colour bar labelled zLabel.
+func SaveHeatmaps(path string, panels []HeatPanel, limit float64, zLabel string) error {
+	pal := moreland.SmoothBlueRed()
+	pal.SetMin(-limit)
+	pal.SetMax(limit)
+	colors := pal.Palette(255)
+	row := make([]*plot.Plot, 0, len(panels)+1)
+	for _, hp := range panels {
+		xl := "x₁"
+		if len(hp.Points) > 0 {
+			xl += "      dots: "
+			for i, pts := range hp.Points {
+				if i > 0 {
+					xl += ", "
+				}
+				xl += pts.Name
+			}
+		}
+		p := newPlot(hp.Title, xl, "x₂")
+		h := plotter.NewHeatMap(hp.Field, colors)
+		h.Min, h.Max = -limit, limit
+		h.Underflow = colors.Colors()[0]
+		h.Overflow = colors.Colors()[len(colors.Colors())-1]
+		h.Rasterized = true
+		p.Add(h)
+		for _, pts := range hp.Points {
+			xy := make(plotter.XYs, len(pts.XY)/2)
+			for i := range xy {
+				xy[i] = plotter.XY{X: pts.XY[2*i], Y: pts.XY[2*i+1]}
+			}
+			s, err := plotter.NewScatter(xy)
+			if err != nil {
+				return err
+			}
+			s.GlyphStyle.Color = pts.Color
+			s.GlyphStyle.Radius = vg.Points(1.6)
+			s.GlyphStyle.Shape = draw.CircleGlyph{}
+			p.Add(s)
+		}
+		p.X.Min, p.X.Max = hp.Field.Xs[0], hp.Field.Xs[len(hp.Field.Xs)-1]
+		p.Y.Min, p.Y.Max = hp.Field.Ys[0], hp.Field.Ys[len(hp.Field.Ys)-1]
+		row = append(row, p)
+	}
+	cb := plot.New()
+	cb.Title.Text = zLabel
+	cb.HideX()
+	cb.Add(&plotter.ColorBar{ColorMap: pal, Vertical: true})
+	cb.Y.Min, cb.Y.Max = -limit, limit
+	row = append(row, cb)
+	w := vg.Length(4.6*float64(len(panels))+1.1) * vg.Inch
+	img := vgimg.NewWith(vgimg.UseWH(w, 4.6*vg.Inch), vgimg.UseDPI(110))
+	dc := draw.New(img)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	// Heatmaps square-ish, the colour bar narrow: lay out by hand.
+	x := vg.Length(0)
+	for i, p := range row {
+		width := 4.6 * vg.Inch
+		if i == len(row)-1 {
+			width = 1.1 * vg.Inch
+		}
+		c := draw.Crop(dc, x, x+width-w, 0, 0)
+		c = draw.Crop(c, vg.Millimeter*2, -vg.Millimeter*2, vg.Millimeter*2, -vg.Millimeter*2)
+		p.Draw(c)
+		x += width
+	}
+	return writePNG(path, img)
+}
+
+var _ palette.ColorMap = moreland.SmoothBlueRed()
