@@ -117,13 +117,13 @@ reaches on held-out samples is plotted with error bars.`,
 			if trainSteps > 0 {
 				fmt.Fprintf(out, "  %20s", "V_D trained ± s.e.")
 			}
-			fmt.Fprintln(out, )
+			fmt.Fprintln(out)
 			for _, pt := range pts {
 				fmt.Fprintf(out, "%10.4g  %14.10f  %14.10f", pt.Theta, pt.JSD, pt.VDStar)
 				if pt.VDTrained != nil {
 					fmt.Fprintf(out, "  %12.5f ± %.5f", *pt.VDTrained, *pt.VDTrainedSE)
 				}
-				fmt.Fprintln(out, )
+				fmt.Fprintln(out)
 			}
 			fmt.Fprintf(out, "\nlargest V_D(G_θ, D*) = %.10f at θ = %g; 2 log 2 = %.10f (eq. 10: reached where Q_θ = P)\n",
 				pts[best].VDStar, pts[best].Theta, 2*math.Ln2)
