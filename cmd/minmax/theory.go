@@ -178,7 +178,7 @@ func printExact(w io.Writer, p, q dist.Dist, ex lab.Exact) {
 	fmt.Fprintf(w, "  JSD(P || Q)                       %.10f nats (%.10f bits), error estimate %.1e\n", ex.JSD, ex.JSDBits, ex.JSDErr)
 	fmt.Fprintf(w, "  KL(P || Q), KL(Q || P)            %s, %s\n", fmtKL(ex.KLPQ), fmtKL(ex.KLQP))
 	fmt.Fprintf(w, "  V_D(G, D*) by eq. (1)             %.10f\n", ex.VDStarEq1)
-	fmt.Fprintf(w, "  V_D(G, D*) = 2 log 2 - 2 JSD (7)  %.10f   (difference %.1e)\n", ex.VDStarEq7, ex.VDStarEq1-ex.VDStarEq7)
+	fmt.Fprintf(w, "  V_D(G, D*) = 2 log 2 - 2 JSD (7)  %.10f   (difference %.1e)\n", ex.VDStarEq7+0, ex.VDStarEq1-ex.VDStarEq7)
 	fmt.Fprintf(w, "  max |dV_D/dD| at D* (eq. 4-5)     %.1e   (at D* + 0.5: %.3g)\n", ex.DerivAtDStar, ex.DerivPerturbd)
 }
 
