@@ -5,146 +5,215 @@ import (
 	"math"
 
 	"github.com/minmaxgan/minmax/autograd"
-	"github.com/minmaxgan/minmax/nn"
 	"github.com/minmaxgan/minmax/optim"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
-// Sampler draws batches of real data: n points of dimension Dim into out
-// (row-major, n×Dim).
+// Sampler draws batches of real data: n samples, each of Dim() numbers,
+// into out (row-major, n×Dim).
 type Sampler interface {
 	Dim() int
 	Sample(rng *tensor.RNG, n int, out []float32)
 }
 
-// Config is a toy GAN's recipe.
-type Config struct {
-	Batch            int
-	Latent           int
-	Hidden           []int // hidden layer widths of both G and D
-	LRG, LRD         float64
-	Beta1, Beta2     float64
-	DSteps           int // discriminator steps per generator step
-	Seed             uint64
-	HiddenActivation nn.Activation
+// Model is a network the trainer can play with: G maps latent codes to
+// samples, D maps samples to one logit each.
+type Model interface {
+	Forward(t *autograd.Tape, x *autograd.Node) *autograd.Node
+	Params() []*autograd.Param
 }
 
-// Validate reports the first field that cannot work.
-func (c *Config) Validate() error {
-	switch {
-	case c.Batch < 1:
-		return fmt.Errorf("batch size must be at least 1, got %d", c.Batch)
-	case c.Latent < 1:
-		return fmt.Errorf("latent size must be at least 1, got %d", c.Latent)
-	case c.LRG <= 0 || c.LRD <= 0:
-		return fmt.Errorf("learning rates must be positive, got G %g and D %g", c.LRG, c.LRD)
-	case c.DSteps < 1:
-		return fmt.Errorf("discriminator steps per generator step must be at least 1, got %d", c.DSteps)
-	}
-	return nil
+// Trainable models switch between training and evaluation behaviour
+// (batch norm statistics).
+type Trainable interface {
+	SetTraining(on bool)
 }
 
-// Trainer plays the seed's game between an MLP generator and an MLP
-// discriminator.
+// Buffered models have non-trained state that checkpoints must save.
+type Buffered interface {
+	Buffers() map[string]*tensor.Tensor
+}
+
+// Options are the knobs of the game itself.
+type Options struct {
+	Loss     Loss
+	Batch    int
+	Latent   int
+	DSteps   int     // discriminator steps per generator step
+	R1Gamma  float64 // R1 penalty weight (0: off)
+	GPLambda float64 // gradient penalty weight (0: off; required by wasserstein)
+}
+
+// Trainer plays the game between G and D, alternately, as the seed
+// describes: (1) D descends its loss with G fixed, then (2) G descends its
+// loss through the updated D, whose parameters are not touched.
 type Trainer struct {
-	Cfg        Config
-	G, D       *nn.MLP
-	OptG, OptD *optim.Adam
+	Opt        Options
+	G, D       Model
+	OptG, OptD optim.Optimizer
 	Data       Sampler
 
-	rng     *tensor.RNG
+	RNG     *tensor.RNG
 	tp      *autograd.Tape
 	z, real *tensor.Tensor
+	eps     *tensor.Tensor
 	step    int
 }
 
 // Stats are the figures of one step.
 type Stats struct {
-	Step         int
-	LossD, LossG float64 // V_D (eq. 1) and V_G = -V_D (eq. 2), per batch
-	DReal, DFake float64 // mean D(x) on real and on generated points
+	Step    int     `json:"step"`
+	LossD   float64 `json:"loss_d"`            // D's loss (penalties excluded)
+	LossG   float64 `json:"loss_g"`            // G's loss
+	Penalty float64 `json:"penalty,omitempty"` // R1 or gradient penalty
+	DReal   float64 `json:"d_real"`            // mean D(x) on the real batch
+	DFake   float64 `json:"d_fake"`            // mean D(G(z)) on the generated batch
+	GradD   float64 `json:"grad_norm_d"`       // L2 norm of D's gradient
+	GradG   float64 `json:"grad_norm_g"`       // L2 norm of G's gradient
 }
 
-// NewTrainer builds G, D and their optimizers from cfg.
-func NewTrainer(cfg Config, data Sampler) (*Trainer, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	rng := tensor.NewRNG(cfg.Seed)
-	dim := data.Dim()
-	gs := append(append([]int{cfg.Latent}, cfg.Hidden...), dim)
-	ds := append(append([]int{dim}, cfg.Hidden...), 1)
-	g, err := nn.NewMLP("G", gs, cfg.HiddenActivation, nn.Activation{}, rng)
-	if err != nil {
-		return nil, err
-	}
-	d, err := nn.NewMLP("D", ds, cfg.HiddenActivation, nn.Activation{}, rng)
-	if err != nil {
-		return nil, err
+// NewTrainer wires a game. rng drives every random draw of training.
+func NewTrainer(o Options, g, d Model, optG, optD optim.Optimizer, data Sampler, rng *tensor.RNG) (*Trainer, error) {
+	switch {
+	case o.Loss.D == nil:
+		return nil, fmt.Errorf("no loss given")
+	case o.Batch < 1:
+		return nil, fmt.Errorf("batch size must be at least 1, got %d", o.Batch)
+	case o.Latent < 1:
+		return nil, fmt.Errorf("latent size must be at least 1, got %d", o.Latent)
+	case o.DSteps < 1:
+		return nil, fmt.Errorf("discriminator steps per generator step must be at least 1, got %d", o.DSteps)
+	case o.R1Gamma < 0 || o.GPLambda < 0:
+		return nil, fmt.Errorf("penalty weights must be >= 0, got R1 %g and GP %g", o.R1Gamma, o.GPLambda)
+	case o.Loss.NeedsLipschitz && o.GPLambda == 0:
+		return nil, fmt.Errorf("the %s loss needs a Lipschitz discriminator: set a gradient penalty (e.g. gp_lambda 0.1 to 10)", o.Loss.Name)
 	}
 	return &Trainer{
-		Cfg: cfg, G: g, D: d, Data: data, rng: rng, tp: autograd.NewTape(),
-		OptG: optim.NewAdam(g.Params(), cfg.LRG, cfg.Beta1, cfg.Beta2),
-		OptD: optim.NewAdam(d.Params(), cfg.LRD, cfg.Beta1, cfg.Beta2),
-		z:    tensor.New(cfg.Batch, cfg.Latent), real: tensor.New(cfg.Batch, dim),
+		Opt: o, G: g, D: d, OptG: optG, OptD: optD, Data: data, RNG: rng,
+		tp:   autograd.NewTape(),
+		z:    tensor.New(o.Batch, o.Latent),
+		real: tensor.New(o.Batch, data.Dim()),
+		eps:  tensor.New(o.Batch, 1),
 	}, nil
 }
 
-// Step plays one round: DSteps updates of D on eq. (1), then one update of
-// G on eq. (2) through the updated D.
+// StepsDone is the number of completed generator steps.
+func (t *Trainer) StepsDone() int { return t.step }
+
+// SetStepsDone restores the step counter from a checkpoint.
+func (t *Trainer) SetStepsDone(n int) { t.step = n }
+
+func setTraining(m Model, on bool) {
+	if tm, ok := m.(Trainable); ok {
+		tm.SetTraining(on)
+	}
+}
+
+// Step plays one round: Opt.DSteps updates of D, then one update of G.
 func (t *Trainer) Step() (Stats, error) {
 	tp := t.tp
 	st := Stats{Step: t.step + 1}
-	// (1) Update D: minimise V_D = E_P softplus(-D(x)) + E_Q softplus(D(G(z))).
-	for k := 0; k < t.Cfg.DSteps; k++ {
+	setTraining(t.G, true)
+	// (1) Update D network: minimise the loss of D (eq. 1 for the seed's
+	// minimax game) with G fixed.
+	for k := 0; k < t.Opt.DSteps; k++ {
 		tp.Reset()
-		t.Data.Sample(t.rng, t.Cfg.Batch, t.real.Data)
-		t.rng.Normal(t.z.Data, 0, 1)
-		prev := tp.SetRecording(false) // G is fixed in this move: no graph through it
+		t.Data.Sample(t.RNG, t.Opt.Batch, t.real.Data)
+		t.RNG.Normal(t.z.Data, 0, 1)
+		prev := tp.SetRecording(false) // G is fixed in this move: record nothing through it
 		fake := t.G.Forward(tp, tp.Leaf(t.z))
 		tp.SetRecording(prev)
-		dReal := t.D.Forward(tp, tp.Leaf(t.real))
+		xReal := tp.Leaf(t.real)
+		dReal := t.D.Forward(tp, xReal)
 		dFake := t.D.Forward(tp, fake)
-		lossD := tp.Add(tp.Mean(tp.Softplus(tp.Neg(dReal)), false), tp.Mean(tp.Softplus(dFake), false))
+		lossD := t.Opt.Loss.D(tp, dReal, dFake)
+		total := lossD
+		if t.Opt.R1Gamma > 0 {
+			pen, err := R1(tp, dReal, xReal, float32(t.Opt.R1Gamma))
+			if err != nil {
+				return st, err
+			}
+			total = tp.Add(total, pen)
+			st.Penalty = float64(pen.Item())
+		}
+		if t.Opt.GPLambda > 0 {
+			// x̂ = ε x + (1-ε) G(z), ε ~ U[0,1] per sample.
+			t.RNG.Uniform(t.eps.Data, 0, 1)
+			e := tp.Leaf(t.eps)
+			xHat := tp.Add(tp.Mul(e, xReal), tp.Mul(tp.Affine(e, -1, 1), fake))
+			xHat = tp.Leaf(xHat.Value()) // a fresh leaf: the penalty's gradient is taken at x̂
+			pen, err := GradientPenalty(tp, t.D.Forward(tp, xHat), xHat, float32(t.Opt.GPLambda))
+			if err != nil {
+				return st, err
+			}
+			total = tp.Add(total, pen)
+			st.Penalty = float64(pen.Item())
+		}
 		autograd.ZeroGrads(t.OptD.Params())
-		if err := tp.Backward(lossD, t.OptD.Params()); err != nil {
+		if err := tp.Backward(total, t.OptD.Params()); err != nil {
 			return st, err
 		}
+		st.GradD = gradNorm(t.OptD.Params())
 		t.OptD.Step()
 		st.LossD = float64(lossD.Item())
 		st.DReal, st.DFake = mean(dReal.Data()), mean(dFake.Data())
 	}
-	// (2) Update G: minimise V_G = -V_D, i.e. -E_Q softplus(D(G(z))) (the E_P
-	// term does not depend on G), through the updated and frozen D.
+	// (2) Update G network: minimise G's loss (eq. 2, V_G = -V_D, for the
+	// minimax game) through the updated D; D's parameters stay untouched.
 	tp.Reset()
-	t.rng.Normal(t.z.Data, 0, 1)
+	t.RNG.Normal(t.z.Data, 0, 1)
 	dFake := t.D.Forward(tp, t.G.Forward(tp, tp.Leaf(t.z)))
-	lossG := tp.Neg(tp.Mean(tp.Softplus(dFake), false))
+	lossG := t.Opt.Loss.G(tp, dFake)
 	autograd.ZeroGrads(t.OptG.Params())
 	if err := tp.Backward(lossG, t.OptG.Params()); err != nil {
 		return st, err
 	}
+	st.GradG = gradNorm(t.OptG.Params())
 	t.OptG.Step()
 	st.LossG = float64(lossG.Item())
 	t.step++
-	if math.IsNaN(st.LossD) || math.IsNaN(st.LossG) {
-		return st, fmt.Errorf("step %d: loss is NaN (D %g, G %g)", st.Step, st.LossD, st.LossG)
+	if bad(st.LossD) || bad(st.LossG) || bad(st.GradD) || bad(st.GradG) {
+		return st, fmt.Errorf("step %d: training diverged (D loss %g, G loss %g, |∇D| %g, |∇G| %g)",
+			st.Step, st.LossD, st.LossG, st.GradD, st.GradG)
 	}
 	return st, nil
 }
 
-// Generate writes n generated points into out (n×dim) using G.
-func (t *Trainer) Generate(n int, out []float32) error {
+func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+
+// Generate maps the latent codes z (n×Latent) through G in evaluation mode
+// and writes the samples into out (n×Dim).
+func (t *Trainer) Generate(z *tensor.Tensor, out []float32) error {
+	setTraining(t.G, false)
+	defer setTraining(t.G, true)
 	tp := autograd.NewTape()
 	tp.SetRecording(false)
-	z := tensor.New(n, t.Cfg.Latent)
-	t.rng.Normal(z.Data, 0, 1)
 	y := t.G.Forward(tp, tp.Leaf(z))
 	if err := tp.Err(); err != nil {
 		return err
 	}
 	copy(out, y.Data())
 	return nil
+}
+
+// Discriminate evaluates D on x (n×Dim) and writes its logits into out.
+func (t *Trainer) Discriminate(x *tensor.Tensor, out []float32) error {
+	tp := autograd.NewTape()
+	tp.SetRecording(false)
+	y := t.D.Forward(tp, tp.Leaf(x))
+	if err := tp.Err(); err != nil {
+		return err
+	}
+	copy(out, y.Data())
+	return nil
+}
+
+func gradNorm(ps []*autograd.Param) float64 {
+	var s float64
+	for _, p := range ps {
+		s += tensor.SumSquares(p.Grad.Data)
+	}
+	return math.Sqrt(s)
 }
 
 func mean(x []float32) float64 {

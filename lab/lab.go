@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -124,6 +125,32 @@ type Report struct {
 	started time.Time
 }
 
+// Sampler is what the discriminator experiment needs of P and Q: samples.
+// Every dist.Dist is one; so is a generator (see gan's run code), whose
+// density is unknown.
+type Sampler interface {
+	Dim() int
+	Sample(r *rand.Rand, out []float64)
+}
+
+func sampleN(s Sampler, r *rand.Rand, n int, out []float64) {
+	d := s.Dim()
+	for i := 0; i < n; i++ {
+		s.Sample(r, out[i*d:(i+1)*d])
+	}
+}
+
+// EstimateJSD trains a discriminator on samples of p and q with the seed's
+// loss and returns the estimate log 2 - V_D/2 of JSD(p || q) (eq. 7 solved
+// for the JSD) with its standard error. It needs no densities.
+func EstimateJSD(p, q Sampler, o Options) (jsd, se float64, err error) {
+	r, err := trainOnly(p, q, o)
+	if err != nil {
+		return 0, 0, err
+	}
+	return r.JSDEstimate, r.VDTrainedSE / 2, nil
+}
+
 // fitted is a discriminator trained on P and Q.
 type fitted struct {
 	mlp   *nn.MLP
@@ -135,7 +162,7 @@ type fitted struct {
 
 // fit trains an MLP discriminator on fresh samples of p and q with the
 // seed's loss, eq. (1), under a cosine-decayed learning rate.
-func fit(p, q dist.Dist, o Options) (*fitted, error) {
+func fit(p, q Sampler, o Options) (*fitted, error) {
 	o.defaults()
 	if p.Dim() != q.Dim() {
 		return nil, fmt.Errorf("lab: P has dimension %d and Q has %d; they must agree", p.Dim(), q.Dim())
@@ -156,8 +183,8 @@ func fit(p, q dist.Dist, o Options) (*fitted, error) {
 	opt := optim.NewAdam(d.Params(), o.LR, 0.9, 0.999)
 	xp, xq := tensor.New(o.Batch, dim), tensor.New(o.Batch, dim)
 	buf := make([]float64, o.Batch*dim)
-	draw := func(src dist.Dist, dst *tensor.Tensor) {
-		dist.SampleN(src, f.rng.Rand(), o.Batch, buf)
+	draw := func(src Sampler, dst *tensor.Tensor) {
+		sampleN(src, f.rng.Rand(), o.Batch, buf)
 		f.norm.apply(buf, dst.Data)
 	}
 	tp := autograd.NewTape()
@@ -184,13 +211,13 @@ func fit(p, q dist.Dist, o Options) (*fitted, error) {
 }
 
 // trainOnly trains D and measures V_D on held-out samples only.
-func trainOnly(p, q dist.Dist, o Options) (*Report, error) {
+func trainOnly(p, q Sampler, o Options) (*Report, error) {
 	o.defaults()
 	f, err := fit(p, q, o)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{P: p.String(), Q: q.String(), Steps: o.Steps, D: newEvaluator(f.mlp, f.norm).eval,
+	r := &Report{P: name(p), Q: name(q), Steps: o.Steps, D: newEvaluator(f.mlp, f.norm).eval,
 		batch: f.batch, started: f.start}
 	r.VDTrained, r.VDTrainedSE = heldOutVD(p, q, f.batch, o.EvalN, f.rng)
 	r.JSDEstimate = math.Ln2 - r.VDTrained/2
@@ -250,15 +277,15 @@ func sigmoid(x float64) float64 {
 // heldOutVD estimates V_D(G, D) = E_P softplus(-D) + E_Q softplus(D) on n
 // fresh samples of each, with the standard error of the sum of two
 // independent means.
-func heldOutVD(p, q dist.Dist, d *batchEval, n int, rng *tensor.RNG) (vd, se float64) {
+func heldOutVD(p, q Sampler, d *batchEval, n int, rng *tensor.RNG) (vd, se float64) {
 	dim := p.Dim()
 	const chunk = 8192
 	x := make([]float64, chunk*dim)
-	moments := func(src dist.Dist, sign float64) (mean, variance float64) {
+	moments := func(src Sampler, sign float64) (mean, variance float64) {
 		var s, s2 float64
 		for done := 0; done < n; done += chunk {
 			k := min(chunk, n-done)
-			dist.SampleN(src, rng.Rand(), k, x)
+			sampleN(src, rng.Rand(), k, x)
 			for _, v := range d.eval(x[:k*dim]) {
 				f := softplus(sign * v)
 				s += f
@@ -311,12 +338,12 @@ type affine struct {
 	mean, inv []float64
 }
 
-func standardiser(p, q dist.Dist, dim int, rng *tensor.RNG) affine {
+func standardiser(p, q Sampler, dim int, rng *tensor.RNG) affine {
 	const n = 20000
 	a := affine{mean: make([]float64, dim), inv: make([]float64, dim)}
 	x := make([]float64, dim)
 	s2 := make([]float64, dim)
-	for _, src := range []dist.Dist{p, q} {
+	for _, src := range []Sampler{p, q} {
 		for i := 0; i < n; i++ {
 			src.Sample(rng.Rand(), x)
 			for j, v := range x {
@@ -396,4 +423,11 @@ func (ev *evaluator) eval(x []float64) float64 {
 		cur = ev.cur[:out]
 	}
 	return cur[0]
+}
+
+func name(s Sampler) string {
+	if st, ok := s.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return fmt.Sprintf("%T", s)
 }

@@ -115,12 +115,44 @@ func (a Activation) Apply(t *autograd.Tape, x *autograd.Node) *autograd.Node {
 }
 
 // MLP is a stack of Linear layers with an activation between them (none
-// after the last, unless Out is set).
+// after the last, unless Out is set), optionally with batch normalisation
+// before each hidden activation.
 type MLP struct {
 	Layers []*Linear
 	Hidden Activation // between layers
 	Out    Activation // after the last layer (none for a logit)
+	// Norms, when set (see WithBatchNorm), normalise each hidden layer.
+	Norms []*BatchNorm
+	// Training selects batch statistics (true) or running averages (false)
+	// in the Norms.
+	Training bool
 }
+
+// WithBatchNorm adds batch normalisation after every hidden Linear layer
+// (before its activation) and returns m; the layers are named
+// name.bn1, name.bn2, ...
+func (m *MLP) WithBatchNorm(name string) *MLP {
+	m.Norms = nil
+	for i := 0; i+1 < len(m.Layers); i++ {
+		m.Norms = append(m.Norms, NewBatchNorm(fmt.Sprintf("%s.bn%d", name, i+1), m.Layers[i].Out))
+	}
+	m.Training = true
+	return m
+}
+
+// Buffers returns the running statistics of the batch norms by name.
+func (m *MLP) Buffers() map[string]*tensor.Tensor {
+	out := map[string]*tensor.Tensor{}
+	for _, n := range m.Norms {
+		for k, v := range n.Buffers() {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// SetTraining switches the batch norms between training and evaluation mode.
+func (m *MLP) SetTraining(on bool) { m.Training = on }
 
 // NewMLP builds an MLP with layer sizes sizes[0] -> sizes[1] -> ... ; the
 // layers are named name.fc1, name.fc2, ...
@@ -145,6 +177,9 @@ func (m *MLP) Forward(t *autograd.Tape, x *autograd.Node) *autograd.Node {
 	for i, l := range m.Layers {
 		x = l.Forward(t, x)
 		if i+1 < len(m.Layers) {
+			if m.Norms != nil {
+				x = m.Norms[i].Forward(t, x, m.Training)
+			}
 			x = m.Hidden.Apply(t, x)
 		}
 	}
@@ -154,8 +189,11 @@ func (m *MLP) Forward(t *autograd.Tape, x *autograd.Node) *autograd.Node {
 // Params returns every layer's parameters in order.
 func (m *MLP) Params() []*autograd.Param {
 	var ps []*autograd.Param
-	for _, l := range m.Layers {
+	for i, l := range m.Layers {
 		ps = append(ps, l.Params()...)
+		if m.Norms != nil && i < len(m.Norms) {
+			ps = append(ps, m.Norms[i].Params()...)
+		}
 	}
 	return ps
 }

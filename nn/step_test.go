@@ -1,7 +1,10 @@
 package nn_test
 
 import (
+	"math"
 	"testing"
+
+	"github.com/minmaxgan/minmax/autograd/gradcheck"
 
 	"github.com/minmaxgan/minmax/autograd"
 	"github.com/minmaxgan/minmax/internal/parallel"
@@ -114,6 +117,46 @@ func BenchmarkToyStep(b *testing.B) {
 	for b.Loop() {
 		if err := s.step(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestBatchNormGradcheckAndRunningStats(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	bn := nn.NewBatchNorm("bn", 3)
+	rng.Normal(bn.Gamma.Value.Data, 1, 0.3)
+	rng.Normal(bn.Beta.Value.Data, 0, 0.3)
+	x := tensor.New(6, 3)
+	rng.Normal(x.Data, 2, 1.5)
+	f := func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+		return tp.Tanh(bn.Forward(tp, in[0], true))
+	}
+	if err := gradcheck.Check(f, []*tensor.Tensor{x}, gradcheck.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gradcheck.CheckSecond(f, []*tensor.Tensor{x}, gradcheck.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Training-mode output has zero mean and unit (biased) variance per
+	// feature before γ, β; running stats move toward the batch's.
+	b2 := nn.NewBatchNorm("b2", 3)
+	tp := autograd.NewTape()
+	y := b2.Forward(tp, tp.Leaf(x), true)
+	for j := 0; j < 3; j++ {
+		var m, v, bm float64
+		for i := 0; i < 6; i++ {
+			m += float64(y.Data()[i*3+j]) / 6
+			bm += float64(x.Data[i*3+j]) / 6
+		}
+		for i := 0; i < 6; i++ {
+			d := float64(y.Data()[i*3+j]) - m
+			v += d * d / 6
+		}
+		if math.Abs(m) > 1e-5 || math.Abs(v-1) > 1e-3 {
+			t.Errorf("feature %d: mean %g, variance %g after normalisation", j, m, v)
+		}
+		if math.Abs(float64(b2.RunningMean.Data[j])-0.1*bm) > 1e-5 {
+			t.Errorf("running mean %g, want %g", b2.RunningMean.Data[j], 0.1*bm)
 		}
 	}
 }

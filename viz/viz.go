@@ -245,12 +245,20 @@ type HeatPanel struct {
 }
 
 // SaveHeatmaps writes heatmaps side by side with one shared, symmetric
-// colour scale [-limit, limit] (values beyond it are drawn at its ends) and
-// a colour bar labelled zLabel.
+// diverging colour scale [-limit, limit] (values beyond it are drawn at its
+// ends) and a colour bar labelled zLabel.
 func SaveHeatmaps(path string, panels []HeatPanel, limit float64, zLabel string) error {
-	pal := moreland.SmoothBlueRed()
-	pal.SetMin(-limit)
-	pal.SetMax(limit)
+	return SaveHeatmapsRange(path, panels, moreland.SmoothBlueRed(), -limit, limit, zLabel)
+}
+
+// Sequential is a perceptually uniform light-to-dark colour map for
+// densities.
+func Sequential() palette.ColorMap { return moreland.BlackBody() }
+
+// SaveHeatmapsRange is SaveHeatmaps with a given colour map and range.
+func SaveHeatmapsRange(path string, panels []HeatPanel, pal palette.ColorMap, lo, hi float64, zLabel string) error {
+	pal.SetMin(lo)
+	pal.SetMax(hi)
 	colors := pal.Palette(255)
 	row := make([]*plot.Plot, 0, len(panels)+1)
 	for _, hp := range panels {
@@ -266,7 +274,7 @@ func SaveHeatmaps(path string, panels []HeatPanel, limit float64, zLabel string)
 		}
 		p := newPlot(hp.Title, xl, "x₂")
 		h := plotter.NewHeatMap(hp.Field, colors)
-		h.Min, h.Max = -limit, limit
+		h.Min, h.Max = lo, hi
 		h.Underflow = colors.Colors()[0]
 		h.Overflow = colors.Colors()[len(colors.Colors())-1]
 		h.Rasterized = true
@@ -293,7 +301,7 @@ func SaveHeatmaps(path string, panels []HeatPanel, limit float64, zLabel string)
 	cb.Title.Text = zLabel
 	cb.HideX()
 	cb.Add(&plotter.ColorBar{ColorMap: pal, Vertical: true})
-	cb.Y.Min, cb.Y.Max = -limit, limit
+	cb.Y.Min, cb.Y.Max = lo, hi
 	row = append(row, cb)
 	w := vg.Length(4.6*float64(len(panels))+1.1) * vg.Inch
 	img := vgimg.NewWith(vgimg.UseWH(w, 4.6*vg.Inch), vgimg.UseDPI(110))
@@ -315,4 +323,3 @@ func SaveHeatmaps(path string, panels []HeatPanel, limit float64, zLabel string)
 	return writePNG(path, img)
 }
 
-var _ palette.ColorMap = moreland.SmoothBlueRed()

@@ -1,0 +1,238 @@
+package gan
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/minmaxgan/minmax/dist"
+	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/optim"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// Config is a complete recipe for a toy (1-D or 2-D) GAN run: data, models,
+// loss and hyperparameters. It is what a preset fills in, what a YAML file
+// and flags override, and what a run saves as config.yaml.
+type Config struct {
+	Preset string `yaml:"preset,omitempty"`
+	// Data is a distribution spec (docs/distributions.md).
+	Data string `yaml:"data"`
+	Loss string `yaml:"loss"`
+
+	Steps  int `yaml:"steps"`
+	Batch  int `yaml:"batch"`
+	Latent int `yaml:"latent"`
+
+	GHidden     []int  `yaml:"g_hidden"`
+	DHidden     []int  `yaml:"d_hidden"`
+	GActivation string `yaml:"g_activation"`
+	DActivation string `yaml:"d_activation"`
+	GBatchNorm  bool   `yaml:"g_batchnorm"`
+
+	LRG    float64 `yaml:"lr_g"`
+	LRD    float64 `yaml:"lr_d"`
+	Beta1  float64 `yaml:"beta1"`
+	Beta2  float64 `yaml:"beta2"`
+	DSteps int     `yaml:"d_steps"`
+	// LRDecay is the learning-rate schedule over the run: "none",
+	// "linear" (to 0 at the last step) or "cosine" (to 0).
+	LRDecay string `yaml:"lr_decay"`
+	// R1Gamma is the R1 penalty γ (0: off); GPLambda the WGAN-GP λ.
+	R1Gamma  float64 `yaml:"r1_gamma"`
+	GPLambda float64 `yaml:"gp_lambda"`
+
+	Seed uint64 `yaml:"seed"`
+
+	// EvalEvery is how often (in steps) the run records samples, mode
+	// coverage and pictures; JSDEvery how often it estimates JSD(P || Q_G)
+	// with a freshly trained discriminator (0: only at the end).
+	EvalEvery       int `yaml:"eval_every"`
+	JSDEvery        int `yaml:"jsd_every"`
+	CheckpointEvery int `yaml:"checkpoint_every"`
+}
+
+// Defaults is the general recipe for data without a preset.
+func Defaults() Config {
+	return Config{
+		Loss: "minimax", Steps: 3000, Batch: 256, Latent: 8,
+		GHidden: []int{128, 128}, DHidden: []int{128, 128},
+		GActivation: "relu", DActivation: "relu",
+		LRG: 1e-3, LRD: 1e-3, Beta1: 0.5, Beta2: 0.999, DSteps: 1, LRDecay: "none",
+		Seed: 1, EvalEvery: 500, JSDEvery: 1000, CheckpointEvery: 1000,
+	}
+}
+
+// Presets are complete recipes chosen with --preset.
+var Presets = map[string]func() Config{
+	// 8 Gaussians on a circle of radius 2, sd 0.02 (Metz et al. 2017,
+	// Srivastava et al. 2017, Lin et al. 2018).
+	"ring8": func() Config {
+		c := Defaults()
+		c.Preset, c.Data = "ring8", "ring(8, r=2, sd=0.02)"
+		return c
+	},
+	// 5×5 Gaussians at {-4,-2,0,2,4}², sd 0.05.
+	"grid25": func() Config {
+		c := Defaults()
+		c.Preset, c.Data = "grid25", "grid(5, spacing=2, sd=0.05)"
+		return c
+	},
+	// A 1-D mixture of three Gaussians of different weights and widths.
+	"mix1d": func() Config {
+		c := Defaults()
+		c.Preset, c.Data = "mix1d", "mix(0.3:N(-3, 0.3), 0.5:N(0, 0.5), 0.2:N(3, 0.2))"
+		return c
+	},
+}
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
+	var names []string
+	for k := range Presets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns the named preset's recipe.
+func Preset(name string) (Config, error) {
+	f, ok := Presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("unknown preset %q; want one of %s", name, strings.Join(PresetNames(), ", "))
+	}
+	return f(), nil
+}
+
+// Validate reports the first setting that cannot work, naming it as in
+// the YAML file.
+func (c *Config) Validate() error {
+	if _, err := dist.Parse(c.Data); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if _, err := LossByName(c.Loss); err != nil {
+		return fmt.Errorf("loss: %w", err)
+	}
+	checks := []struct {
+		ok   bool
+		what string
+	}{
+		{c.Steps >= 1, fmt.Sprintf("steps must be at least 1, got %d", c.Steps)},
+		{c.Batch >= 1, fmt.Sprintf("batch must be at least 1, got %d", c.Batch)},
+		{c.Latent >= 1, fmt.Sprintf("latent must be at least 1, got %d", c.Latent)},
+		{c.LRG > 0 && c.LRD > 0, fmt.Sprintf("lr_g and lr_d must be positive, got %g and %g", c.LRG, c.LRD)},
+		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, fmt.Sprintf("beta1 and beta2 must be in [0, 1), got %g and %g", c.Beta1, c.Beta2)},
+		{c.DSteps >= 1, fmt.Sprintf("d_steps must be at least 1, got %d", c.DSteps)},
+		{c.R1Gamma >= 0 && c.GPLambda >= 0, fmt.Sprintf("r1_gamma and gp_lambda must be >= 0, got %g and %g", c.R1Gamma, c.GPLambda)},
+		{c.EvalEvery >= 0 && c.JSDEvery >= 0 && c.CheckpointEvery >= 0, "eval_every, jsd_every and checkpoint_every must be >= 0"},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return fmt.Errorf("%s", ch.what)
+		}
+	}
+	switch c.LRDecay {
+	case "none", "linear", "cosine", "":
+	default:
+		return fmt.Errorf("lr_decay: %q is not a schedule; want none, linear or cosine", c.LRDecay)
+	}
+	for _, a := range []struct{ name, v string }{{"g_activation", c.GActivation}, {"d_activation", c.DActivation}} {
+		if _, err := nn.ParseActivation(a.v); err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+	}
+	for _, h := range [][]int{c.GHidden, c.DHidden} {
+		for _, w := range h {
+			if w < 1 {
+				return fmt.Errorf("hidden layer widths must be at least 1, got %v", h)
+			}
+		}
+	}
+	return nil
+}
+
+// DistSampler draws real data from a distribution.
+type DistSampler struct {
+	D   dist.Dist
+	buf []float64
+}
+
+// Dim is the distribution's dimension.
+func (s *DistSampler) Dim() int { return s.D.Dim() }
+
+// Sample draws n points into out.
+func (s *DistSampler) Sample(rng *tensor.RNG, n int, out []float32) {
+	k := n * s.D.Dim()
+	if cap(s.buf) < k {
+		s.buf = make([]float64, k)
+	}
+	buf := s.buf[:k]
+	dist.SampleN(s.D, rng.Rand(), n, buf)
+	for i, v := range buf {
+		out[i] = float32(v)
+	}
+}
+
+// Game is everything a toy run trains: the trainer and its parts.
+type Game struct {
+	Cfg     Config
+	P       dist.Dist
+	G, D    *nn.MLP
+	Trainer *Trainer
+	OptG    *optim.Adam
+	OptD    *optim.Adam
+}
+
+// NewGame builds G, D, optimizers and trainer from a validated config.
+func NewGame(c Config) (*Game, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	p, _ := dist.Parse(c.Data)
+	loss, _ := LossByName(c.Loss)
+	gAct, _ := nn.ParseActivation(c.GActivation)
+	dAct, _ := nn.ParseActivation(c.DActivation)
+	rng := tensor.NewRNG(c.Seed)
+	dim := p.Dim()
+	g, err := nn.NewMLP("G", append(append([]int{c.Latent}, c.GHidden...), dim), gAct, nn.Activation{}, rng)
+	if err != nil {
+		return nil, err
+	}
+	if c.GBatchNorm {
+		g.WithBatchNorm("G")
+	}
+	d, err := nn.NewMLP("D", append(append([]int{dim}, c.DHidden...), 1), dAct, nn.Activation{}, rng)
+	if err != nil {
+		return nil, err
+	}
+	optG := optim.NewAdam(g.Params(), c.LRG, c.Beta1, c.Beta2)
+	optD := optim.NewAdam(d.Params(), c.LRD, c.Beta1, c.Beta2)
+	tr, err := NewTrainer(Options{Loss: loss, Batch: c.Batch, Latent: c.Latent, DSteps: c.DSteps,
+		R1Gamma: c.R1Gamma, GPLambda: c.GPLambda}, g, d, optG, optD, &DistSampler{D: p}, rng)
+	if err != nil {
+		return nil, err
+	}
+	return &Game{Cfg: c, P: p, G: g, D: d, Trainer: tr, OptG: optG, OptD: optD}, nil
+}
+
+// LRFactor is the learning-rate multiplier of the schedule at step (0-based)
+// of steps.
+func (c *Config) LRFactor(step int) float64 {
+	f := float64(step) / float64(c.Steps)
+	switch c.LRDecay {
+	case "linear":
+		return 1 - f
+	case "cosine":
+		return 0.5 * (1 + math.Cos(math.Pi*f))
+	}
+	return 1
+}
+
+// Step sets the scheduled learning rates and plays one round.
+func (g *Game) Step() (Stats, error) {
+	f := g.Cfg.LRFactor(g.Trainer.StepsDone())
+	g.OptG.LR, g.OptD.LR = g.Cfg.LRG*f, g.Cfg.LRD*f
+	return g.Trainer.Step()
+}
