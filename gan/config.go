@@ -106,47 +106,74 @@ func Preset(name string) (Config, error) {
 	return f(), nil
 }
 
-// Validate reports the first setting that cannot work, naming it as in
-// the YAML file.
+// ConfigError names the setting (its YAML key) that cannot work.
+type ConfigError struct {
+	Key string
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return e.Key + ": " + e.Msg }
+
+// Validate reports the first setting that cannot work, as a *ConfigError
+// naming it as in the YAML file.
 func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
 	if _, err := dist.Parse(c.Data); err != nil {
-		return fmt.Errorf("data: %w", err)
+		return bad("data", "%v", err)
 	}
 	if _, err := LossByName(c.Loss); err != nil {
-		return fmt.Errorf("loss: %w", err)
+		return bad("loss", "%v", err)
 	}
-	checks := []struct {
-		ok   bool
-		what string
-	}{
-		{c.Steps >= 1, fmt.Sprintf("steps must be at least 1, got %d", c.Steps)},
-		{c.Batch >= 1, fmt.Sprintf("batch must be at least 1, got %d", c.Batch)},
-		{c.Latent >= 1, fmt.Sprintf("latent must be at least 1, got %d", c.Latent)},
-		{c.LRG > 0 && c.LRD > 0, fmt.Sprintf("lr_g and lr_d must be positive, got %g and %g", c.LRG, c.LRD)},
-		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, fmt.Sprintf("beta1 and beta2 must be in [0, 1), got %g and %g", c.Beta1, c.Beta2)},
-		{c.DSteps >= 1, fmt.Sprintf("d_steps must be at least 1, got %d", c.DSteps)},
-		{c.R1Gamma >= 0 && c.GPLambda >= 0, fmt.Sprintf("r1_gamma and gp_lambda must be >= 0, got %g and %g", c.R1Gamma, c.GPLambda)},
-		{c.EvalEvery >= 0 && c.JSDEvery >= 0 && c.CheckpointEvery >= 0, "eval_every, jsd_every and checkpoint_every must be >= 0"},
+	switch {
+	case c.Steps < 1:
+		return bad("steps", "must be at least 1, got %d", c.Steps)
+	case c.Batch < 1:
+		return bad("batch", "must be at least 1, got %d", c.Batch)
+	case c.Latent < 1:
+		return bad("latent", "must be at least 1, got %d", c.Latent)
+	case c.LRG <= 0:
+		return bad("lr_g", "must be positive, got %g", c.LRG)
+	case c.LRD <= 0:
+		return bad("lr_d", "must be positive, got %g", c.LRD)
+	case c.Beta1 < 0 || c.Beta1 >= 1:
+		return bad("beta1", "must be in [0, 1), got %g", c.Beta1)
+	case c.Beta2 < 0 || c.Beta2 >= 1:
+		return bad("beta2", "must be in [0, 1), got %g", c.Beta2)
+	case c.DSteps < 1:
+		return bad("d_steps", "must be at least 1, got %d", c.DSteps)
+	case c.R1Gamma < 0:
+		return bad("r1_gamma", "must be >= 0, got %g", c.R1Gamma)
+	case c.GPLambda < 0:
+		return bad("gp_lambda", "must be >= 0, got %g", c.GPLambda)
+	case c.EvalEvery < 0:
+		return bad("eval_every", "must be >= 0, got %d", c.EvalEvery)
+	case c.JSDEvery < 0:
+		return bad("jsd_every", "must be >= 0, got %d", c.JSDEvery)
+	case c.CheckpointEvery < 0:
+		return bad("checkpoint_every", "must be >= 0, got %d", c.CheckpointEvery)
 	}
-	for _, ch := range checks {
-		if !ch.ok {
-			return fmt.Errorf("%s", ch.what)
-		}
+	if l, _ := LossByName(c.Loss); l.NeedsLipschitz && c.GPLambda == 0 {
+		return bad("gp_lambda", "the %s loss needs a Lipschitz discriminator: set a gradient penalty (e.g. 0.1 to 10)", c.Loss)
 	}
 	switch c.LRDecay {
 	case "none", "linear", "cosine", "":
 	default:
-		return fmt.Errorf("lr_decay: %q is not a schedule; want none, linear or cosine", c.LRDecay)
+		return bad("lr_decay", "%q is not a schedule; want none, linear or cosine", c.LRDecay)
 	}
 	for _, a := range []struct{ name, v string }{{"g_activation", c.GActivation}, {"d_activation", c.DActivation}} {
 		if _, err := nn.ParseActivation(a.v); err != nil {
-			return fmt.Errorf("%s: %w", a.name, err)
+			return bad(a.name, "%v", err)
 		}
 	}
-	for _, h := range [][]int{c.GHidden, c.DHidden} {
-		for _, w := range h {
+	for _, h := range []struct {
+		key string
+		v   []int
+	}{{"g_hidden", c.GHidden}, {"d_hidden", c.DHidden}} {
+		for _, w := range h.v {
 			if w < 1 {
-				return fmt.Errorf("hidden layer widths must be at least 1, got %v", h)
+				return bad(h.key, "layer widths must be at least 1, got %v", h.v)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -81,4 +82,35 @@ func ModeCoverage(samples []float32, dim int, modes []dist.Mode) (Coverage, erro
 		c.ReverseKL += q * math.Log(q/(modes[k].Weight/wsum))
 	}
 	return c, nil
+}
+
+// MarshalJSON writes an infinite ReverseKL (no high-quality sample) as null.
+func (c Coverage) MarshalJSON() ([]byte, error) {
+	type plain Coverage
+	var rkl *float64
+	if !math.IsInf(c.ReverseKL, 0) && !math.IsNaN(c.ReverseKL) {
+		rkl = &c.ReverseKL
+	}
+	return json.Marshal(struct {
+		plain
+		ReverseKL *float64 `json:"reverse_kl"`
+	}{plain(c), rkl})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (null as +Inf).
+func (c *Coverage) UnmarshalJSON(b []byte) error {
+	type plain Coverage
+	var v struct {
+		plain
+		ReverseKL *float64 `json:"reverse_kl"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Coverage(v.plain)
+	c.ReverseKL = math.Inf(1)
+	if v.ReverseKL != nil {
+		c.ReverseKL = *v.ReverseKL
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -56,5 +57,22 @@ func TestCoverageOfACollapse(t *testing.T) {
 	}
 	if _, err := ModeCoverage([]float32{1, 2, 3}, 2, ringModes(t)); err == nil {
 		t.Fatal("ragged samples accepted")
+	}
+}
+
+func TestCoverageJSONRoundTrip(t *testing.T) {
+	for _, c := range []Coverage{{Samples: 3, ModesCovered: 1, ModesTotal: 8, HQFraction: 0.5, ReverseKL: 0.25, PerMode: []int{1, 0}},
+		{Samples: 1, ModesTotal: 8, ReverseKL: math.Inf(1)}} {
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Coverage
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.ReverseKL != c.ReverseKL || back.ModesTotal != c.ModesTotal || back.HQFraction != c.HQFraction {
+			t.Fatalf("%s read back as %+v", b, back)
+		}
 	}
 }

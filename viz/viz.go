@@ -322,4 +322,3 @@ func SaveHeatmapsRange(path string, panels []HeatPanel, pal palette.ColorMap, lo
 	}
 	return writePNG(path, img)
 }
-

@@ -10,7 +10,7 @@ import (
 )
 
 // run executes the CLI in-process with args and returns stdout and the error.
-func run(t *testing.T, args ...string) (string, error) {
+func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	root := newRoot()
 	var out, errb bytes.Buffer
@@ -23,12 +23,12 @@ func run(t *testing.T, args ...string) (string, error) {
 
 func TestNotBuiltCommandsSaySoAndFail(t *testing.T) {
 	for _, cmd := range []string{"sample", "eval"} {
-		_, err := run(t, cmd, "--run", "x")
+		_, err := runCLI(t, cmd, "--run", "x")
 		if err == nil || !strings.Contains(err.Error(), "not built yet") {
 			t.Errorf("%s: err = %v, want a plain 'not built yet'", cmd, err)
 		}
 	}
-	_, err := run(t, "bench", "--workload", "toy")
+	_, err := runCLI(t, "bench", "--workload", "toy")
 	if err == nil || !strings.Contains(err.Error(), "not built yet") {
 		t.Errorf("bench toy: err = %v", err)
 	}
@@ -49,7 +49,7 @@ func TestUsageErrorsNameTheFlag(t *testing.T) {
 		{[]string{"theory", "sweep", "--p", "N(0, 1)", "--family", "scale", "--from", "-1"}, "θ > 0"},
 	}
 	for _, c := range cases {
-		_, err := run(t, c.args...)
+		_, err := runCLI(t, c.args...)
 		var ue usageError
 		if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want a usage error mentioning %q", c.args, err, c.want)
@@ -58,7 +58,7 @@ func TestUsageErrorsNameTheFlag(t *testing.T) {
 }
 
 func TestTheoryExactJSON(t *testing.T) {
-	out, err := run(t, "theory", "--p", "U(0, 1)", "--q", "U(2, 3)", "--exact-only", "--json")
+	out, err := runCLI(t, "theory", "--p", "U(0, 1)", "--q", "U(2, 3)", "--exact-only", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestTheoryExactJSON(t *testing.T) {
 }
 
 func TestSweepFindsTheOptimumAtPEqualsQ(t *testing.T) {
-	out, err := run(t, "theory", "sweep", "--p", "mix(0.5:N(-1, 0.5), 0.5:N(1, 0.5))", "--family", "scale", "--from", "0.5", "--to", "2", "--n", "8", "--json")
+	out, err := runCLI(t, "theory", "sweep", "--p", "mix(0.5:N(-1, 0.5), 0.5:N(1, 0.5))", "--family", "scale", "--from", "0.5", "--to", "2", "--n", "8", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}

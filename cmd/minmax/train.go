@@ -1,135 +1,218 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/internal/parallel"
-	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/run"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 )
 
 func newTrainCmd() *cobra.Command {
 	var (
-		steps, threads, batch, logEvery int
-		seed                            uint64
-		runDir                          string
+		preset, configFile, runDir, resume string
+		threads                            int
+		noPictures                         bool
+		cfg                                = gan.Defaults()
 	)
 	c := &cobra.Command{
 		Use:   "train",
 		Short: "Train a GAN (default: the seed's minimax game on 8 Gaussians in a ring)",
-		Long: `Train a GAN with the seed's minimax losses: D minimises
+		Long: `Train a GAN, alternating (1) a discriminator step and (2) a generator step.
+With the default loss, minimax, these are the seed's: D minimises
 V_D = E_P softplus(-D(x)) + E_Q softplus(D(G(z)))   (eq. 1)
-and G minimises V_G = -V_D                          (eq. 2), alternately.
+and G minimises V_G = -V_D                          (eq. 2).
 
-This is the foundation's version: MLP G and D on 8 Gaussians on a circle of
-radius 2 (sd 0.02), with losses logged to RUN/metrics.jsonl and the final
-samples in RUN/samples.csv. Presets, pictures, evaluation and checkpoints
-arrive with issue #4.`,
+The recipe comes from a preset (--preset, default ring8), then a YAML file
+(--config), then flags; the effective recipe is saved in the run directory
+with the metrics, samples, pictures and a checkpoint. --data takes a preset
+name or any distribution spec (docs/distributions.md). Ctrl-C saves a
+checkpoint; --resume DIR continues it exactly.
+
+Presets: ` + strings.Join(gan.PresetNames(), ", "),
+		Example: `  minmax train
+  minmax train --preset grid25 --loss nonsaturating --seed 3
+  minmax train --data 'ring(12, r=3, sd=0.05)' --steps 5000 --run runs/ring12
+  minmax train --config my.yaml --lr-d 2e-3
+  minmax train --resume runs/ring12 --steps 8000`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if steps < 1 {
-				return usageError{fmt.Errorf("train: --steps must be at least 1, got %d", steps)}
-			}
 			if threads < 1 {
 				return usageError{fmt.Errorf("train: --threads must be at least 1, got %d", threads)}
 			}
 			parallel.SetThreads(threads)
-			if runDir == "" {
-				runDir = filepath.Join("runs", "train-"+time.Now().Format("20060102-150405"))
-			}
-			if err := os.MkdirAll(runDir, 0o755); err != nil {
-				return fmt.Errorf("train: cannot create run directory: %w", err)
-			}
-			cfg := gan.Config{
-				Batch: batch, Latent: 256, Hidden: []int{128, 128},
-				LRG: 1e-3, LRD: 1e-3, Beta1: 0.5, Beta2: 0.999, DSteps: 1, Seed: seed,
-				HiddenActivation: nn.Activation{Kind: "relu"},
-			}
-			tr, err := gan.NewTrainer(cfg, gan.Ring{K: 8, R: 2, SD: 0.02})
-			if err != nil {
-				return fmt.Errorf("train: %w", err)
-			}
-			mf, err := os.Create(filepath.Join(runDir, "metrics.jsonl"))
-			if err != nil {
-				return fmt.Errorf("train: %w", err)
-			}
-			defer mf.Close()
-			mw := bufio.NewWriter(mf)
-			enc := json.NewEncoder(mw)
-			start := time.Now()
-			for i := 0; i < steps; i++ {
-				st, err := tr.Step()
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			errOut := c.ErrOrStderr()
+			opt := run.Options{Progress: newProgress(errOut), NoPictures: noPictures}
+			var r *run.Run
+			if resume != "" {
+				steps := 0
+				if c.Flags().Changed("steps") {
+					steps = cfg.Steps
+				}
+				var err error
+				if r, err = run.Resume(resume, steps, opt); err != nil {
+					return fmt.Errorf("train --resume %s: %w", resume, err)
+				}
+				fmt.Fprintf(errOut, "resuming %s at step %d of %d\n", resume, r.Game.Trainer.StepsDone(), r.Cfg.Steps)
+			} else {
+				full, err := buildConfig(c, preset, configFile, cfg)
 				if err != nil {
+					return err
+				}
+				if runDir == "" {
+					name := full.Preset
+					if name == "" {
+						name = "custom"
+					}
+					runDir = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
+				}
+				if r, err = run.New(full, runDir, opt); err != nil {
 					return fmt.Errorf("train: %w", err)
 				}
-				if err := enc.Encode(st); err != nil {
-					return fmt.Errorf("train: writing metrics: %w", err)
-				}
-				if st.Step%logEvery == 0 || st.Step == steps {
-					fmt.Fprintf(os.Stderr, "step %6d/%d  V_D %.4f  V_G %.4f  D(real) %+.3f  D(fake) %+.3f  %.0f step/s\n",
-						st.Step, steps, st.LossD, st.LossG, st.DReal, st.DFake, float64(st.Step)/time.Since(start).Seconds())
-				}
+				fmt.Fprintf(errOut, "training %s with the %s loss for %d steps (seed %d, %d threads) into %s\n",
+					full.Data, full.Loss, full.Steps, full.Seed, threads, runDir)
 			}
-			if err := mw.Flush(); err != nil {
-				return fmt.Errorf("train: writing metrics: %w", err)
+			defer r.Close()
+			final, err := r.Train(ctx)
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintf(errOut, "\ninterrupted at step %d: checkpoint saved; continue with: minmax train --resume %s\n", r.Game.Trainer.StepsDone(), r.Dir)
+				return nil
 			}
-			n := 2500
-			pts := make([]float32, 2*n)
-			if err := tr.Generate(n, pts); err != nil {
+			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
-			if err := writeCSV(filepath.Join(runDir, "samples.csv"), pts, 2); err != nil {
-				return fmt.Errorf("train: %w", err)
-			}
-			fmt.Fprintf(os.Stderr, "done in %.1f s; results in %s (metrics.jsonl, samples.csv)\n", time.Since(start).Seconds(), runDir)
+			printFinal(c.OutOrStdout(), r, final)
 			return nil
 		},
 	}
 	f := c.Flags()
-	f.IntVar(&steps, "steps", 3000, "generator steps to train")
-	f.IntVar(&batch, "batch", 256, "batch size")
+	f.StringVar(&preset, "preset", "", "recipe to start from: "+strings.Join(gan.PresetNames(), ", ")+" (default ring8 unless --data is a spec)")
+	f.StringVar(&configFile, "config", "", "YAML file of recipe settings (keys as in a run's config.yaml)")
+	f.StringVar(&cfg.Data, "data", "", "a preset name or a distribution spec, e.g. 'ring(12, r=3, sd=0.05)'")
+	f.StringVar(&cfg.Loss, "loss", cfg.Loss, "minimax (the seed's), nonsaturating, hinge, wasserstein, leastsquares")
+	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "generator steps")
+	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
+	f.IntVar(&cfg.Latent, "latent", cfg.Latent, "latent dimension")
+	f.Float64Var(&cfg.LRG, "lr-g", cfg.LRG, "generator learning rate (Adam)")
+	f.Float64Var(&cfg.LRD, "lr-d", cfg.LRD, "discriminator learning rate (Adam)")
+	f.StringVar(&cfg.LRDecay, "lr-decay", cfg.LRDecay, "learning-rate schedule: none, linear, cosine")
+	f.IntVar(&cfg.DSteps, "d-steps", cfg.DSteps, "discriminator steps per generator step")
+	f.Float64Var(&cfg.R1Gamma, "r1", cfg.R1Gamma, "R1 penalty γ on real data (0: off)")
+	f.Float64Var(&cfg.GPLambda, "gp", cfg.GPLambda, "gradient penalty λ (needed by wasserstein)")
+	f.BoolVar(&cfg.GBatchNorm, "g-batchnorm", cfg.GBatchNorm, "batch normalisation in G's hidden layers")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed and threads give identical results)")
+	f.IntVar(&cfg.EvalEvery, "eval-every", cfg.EvalEvery, "evaluate and snapshot every N steps")
+	f.IntVar(&cfg.JSDEvery, "jsd-every", cfg.JSDEvery, "estimate JSD(P || Q_G) every N steps (0: at the end only)")
+	f.IntVar(&cfg.CheckpointEvery, "checkpoint-every", cfg.CheckpointEvery, "checkpoint every N steps (and at the end, and on Ctrl-C)")
 	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute")
-	f.Uint64Var(&seed, "seed", 1, "random seed (same seed and threads give identical results)")
-	f.StringVar(&runDir, "run", "", "run directory (default runs/train-TIMESTAMP)")
-	f.IntVar(&logEvery, "log-every", 500, "print a progress line every this many steps")
+	f.StringVar(&runDir, "run", "", "run directory (default runs/PRESET-TIMESTAMP)")
+	f.StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
+	f.BoolVar(&noPictures, "no-pictures", false, "skip the pictures")
 	return c
 }
 
-func defaultThreads() int { return parallel.Default().Threads() }
-
-// writeCSV writes rows of dim columns atomically (temp file, fsync, rename).
-func writeCSV(path string, data []float32, dim int) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	for i := 0; i < len(data); i += dim {
-		for j := 0; j < dim; j++ {
-			if j > 0 {
-				w.WriteByte(',')
-			}
-			fmt.Fprintf(w, "%g", data[i+j])
-		}
-		w.WriteByte('\n')
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// flagKeys maps flags to config.yaml keys.
+var flagKeys = map[string]string{
+	"data": "data", "loss": "loss", "steps": "steps", "batch": "batch", "latent": "latent",
+	"lr-g": "lr_g", "lr-d": "lr_d", "lr-decay": "lr_decay", "d-steps": "d_steps", "r1": "r1_gamma", "gp": "gp_lambda",
+	"g-batchnorm": "g_batchnorm", "seed": "seed", "eval-every": "eval_every", "jsd-every": "jsd_every",
+	"checkpoint-every": "checkpoint_every",
 }
+
+// buildConfig merges preset < file < flags.
+func buildConfig(c *cobra.Command, preset, file string, flags gan.Config) (gan.Config, error) {
+	fl := c.Flags()
+	if preset == "" {
+		if fl.Changed("data") {
+			if _, ok := gan.Presets[flags.Data]; ok {
+				preset = flags.Data
+			}
+		} else {
+			preset = "ring8"
+		}
+	}
+	cfg := gan.Defaults()
+	if preset != "" {
+		p, err := gan.Preset(preset)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--preset: %w", err)}
+		}
+		cfg = p
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--config: %w", err)}
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, usageError{fmt.Errorf("--config %s: %w", file, err)}
+		}
+	}
+	// Flags the user set override; copy them by way of YAML keys.
+	set := map[string]any{}
+	fb, _ := yaml.Marshal(flags)
+	var fm map[string]any
+	yaml.Unmarshal(fb, &fm)
+	for flag, key := range flagKeys {
+		if fl.Changed(flag) {
+			set[key] = fm[key]
+		}
+	}
+	if fl.Changed("data") {
+		if _, ok := gan.Presets[flags.Data]; ok {
+			delete(set, "data") // the preset's own data
+		}
+	}
+	if len(set) > 0 {
+		b, _ := yaml.Marshal(set)
+		if err := yaml.Unmarshal(b, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		var ce *gan.ConfigError
+		if errors.As(err, &ce) {
+			for flag, key := range flagKeys {
+				if key == ce.Key {
+					return cfg, usageError{fmt.Errorf("train: --%s (config key %s): %s", flag, key, ce.Msg)}
+				}
+			}
+		}
+		return cfg, usageError{fmt.Errorf("train: %w", err)}
+	}
+	return cfg, nil
+}
+
+func printFinal(w io.Writer, r *run.Run, e *run.Eval) {
+	if e != nil {
+		if c := e.Coverage; c != nil {
+			fmt.Fprintf(w, "modes covered %d/%d, high-quality samples %.1f%%, reverse KL %.4f (2,500 samples)\n",
+				c.ModesCovered, c.ModesTotal, 100*c.HQFraction, c.ReverseKL)
+		}
+		if e.JSDEstimate != nil {
+			fmt.Fprintf(w, "JSD(P || Q_G) estimate %.4f ± %.4f nats (log 2 - V_D/2 of a discriminator trained afresh)\n", *e.JSDEstimate, *e.JSDSE)
+		}
+	}
+	fmt.Fprintf(w, "results in %s: config.yaml, metrics.jsonl, eval.json, checkpoint.safetensors, samples/, pictures (*.png", r.Dir)
+	if r.Game.P.Dim() == 1 {
+		fmt.Fprint(w, ", training.gif")
+	}
+	fmt.Fprintln(w, ")")
+}
+
+func defaultThreads() int { return parallel.Default().Threads() }

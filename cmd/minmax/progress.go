@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/run"
+	"golang.org/x/term"
+)
+
+// progress shows a live bar on a terminal and plain periodic lines
+// otherwise.
+type progress struct {
+	w        io.Writer
+	tty      bool
+	last     time.Time
+	lastLine int
+}
+
+func newProgress(w io.Writer) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: w, tty: tty}
+}
+
+func (p *progress) Step(st gan.Stats, total, first int, elapsed time.Duration) {
+	done := st.Step - first
+	rate := float64(done) / elapsed.Seconds()
+	eta := time.Duration(float64(total-st.Step)/rate) * time.Second
+	if p.tty {
+		if time.Since(p.last) < 100*time.Millisecond && st.Step != total {
+			return
+		}
+		p.last = time.Now()
+		const width = 30
+		filled := width * st.Step / total
+		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+		fmt.Fprintf(p.w, "\r%s %5.1f%% %d/%d  %.0f step/s  ETA %-8s  D %.3f  G %.3f ", bar,
+			100*float64(st.Step)/float64(total), st.Step, total, rate, eta.Round(time.Second), st.LossD, st.LossG)
+		if st.Step == total {
+			fmt.Fprintln(p.w)
+		}
+		return
+	}
+	every := max(total/10, 1)
+	if st.Step%every == 0 || st.Step == total {
+		fmt.Fprintf(p.w, "step %d/%d  %.0f step/s  ETA %s  D loss %.4f  G loss %.4f  D(real) %+.3f  D(fake) %+.3f\n",
+			st.Step, total, rate, eta.Round(time.Second), st.LossD, st.LossG, st.DReal, st.DFake)
+	}
+}
+
+func (p *progress) Eval(e run.Eval) {
+	var parts []string
+	if c := e.Coverage; c != nil {
+		parts = append(parts, fmt.Sprintf("modes %d/%d, high quality %.1f%%, reverse KL %.3f", c.ModesCovered, c.ModesTotal, 100*c.HQFraction, c.ReverseKL))
+	}
+	if e.JSDEstimate != nil {
+		parts = append(parts, fmt.Sprintf("JSD ≈ %.4f ± %.4f", *e.JSDEstimate, *e.JSDSE))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	prefix := ""
+	if p.tty {
+		prefix = "\r\033[K"
+	}
+	fmt.Fprintf(p.w, "%seval at step %d: %s\n", prefix, e.Step, strings.Join(parts, "; "))
+}

@@ -1,0 +1,325 @@
+package run
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+
+	"github.com/minmaxgan/minmax/dist"
+	"github.com/minmaxgan/minmax/tensor"
+	"github.com/minmaxgan/minmax/viz"
+)
+
+// Pictures draws the run's pictures from its history (and the current G
+// and D): the scatter of generated against real points over time, the
+// density of Q_G against P, D over the data space, and the curves of the
+// losses, D's outputs and the JSD estimate; for 1-D data an animated GIF of
+// the game.
+func (r *Run) Pictures() error {
+	if len(r.hist.snaps) == 0 {
+		return nil
+	}
+	if err := r.curves(); err != nil {
+		return err
+	}
+	if r.Game.P.Dim() == 1 {
+		return r.pictures1D()
+	}
+	return r.pictures2D()
+}
+
+// pick returns up to k snapshots evenly spread, always the first and last.
+func pick(s []snapshot, k int) []snapshot {
+	if len(s) <= k {
+		return s
+	}
+	out := make([]snapshot, 0, k)
+	for i := 0; i < k; i++ {
+		out = append(out, s[i*(len(s)-1)/(k-1)])
+	}
+	return out
+}
+
+func (r *Run) realSample(n int, seed uint64) []float32 {
+	dim := r.Game.P.Dim()
+	buf := make([]float64, n*dim)
+	dist.SampleN(r.Game.P, tensor.NewRNG(seed).Rand(), n, buf)
+	out := make([]float32, len(buf))
+	for i, v := range buf {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// view is a square box around P's bounds (cropped to its bulk).
+func (r *Run) view() (lo, hi float64) {
+	real := r.realSample(20000, 7)
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range real {
+		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+	}
+	pad := 0.15 * (hi - lo)
+	return lo - pad, hi + pad
+}
+
+func (r *Run) title() string {
+	return fmt.Sprintf("%s, loss %s, seed %d", r.Cfg.Data, r.Cfg.Loss, r.Cfg.Seed)
+}
+
+func (r *Run) pictures2D() error {
+	lo, hi := r.view()
+	real := r.realSample(1000, 3)
+	snaps := pick(r.hist.snaps, 8)
+	var frames []viz.ScatterFrame
+	for _, s := range snaps {
+		frames = append(frames, viz.ScatterFrame{Title: fmt.Sprintf("step %d", s.step), Real: real, Fake: s.fake})
+	}
+	if err := viz.SaveScatterGrid(filepath.Join(r.Dir, "scatter.png"), frames, 4, lo, hi,
+		"real (blue) and generated (orange) points: "+r.title()); err != nil {
+		return err
+	}
+	// Density of Q_G against P: histograms of 50,000 samples each, same bins.
+	const n, bins = 50000, 120
+	fake, err := r.Generate(n, r.Cfg.Seed^0xde75)
+	if err != nil {
+		return err
+	}
+	hp, xs := histogram2D(r.realSample(n, 11), lo, hi, bins)
+	hq, _ := histogram2D(fake, lo, hi, bins)
+	top := math.Max(slices.Max(hp), slices.Max(hq))
+	for _, h := range [][]float64{hp, hq} {
+		for i, v := range h {
+			h[i] = math.Log10(math.Max(v, top*1e-4))
+		}
+	}
+	lt := math.Log10(top)
+	if err := viz.SaveHeatmapsRange(filepath.Join(r.Dir, "density.png"), []viz.HeatPanel{
+		{Title: "P (data): " + r.Cfg.Data, Field: viz.Field{Xs: xs, Ys: xs, Zs: hp}},
+		{Title: fmt.Sprintf("Q_G (generator) at step %d", r.Game.Trainer.StepsDone()), Field: viz.Field{Xs: xs, Ys: xs, Zs: hq}},
+	}, viz.Sequential(), lt-4, lt, "log10 density"); err != nil {
+		return err
+	}
+	// D over the plane with real and generated points.
+	const g = 150
+	grid := tensor.New(g*g, 2)
+	gx := make([]float64, g)
+	for i := range gx {
+		gx[i] = lo + (hi-lo)*float64(i)/float64(g-1)
+	}
+	for iy := 0; iy < g; iy++ {
+		for ix := 0; ix < g; ix++ {
+			grid.Data[2*(iy*g+ix)] = float32(gx[ix])
+			grid.Data[2*(iy*g+ix)+1] = float32(gx[iy])
+		}
+	}
+	dv := make([]float32, g*g)
+	if err := r.Game.Trainer.Discriminate(grid, dv); err != nil {
+		return err
+	}
+	zs := make([]float64, len(dv))
+	abs := make([]float64, len(dv))
+	for i, v := range dv {
+		zs[i] = float64(v)
+		abs[i] = math.Abs(float64(v))
+	}
+	slices.Sort(abs)
+	limit := math.Max(abs[len(abs)*98/100], 1e-3)
+	last := r.hist.snaps[len(r.hist.snaps)-1]
+	return viz.SaveHeatmaps(filepath.Join(r.Dir, "discriminator.png"), []viz.HeatPanel{{
+		Title:  fmt.Sprintf("D(x) at step %d (logit; red: judged real)", r.Game.Trainer.StepsDone()),
+		Field:  viz.Field{Xs: gx, Ys: gx, Zs: zs},
+		Points: []viz.Points{{Name: "real (blue)", XY: f64(real[:600]), Color: viz.ColP}, {Name: "generated (orange)", XY: f64(last.fake[:600]), Color: viz.ColQ}},
+	}}, limit, "D(x)")
+}
+
+func f64(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// histogram2D bins points (x y x y ...) on bins×bins cells over [lo,hi]²
+// and returns densities (row-major in y) and the cell centres.
+func histogram2D(pts []float32, lo, hi float64, bins int) ([]float64, []float64) {
+	h := make([]float64, bins*bins)
+	w := (hi - lo) / float64(bins)
+	n := len(pts) / 2
+	for i := 0; i < n; i++ {
+		ix := int((float64(pts[2*i]) - lo) / w)
+		iy := int((float64(pts[2*i+1]) - lo) / w)
+		if ix >= 0 && ix < bins && iy >= 0 && iy < bins {
+			h[iy*bins+ix]++
+		}
+	}
+	for i := range h {
+		h[i] /= float64(n) * w * w
+	}
+	c := make([]float64, bins)
+	for i := range c {
+		c[i] = lo + (float64(i)+0.5)*w
+	}
+	return h, c
+}
+
+// plot grid for 1-D pictures
+const grid1D = 400
+
+func (r *Run) grid1D() []float64 {
+	lo, hi := r.view()
+	xs := make([]float64, grid1D)
+	for i := range xs {
+		xs[i] = lo + (hi-lo)*float64(i)/float64(grid1D-1)
+	}
+	return xs
+}
+
+// dOnGrid evaluates D on the 1-D plotting grid.
+func (r *Run) dOnGrid() ([]float32, error) {
+	xs := r.grid1D()
+	x := tensor.New(len(xs), 1)
+	for i, v := range xs {
+		x.Data[i] = float32(v)
+	}
+	out := make([]float32, len(xs))
+	return out, r.Game.Trainer.Discriminate(x, out)
+}
+
+// kde is a Gaussian kernel density estimate of 1-D samples at xs
+// (Silverman's bandwidth).
+func kde(samples []float32, xs []float64) []float64 {
+	n := float64(len(samples))
+	var m, v float64
+	for _, s := range samples {
+		m += float64(s)
+	}
+	m /= n
+	for _, s := range samples {
+		v += (float64(s) - m) * (float64(s) - m)
+	}
+	sd := math.Sqrt(v / n)
+	h := math.Max(1.06*sd*math.Pow(n, -0.2), 1e-3)
+	// Silverman's rule oversmooths multimodal data: use a third of it, as
+	// the modes of the presets are much narrower than their spread.
+	h /= 3
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		var s float64
+		for _, p := range samples {
+			u := (x - float64(p)) / h
+			if u*u < 40 {
+				s += math.Exp(-0.5 * u * u)
+			}
+		}
+		out[i] = s / (n * h * math.Sqrt(2*math.Pi))
+	}
+	return out
+}
+
+func (r *Run) pictures1D() error {
+	xs := r.grid1D()
+	pd := make([]float64, len(xs))
+	for i, x := range xs {
+		pd[i] = math.Exp(r.Game.P.LogProb([]float64{x}))
+	}
+	frames := make([][]viz.Panel, 0, len(r.hist.snaps))
+	top := slices.Max(pd) * 1.6
+	for _, s := range r.hist.snaps {
+		qd := kde(s.fake, xs)
+		sigD, post := make([]float64, len(xs)), make([]float64, len(xs))
+		for i := range xs {
+			sigD[i] = 1 / (1 + math.Exp(-float64(s.d[i])))
+			if pd[i]+qd[i] > 0 {
+				post[i] = pd[i] / (pd[i] + qd[i])
+			} else {
+				post[i] = math.NaN()
+			}
+		}
+		frames = append(frames, []viz.Panel{
+			{Title: fmt.Sprintf("step %d: P (data) and Q_G (generator, kernel density of 2,500 samples)", s.step),
+				XLabel: "x", YLabel: "density", YMin: 0, YMax: top,
+				Curves: []viz.Curve{{Name: "P", X: xs, Y: pd, Color: viz.ColP}, {Name: "Q_G", X: xs, Y: qd, Color: viz.ColQ}}},
+			{Title: "sigmoid(D(x)) and the optimum P/(P+Q_G) = sigmoid(D*(x)) (eq. 6)",
+				XLabel: "x", YLabel: "probability x is real", YMin: -0.02, YMax: 1.02,
+				HLine: 0.5, HLineLabel: "1/2: P = Q_G (eq. 10)",
+				Curves: []viz.Curve{{Name: "sigmoid(D)", X: xs, Y: sigD, Color: viz.ColD}, {Name: "sigmoid(D*)", X: xs, Y: post, Color: viz.ColDStar, Dashed: true}}},
+		})
+	}
+	if err := viz.SaveGIF(filepath.Join(r.Dir, "training.gif"), frames, 8, 3, 60); err != nil {
+		return err
+	}
+	return viz.SavePanels(filepath.Join(r.Dir, "final.png"), 8, 3.1, frames[len(frames)-1])
+}
+
+// curves draws losses, D's mean outputs, and the evaluations over steps.
+func (r *Run) curves() error {
+	st := r.hist.stats
+	if len(st) == 0 {
+		return nil
+	}
+	steps := make([]float64, len(st))
+	ld, lg, dr, df := make([]float64, len(st)), make([]float64, len(st)), make([]float64, len(st)), make([]float64, len(st))
+	for i, s := range st {
+		steps[i], ld[i], lg[i], dr[i], df[i] = float64(s.Step), s.LossD, s.LossG, s.DReal, s.DFake
+	}
+	w := max(1, len(st)/100)
+	panels := []viz.Panel{
+		{Title: fmt.Sprintf("losses (moving average over %d steps): %s", w, r.title()), XLabel: "step", YLabel: "loss",
+			Curves: []viz.Curve{{Name: "D's loss", X: steps, Y: smooth(ld, w), Color: viz.ColD}, {Name: "G's loss", X: steps, Y: smooth(lg, w), Color: viz.ColQ}}},
+		{Title: "mean D(x) on real and generated batches", XLabel: "step", YLabel: "logit",
+			Curves: []viz.Curve{{Name: "D(real)", X: steps, Y: smooth(dr, w), Color: viz.ColP}, {Name: "D(G(z))", X: steps, Y: smooth(df, w), Color: viz.ColQ}}},
+	}
+	var es, jsd, se, hq []float64
+	for _, e := range r.hist.evals {
+		if e.JSDEstimate != nil {
+			es = append(es, float64(e.Step))
+			jsd = append(jsd, *e.JSDEstimate)
+			se = append(se, 2**e.JSDSE)
+		}
+	}
+	if len(es) > 0 {
+		panels = append(panels, viz.Panel{
+			Title:  "JSD(P || Q_G) estimated by a discriminator trained afresh (log 2 - V_D/2, eq. 7); eq. 10: 0 at P = Q_G",
+			XLabel: "step", YLabel: "nats", HLine: 0, HLineLabel: "0",
+			Curves:      []viz.Curve{{X: es, Y: jsd, Color: viz.ColDStar}},
+			ErrorPoints: &viz.ErrorPoints{Name: "estimate ± 2 s.e.", X: es, Y: jsd, Err: se, Color: viz.ColD},
+		})
+	}
+	var cs []float64
+	for _, e := range r.hist.evals {
+		if e.Coverage != nil {
+			cs = append(cs, float64(e.Step))
+			hq = append(hq, e.Coverage.HQFraction)
+		}
+	}
+	if len(cs) > 0 {
+		cov := make([]float64, 0, len(cs))
+		for _, e := range r.hist.evals {
+			if e.Coverage != nil {
+				cov = append(cov, float64(e.Coverage.ModesCovered)/float64(e.Coverage.ModesTotal))
+			}
+		}
+		panels = append(panels, viz.Panel{
+			Title: "mode coverage (2,500 samples): share of modes covered, share of high-quality samples", XLabel: "step", YLabel: "fraction",
+			YMin: 0, YMax: 1.05,
+			Curves: []viz.Curve{{Name: "modes covered", X: cs, Y: cov, Color: viz.ColP}, {Name: "high-quality samples", X: cs, Y: hq, Color: viz.ColD}},
+		})
+	}
+	return viz.SavePanels(filepath.Join(r.Dir, "curves.png"), 9, 2.8, panels)
+}
+
+// smooth is a trailing moving average over w points.
+func smooth(x []float64, w int) []float64 {
+	out := make([]float64, len(x))
+	var s float64
+	for i, v := range x {
+		s += v
+		if i >= w {
+			s -= x[i-w]
+		}
+		out[i] = s / float64(min(i+1, w))
+	}
+	return out
+}
