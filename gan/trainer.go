@@ -110,18 +110,29 @@ func setTraining(m Model, on bool) {
 }
 
 // Step plays one round: Opt.DSteps updates of D, then one update of G.
+//
+// As in PyTorch's DCGAN example, the generated batch of the last D update
+// is the one G then learns from: G's forward pass is recorded once and
+// used by both moves (D's update only asks for D's gradients, so nothing
+// flows into G there), and G's move runs D afresh, with its updated
+// weights, on that batch.
 func (t *Trainer) Step() (Stats, error) {
 	tp := t.tp
 	st := Stats{Step: t.step + 1}
 	setTraining(t.G, true)
+	tp.Reset()
+	var fake *autograd.Node
 	// (1) Update D network: minimise the loss of D (eq. 1 for the seed's
 	// minimax game) with G fixed.
 	for k := 0; k < t.Opt.DSteps; k++ {
-		tp.Reset()
+		last := k == t.Opt.DSteps-1
+		if !last {
+			tp.Reset()
+		}
 		t.Data.Sample(t.RNG, t.Opt.Batch, t.real.Data)
 		t.RNG.Normal(t.z.Data, 0, 1)
-		prev := tp.SetRecording(false) // G is fixed in this move: record nothing through it
-		fake := t.G.Forward(tp, tp.Leaf(t.z))
+		prev := tp.SetRecording(last) // G's graph is kept only for the batch G learns from
+		fake = t.G.Forward(tp, tp.Leaf(t.z))
 		tp.SetRecording(prev)
 		xReal := tp.Leaf(t.real)
 		dReal := t.D.Forward(tp, xReal)
@@ -140,7 +151,7 @@ func (t *Trainer) Step() (Stats, error) {
 			// x̂ = ε x + (1-ε) G(z), ε ~ U[0,1] per sample.
 			t.RNG.Uniform(t.eps.Data, 0, 1)
 			e := tp.Leaf(t.eps)
-			xHat := tp.Add(tp.Mul(e, xReal), tp.Mul(tp.Affine(e, -1, 1), fake))
+			xHat := tp.Add(tp.Mul(e, xReal), tp.Mul(tp.Affine(e, -1, 1), tp.Leaf(fake.Value())))
 			xHat = tp.Leaf(xHat.Value()) // a fresh leaf: the penalty's gradient is taken at x̂
 			pen, err := GradientPenalty(tp, t.D.Forward(tp, xHat), xHat, float32(t.Opt.GPLambda))
 			if err != nil {
@@ -160,9 +171,7 @@ func (t *Trainer) Step() (Stats, error) {
 	}
 	// (2) Update G network: minimise G's loss (eq. 2, V_G = -V_D, for the
 	// minimax game) through the updated D; D's parameters stay untouched.
-	tp.Reset()
-	t.RNG.Normal(t.z.Data, 0, 1)
-	dFake := t.D.Forward(tp, t.G.Forward(tp, tp.Leaf(t.z)))
+	dFake := t.D.Forward(tp, fake)
 	lossG := t.Opt.Loss.G(tp, dFake)
 	autograd.ZeroGrads(t.OptG.Params())
 	if err := tp.Backward(lossG, t.OptG.Params()); err != nil {

@@ -24,12 +24,22 @@ func (g *RNG) Rand() *rand.Rand { return g.r }
 // Uint64 returns a uniformly random 64-bit value.
 func (g *RNG) Uint64() uint64 { return g.r.Uint64() }
 
-// Normal fills dst with samples of N(mean, std²).
+// Normal fills dst with samples of N(mean, std²) (ziggurat method; see
+// ziggurat.go).
 func (g *RNG) Normal(dst []float32, mean, std float32) {
-	for i := range dst {
-		dst[i] = mean + std*float32(g.r.NormFloat64())
+	i := 0
+	for ; i+1 < len(dst); i += 2 {
+		u := g.src.Uint64()
+		dst[i] = mean + std*float32(g.normal32(int32(uint32(u))))
+		dst[i+1] = mean + std*float32(g.normal32(int32(uint32(u>>32))))
+	}
+	if i < len(dst) {
+		dst[i] = mean + std*float32(g.normal32(int32(uint32(g.src.Uint64()))))
 	}
 }
+
+// NormFloat64 returns one standard normal sample.
+func (g *RNG) NormFloat64() float64 { return g.normal32(int32(uint32(g.src.Uint64()))) }
 
 // Uniform fills dst with samples of U[lo, hi).
 func (g *RNG) Uniform(dst []float32, lo, hi float32) {

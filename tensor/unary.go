@@ -7,47 +7,46 @@ import "math"
 // functions are computed in float64 and rounded once, so they are accurate to
 // float32's last bit and identical on every kernel path.
 
-// positiveMask is all ones when x > 0 and zero otherwise (x not NaN),
-// computed without a branch: half the signs in a layer are negative, and
-// a mispredicted branch per element costs more than the arithmetic.
-func positiveMask(x float32) uint32 {
-	b := int32(math.Float32bits(x))
-	// b > 0 exactly when x > 0 (sign clear, not +0); -0 has b = MinInt32.
-	return uint32((-int64(b)) >> 63)
-}
+// The ReLU family keeps x where !(x <= 0): for x > 0, and for NaN, so that
+// a NaN reaching a layer is not silently zeroed. On amd64 with AVX2 the
+// bulk runs in assembly (simd_amd64.s); the loops below do the rest and
+// are the whole kernel elsewhere.
 
 // ReLU writes max(x, 0).
 func ReLU(dst, x []float32) {
 	dst = dst[:len(x)]
-	for i, v := range x {
-		dst[i] = math.Float32frombits(math.Float32bits(v) & positiveMask(v))
+	for i := simdReLU(dst, x); i < len(x); i++ {
+		if v := x[i]; !(v <= 0) {
+			dst[i] = v
+		} else {
+			dst[i] = 0
+		}
 	}
 }
 
 // ReLUMask writes g where x > 0 and 0 elsewhere: the gradient of ReLU.
 func ReLUMask(dst, x, g []float32) {
 	dst, g = dst[:len(x)], g[:len(x)]
-	for i, v := range x {
-		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & positiveMask(v))
+	for i := simdReLUMask(dst, x, g); i < len(x); i++ {
+		if !(x[i] <= 0) {
+			dst[i] = g[i]
+		} else {
+			dst[i] = 0
+		}
 	}
 }
 
 // LeakyReLU writes x where x > 0 and slope*x elsewhere.
 func LeakyReLU(dst, x []float32, slope float32) {
-	for i, v := range x {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = slope * v
-		}
-	}
+	LeakyMask(dst, x, x, slope)
 }
 
 // LeakyMask writes g where x > 0 and slope*g elsewhere: the gradient of
-// LeakyReLU.
+// LeakyReLU (and LeakyReLU itself when g is x).
 func LeakyMask(dst, x, g []float32, slope float32) {
-	for i, v := range x {
-		if v > 0 {
+	dst, g = dst[:len(x)], g[:len(x)]
+	for i := simdLeaky(dst, x, g, slope); i < len(x); i++ {
+		if !(x[i] <= 0) {
 			dst[i] = g[i]
 		} else {
 			dst[i] = slope * g[i]

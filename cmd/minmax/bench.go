@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/internal/benchmark"
 	"github.com/spf13/cobra"
 )
@@ -18,6 +19,7 @@ func newBenchCmd() *cobra.Command {
 	)
 	workloads := map[string]func() benchmark.Workload{
 		"mm1024": benchmark.MM1024,
+		"toy":    toyWorkload,
 	}
 	c := &cobra.Command{
 		Use:   "bench",
@@ -27,7 +29,9 @@ all); the rate reported is the median over the windows.
 
 Workloads:
   mm1024   one float32 1024x1024 @ 1024x1024 matrix product (call/s)
-  toy      a GAN step on 8 Gaussians (arrives with issue #4)
+  toy      one GAN training step on 8 Gaussians (step/s), by the real trainer:
+           batch 512, G z(256)-128-128-2, D 2-128-128-1, ReLU, Adam 1e-3 (0.5, 0.999),
+           D on eq. (1), G on the non-saturating loss, as the PyTorch peer
   dcgan28  a DCGAN step on 28x28 images (arrives with issue #5)
 
 With --json it prints one JSON line per result on stdout, e.g.
@@ -38,8 +42,8 @@ With --json it prints one JSON line per result on stdout, e.g.
 			mk, ok := workloads[workload]
 			if !ok {
 				switch workload {
-				case "toy", "dcgan28":
-					return fmt.Errorf("bench: workload %q is not built yet (toy arrives with issue #4, dcgan28 with #5)", workload)
+				case "dcgan28":
+					return fmt.Errorf("bench: workload %q is not built yet (it arrives with the images issue, #5)", workload)
 				}
 				return usageError{fmt.Errorf("bench: unknown --workload %q; want one of mm1024, toy, dcgan28", workload)}
 			}
@@ -69,4 +73,32 @@ With --json it prints one JSON line per result on stdout, e.g.
 	f.BoolVar(&asJSON, "json", false, "print one JSON line per result")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
 	return c
+}
+
+// toyWorkload is the `toy` workload of ../shared/bench/README.md, driving
+// the real trainer (gan.Game) with the peer's recipe.
+func toyWorkload() benchmark.Workload {
+	return benchmark.Workload{
+		Name: "toy", Unit: "step/s",
+		Setup: func(seed uint64) (func() error, error) {
+			c, _ := gan.Preset("ring8")
+			c.Data = "ring(8, r=2, sd=0.02)"
+			c.Loss = "nonsaturating"
+			c.Batch, c.Latent = 512, 256
+			c.GHidden, c.DHidden = []int{128, 128}, []int{128, 128}
+			c.GActivation, c.DActivation = "relu", "relu"
+			c.GBatchNorm = false
+			c.LRG, c.LRD, c.Beta1, c.Beta2 = 1e-3, 1e-3, 0.5, 0.999
+			c.DSteps, c.R1Gamma, c.GPLambda, c.LRDecay = 1, 0, 0, "none"
+			c.Steps, c.Seed = 1<<30, seed
+			g, err := gan.NewGame(c)
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				_, err := g.Step()
+				return err
+			}, nil
+		},
+	}
 }

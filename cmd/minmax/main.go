@@ -49,25 +49,8 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 		return usageError{fmt.Errorf("%s: %w (see 'minmax %s --help')", c.Name(), err, c.Name())}
 	})
 	root.AddCommand(newTrainCmd(), newBenchCmd(),
-		notBuilt("sample", "Draw samples from a trained run", "#4 (toy training) and #5 (images)"),
-		notBuilt("eval", "Evaluate a trained run", "#4 (toy training) and #6 (image evaluation)"),
+		newSampleCmd(), newEvalCmd(),
 		newTheoryCmd(),
 	)
 	return root
-}
-
-// notBuilt is a subcommand that says plainly that it does not exist yet.
-func notBuilt(name, short, issue string) *cobra.Command {
-	return &cobra.Command{
-		Use:                name,
-		Short:              short + " (not built yet)",
-		Long:               fmt.Sprintf("%s.\n\nNot built yet: it arrives with issue %s.", short, issue),
-		DisableFlagParsing: true,
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
-				return c.Help()
-			}
-			return fmt.Errorf("%s is not built yet: it arrives with issue %s", name, issue)
-		},
-	}
 }

@@ -2,15 +2,32 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
+// dynamicMaxFlops bounds the products whose thread tiles are cut into
+// chunksPerThread chunks taken dynamically; bigger ones run one static tile
+// per thread, where a late start is negligible.
+const (
+	dynamicMaxFlops = 1 << 28
+	chunksPerThread = 8
+)
+
 // parallelMinFlops is the smallest 2*m*n*k for which Sgemm uses more than
-// one thread; below it the hand-off costs more than it saves.
-const parallelMinFlops = 1 << 21
+// one thread, and gemvMinFlops the same for matrix-vector products. Below
+// them, waking a worker costs more than it saves: on the 2-vCPU Zen 4 VM
+// this was tuned on, a parked worker starts about 100µs after being handed
+// work, and two threads only broke even around 4 MFLOP (8 for products with
+// a vector, which are memory-bound).
+const (
+	parallelMinFlops = 1 << 22
+	gemvMinFlops     = 1 << 23
+)
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices.
 // op(A) is m×k: A is stored m×k (lda >= k) or, if transA, k×m (lda >= m).
@@ -44,18 +61,42 @@ func Sgemm(pool *parallel.Pool, transA, transB bool, m, n, k int, alpha float32,
 		m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
 	}
-	// K is cut into near-equal chunks of at most im.kc. The cuts depend
-	// only on k, never on the thread split, so each C element sees the
-	// same sequence of operations whatever the pool size.
+	// K is cut into near-equal chunks of about im.kc. The cuts depend only
+	// on k, never on the thread split, so each C element sees the same
+	// sequence of operations whatever the pool size.
 	j.nk = (k + im.kc - 1) / im.kc
-	j.maxKC = (k + j.nk - 1) / j.nk
+	j.maxKC = 0
+	for pi := 0; pi < j.nk; pi++ {
+		p0, p1 := j.kChunk(pi)
+		j.maxKC = max(j.maxKC, p1-p0)
+	}
 
+	if m == 1 || n == 1 {
+		x.gemv(pool, im, j)
+		putCtx(x)
+		return
+	}
 	threads := pool.Threads()
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		threads = 1
 	}
-	j.tm, j.tn = splitGrid(threads, m, n, k, im)
-	parts := j.tm * j.tn
+	tm, tn := splitGrid(threads, m, n, k, im)
+	parts := tm * tn
+	j.cm, j.cn = tm, tn
+	if parts > 1 && j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops {
+		// Cut each thread's tile into a few chunks that threads take in
+		// turn, so that a worker that wakes up late (tens of microseconds
+		// on a virtual machine) just takes fewer of them. With a single K
+		// chunk a thread keeps its packed B from one chunk to the next.
+		mt := (m + im.mr - 1) / im.mr
+		nt := (n + im.nr - 1) / im.nr
+		if mt*tn >= nt*tm {
+			j.cm = min(tm*chunksPerThread, mt/2)
+		} else {
+			j.cn = min(tn*chunksPerThread, nt)
+		}
+		j.cm, j.cn = max(j.cm, tm), max(j.cn, tn)
+	}
 	x.ensure(parts, j)
 	j.ws = x.ws[:parts]
 	if parts == 1 {
@@ -89,6 +130,9 @@ func checkMat(name, ldName string, s []float32, rows, cols, ld int) {
 		badArg(fmt.Sprintf("%s = %d, want >= %d", ldName, ld, max(1, cols)))
 	}
 	if rows > 0 && cols > 0 {
+		if rows-1 > (math.MaxInt-cols)/ld {
+			badArg(fmt.Sprintf("%d×%d matrix %s with %s = %d overflows int", rows, cols, name, ldName, ld))
+		}
 		if need := (rows-1)*ld + cols; len(s) < need {
 			badArg(fmt.Sprintf("len(%s) = %d, want >= %d for %d×%d with %s = %d", name, len(s), need, rows, cols, ldName, ld))
 		}
@@ -116,8 +160,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // splitGrid chooses how to cut C into tm×tn thread tiles (tm*tn <= threads)
-// by minimising an estimate of the slowest thread's time: its padded
-// multiply-adds plus the packing it has to do.
+// by minimising an estimate of a thread's time: its padded multiply-adds
+// plus the packing it has to do.
 func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
 	mt := (m + im.mr - 1) / im.mr // micro-tile rows
 	nt := (n + im.nr - 1) / im.nr // micro-tile columns
@@ -125,11 +169,11 @@ func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
 	tm, tn = 1, 1
 	for a := 1; a <= threads && a <= mt; a++ {
 		b := min(threads/a, nt)
-		rows := float64((mt + a - 1) / a * im.mr) // largest thread tile
-		cols := float64((nt + b - 1) / b * im.nr)
+		rows := float64(mt*im.mr) / float64(a) // average thread tile
+		cols := float64(nt*im.nr) / float64(b)
 		kk := float64(k)
 		// A is packed once per NC-wide column block, B once.
-		nblocks := float64((int(cols) + im.nc - 1) / im.nc)
+		nblocks := math.Ceil(cols / float64(im.nc))
 		cost := rows*cols*kk + 4*(rows*kk*nblocks+cols*kk)
 		if best < 0 || cost < best {
 			best, tm, tn = cost, a, b
@@ -142,6 +186,10 @@ func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
 type workspace struct {
 	a, b []float32        // packed A block and B block, 64-byte aligned
 	tile [16 * 32]float32 // edge tiles are computed here, then merged
+	// bKey says which block of op(B) ws.b holds (jc, nc, p0, kc) when
+	// bValid; valid only within one call.
+	bKey   [4]int
+	bValid bool
 }
 
 // ctx is the reusable state of one Sgemm call: the job handed to the pool
@@ -150,6 +198,7 @@ type workspace struct {
 // (from different pools) never share buffers.
 type ctx struct {
 	job job
+	gv  gemvJob
 	ws  []*workspace
 }
 
@@ -208,8 +257,9 @@ func alignedFloats(n int) []float32 {
 	return s[off : off+n : off+n]
 }
 
-// job is one Sgemm call as seen by the pool: part t computes thread tile
-// (t / tn, t % tn) of C.
+// job is one Sgemm call as seen by the pool. C is cut into cm×cn chunks
+// along micro-tile boundaries; the parts take chunks from the shared
+// counter next.
 type job struct {
 	im             *impl
 	transA, transB bool
@@ -217,21 +267,44 @@ type job struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	nk, maxKC      int // number of K chunks and the largest chunk
-	tm, tn         int // thread grid
+	nk, maxKC      int          // number of K chunks and the largest chunk
+	cm, cn         int          // chunk grid: cm×cn chunks of C
+	next           atomic.Int32 // next chunk to take
 	ws             []*workspace
 }
 
-// Run implements parallel.Job.
+// kChunk returns the bounds of K chunk pi: near-equal, and cut at
+// multiples of 8 so that the transposing packers need no scalar tail.
+func (j *job) kChunk(pi int) (p0, p1 int) {
+	p0, p1 = parallel.Split(j.k, j.nk, pi)
+	if pi > 0 {
+		p0 &^= 7
+	}
+	if pi < j.nk-1 {
+		p1 &^= 7
+	}
+	return p0, p1
+}
+
+// Run implements parallel.Job: each part takes chunks in order until none
+// is left (lo and hi are ignored). Which part computes a chunk does not
+// change its result.
 func (j *job) Run(part, lo, hi int) {
 	im := j.im
 	mt := (j.m + im.mr - 1) / im.mr
 	nt := (j.n + im.nr - 1) / im.nr
 	ws := j.ws[part]
-	for t := lo; t < hi; t++ {
-		ti, tj := t/j.tn, t%j.tn
-		r0, r1 := parallel.Split(mt, j.tm, ti)
-		c0, c1 := parallel.Split(nt, j.tn, tj)
+	ws.bValid = false
+	for {
+		t := int(j.next.Add(1)) - 1
+		if t >= j.cm*j.cn {
+			return
+		}
+		// Chunks go down a column of chunks first, so that consecutive
+		// ones share their B block.
+		ti, tj := t%j.cm, t/j.cm
+		r0, r1 := parallel.Split(mt, j.cm, ti)
+		c0, c1 := parallel.Split(nt, j.cn, tj)
 		j.block(ws, r0*im.mr, min(r1*im.mr, j.m), c0*im.nr, min(c1*im.nr, j.n))
 	}
 }
@@ -245,34 +318,82 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 	for jc := j0; jc < j1; jc += im.nc {
 		nc := min(im.nc, j1-jc)
 		for pi := 0; pi < j.nk; pi++ {
-			p0, p1 := parallel.Split(j.k, j.nk, pi)
+			p0, p1 := j.kChunk(pi)
 			kc := p1 - p0
-			packB(im, ws.b, j.b, j.ldb, j.transB, jc, nc, p0, kc)
+			if key := [4]int{jc, nc, p0, kc}; !ws.bValid || ws.bKey != key {
+				packB(im, ws.b, j.b, j.ldb, j.transB, jc, nc, p0, kc)
+				ws.bKey, ws.bValid = key, true
+			}
 			beta := j.beta
 			if pi > 0 {
 				beta = 1
 			}
 			for ic := i0; ic < i1; ic += im.mc {
 				mc := min(im.mc, i1-ic)
-				packA(im, ws.a, j.a, j.lda, j.transA, ic, mc, p0, kc, j.alpha)
-				for jr := 0; jr < nc; jr += nr {
-					cols := min(nr, nc-jr)
-					bp := &ws.b[jr*kc]
-					for ir := 0; ir < mc; ir += mr {
-						rows := min(mr, mc-ir)
-						ap := &ws.a[ir*kc]
+				if j.transA {
+					// Rows of Aᵀ are contiguous across the block: pack it whole.
+					packA(im, ws.a, j.a, j.lda, true, ic, mc, p0, kc, j.alpha)
+				}
+				// The A micro-panel stays in L1 while the B block (in L2)
+				// streams past it.
+				for ir := 0; ir < mc; ir += mr {
+					rows := min(mr, mc-ir)
+					if j.transA && im.asmPack {
+						j.prefetchNextA(ic+mc, i0, i1, p0, kc, pi, ir/mr, (mc+mr-1)/mr)
+					}
+					if !j.transA {
+						// Pack each micro-panel just before use, prefetching
+						// the next one's rows while this one is computed.
+						packAPanel(im, ws.a[ir*kc:ir*kc+mr*kc], j.a, j.lda, ic+ir, rows, p0, kc, j.alpha, true)
+					}
+					ap := &ws.a[ir*kc]
+					for jr := 0; jr < nc; jr += nr {
+						cols := min(nr, nc-jr)
+						bp := &ws.b[jr*kc]
 						off := (ic+ir)*j.ldc + jc + jr
 						if rows == mr && cols == nr {
 							im.fn(kc, ap, bp, &j.c[off], j.ldc, beta)
 							continue
 						}
-						im.fn(kc, ap, bp, &ws.tile[0], nr, 0)
+						e := edgeKernel{im.fn, mr, nr}
+						if im.edge != nil {
+							e = im.edge(rows, cols)
+						}
+						if e.rows == rows && e.cols == cols {
+							e.fn(kc, ap, bp, &j.c[off], j.ldc, beta)
+							continue
+						}
+						e.fn(kc, ap, bp, &ws.tile[0], nr, 0)
 						mergeTile(j.c[off:], j.ldc, ws.tile[:], nr, rows, cols, beta)
 					}
 				}
 			}
 		}
 	}
+}
+
+// prefetchNextA prefetches into L2 part q of nq of the source of the next
+// transposed-A block this thread will pack: rows [next, next+MC) of op(A)
+// for the current K chunk, or rows [i0, i0+MC) of the next K chunk when
+// this block is the last. Spread over the current block's micro-panels,
+// the memory traffic overlaps with the micro-kernel's arithmetic.
+func (j *job) prefetchNextA(next, i0, i1, p0, kc, pi, q, nq int) {
+	im := j.im
+	if next >= i1 {
+		if pi+1 >= j.nk {
+			return
+		}
+		next = i0
+		p0, kc = j.kChunk(pi + 1)
+		kc -= p0
+	}
+	cols := min(im.mc, i1-next)
+	r0, r1 := p0+q*kc/nq, p0+(q+1)*kc/nq
+	if r1 <= r0 {
+		return
+	}
+	// Aᵀ row p holds op(A)[next:next+cols][p] contiguously.
+	prefetchL2(&j.a[r0*j.lda+next], j.lda, r1-r0, (cols*4+63)/64+1)
 }
 
 // mergeTile folds the rows×cols corner of the computed tile t (row stride

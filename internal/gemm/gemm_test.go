@@ -208,6 +208,8 @@ func TestSgemmLargeShapes(t *testing.T) {
 		{1, 512, 128},
 		{2, 3000, 5},
 		{257, 255, 513},
+		{92, 48, 300}, // edge kernels that fit exactly: 8 rows, 16 columns
+		{100, 16, 64},
 	}
 	var cases []*gemmCase
 	for x, s := range shapes {
@@ -219,13 +221,15 @@ func TestSgemmLargeShapes(t *testing.T) {
 	for _, kern := range Available() {
 		t.Run(kern.String(), func(t *testing.T) {
 			useKernel(t, kern)
+			// Each case runs two of the six (alpha, beta) pairs, so that
+			// every shape sees four of them; this keeps the generic kernel
+			// fast enough.
 			for x, tc := range cases {
 				th := 1 + x%3
-				for _, alpha := range alphas {
-					for _, beta := range betas {
-						c := tc.run(pool(th), alpha, beta)
-						tc.check(t, fmt.Sprintf("%v threads=%d", kern, th), alpha, beta, c)
-					}
+				for _, ab := range []int{x % 6, (x + 3) % 6} {
+					alpha, beta := alphas[ab%2], betas[ab/2]
+					c := tc.run(pool(th), alpha, beta)
+					tc.check(t, fmt.Sprintf("%v threads=%d", kern, th), alpha, beta, c)
 				}
 			}
 		})
@@ -236,7 +240,7 @@ func TestSgemmLargeShapes(t *testing.T) {
 // number of threads.
 func TestSgemmDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{255, 255, 255}, {700, 33, 600}, {33, 700, 600}, {301, 517, 1001}, {64, 6272, 100}}
+	shapes := [][3]int{{255, 255, 255}, {700, 33, 600}, {33, 700, 600}, {301, 517, 1001}, {64, 6272, 100}, {512, 1, 9000}, {1, 3000, 1500}, {2999, 1, 1500}}
 	for _, kern := range Available() {
 		t.Run(kern.String(), func(t *testing.T) {
 			useKernel(t, kern)
@@ -313,6 +317,7 @@ func TestSgemmPanics(t *testing.T) {
 		{"len(b)", func() { Sgemm(nil, false, false, 2, 4, 4, 1, s, 4, s, 4, 0, s, 4) }},
 		{"len(c)", func() { Sgemm(nil, false, false, 4, 4, 1, 1, s, 1, s, 4, 0, s[:15-4], 4) }},
 		{"len(c)", func() { Sgemm(nil, false, false, 7, 2, 1, 1, s, 1, s, 2, 0, s, 2) }},
+		{"overflows", func() { Sgemm(nil, false, false, 3, 2, 1, 1, s, 1, s, 2, 0, s, math.MaxInt/2) }},
 	} {
 		func() {
 			defer func() {
@@ -363,6 +368,120 @@ func TestKernels(t *testing.T) {
 	for _, k := range []Kernel{Generic, AVX2, AVX512, Kernel(9)} {
 		if k.String() == "" {
 			t.Fatal("empty name")
+		}
+	}
+}
+
+// TestSgemmUsesThreads checks that a large enough product is really split
+// over the pool (so that the determinism test compares something).
+func TestSgemmUsesThreads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range [][3]int{{255, 255, 255}, {301, 517, 1001}, {2999, 1, 1500}} {
+		tc := newCase(rng, false, false, s[0], s[1], s[2], 0, 1)
+		tc.run(pool(3), 1, 0)
+		x := getCtx()
+		parts := len(x.ws)
+		putCtx(x)
+		if parts < 3 {
+			t.Errorf("%v on 3 threads used %d workspaces, want 3", tc, parts)
+		}
+	}
+}
+
+// TestPackLayout checks the packed layouts against their definition for
+// every kernel, both orientations and ragged edges.
+func TestPackLayout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, im := range impls {
+		for _, trans := range []bool{false, true} {
+			for _, s := range [][2]int{{1, 1}, {5, 9}, {12, 16}, {13, 37}, {40, 77}} {
+				rows, kc := s[0], s[1]
+				ld := max(rows, kc) + 3
+				src := randSlice(rng, (max(rows, kc)+4)*ld)
+				const i0, p0 = 2, 3
+				// op(X)[i][p] for the A-style (rows = m) view.
+				at := func(i, p int) float32 {
+					if trans {
+						return src[(p0+p)*ld+i0+i]
+					}
+					return src[(i0+i)*ld+p0+p]
+				}
+				dst := make([]float32, roundUp(rows, im.mr)*kc)
+				packA(im, dst, src, ld, trans, i0, rows, p0, kc, 0.5)
+				for i := 0; i < roundUp(rows, im.mr); i++ {
+					for p := 0; p < kc; p++ {
+						want := float32(0)
+						if i < rows {
+							want = 0.5 * at(i, p)
+						}
+						if got := dst[(i/im.mr)*im.mr*kc+p*im.mr+i%im.mr]; got != want {
+							t.Fatalf("%v packA trans=%v %dx%d: [%d][%d] = %v, want %v", im.kind, trans, rows, kc, i, p, got, want)
+						}
+					}
+				}
+				// packB with op(B)[p][j]: B stored kc×cols, or cols×kc if trans.
+				cols := rows
+				bt := func(p, j int) float32 {
+					if trans {
+						return src[(i0+j)*ld+p0+p]
+					}
+					return src[(p0+p)*ld+i0+j]
+				}
+				dst = make([]float32, roundUp(cols, im.nr)*kc)
+				packB(im, dst, src, ld, trans, i0, cols, p0, kc)
+				for j := 0; j < roundUp(cols, im.nr); j++ {
+					for p := 0; p < kc; p++ {
+						want := float32(0)
+						if j < cols {
+							want = bt(p, j)
+						}
+						if got := dst[(j/im.nr)*im.nr*kc+p*im.nr+j%im.nr]; got != want {
+							t.Fatalf("%v packB trans=%v %dx%d: [%d][%d] = %v, want %v", im.kind, trans, kc, cols, p, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestEdgeKernels checks that every edge variant computes its corner of
+// the tile bit for bit as the full micro-kernel does, for each beta path.
+func TestEdgeKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, im := range impls {
+		if im.edge == nil {
+			continue
+		}
+		for _, kc := range []int{1, 7, 64, 259} {
+			a := randSlice(rng, im.mr*kc)
+			b := randSlice(rng, im.nr*kc)
+			c0 := randSlice(rng, im.mr*im.nr)
+			for _, beta := range []float32{0, 1, -0.5} {
+				full := append([]float32(nil), c0...)
+				im.fn(kc, &a[0], &b[0], &full[0], im.nr, beta)
+				for rows := 1; rows <= im.mr; rows++ {
+					for cols := 1; cols <= im.nr; cols++ {
+						e := im.edge(rows, cols)
+						if e.rows < rows || e.cols < cols || e.rows > im.mr || e.cols > im.nr {
+							t.Fatalf("%v edge(%d, %d) covers %d×%d", im.kind, rows, cols, e.rows, e.cols)
+						}
+						got := append([]float32(nil), c0...)
+						e.fn(kc, &a[0], &b[0], &got[0], im.nr, beta)
+						for i := 0; i < im.mr; i++ {
+							for j := 0; j < im.nr; j++ {
+								want := c0[i*im.nr+j]
+								if i < e.rows && j < e.cols {
+									want = full[i*im.nr+j]
+								}
+								if math.Float32bits(got[i*im.nr+j]) != math.Float32bits(want) {
+									t.Fatalf("%v %d×%d variant, kc=%d beta=%v: [%d][%d] = %v, want %v", im.kind, e.rows, e.cols, kc, beta, i, j, got[i*im.nr+j], want)
+								}
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -4,9 +4,15 @@ import "unsafe"
 
 // genericImpl is the portable kernel: a 4×4 register tile in plain Go.
 var genericImpl = &impl{
-	kind: Generic, mr: 4, nr: 4,
-	kc: 256, mc: 64, nc: 256,
-	fn: sgemmKernelGeneric,
+	kind: Generic,
+	mr:   4,
+	nr:   4,
+	kc:   256,
+	mc:   64,
+	nc:   256,
+	fn:   sgemmKernelGeneric,
+	dot:  dotGo,
+	axpy: axpyGo,
 }
 
 // sgemmKernelGeneric is the pure-Go 4×4 micro-kernel (see microKernel).

@@ -40,6 +40,13 @@ func (k Kernel) String() string {
 // rounded to float32 before the sum is added, on every path.
 type microKernel func(kc int, a, b, c *float32, ldc int, beta float32)
 
+// edgeKernel is a micro-kernel that computes only the top-left rows×cols
+// corner of a tile.
+type edgeKernel struct {
+	fn         microKernel
+	rows, cols int
+}
+
 // impl describes one kernel: its tile shape, its cache blocking and the
 // function itself.
 type impl struct {
@@ -49,6 +56,18 @@ type impl struct {
 	mc     int // rows of a packed A block, a multiple of mr
 	nc     int // columns of a packed B block, a multiple of nr
 	fn     microKernel
+	// edge, if set, returns for a tile cut to rows×cols by the edge of C
+	// the cheapest kernel whose corner covers it, computing each element
+	// exactly as fn does.
+	edge func(rows, cols int) edgeKernel
+	// dot and axpy are the matrix-vector helpers (see gemv.go):
+	// dot returns sum a[i]*x[i] over len(a), axpy sets y[i] += alpha*x[i]
+	// over len(x).
+	dot  func(a, x []float32) float32
+	axpy func(alpha float32, x, y []float32)
+	// dot4, if set, computes four dot products at once:
+	// y[r] = dot(a[r*lda:r*lda+len(x)], x) for r < 4, each exactly as dot.
+	dot4 func(a []float32, lda int, x, y []float32)
 	// asmPack says the transposing packers packT8 and packT4 may be used.
 	asmPack bool
 }

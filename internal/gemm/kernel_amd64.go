@@ -11,32 +11,133 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, beta float32)
 
+// sgemmKernelAVX512r8, r4, c16, r8c16 and r4c16 are sgemmKernelAVX512 for
+// the top-left 8×32, 4×32, 12×16, 8×16 and 4×16 corner of the tile.
+//
+//go:noescape
+func sgemmKernelAVX512r8(kc int, a, b, c *float32, ldc int, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512r4(kc int, a, b, c *float32, ldc int, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512c16(kc int, a, b, c *float32, ldc int, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512r8c16(kc int, a, b, c *float32, ldc int, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512r4c16(kc int, a, b, c *float32, ldc int, beta float32)
+
 // sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (see microKernel).
 //
 //go:noescape
 func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, beta float32)
 
 // packT8 sets dst[p*ldd+i] = alpha*src[i*lds+p] for i < 8 and p < n, a
-// multiple of 8 (AVX).
+// multiple of 8 (AVX), prefetching the rows pf bytes beyond src's as it goes.
 //
 //go:noescape
-func packT8(dst *float32, ldd int, src *float32, lds int, n int, alpha float32)
+func packT8(dst *float32, ldd int, src *float32, lds int, n int, alpha float32, pf int)
 
 // packT4 is packT8 for 4 rows.
 //
 //go:noescape
-func packT4(dst *float32, ldd int, src *float32, lds int, n int, alpha float32)
+func packT4(dst *float32, ldd int, src *float32, lds int, n int, alpha float32, pf int)
+
+// packCopyAVX sets dst[r*ldd+i] = alpha*src[r*lds+i] for r < rows and
+// i < w (AVX).
+//
+//go:noescape
+func packCopyAVX(dst *float32, ldd int, src *float32, lds int, rows, w int, alpha float32)
+
+// prefetchL2 prefetches into L2 the first lines cache lines of rows rows
+// starting at p, ld floats apart. Prefetches never fault.
+//
+//go:noescape
+func prefetchL2(p *float32, ld int, rows, lines int)
+
+// sdotAVX2 returns sum a[i]*x[i] for i < n (AVX2+FMA).
+//
+//go:noescape
+func sdotAVX2(n int, a, x *float32) float32
+
+// sdot4AVX2 sets y[r] = sum a[r*lda+i]*x[i] over i < n for r < 4, each
+// computed exactly as sdotAVX2 would (AVX2+FMA).
+//
+//go:noescape
+func sdot4AVX2(n int, a *float32, lda int, x, y *float32)
+
+// saxpyAVX2 sets y[i] = fma(alpha, x[i], y[i]) for i < n (AVX2+FMA).
+//
+//go:noescape
+func saxpyAVX2(n int, alpha float32, x, y *float32)
+
+func dotAVX2(a, x []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	_ = x[len(a)-1]
+	return sdotAVX2(len(a), &a[0], &x[0])
+}
+
+func dot4AVX2(a []float32, lda int, x, y []float32) {
+	n := len(x)
+	if n == 0 {
+		clear(y[:4])
+		return
+	}
+	_ = a[3*lda+n-1]
+	_ = y[3]
+	sdot4AVX2(n, &a[0], lda, &x[0], &y[0])
+}
+
+func axpyAVX2(alpha float32, x, y []float32) {
+	if len(x) == 0 {
+		return
+	}
+	_ = y[len(x)-1]
+	saxpyAVX2(len(x), alpha, &x[0], &y[0])
+}
 
 var avx512Impl = &impl{
-	kind: AVX512, mr: 12, nr: 32,
-	kc: 256, mc: 12, nc: 1024,
-	fn: sgemmKernelAVX512, asmPack: true,
+	kind:    AVX512,
+	mr:      12,
+	nr:      32,
+	kc:      256,
+	mc:      192,
+	nc:      1024,
+	fn:      sgemmKernelAVX512,
+	edge:    avx512Edge,
+	asmPack: true,
+	dot:     dotAVX2,
+	dot4:    dot4AVX2,
+	axpy:    axpyAVX2,
+}
+
+// avx512Edges[r][c] covers 4(r+1) rows and 16(c+1) columns.
+var avx512Edges = [3][2]edgeKernel{
+	{{sgemmKernelAVX512r4c16, 4, 16}, {sgemmKernelAVX512r4, 4, 32}},
+	{{sgemmKernelAVX512r8c16, 8, 16}, {sgemmKernelAVX512r8, 8, 32}},
+	{{sgemmKernelAVX512c16, 12, 16}, {sgemmKernelAVX512, 12, 32}},
+}
+
+func avx512Edge(rows, cols int) edgeKernel {
+	return avx512Edges[(rows-1)/4][(cols-1)/16]
 }
 
 var avx2Impl = &impl{
-	kind: AVX2, mr: 6, nr: 16,
-	kc: 256, mc: 6, nc: 512,
-	fn: sgemmKernelAVX2, asmPack: true,
+	kind:    AVX2,
+	mr:      6,
+	nr:      16,
+	kc:      256,
+	mc:      192,
+	nc:      1024,
+	fn:      sgemmKernelAVX2,
+	asmPack: true,
+	dot:     dotAVX2,
+	dot4:    dot4AVX2,
+	axpy:    axpyAVX2,
 }
 
 func archImpls() []*impl {

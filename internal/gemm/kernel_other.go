@@ -4,10 +4,16 @@ package gemm
 
 func archImpls() []*impl { return nil }
 
-func packT8(dst *float32, ldd int, src *float32, lds int, n int, alpha float32) {
+func packT8(dst *float32, ldd int, src *float32, lds int, n int, alpha float32, pf int) {
 	panic("gemm: packT8 is amd64 only")
 }
 
-func packT4(dst *float32, ldd int, src *float32, lds int, n int, alpha float32) {
+func packT4(dst *float32, ldd int, src *float32, lds int, n int, alpha float32, pf int) {
 	panic("gemm: packT4 is amd64 only")
 }
+
+func packCopyAVX(dst *float32, ldd int, src *float32, lds int, rows, w int, alpha float32) {
+	panic("gemm: packCopyAVX is amd64 only")
+}
+
+func prefetchL2(p *float32, ld int, rows, lines int) {}

@@ -6,17 +6,27 @@ package gemm
 // multiplied by alpha; rows past mc are zero.
 func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc int, alpha float32) {
 	mr := im.mr
-	for r := 0; r < mc; r += mr {
-		rows := min(mr, mc-r)
-		panel := dst[r*kc : r*kc+mr*kc]
-		if trans {
-			// op(A)[i][p] = a[p*lda+i]: each k step is a contiguous run.
-			packCopy(panel, mr, a[p0*lda+i0+r:], lda, kc, rows, alpha)
-		} else {
-			// op(A)[i][p] = a[i*lda+p]: each row is a contiguous run.
-			packTrans(im, panel, mr, a[(i0+r)*lda+p0:], lda, rows, kc, alpha)
-		}
+	if trans {
+		// op(A)[i][p] = a[p*lda+i]: each k step is a contiguous run.
+		packPanels(im, dst, mr, a[p0*lda+i0:], lda, kc, mc, alpha)
+		return
 	}
+	// op(A)[i][p] = a[i*lda+p]: each row is a contiguous run.
+	for r := 0; r < mc; r += mr {
+		packAPanel(im, dst[r*kc:r*kc+mr*kc], a, lda, i0+r, min(mr, mc-r), p0, kc, alpha, false)
+	}
+}
+
+// packAPanel packs one micro-panel of a non-transposed A: rows [i0, i0+rows)
+// and columns [p0, p0+kc). With prefetch, the source of the next
+// micro-panel (rows i0+mr...) is prefetched as this one is read, so that it
+// arrives while the micro-kernel runs on this one.
+func packAPanel(im *impl, dst, a []float32, lda, i0, rows, p0, kc int, alpha float32, prefetch bool) {
+	pf := 0
+	if prefetch && (i0+2*im.mr-1)*lda+p0+kc <= len(a) {
+		pf = im.mr * lda * 4
+	}
+	packTrans(im, dst, im.mr, a[i0*lda+p0:], lda, rows, kc, alpha, pf)
 }
 
 // packB copies the kc×nc block of op(B) starting at row p0, column j0 into
@@ -25,22 +35,58 @@ func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc int, 
 // dst[s*nr*kc+p*nr+jj]; columns past nc are zero.
 func packB(im *impl, dst, b []float32, ldb int, trans bool, j0, nc, p0, kc int) {
 	nr := im.nr
+	if !trans {
+		// op(B)[p][j] = b[p*ldb+j]: each k step is a contiguous run.
+		packPanels(im, dst, nr, b[p0*ldb+j0:], ldb, kc, nc, 1)
+		return
+	}
+	// op(B)[p][j] = b[j*ldb+p]: each column is a contiguous run.
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
-		panel := dst[s*kc : s*kc+nr*kc]
-		if trans {
-			// op(B)[p][j] = b[j*ldb+p]: each column is a contiguous run.
-			packTrans(im, panel, nr, b[(j0+s)*ldb+p0:], ldb, cols, kc, 1)
-		} else {
-			// op(B)[p][j] = b[p*ldb+j]: each k step is a contiguous run.
-			packCopy(panel, nr, b[p0*ldb+j0+s:], ldb, kc, cols, 1)
+		pf := 0
+		if (j0+s+2*nr-1)*ldb+p0+kc <= len(b) {
+			pf = nr * ldb * 4
 		}
+		packTrans(im, dst[s*kc:s*kc+nr*kc], nr, b[(j0+s)*ldb+p0:], ldb, cols, kc, 1, pf)
+	}
+}
+
+// packPanels packs the kc×n matrix src (row stride ld) into ceil(n/w)
+// panels of w columns: dst[s*w*kc+p*w+i] = alpha*src[p*ld+s*w+i], zero past
+// column n. With the assembly copier, the full panels are filled one source
+// row at a time, so src is read sequentially.
+func packPanels(im *impl, dst []float32, w int, src []float32, ld, kc, n int, alpha float32) {
+	full := n / w
+	if im.asmPack && full > 0 {
+		_ = dst[full*w*kc-1]
+		_ = src[(kc-1)*ld+full*w-1]
+		for p := 0; p < kc; p++ {
+			packCopyAVX(&dst[p*w], w*kc, &src[p*ld], w, full, w, alpha)
+		}
+	} else {
+		for s := 0; s < full; s++ {
+			packCopy(im, dst[s*w*kc:(s+1)*w*kc], w, src[s*w:], ld, kc, w, alpha)
+		}
+	}
+	if s := full * w; s < n {
+		packCopy(im, dst[s*kc:s*kc+w*kc], w, src[s:], ld, kc, n-s, alpha)
 	}
 }
 
 // packCopy sets dst[p*w+i] = alpha*src[p*ld+i] for p < kc, i < cols, and
 // zeroes dst[p*w+i] for cols <= i < w.
-func packCopy(dst []float32, w int, src []float32, ld, kc, cols int, alpha float32) {
+func packCopy(im *impl, dst []float32, w int, src []float32, ld, kc, cols int, alpha float32) {
+	if im.asmPack {
+		_ = dst[kc*w-1]
+		_ = src[(kc-1)*ld+cols-1]
+		packCopyAVX(&dst[0], w, &src[0], ld, kc, cols, alpha)
+		if cols < w {
+			for p := 0; p < kc; p++ {
+				clear(dst[p*w+cols : p*w+w])
+			}
+		}
+		return
+	}
 	for p := 0; p < kc; p++ {
 		d := dst[p*w : p*w+w]
 		s := src[p*ld : p*ld+cols]
@@ -58,8 +104,9 @@ func packCopy(dst []float32, w int, src []float32, ld, kc, cols int, alpha float
 // packTrans sets dst[p*w+i] = alpha*src[i*ld+p] for i < rows, p < kc, and
 // zeroes dst[p*w+i] for rows <= i < w. With the assembly packers, whole
 // groups of 8 (or 4) rows and 8 columns are transposed in registers; groups
-// may overlap, which rewrites identical values.
-func packTrans(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, alpha float32) {
+// may overlap, which rewrites identical values. A non-zero pf asks them to
+// prefetch the source pf bytes further on.
+func packTrans(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, alpha float32, pf int) {
 	_ = dst[kc*w-1]
 	_ = src[(rows-1)*ld+kc-1]
 	done, kc8 := 0, 0
@@ -67,14 +114,14 @@ func packTrans(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, 
 		kc8 = kc &^ 7
 		i := 0
 		for ; i+8 <= rows; i += 8 {
-			packT8(&dst[i], w, &src[i*ld], ld, kc8, alpha)
+			packT8(&dst[i], w, &src[i*ld], ld, kc8, alpha, pf)
 		}
 		for ; i+4 <= rows; i += 4 {
-			packT4(&dst[i], w, &src[i*ld], ld, kc8, alpha)
+			packT4(&dst[i], w, &src[i*ld], ld, kc8, alpha, pf)
 		}
 		if i < rows {
 			i = rows - 4
-			packT4(&dst[i], w, &src[i*ld], ld, kc8, alpha)
+			packT4(&dst[i], w, &src[i*ld], ld, kc8, alpha, pf)
 		}
 		done = rows
 	}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+	"github.com/minmaxgan/minmax/run"
+	"github.com/spf13/cobra"
+)
+
+func newSampleCmd() *cobra.Command {
+	var (
+		dir, out string
+		n        int
+		seed     uint64
+	)
+	c := &cobra.Command{
+		Use:   "sample --run DIR --n N --out FILE",
+		Short: "Draw samples from a trained run's generator (.csv or .npy)",
+		Long: `Draw N samples from the generator of a run (its latest checkpoint) and write
+them to FILE: .csv (one sample per line) or .npy (float32, N x dim, readable
+by numpy.load).`,
+		Example: `  minmax sample --run runs/ring8-20261126-120000 --n 10000 --out samples.npy`,
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if dir == "" || out == "" {
+				return usageError{fmt.Errorf("sample: --run and --out are required")}
+			}
+			if n < 1 {
+				return usageError{fmt.Errorf("sample: --n must be at least 1, got %d", n)}
+			}
+			ext := strings.ToLower(filepath.Ext(out))
+			if ext != ".csv" && ext != ".npy" {
+				return usageError{fmt.Errorf("sample: --out %s: want a .csv or .npy file", out)}
+			}
+			r, err := run.LoadForSampling(dir)
+			if err != nil {
+				return fmt.Errorf("sample --run %s: %w", dir, err)
+			}
+			pts, err := r.Generate(n, seed)
+			if err != nil {
+				return err
+			}
+			dim := r.Game.P.Dim()
+			if ext == ".csv" {
+				err = run.WriteCSV(out, pts, dim)
+			} else {
+				err = run.WriteNPY(out, pts, n, dim)
+			}
+			if err != nil {
+				return fmt.Errorf("sample: %w", err)
+			}
+			fmt.Fprintf(c.ErrOrStderr(), "wrote %d samples of dimension %d from step %d of %s to %s\n", n, dim, r.Game.Trainer.StepsDone(), dir, out)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&dir, "run", "", "the run directory")
+	f.StringVar(&out, "out", "", "output file (.csv or .npy)")
+	f.IntVar(&n, "n", 1000, "number of samples")
+	f.Uint64Var(&seed, "seed", 1, "seed of the latent codes")
+	return c
+}
+
+func newEvalCmd() *cobra.Command {
+	var (
+		dir      string
+		asJSON   bool
+		jsdSteps int
+		threads  int
+		seed     uint64
+	)
+	c := &cobra.Command{
+		Use:   "eval --run DIR",
+		Short: "Evaluate a run's generator: mode coverage and the JSD estimate",
+		Long: `Evaluate the generator of a run (its latest checkpoint) by the protocol of
+the VEEGAN and PacGAN papers: 2,500 samples; a sample is high quality if it
+lies within 3 standard deviations of its nearest mode; a mode is covered if
+at least one high-quality sample is nearest to it; and the reverse KL
+between the distribution of high-quality samples over the modes and the
+modes' weights. It also trains a discriminator afresh against the generator
+and reports the theory lab's estimate of JSD(P || Q_G) = log 2 - V_D/2.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if dir == "" {
+				return usageError{fmt.Errorf("eval: --run is required")}
+			}
+			if threads < 1 {
+				return usageError{fmt.Errorf("eval: --threads must be at least 1, got %d", threads)}
+			}
+			parallel.SetThreads(threads)
+			r, err := run.LoadForSampling(dir)
+			if err != nil {
+				return fmt.Errorf("eval --run %s: %w", dir, err)
+			}
+			e, err := r.Evaluate(jsdSteps, seed)
+			if err != nil {
+				return fmt.Errorf("eval: %w", err)
+			}
+			out := c.OutOrStdout()
+			if asJSON {
+				m := map[string]any{"run": dir, "step": e.Step, "data": r.Cfg.Data, "loss": r.Cfg.Loss}
+				if cv := e.Coverage; cv != nil {
+					m["modes_covered"], m["modes_total"], m["hq_fraction"], m["samples"] = cv.ModesCovered, cv.ModesTotal, cv.HQFraction, cv.Samples
+					m["reverse_kl"] = finite(cv.ReverseKL)
+				}
+				if e.JSDEstimate != nil {
+					m["jsd_estimate"], m["jsd_se"] = *e.JSDEstimate, *e.JSDSE
+				}
+				b, err := json.Marshal(m)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, string(b))
+				return nil
+			}
+			fmt.Fprintf(out, "run %s at step %d (%s, loss %s)\n", dir, e.Step, r.Cfg.Data, r.Cfg.Loss)
+			if cv := e.Coverage; cv != nil {
+				fmt.Fprintf(out, "modes covered %d/%d, high-quality samples %.2f%%, reverse KL %.4f (%d samples)\n",
+					cv.ModesCovered, cv.ModesTotal, 100*cv.HQFraction, cv.ReverseKL, cv.Samples)
+			} else {
+				fmt.Fprintln(out, "mode coverage: the data's modes are not known (not a Gaussian mixture)")
+			}
+			if e.JSDEstimate != nil {
+				fmt.Fprintf(out, "JSD(P || Q_G) estimate %.4f ± %.4f nats\n", *e.JSDEstimate, *e.JSDSE)
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&dir, "run", "", "the run directory")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object")
+	f.IntVar(&jsdSteps, "jsd-steps", 2000, "training steps of the JSD-estimating discriminator (0: skip)")
+	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute")
+	f.Uint64Var(&seed, "seed", 1, "seed of the evaluation")
+	return c
+}

@@ -1,0 +1,127 @@
+// Package gemm is minmax's single-precision matrix multiply,
+//
+//	C = alpha*op(A)*op(B) + beta*C
+//
+// for row-major float32 matrices with optional transposes, in pure Go with
+// hand-written amd64 assembly micro-kernels chosen at run time from the CPU's
+// features (AVX-512F, else AVX2+FMA, else portable Go; see Available and
+// Use).
+//
+// # Algorithm
+//
+// Sgemm follows the usual Goto/BLIS structure: operands are copied
+// ("packed") into contiguous buffers laid out exactly in the order a
+// register-blocked micro-kernel reads them, in blocks sized for the caches,
+// and the micro-kernel does all the arithmetic on an MR×NR tile of C held in
+// registers.
+//
+// For each chunk of C it computes (rows [i0,i1), columns [j0,j1); see
+// Threads below), a thread runs
+//
+//	for jc over [j0,j1) by NC:                   // B block: KC×NC, in L2
+//	  for each K chunk [p0,p0+kc), kc ≈ KC:      // chunk cuts depend on k only
+//	    pack op(B)[p0:p0+kc, jc:jc+NC] into NR-column micro-panels
+//	    for ic over [i0,i1) by MC:
+//	      (op(A) transposed in memory: pack the MC×kc block of A now)
+//	      for ir over the block by MR:           // A micro-panel: MR×kc, in L1
+//	        (A not transposed: pack this micro-panel now, prefetching the
+//	         source rows of the next one into L2)
+//	        for jr over the B block by NR:
+//	          micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Apanel · Bpanel
+//
+// so one A micro-panel (12×256 floats = 12 KiB for AVX-512) stays in L1
+// while the packed B block streams past it from L2, and each micro-kernel
+// call runs kc×MR×NR multiply-adds (98,304 for AVX-512 at kc = 256) against
+// one load and one store of its C tile. On the first K chunk the kernel
+// applies beta (beta == 0 stores without reading C, so NaNs in C are
+// ignored); later chunks add.
+//
+// Block sizes (measured on Zen 4, 32 KiB L1d and 1 MiB L2 per core):
+// KC = 256, MC = 192, NC = 1024 for both assembly kernels. MC matters mainly
+// for transposed A, whose packing reads MC contiguous floats per k step
+// (MC = 12 cost 25% on 1024×64×6272 with A transposed); KC from 128 to 512
+// measured within a few percent; NC = 512 was about 5% slower than 1024 on
+// 1024³. While the micro-kernel works on one block, the source of the next
+// A micro-panel (or, for transposed A, of the next block) is prefetched
+// into L2, which hides most of the cost of reading A from memory when N is
+// small (6272×64×1024: 80 → 92 GFLOP/s).
+//
+// # Packing layout
+//
+// An A micro-panel holds, for p = 0..kc-1, the MR values
+// alpha*op(A)[i..i+MR][p] contiguously (alpha is folded in here); a B
+// micro-panel holds, for each p, the NR values op(B)[p][j..j+NR]. Rows or
+// columns past the matrix edge are zero, so the micro-kernel can always
+// compute a full tile; edge tiles are computed into a small scratch tile
+// and merged into C with the same arithmetic as the kernel (edge tiles
+// that an AVX-512 edge variant covers exactly go straight to C, see below). Transposes cost
+// nothing extra: whichever of op(X)'s rows or columns is contiguous in
+// memory, packing reads it as such. Contiguous runs are copied (packCopyAVX,
+// one source row at a time so that memory is read sequentially); the other
+// orientation is transposed 8×8 (or 4×8) in AVX registers (packT8, packT4).
+// Packed buffers are 64-byte aligned.
+//
+// # Micro-kernels
+//
+// AVX-512, 12×32: the 32 zmm registers hold 24 accumulators (Z8..Z31, two
+// per C row), the current B row (Z0, Z1, 32 floats) and scratch. Each k step
+// loads the B row and issues 24 VFMADD231PS with the A value broadcast from
+// memory as an embedded-broadcast operand ({1to16}), so A needs no register.
+// The k loop is unrolled four times. At one 512-bit FMA per cycle this is
+// 24 cycles per k step with 24 independent dependency chains, enough to
+// cover the 4-cycle FMA latency twice over.
+//
+// For the edges of C the AVX-512 kernel has variants for the top-left 8 or
+// 4 rows and/or 16 columns of the tile, which run only the FMAs of what
+// exists (each element computed exactly as in the full kernel): m = 64, for
+// instance, is 5×12 + 4 rows, n = 100 is 3×32 + 4 columns.
+//
+// AVX2+FMA, 6×16: 12 ymm accumulators (Y4..Y15), the B row in Y0, Y1 and A
+// broadcasts alternating in Y2, Y3; 12 FMAs per k step, unrolled four
+// times.
+//
+// On Zen 4 a 512-bit FMA occupies both 256-bit FMA pipes, so both kernels
+// have the same peak (32 flop/cycle/core, about 117 GFLOP/s per core at
+// 3.67 GHz); in isolation (data in L1) both run at 95-99% of it. Per flop
+// the AVX-512 kernel issues a third of the instructions and streams half as
+// many bytes of packed A and B; it measured 1-2% faster on 1024³ (both about
+// 106 GFLOP/s on one core) and 2-7% faster on the small shapes of the
+// benchmarks, so it is the default where available.
+//
+// Generic, 4×4: plain Go with 16 scalar accumulators, for other
+// architectures and for tests.
+//
+// # Threads and determinism
+//
+// C is cut into a grid of tm×tn thread tiles (tm*tn <= threads, chosen to
+// minimise a thread's padded multiply-adds plus packing; small M splits N
+// and vice versa), with every cut on a multiple of MR or NR. The
+// micro-tile grid is therefore the same for every thread count, and K is
+// never split across threads: the K chunk boundaries depend only on k, and
+// each element of C is accumulated by one thread in one fixed order. A split
+// K would need a reduction whose rounding depended on the thread count.
+// Results are thus bit-identical for any pool size (for a given kernel).
+//
+// Products under parallelMinFlops (4 MFLOP) run on the calling goroutine:
+// on the 2-vCPU VM this was tuned on, a parked pool worker starts about
+// 100µs after it is handed work, so smaller products gain nothing. For the
+// same reason, products under dynamicMaxFlops with a single K chunk cut
+// each thread tile into up to 8 chunks that the threads take in turn from
+// a shared counter (a late worker simply takes fewer); a thread keeps its
+// packed B block from one chunk to the next when they share it. Chunks are
+// unions of micro-tiles, so the result does not depend on who computes
+// which.
+//
+// Matrix-vector shapes (m == 1 or n == 1) skip packing, which would pad a
+// single row or column to a whole micro-tile, and run dot- or axpy-shaped
+// loops (AVX2 assembly where available: four dot products at a time
+// sharing the vector's loads), split over outputs only. Every output is
+// accumulated with one fixed pattern whichever group or thread computes it.
+//
+// # Memory
+//
+// Packing buffers live in per-call contexts that are recycled through a
+// free list, one workspace per thread part, grown when a larger problem
+// needs it. Steady-state calls do not allocate, and concurrent calls (with
+// different pools) never share a buffer.
+package gemm

@@ -1,0 +1,82 @@
+package tensor
+
+import (
+	"math"
+	"sort"
+	"testing"
+)
+
+// The ziggurat sampler must produce N(0, 1): its moments and its CDF
+// (Kolmogorov–Smirnov against Φ, including the tails beyond the ziggurat's
+// base at 3.44) are checked on a million samples.
+func TestNormalIsStandardNormal(t *testing.T) {
+	const n = 1 << 20
+	x := make([]float32, n)
+	NewRNG(12345).Normal(x, 0, 1)
+	var m, v, k, tail float64
+	for _, f := range x {
+		m += float64(f)
+	}
+	m /= n
+	for _, f := range x {
+		d := float64(f) - m
+		v += d * d
+		k += d * d * d * d
+		if math.Abs(float64(f)) > zigR {
+			tail++
+		}
+	}
+	v /= n
+	k = k / n / (v * v)
+	if math.Abs(m) > 5/math.Sqrt(n) || math.Abs(v-1) > 5*math.Sqrt(2.0/n) || math.Abs(k-3) > 5*math.Sqrt(24.0/n) {
+		t.Fatalf("mean %g, variance %g, kurtosis %g", m, v, k)
+	}
+	pTail := math.Erfc(zigR / math.Sqrt2) // P(|X| > r)
+	if math.Abs(tail/n-pTail) > 5*math.Sqrt(pTail/n) {
+		t.Fatalf("tail share %g, want %g", tail/n, pTail)
+	}
+	s := make([]float64, n)
+	for i, f := range x {
+		s[i] = float64(f)
+	}
+	sort.Float64s(s)
+	var ks float64
+	for i, v := range s {
+		cdf := 0.5 * math.Erfc(-v/math.Sqrt2)
+		ks = math.Max(ks, math.Max(math.Abs(cdf-float64(i)/n), math.Abs(cdf-float64(i+1)/n)))
+	}
+	// The KS statistic's 99.9% point is about 1.95/sqrt(n).
+	if ks > 1.95/math.Sqrt(n) {
+		t.Fatalf("Kolmogorov–Smirnov distance %g exceeds %g", ks, 1.95/math.Sqrt(n))
+	}
+}
+
+func TestRNGStateRoundTrip(t *testing.T) {
+	a := NewRNG(3)
+	a.Normal(make([]float32, 7), 0, 1)
+	st, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewRNG(99)
+	if err := b.UnmarshalBinary(st); err != nil {
+		t.Fatal(err)
+	}
+	x, y := make([]float32, 9), make([]float32, 9)
+	a.Normal(x, 0, 1)
+	b.Normal(y, 0, 1)
+	for i := range x {
+		if x[i] != y[i] {
+			t.Fatalf("restored generator differs at %d", i)
+		}
+	}
+}
+
+func BenchmarkNormal(b *testing.B) {
+	g := NewRNG(1)
+	x := make([]float32, 512*256)
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		g.Normal(x, 0, 1)
+	}
+}

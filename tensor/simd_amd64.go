@@ -1,0 +1,47 @@
+//go:build amd64
+
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the assembly elementwise kernels; tests turn it off to
+// compare them with the pure-Go ones.
+var useAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+//go:noescape
+func reluMaskAVX2(dst, x, gr *float32, n int)
+
+//go:noescape
+func leakyAVX2(dst, x, gr *float32, n int, slope float32)
+
+// simdReLU does the multiple-of-8 head of ReLU and returns how many
+// elements it did.
+func simdReLU(dst, x []float32) int {
+	n := len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	reluAVX2(&dst[0], &x[0], n)
+	return n
+}
+
+func simdReLUMask(dst, x, g []float32) int {
+	n := len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	reluMaskAVX2(&dst[0], &x[0], &g[0], n)
+	return n
+}
+
+func simdLeaky(dst, x, g []float32, slope float32) int {
+	n := len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	leakyAVX2(&dst[0], &x[0], &g[0], n, slope)
+	return n
+}
