@@ -2,9 +2,11 @@
 //
 // It exists so that the compute kernels (GEMM, elementwise, im2col) can use
 // every allowed core without allocating in a training step's hot path: the
-// workers are started once, work is handed to them as plain values over
-// buffered channels, and a Job is an interface implemented by a long-lived
-// struct (a pointer converted to an interface does not allocate).
+// workers are started once, work is handed to them through per-worker
+// mailboxes (atomics, no allocation), and a Job is an interface implemented
+// by a long-lived struct (a pointer converted to an interface does not
+// allocate). Idle workers spin for a short while before parking, as
+// OpenMP runtimes do, because a GAN step is a chain of short kernels.
 //
 // Work is split into contiguous parts by a fixed rule that depends only on
 // the length and the thread count, so results are bit-identical for the same
@@ -14,6 +16,8 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Job is a unit of parallel work. Run processes the index range [lo, hi);
@@ -23,11 +27,20 @@ type Job interface {
 	Run(part, lo, hi int)
 }
 
-type task struct {
-	job      Job
-	part     int
-	lo, hi   int
-	finished *sync.WaitGroup
+// worker is one pool goroutine's mailbox. The caller publishes a task by
+// writing it and then bumping seq; the worker spins on seq for a while
+// before parking, because waking a parked thread costs ~100 µs on the
+// virtual machines minmax runs on, longer than many of the kernels it
+// would run. Parking and waking follow the Dekker pattern on sequentially
+// consistent atomics, so no wake-up is lost.
+type worker struct {
+	seq    atomic.Uint64
+	parked atomic.Bool
+	wake   chan struct{}
+	job    Job
+	part   int
+	lo, hi int
+	_      [64]byte // keep workers on separate cache lines
 }
 
 // Pool is a fixed set of worker goroutines. The goroutine that calls For
@@ -35,28 +48,63 @@ type task struct {
 // A Pool must not be used by two goroutines at once.
 type Pool struct {
 	threads int
-	work    []chan task
-	wg      sync.WaitGroup
+	workers []*worker
+	pending atomic.Int64 // parts not yet finished by workers
+	waiter  atomic.Bool  // the caller is parked waiting for them
+	done    chan struct{}
+	closed  atomic.Bool
 }
+
+// spinFor is how long a worker (or the caller waiting for workers) spins
+// before parking.
+const spinFor = 200 * time.Microsecond
 
 // NewPool starts a pool of n threads (n < 1 means 1).
 func NewPool(n int) *Pool {
 	if n < 1 {
 		n = 1
 	}
-	p := &Pool{threads: n}
-	p.work = make([]chan task, n-1)
-	for i := range p.work {
-		ch := make(chan task, 1)
-		p.work[i] = ch
-		go func() {
-			for t := range ch {
-				t.job.Run(t.part, t.lo, t.hi)
-				t.finished.Done()
-			}
-		}()
+	p := &Pool{threads: n, done: make(chan struct{}, 1)}
+	for i := 0; i < n-1; i++ {
+		w := &worker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		go p.loop(w)
 	}
 	return p
+}
+
+func (p *Pool) loop(w *worker) {
+	var seen uint64
+	for {
+		// Wait for seq to move: spin, then park.
+		start := time.Now()
+		for spins := 0; w.seq.Load() == seen; spins++ {
+			if spins&255 == 255 {
+				if p.closed.Load() {
+					return
+				}
+				if time.Since(start) > spinFor {
+					w.parked.Store(true)
+					if w.seq.Load() == seen {
+						<-w.wake
+					}
+					w.parked.Store(false)
+					start = time.Now()
+				}
+			}
+		}
+		seen = w.seq.Load()
+		if p.closed.Load() {
+			return
+		}
+		w.job.Run(w.part, w.lo, w.hi)
+		if p.pending.Add(-1) == 0 && p.waiter.Load() {
+			select {
+			case p.done <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Threads is the number of threads the pool runs work on.
@@ -64,10 +112,15 @@ func (p *Pool) Threads() int { return p.threads }
 
 // Close stops the workers. The pool must not be used afterwards.
 func (p *Pool) Close() {
-	for _, ch := range p.work {
-		close(ch)
+	p.closed.Store(true)
+	for _, w := range p.workers {
+		w.seq.Add(1)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
-	p.work = nil
+	p.workers = nil
 }
 
 // Split returns the bounds of part i of n items split into parts parts:
@@ -98,14 +151,38 @@ func (p *Pool) ForParts(n, parts int, job Job) {
 		job.Run(0, 0, n)
 		return
 	}
-	p.wg.Add(parts - 1)
+	p.pending.Store(int64(parts - 1))
 	for i := 1; i < parts; i++ {
-		lo, hi := Split(n, parts, i)
-		p.work[i-1] <- task{job: job, part: i, lo: lo, hi: hi, finished: &p.wg}
+		w := p.workers[i-1]
+		w.job, w.part = job, i
+		w.lo, w.hi = Split(n, parts, i)
+		w.seq.Add(1)
+		if w.parked.Load() {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
 	}
 	lo, hi := Split(n, parts, 0)
 	job.Run(0, lo, hi)
-	p.wg.Wait()
+	// Wait for the workers: spin, then park.
+	start := time.Now()
+	for spins := 0; p.pending.Load() != 0; spins++ {
+		if spins&255 == 255 && time.Since(start) > spinFor {
+			p.waiter.Store(true)
+			if p.pending.Load() != 0 {
+				<-p.done
+			}
+			p.waiter.Store(false)
+			// Drain a wake-up that raced with our own check.
+			select {
+			case <-p.done:
+			default:
+			}
+			start = time.Now()
+		}
+	}
 }
 
 // PartsFor returns how many parts to split n items into so that each part
