@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -57,8 +56,10 @@ type Options struct {
 	Progress Progress
 	// NoPictures skips the pictures at the end (tests, benchmarks).
 	NoPictures bool
-	// Log receives plain-text notes (where things are written); may be nil.
-	Log io.Writer
+	// JSDSteps overrides the training steps of the discriminators that
+	// estimate the JSD (default 600 during the run and 2000 at the end);
+	// negative turns the estimate off.
+	JSDSteps int
 }
 
 // Run is a training run in a directory.
@@ -367,6 +368,9 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 		jsdSteps = 600
 		if step == r.Cfg.Steps {
 			jsdSteps = 2000
+		}
+		if r.opt.JSDSteps != 0 {
+			jsdSteps = max(r.opt.JSDSteps, 0)
 		}
 	}
 	e, err := r.Evaluate(jsdSteps, r.Cfg.Seed*1000003+uint64(step))
