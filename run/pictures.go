@@ -228,6 +228,7 @@ func (r *Run) pictures1D() error {
 	top := slices.Max(pd) * 1.6
 	for _, s := range r.hist.snaps {
 		qd := kde(s.fake, xs)
+		hx, hy := histogram1D(s.fake, xs[0], xs[len(xs)-1], 80)
 		sigD, post := make([]float64, len(xs)), make([]float64, len(xs))
 		for i := range xs {
 			sigD[i] = 1 / (1 + math.Exp(-float64(s.d[i])))
@@ -238,10 +239,10 @@ func (r *Run) pictures1D() error {
 			}
 		}
 		frames = append(frames, []viz.Panel{
-			{Title: fmt.Sprintf("step %d: P (data) and Q_G (generator, kernel density of 2,500 samples)", s.step),
+			{Title: fmt.Sprintf("step %d: P (data) and a histogram of Q_G (1,000 generated samples)", s.step),
 				XLabel: "x", YLabel: "density", YMin: 0, YMax: top,
-				Curves: []viz.Curve{{Name: "P", X: xs, Y: pd, Color: viz.ColP}, {Name: "Q_G", X: xs, Y: qd, Color: viz.ColQ}}},
-			{Title: "sigmoid(D(x)) and the optimum P/(P+Q_G) = sigmoid(D*(x)) (eq. 6)",
+				Curves: []viz.Curve{{Name: "P", X: xs, Y: pd, Color: viz.ColP}, {Name: "Q_G (histogram)", X: hx, Y: hy, Color: viz.ColQ}}},
+			{Title: "sigmoid(D(x)) and the optimum P/(P+Q_G) = sigmoid(D*(x)) (eq. 6; Q_G by kernel density)",
 				XLabel: "x", YLabel: "probability x is real", YMin: -0.02, YMax: 1.02,
 				HLine: 0.5, HLineLabel: "1/2: P = Q_G (eq. 10)",
 				Curves: []viz.Curve{{Name: "sigmoid(D)", X: xs, Y: sigD, Color: viz.ColD}, {Name: "sigmoid(D*)", X: xs, Y: post, Color: viz.ColDStar, Dashed: true}}},
@@ -251,6 +252,23 @@ func (r *Run) pictures1D() error {
 		return err
 	}
 	return viz.SavePanels(filepath.Join(r.Dir, "final.png"), 8, 3.1, frames[len(frames)-1])
+}
+
+// histogram1D returns a density histogram of samples as a step curve.
+func histogram1D(samples []float32, lo, hi float64, bins int) (xs, ys []float64) {
+	h := make([]float64, bins)
+	w := (hi - lo) / float64(bins)
+	for _, v := range samples {
+		if i := int((float64(v) - lo) / w); i >= 0 && i < bins {
+			h[i]++
+		}
+	}
+	for i, c := range h {
+		d := c / (float64(len(samples)) * w)
+		xs = append(xs, lo+float64(i)*w, lo+float64(i+1)*w)
+		ys = append(ys, d, d)
+	}
+	return xs, ys
 }
 
 // curves draws losses, D's mean outputs, and the evaluations over steps.

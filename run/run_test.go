@@ -142,3 +142,27 @@ func TestCorruptCheckpointIsRefused(t *testing.T) {
 		t.Fatalf("New over an existing run: err = %v", err)
 	}
 }
+
+// The .npy header is what NumPy writes: magic, version 1.0, a 64-byte
+// aligned dict with '<f4', C order and the shape, then the data.
+func TestWriteNPY(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.npy")
+	if err := WriteNPY(path, []float32{1, 2, 3, 4, 5, 6}, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if string(b[:8]) != "\x93NUMPY\x01\x00" {
+		t.Fatalf("magic %q", b[:8])
+	}
+	hl := int(b[8]) | int(b[9])<<8
+	if (10+hl)%64 != 0 {
+		t.Fatalf("header end %d not 64-aligned", 10+hl)
+	}
+	h := string(b[10 : 10+hl])
+	if !strings.Contains(h, "'descr': '<f4'") || !strings.Contains(h, "'shape': (3, 2)") || !strings.Contains(h, "'fortran_order': False") || h[len(h)-1] != '\n' {
+		t.Fatalf("header %q", h)
+	}
+	if len(b) != 10+hl+24 || b[10+hl+4] != 0 || b[10+hl+7] != 0x40 { // 2.0f = 0x40000000
+		t.Fatalf("data section: %d bytes, % x", len(b)-10-hl, b[10+hl:])
+	}
+}

@@ -94,7 +94,7 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
-			printFinal(c.OutOrStdout(), r, final)
+			printFinal(c.OutOrStdout(), r, final, !noPictures)
 			return nil
 		},
 	}
@@ -198,7 +198,7 @@ func buildConfig(c *cobra.Command, preset, file string, flags gan.Config) (gan.C
 	return cfg, nil
 }
 
-func printFinal(w io.Writer, r *run.Run, e *run.Eval) {
+func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
 	if e != nil {
 		if c := e.Coverage; c != nil {
 			fmt.Fprintf(w, "modes covered %d/%d, high-quality samples %.1f%%, reverse KL %.4f (2,500 samples)\n",
@@ -208,11 +208,15 @@ func printFinal(w io.Writer, r *run.Run, e *run.Eval) {
 			fmt.Fprintf(w, "JSD(P || Q_G) estimate %.4f ± %.4f nats (log 2 - V_D/2 of a discriminator trained afresh)\n", *e.JSDEstimate, *e.JSDSE)
 		}
 	}
-	fmt.Fprintf(w, "results in %s: config.yaml, metrics.jsonl, eval.json, checkpoint.safetensors, samples/, pictures (*.png", r.Dir)
-	if r.Game.P.Dim() == 1 {
-		fmt.Fprint(w, ", training.gif")
+	fmt.Fprintf(w, "results in %s: config.yaml, metrics.jsonl, eval.json, checkpoint.safetensors, samples/", r.Dir)
+	if pictures {
+		fmt.Fprint(w, ", pictures (*.png")
+		if r.Game.P.Dim() == 1 {
+			fmt.Fprint(w, ", training.gif")
+		}
+		fmt.Fprint(w, ")")
 	}
-	fmt.Fprintln(w, ")")
+	fmt.Fprintln(w)
 }
 
 func defaultThreads() int { return parallel.Default().Threads() }
