@@ -41,6 +41,7 @@ type Config struct {
 	LRDecay string `yaml:"lr_decay"`
 	// R1Gamma is the R1 penalty γ (0: off); GPLambda the WGAN-GP λ.
 	R1Gamma  float64 `yaml:"r1_gamma"`
+	R1Every  int     `yaml:"r1_every"`
 	GPLambda float64 `yaml:"gp_lambda"`
 
 	Seed uint64 `yaml:"seed"`
@@ -68,21 +69,34 @@ func Defaults() Config {
 var Presets = map[string]func() Config{
 	// 8 Gaussians on a circle of radius 2, sd 0.02 (Metz et al. 2017,
 	// Srivastava et al. 2017, Lin et al. 2018).
+	//
+	// The modes are tight (a sample is high quality within 3 sd = 0.06 of a
+	// mode; even samples of P itself pass only 98.9% of the time), so the
+	// recipe trains long, anneals the learning rate linearly to 0 and keeps
+	// D smooth on the data with a small R1 penalty. Measured: docs and
+	// README (10 seeds).
 	"ring8": func() Config {
 		c := Defaults()
 		c.Preset, c.Data = "ring8", "ring(8, r=2, sd=0.02)"
+		c.Steps, c.LRDecay, c.R1Gamma = 30000, "linear", 0.01
+		c.EvalEvery, c.JSDEvery, c.CheckpointEvery = 1000, 5000, 5000
 		return c
 	},
 	// 5×5 Gaussians at {-4,-2,0,2,4}², sd 0.05.
 	"grid25": func() Config {
 		c := Defaults()
 		c.Preset, c.Data = "grid25", "grid(5, spacing=2, sd=0.05)"
+		c.Steps, c.LRDecay, c.R1Gamma = 30000, "linear", 0.01
+		c.LRG, c.LRD = 2e-3, 2e-3
+		c.EvalEvery, c.JSDEvery, c.CheckpointEvery = 1000, 5000, 5000
 		return c
 	},
 	// A 1-D mixture of three Gaussians of different weights and widths.
 	"mix1d": func() Config {
 		c := Defaults()
 		c.Preset, c.Data = "mix1d", "mix(0.3:N(-3, 0.3), 0.5:N(0, 0.5), 0.2:N(3, 0.2))"
+		c.Steps, c.LRDecay, c.R1Gamma = 10000, "linear", 0.01
+		c.EvalEvery, c.JSDEvery, c.CheckpointEvery = 500, 2000, 5000
 		return c
 	},
 }
@@ -145,6 +159,8 @@ func (c *Config) Validate() error {
 		return bad("d_steps", "must be at least 1, got %d", c.DSteps)
 	case c.R1Gamma < 0:
 		return bad("r1_gamma", "must be >= 0, got %g", c.R1Gamma)
+	case c.R1Every < 0:
+		return bad("r1_every", "must be >= 0, got %d", c.R1Every)
 	case c.GPLambda < 0:
 		return bad("gp_lambda", "must be >= 0, got %g", c.GPLambda)
 	case c.EvalEvery < 0:
@@ -237,7 +253,7 @@ func NewGame(c Config) (*Game, error) {
 	optG := optim.NewAdam(g.Params(), c.LRG, c.Beta1, c.Beta2)
 	optD := optim.NewAdam(d.Params(), c.LRD, c.Beta1, c.Beta2)
 	tr, err := NewTrainer(Options{Loss: loss, Batch: c.Batch, Latent: c.Latent, DSteps: c.DSteps,
-		R1Gamma: c.R1Gamma, GPLambda: c.GPLambda}, g, d, optG, optD, &DistSampler{D: p}, rng)
+		R1Gamma: c.R1Gamma, R1Every: c.R1Every, GPLambda: c.GPLambda}, g, d, optG, optD, &DistSampler{D: p}, rng)
 	if err != nil {
 		return nil, err
 	}

@@ -36,11 +36,15 @@ type Buffered interface {
 
 // Options are the knobs of the game itself.
 type Options struct {
-	Loss     Loss
-	Batch    int
-	Latent   int
-	DSteps   int     // discriminator steps per generator step
-	R1Gamma  float64 // R1 penalty weight (0: off)
+	Loss    Loss
+	Batch   int
+	Latent  int
+	DSteps  int     // discriminator steps per generator step
+	R1Gamma float64 // R1 penalty weight (0: off)
+	// R1Every applies R1 only every this many steps, weighted by R1Every
+	// so that its average pull is unchanged (the "lazy regularisation" of
+	// Karras et al. 2020); 0 or 1 means every step.
+	R1Every  int
 	GPLambda float64 // gradient penalty weight (0: off; required by wasserstein)
 }
 
@@ -139,8 +143,8 @@ func (t *Trainer) Step() (Stats, error) {
 		dFake := t.D.Forward(tp, fake)
 		lossD := t.Opt.Loss.D(tp, dReal, dFake)
 		total := lossD
-		if t.Opt.R1Gamma > 0 {
-			pen, err := R1(tp, dReal, xReal, float32(t.Opt.R1Gamma))
+		if every := max(t.Opt.R1Every, 1); t.Opt.R1Gamma > 0 && t.step%every == 0 {
+			pen, err := R1(tp, dReal, xReal, float32(t.Opt.R1Gamma*float64(every)))
 			if err != nil {
 				return st, err
 			}
