@@ -126,6 +126,7 @@ type ConfigError struct {
 	Msg string
 }
 
+// Error names the key and what is wrong with it.
 func (e *ConfigError) Error() string { return e.Key + ": " + e.Msg }
 
 // Validate reports the first setting that cannot work, as a *ConfigError

@@ -283,9 +283,13 @@ func (r *Run) curves() error {
 		steps[i], ld[i], lg[i], dr[i], df[i] = float64(s.Step), s.LossD, s.LossG, s.DReal, s.DFake
 	}
 	w := max(1, len(st)/100)
+	lossPanel := viz.Panel{Title: fmt.Sprintf("losses (moving average over %d steps): %s", w, r.title()), XLabel: "step", YLabel: "loss",
+		Curves: []viz.Curve{{Name: "D's loss", X: steps, Y: smooth(ld, w), Color: viz.ColD}, {Name: "G's loss", X: steps, Y: smooth(lg, w), Color: viz.ColQ}}}
+	if r.Cfg.Loss == "minimax" || r.Cfg.Loss == "nonsaturating" {
+		lossPanel.HLine, lossPanel.HLineLabel = 2*math.Ln2, "2 log 2: V_D(G, D*) at P = Q_G (eq. 10)"
+	}
 	panels := []viz.Panel{
-		{Title: fmt.Sprintf("losses (moving average over %d steps): %s", w, r.title()), XLabel: "step", YLabel: "loss",
-			Curves: []viz.Curve{{Name: "D's loss", X: steps, Y: smooth(ld, w), Color: viz.ColD}, {Name: "G's loss", X: steps, Y: smooth(lg, w), Color: viz.ColQ}}},
+		lossPanel,
 		{Title: "mean D(x) on real and generated batches", XLabel: "step", YLabel: "logit",
 			Curves: []viz.Curve{{Name: "D(real)", X: steps, Y: smooth(dr, w), Color: viz.ColP}, {Name: "D(G(z))", X: steps, Y: smooth(df, w), Color: viz.ColQ}}},
 	}

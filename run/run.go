@@ -248,7 +248,7 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 	start := time.Now()
 	first := tr.StepsDone()
 	if first == 0 {
-		if err := r.evaluate(0, false); err != nil {
+		if err := r.evaluate(0, r.Cfg.JSDEvery > 0); err != nil {
 			return nil, err
 		}
 	}

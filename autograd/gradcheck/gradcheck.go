@@ -55,6 +55,7 @@ type Mismatch struct {
 	Analytic, Numerical float64
 }
 
+// Error describes the mismatch.
 func (m *Mismatch) Error() string {
 	return fmt.Sprintf("order-%d gradient of input %d element %d: analytic %.6g, numerical %.6g",
 		m.Order, m.Input, m.Elem, m.Analytic, m.Numerical)
