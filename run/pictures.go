@@ -201,9 +201,9 @@ func kde(samples []float32, xs []float64) []float64 {
 	}
 	sd := math.Sqrt(v / n)
 	h := math.Max(1.06*sd*math.Pow(n, -0.2), 1e-3)
-	// Silverman's rule oversmooths multimodal data: use a third of it, as
-	// the modes of the presets are much narrower than their spread.
-	h /= 3
+	// Silverman's rule oversmooths multimodal data: use half of it, as the
+	// modes of the presets are much narrower than their spread.
+	h /= 2
 	out := make([]float64, len(xs))
 	for i, x := range xs {
 		var s float64
@@ -227,12 +227,22 @@ func (r *Run) pictures1D() error {
 	frames := make([][]viz.Panel, 0, len(r.hist.snaps))
 	top := slices.Max(pd) * 1.6
 	for _, s := range r.hist.snaps {
+		_, hy := histogram1D(s.fake, xs[0], xs[len(xs)-1], 80)
+		top = math.Max(top, slices.Max(hy)*1.05)
+	}
+	// An early, collapsed G piles its samples into a spike; do not let it
+	// flatten every later frame.
+	top = math.Min(top, 3*slices.Max(pd))
+	floor := 1e-3 * slices.Max(pd)
+	for _, s := range r.hist.snaps {
 		qd := kde(s.fake, xs)
 		hx, hy := histogram1D(s.fake, xs[0], xs[len(xs)-1], 80)
 		sigD, post := make([]float64, len(xs)), make([]float64, len(xs))
 		for i := range xs {
 			sigD[i] = 1 / (1 + math.Exp(-float64(s.d[i])))
-			if pd[i]+qd[i] > 0 {
+			// Where both densities are negligible the estimate of D* is
+			// noise: leave a gap.
+			if math.Max(pd[i], qd[i]) > floor {
 				post[i] = pd[i] / (pd[i] + qd[i])
 			} else {
 				post[i] = math.NaN()

@@ -72,6 +72,26 @@ func xys(x, y []float64) plotter.XYs {
 	return pts
 }
 
+// segments splits a curve into its runs of finite values.
+func segments(x, y []float64) []plotter.XYs {
+	var out []plotter.XYs
+	var cur plotter.XYs
+	for i := range x {
+		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			if len(cur) > 0 {
+				out = append(out, cur)
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, plotter.XY{X: x[i], Y: y[i]})
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
 func newPlot(title, xl, yl string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
@@ -89,18 +109,23 @@ func newPlot(title, xl, yl string) *plot.Plot {
 func (pn Panel) build() (*plot.Plot, error) {
 	p := newPlot(pn.Title, pn.XLabel, pn.YLabel)
 	for _, c := range pn.Curves {
-		l, err := plotter.NewLine(xys(c.X, c.Y))
-		if err != nil {
-			return nil, fmt.Errorf("viz: curve %q: %w", c.Name, err)
-		}
-		l.Color = c.Color
-		l.Width = vg.Points(1.8)
-		if c.Dashed {
-			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
-		}
-		p.Add(l)
-		if c.Name != "" {
-			p.Legend.Add(c.Name, l)
+		// NaN or infinite values leave gaps: each finite run is its own line.
+		named := false
+		for _, seg := range segments(c.X, c.Y) {
+			l, err := plotter.NewLine(seg)
+			if err != nil {
+				return nil, fmt.Errorf("viz: curve %q: %w", c.Name, err)
+			}
+			l.Color = c.Color
+			l.Width = vg.Points(1.8)
+			if c.Dashed {
+				l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+			}
+			p.Add(l)
+			if c.Name != "" && !named {
+				p.Legend.Add(c.Name, l)
+				named = true
+			}
 		}
 	}
 	if pn.ErrorPoints != nil {
