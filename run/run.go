@@ -440,6 +440,27 @@ func (g *generatorSampler) Sample(_ *rand.Rand, out []float64) {
 	g.pos += dim
 }
 
+// stateTensors names every tensor a checkpoint holds: G's and D's
+// parameters, G's buffers (batch-norm statistics) and both Adam states. The
+// tensors alias the live ones, so restoring into them restores the run.
+func (r *Run) stateTensors() map[string]*tensor.Tensor {
+	g := r.Game
+	ts := map[string]*tensor.Tensor{}
+	for _, p := range append(g.G.Params(), g.D.Params()...) {
+		ts[p.Name] = p.Value
+	}
+	for k, v := range g.G.Buffers() {
+		ts[k] = v
+	}
+	for k, v := range g.OptG.State() {
+		ts["optG."+k] = v
+	}
+	for k, v := range g.OptD.State() {
+		ts["optD."+k] = v
+	}
+	return ts
+}
+
 // Checkpoint saves G, D, both optimizer states, the step, the training
 // RNG's state and the config, atomically.
 func (r *Run) Checkpoint() error {
@@ -449,19 +470,7 @@ func (r *Run) Checkpoint() error {
 		}
 	}
 	g := r.Game
-	tensors := map[string]*tensor.Tensor{}
-	for _, p := range append(g.G.Params(), g.D.Params()...) {
-		tensors[p.Name] = p.Value
-	}
-	for k, v := range g.G.Buffers() {
-		tensors[k] = v
-	}
-	for k, v := range g.OptG.State() {
-		tensors["optG."+k] = v
-	}
-	for k, v := range g.OptD.State() {
-		tensors["optD."+k] = v
-	}
+	tensors := r.stateTensors()
 	rngState, err := g.Trainer.RNG.MarshalBinary()
 	if err != nil {
 		return err
@@ -491,20 +500,7 @@ func (r *Run) loadCheckpoint(path string) (int, error) {
 		return 0, fmt.Errorf("%s: not a minmax toy-run checkpoint (format %q)", path, f.Meta["format"])
 	}
 	g := r.Game
-	dst := map[string]*tensor.Tensor{}
-	for _, p := range append(g.G.Params(), g.D.Params()...) {
-		dst[p.Name] = p.Value
-	}
-	for k, v := range g.G.Buffers() {
-		dst[k] = v
-	}
-	for k, v := range g.OptG.State() {
-		dst["optG."+k] = v
-	}
-	for k, v := range g.OptD.State() {
-		dst["optD."+k] = v
-	}
-	if err := f.Restore(dst, false); err != nil {
+	if err := f.Restore(r.stateTensors(), false); err != nil {
 		return 0, fmt.Errorf("%s does not match this run's models: %w", path, err)
 	}
 	ints := map[string]int{}
