@@ -23,7 +23,7 @@ func newBenchCmd() *cobra.Command {
 	}
 	c := &cobra.Command{
 		Use:   "bench",
-		Short: "Time a workload (mm1024) as ../shared/bench/README.md specifies",
+		Short: "Time a workload (mm1024, toy) as ../shared/bench/README.md specifies",
 		Long: `Time one workload: a warm-up, then several timed windows (about 3 s in
 all); the rate reported is the median over the windows.
 
