@@ -78,6 +78,7 @@ func (a *Adam) Step() {
 	eps := float32(a.Eps)
 	wd := float32(a.WeightDecay)
 	decay := float32(1 - a.LR*a.WeightDecay)
+	c := adamConsts{b1: b1, c1: 1 - b1, b2: b2, c2: 1 - b2, step: step, inv: invSqrtBC2, eps: eps}
 	for i, p := range a.params {
 		w, g, m, v := p.Value.Data, p.Grad.Data, a.m[i].Data, a.v[i].Data
 		if a.Decoupled && wd != 0 {
@@ -85,12 +86,17 @@ func (a *Adam) Step() {
 				w[j] *= decay
 			}
 		}
-		for j, gj := range g {
+		start := 0
+		if wd == 0 || a.Decoupled {
+			start = adamSIMD(w, g, m, v, &c) // bit-identical to the loop below
+		}
+		for j := start; j < len(g); j++ {
+			gj := g[j]
 			if !a.Decoupled && wd != 0 {
 				gj += wd * w[j]
 			}
-			mj := b1*m[j] + (1-b1)*gj
-			vj := b2*v[j] + (1-b2)*gj*gj
+			mj := b1*m[j] + c.c1*gj
+			vj := b2*v[j] + c.c2*gj*gj
 			m[j], v[j] = mj, vj
 			w[j] -= step * mj / (float32(math.Sqrt(float64(vj)))*invSqrtBC2 + eps)
 		}

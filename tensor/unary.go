@@ -157,7 +157,22 @@ func Dot(x, y []float32) float64 {
 	return s
 }
 
-// SumSquares returns the sum of x[i]^2, accumulated in float64.
+// SumSquares returns the sum of x[i]^2, accumulated in float64 in four
+// interleaved partial sums (for instruction-level parallelism; the order
+// is fixed, so the result is deterministic).
 func SumSquares(x []float32) float64 {
-	return Dot(x, x)
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for ; i < len(x); i++ {
+		v := float64(x[i])
+		s0 += v * v
+	}
+	return (s0 + s1) + (s2 + s3)
 }

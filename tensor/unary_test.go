@@ -24,3 +24,17 @@ func TestReLUAndMask(t *testing.T) {
 		}
 	}
 }
+
+func TestSumSquares(t *testing.T) {
+	for n := 0; n < 11; n++ {
+		x := make([]float32, n)
+		var want float64
+		for i := range x {
+			x[i] = float32(i) - 3.5
+			want += float64(x[i]) * float64(x[i])
+		}
+		if got := SumSquares(x); got != want {
+			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package optim
+
+var useAVX2 = false
+
+type adamConsts struct {
+	b1, c1, b2, c2, step, inv, eps float32
+}
+
+func adamSIMD(w, g, m, v []float32, c *adamConsts) int { return 0 }
