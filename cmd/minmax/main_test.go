@@ -36,6 +36,7 @@ func TestUsageErrorsNameTheFlag(t *testing.T) {
 		{[]string{"bench", "--threads", "0"}, "--threads"},
 		{[]string{"bench", "--workload", "nope"}, "--workload"},
 		{[]string{"train", "--steps", "0"}, "--steps"},
+		{[]string{"train", "--resume", "x", "--loss", "hinge"}, "--loss"},
 		{[]string{"theory", "--p", "N(0, 1)"}, "--q"},
 		{[]string{"theory", "--p", "N(0, -1)", "--q", "N(0, 1)"}, "--p"},
 		{[]string{"theory", "--p", "N(0, 1)", "--q", "N2(0, 0, 1)"}, "dimensional"},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +59,13 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 			opt := run.Options{Progress: newProgress(errOut), NoPictures: noPictures}
 			var r *run.Run
 			if resume != "" {
+				// The recipe of a resumed run is its config.yaml: changing it
+				// midway would not continue the same run.
+				for _, name := range append([]string{"preset", "config", "run"}, keys(flagKeys)...) {
+					if name != "steps" && c.Flags().Changed(name) {
+						return usageError{fmt.Errorf("train: --%s cannot be combined with --resume (the run's config.yaml is its recipe; only --steps, --threads and --no-pictures may be given)", name)}
+					}
+				}
 				steps := 0
 				if c.Flags().Changed("steps") {
 					steps = cfg.Steps
@@ -220,3 +228,12 @@ func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
 }
 
 func defaultThreads() int { return parallel.Default().Threads() }
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
