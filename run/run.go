@@ -339,15 +339,22 @@ func (r *Run) Generate(n int, seed uint64) ([]float32, error) {
 // if jsdSteps > 0, a JSD estimate from a discriminator trained afresh for
 // that many steps.
 func (r *Run) Evaluate(jsdSteps int, seed uint64) (Eval, error) {
+	e, _, err := r.evaluateSamples(jsdSteps, seed)
+	return e, err
+}
+
+// evaluateSamples is Evaluate that also returns the 2,500 samples it
+// generated at the fixed codes (the run's snapshot reuses them).
+func (r *Run) evaluateSamples(jsdSteps int, seed uint64) (Eval, []float32, error) {
 	e := Eval{Step: r.Game.Trainer.StepsDone()}
 	fake := make([]float32, evalSamples*r.Game.P.Dim())
 	if err := r.Game.Trainer.Generate(r.snapZ, fake); err != nil {
-		return e, err
+		return e, nil, err
 	}
 	if modes, ok := dist.Modes(r.Game.P); ok {
 		c, err := metrics.ModeCoverage(fake, r.Game.P.Dim(), modes)
 		if err != nil {
-			return e, err
+			return e, nil, err
 		}
 		e.Coverage = &c
 	}
@@ -355,11 +362,11 @@ func (r *Run) Evaluate(jsdSteps int, seed uint64) (Eval, error) {
 		q := &generatorSampler{run: r, seed: seed}
 		jsd, se, err := lab.EstimateJSD(r.Game.P, q, lab.Options{Steps: jsdSteps, Batch: 256, Hidden: []int{64, 64}, EvalN: 20000, Seed: seed})
 		if err != nil {
-			return e, fmt.Errorf("JSD estimate: %w", err)
+			return e, nil, fmt.Errorf("JSD estimate: %w", err)
 		}
 		e.JSDEstimate, e.JSDSE = &jsd, &se
 	}
-	return e, nil
+	return e, fake, nil
 }
 
 func (r *Run) evaluate(step int, withJSD bool) error {
@@ -373,7 +380,7 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 			jsdSteps = max(r.opt.JSDSteps, 0)
 		}
 	}
-	e, err := r.Evaluate(jsdSteps, r.Cfg.Seed*1000003+uint64(step))
+	e, fake, err := r.evaluateSamples(jsdSteps, r.Cfg.Seed*1000003+uint64(step))
 	if err != nil {
 		return err
 	}
@@ -390,10 +397,6 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 	// Snapshot for the pictures and samples/step_NNNNNN.csv.
 	dim := r.Game.P.Dim()
 	const shown = 1000
-	fake := make([]float32, evalSamples*dim)
-	if err := r.Game.Trainer.Generate(r.snapZ, fake); err != nil {
-		return err
-	}
 	s := snapshot{step: step, fake: fake[:shown*dim]}
 	if dim == 1 {
 		s.d, err = r.dOnGrid()
