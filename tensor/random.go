@@ -1,6 +1,10 @@
 package tensor
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
 
 // RNG is an explicit, seeded source of randomness. minmax never uses a
 // global random source: every sampler takes an *RNG, so the same seed (and
@@ -10,6 +14,7 @@ import "math/rand/v2"
 type RNG struct {
 	src *rand.PCG
 	r   *rand.Rand
+	job normalJob // reused by Normal so that a bulk draw does not allocate
 }
 
 // NewRNG returns a generator seeded with seed.
@@ -24,22 +29,40 @@ func (g *RNG) Rand() *rand.Rand { return g.r }
 // Uint64 returns a uniformly random 64-bit value.
 func (g *RNG) Uint64() uint64 { return g.r.Uint64() }
 
-// Normal fills dst with samples of N(mean, std²) (ziggurat method; see
-// ziggurat.go).
+// Normal fills dst with samples of N(mean, std²) by the ziggurat method
+// (see ziggurat.go). It takes one 64-bit draw from the generator as a key
+// and splits dst into fixed chunks of 4096 values, each filled from its own
+// SplitMix64 stream seeded by the key and the chunk's index; large draws
+// run their chunks on the process-wide worker pool. The values depend only
+// on the generator's state and len(dst), never on the thread count.
 func (g *RNG) Normal(dst []float32, mean, std float32) {
-	i := 0
-	for ; i+1 < len(dst); i += 2 {
-		u := g.src.Uint64()
-		dst[i] = mean + std*float32(g.normal32(int32(uint32(u))))
-		dst[i+1] = mean + std*float32(g.normal32(int32(uint32(u>>32))))
+	if len(dst) == 0 {
+		return
 	}
-	if i < len(dst) {
-		dst[i] = mean + std*float32(g.normal32(int32(uint32(g.src.Uint64()))))
+	key := g.src.Uint64()
+	chunks := (len(dst) + normalChunk - 1) / normalChunk
+	if chunks == 1 {
+		fillNormal(dst, key, 0, mean, std)
+		return
 	}
+	g.job = normalJob{dst: dst, key: key, mean: mean, std: std}
+	pool := parallel.Default()
+	pool.ForParts(chunks, pool.Threads(), &g.job)
+	g.job.dst = nil
 }
 
-// NormFloat64 returns one standard normal sample.
-func (g *RNG) NormFloat64() float64 { return g.normal32(int32(uint32(g.src.Uint64()))) }
+// NormFloat64 returns one standard normal sample. It takes one 64-bit draw;
+// in the rare case that the ziggurat rejects it, a SplitMix64 stream seeded
+// by a second draw supplies the rest.
+func (g *RNG) NormFloat64() float64 {
+	hz := int32(uint32(g.src.Uint64()))
+	iz := uint32(hz) & (zigLayers - 1)
+	if absU32(hz) < zigK[iz] {
+		return float64(hz) * zigW[iz]
+	}
+	r := splitMix{s: g.src.Uint64()}
+	return r.slow(hz)
+}
 
 // Uniform fills dst with samples of U[lo, hi).
 func (g *RNG) Uniform(dst []float32, lo, hi float32) {

@@ -2,8 +2,11 @@ package tensor
 
 import (
 	"math"
+	"runtime"
 	"sort"
 	"testing"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
 // The ziggurat sampler must produce N(0, 1): its moments and its CDF
@@ -51,6 +54,54 @@ func TestNormalIsStandardNormal(t *testing.T) {
 	}
 }
 
+// A bulk draw is split into fixed chunks, so it must not depend on the
+// number of threads that fill them.
+func TestNormalIndependentOfThreads(t *testing.T) {
+	defer parallel.SetThreads(runtime.GOMAXPROCS(0))
+	var ref []float32
+	for _, th := range []int{1, 2, 3} {
+		parallel.SetThreads(th)
+		x := make([]float32, 5*normalChunk+17)
+		NewRNG(7).Normal(x, 0.5, 2)
+		if ref == nil {
+			ref = x
+			continue
+		}
+		for i := range x {
+			if x[i] != ref[i] {
+				t.Fatalf("%d threads: value %d is %v, with 1 thread %v", th, i, x[i], ref[i])
+			}
+		}
+	}
+	// Chunks must not repeat each other.
+	if ref[0] == ref[normalChunk] && ref[1] == ref[normalChunk+1] {
+		t.Fatal("chunks 0 and 1 start with the same values")
+	}
+}
+
+// NormFloat64 (used one value at a time by the data samplers) must be
+// N(0, 1) too: moments and the tail share on 400k draws.
+func TestNormFloat64Moments(t *testing.T) {
+	const n = 400000
+	g := NewRNG(5)
+	var m, v float64
+	var tail int
+	for range n {
+		x := g.NormFloat64()
+		m += x
+		v += x * x
+		if math.Abs(x) > zigR {
+			tail++
+		}
+	}
+	m /= n
+	v = v/n - m*m
+	pTail := math.Erfc(zigR / math.Sqrt2)
+	if math.Abs(m) > 5/math.Sqrt(n) || math.Abs(v-1) > 5*math.Sqrt(2.0/n) || math.Abs(float64(tail)/n-pTail) > 5*math.Sqrt(pTail/n) {
+		t.Fatalf("mean %g, variance %g, tail share %g (want %g)", m, v, float64(tail)/n, pTail)
+	}
+}
+
 func TestRNGStateRoundTrip(t *testing.T) {
 	a := NewRNG(3)
 	a.Normal(make([]float32, 7), 0, 1)
@@ -78,5 +129,13 @@ func BenchmarkNormal(b *testing.B) {
 	b.SetBytes(int64(4 * len(x)))
 	for b.Loop() {
 		g.Normal(x, 0, 1)
+	}
+}
+
+func BenchmarkNormalOneThread(b *testing.B) {
+	x := make([]float32, 512*256)
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		(&normalJob{dst: x, key: 1, std: 1}).Run(0, 0, (len(x)+normalChunk-1)/normalChunk)
 	}
 }

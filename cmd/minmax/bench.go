@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/minmaxgan/minmax/gan"
@@ -16,6 +18,7 @@ func newBenchCmd() *cobra.Command {
 		threads  int
 		asJSON   bool
 		windows  int
+		profile  string
 	)
 	workloads := map[string]func() benchmark.Workload{
 		"mm1024": benchmark.MM1024,
@@ -50,6 +53,17 @@ With --json it prints one JSON line per result on stdout, e.g.
 			if threads < 1 {
 				return usageError{fmt.Errorf("bench: --threads must be at least 1, got %d", threads)}
 			}
+			if profile != "" {
+				pf, err := os.Create(profile)
+				if err != nil {
+					return fmt.Errorf("bench: --cpuprofile: %w", err)
+				}
+				defer pf.Close()
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					return fmt.Errorf("bench: --cpuprofile %s: %w", profile, err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			r, err := benchmark.Run(mk(), benchmark.Options{Threads: threads, Windows: windows})
 			if err != nil {
 				return err
@@ -72,6 +86,7 @@ With --json it prints one JSON line per result on stdout, e.g.
 	f.IntVar(&threads, "threads", 1, "worker threads for compute (also sets GOMAXPROCS)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON line per result")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	return c
 }
 
