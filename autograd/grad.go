@@ -248,6 +248,10 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 			}
 			off += w
 		}
+	case opConv, opConvT, opConvW:
+		t.convBackward(n, g, needs)
+	case opBatchNorm:
+		t.batchNormBackward(n, g, needs)
 	default:
 		t.failf("Grad: no backward rule for %v", n.op)
 	}

@@ -38,6 +38,11 @@ const (
 	opSlice
 	opPad
 	opConcat
+	opConv
+	opConvT
+	opConvW
+	opBatchNorm
+	opGradOut // a gradient computed by a fused kernel outside any graph
 	numOps
 )
 
@@ -49,7 +54,8 @@ var opNames = [numOps]string{
 	opSigmoidGrad: "SigmoidGrad", opSoftplus: "Softplus", opExp: "Exp",
 	opLog: "Log", opSquare: "Square", opSqrt: "Sqrt", opSumTo: "SumTo",
 	opBroadcastTo: "BroadcastTo", opReshape: "Reshape", opSlice: "Slice",
-	opPad: "Pad", opConcat: "Concat",
+	opPad: "Pad", opConcat: "Concat", opConv: "Conv2D", opConvT: "ConvTranspose2D",
+	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opGradOut: "FusedGrad",
 }
 
 func (o opKind) String() string { return opNames[o] }
@@ -63,6 +69,8 @@ type Node struct {
 	inBuf [3]*Node
 	f, f2 float32 // scalar attributes (slope, scale, offset)
 	a     [3]int  // integer attributes (axis, start, end, transposes)
+	geo   tensor.ConvGeom
+	aux   []float32 // op-specific tape-owned scratch kept for backward (a convolution's im2col)
 
 	tape  *Tape
 	epoch uint64
@@ -162,6 +170,16 @@ func (t *Tape) failf(format string, args ...any) *Node {
 		return t.bad
 	}
 	return t.fail(fmt.Errorf("autograd: "+format, args...))
+}
+
+// Failf records an error (the first one sticks, as for the built-in ops)
+// and returns the tape's placeholder node. Layers composed of several ops
+// use it to report inputs they cannot take, naming the layer.
+func (t *Tape) Failf(format string, args ...any) *Node {
+	if t.err != nil {
+		return t.bad
+	}
+	return t.fail(fmt.Errorf(format, args...))
 }
 
 // ok checks the inputs of an op; false means the op must return t.bad.

@@ -8,8 +8,8 @@ import (
 // BatchNorm normalises each feature of a (batch, features) input by the
 // batch's mean and variance in training mode, and by running averages of
 // them in evaluation mode, then scales by γ and shifts by β (Ioffe &
-// Szegedy 2015; PyTorch's BatchNorm1d with momentum 0.1, eps 1e-5). It is
-// built from autograd's ops, so it differentiates to any order.
+// Szegedy 2015; PyTorch's BatchNorm1d with momentum 0.1, eps 1e-5). Training
+// mode is autograd's fused BatchNorm op, which differentiates to any order.
 type BatchNorm struct {
 	Features    int
 	Eps         float32
@@ -42,20 +42,17 @@ func (b *BatchNorm) Forward(t *autograd.Tape, x *autograd.Node, training bool) *
 		std := t.Sqrt(t.AddScalar(t.Leaf(b.RunningVar), b.Eps))
 		return t.Add(t.Mul(t.Div(t.Sub(x, mean), std), gamma), beta)
 	}
-	mean := t.Mean(x, true, 0)
-	xc := t.Sub(x, mean)
-	v := t.Mean(t.Square(xc), true, 0)
-	y := t.Add(t.Mul(t.Div(xc, t.Sqrt(t.AddScalar(v, b.Eps))), gamma), beta)
-	if t.Err() == nil {
+	y := t.BatchNorm(x, gamma, beta, b.Eps)
+	if mean, v := autograd.BatchNormStats(y); mean != nil {
 		n := float32(x.Shape()[0])
 		m := b.Momentum
 		unbias := float32(1)
 		if n > 1 {
 			unbias = n / (n - 1)
 		}
-		for j, mv := range mean.Data() {
+		for j, mv := range mean {
 			b.RunningMean.Data[j] = (1-m)*b.RunningMean.Data[j] + m*mv
-			b.RunningVar.Data[j] = (1-m)*b.RunningVar.Data[j] + m*v.Data()[j]*unbias
+			b.RunningVar.Data[j] = (1-m)*b.RunningVar.Data[j] + m*v[j]*unbias
 		}
 	}
 	return y

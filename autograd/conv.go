@@ -1,0 +1,157 @@
+package autograd
+
+import (
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// Convolutions work on channel-last (NHWC) images; see tensor/conv.go.
+//
+// Three ops are closed under differentiation, so gradients of gradients
+// (R1, WGAN-GP on a convolutional discriminator) need nothing more:
+//
+//	Conv2D(x, w)          y = im2col(x) · wᵀ
+//	ConvTranspose2D(x, w) y = col2im(x · w)
+//	convW(a, b)           r = bᵀ · im2col(a)   (a convolution's weight gradient)
+//
+// with, for the same geometry, dx of Conv2D = ConvTranspose2D(g, w),
+// dw = convW(x, g); dx of ConvTranspose2D = Conv2D(g, w), dw = convW(g, x);
+// and for convW, da = ConvTranspose2D(b, g), db = Conv2D(a, g).
+
+// Conv2D returns the 2-D convolution (cross-correlation, as in PyTorch) of x,
+// shape (N, H, W, C), with the kernel w, shape (O, KH, KW, C), plus bias,
+// shape (O) or nil, at the given stride and zero padding on every side. The
+// result has shape (N, OH, OW, O) with OH = (H + 2·pad − KH)/stride + 1.
+func (t *Tape) Conv2D(x, w, bias *Node, stride, pad int) *Node {
+	if !t.convInputs(opConv, x, w, bias) {
+		return t.bad
+	}
+	if x.t.Rank() != 4 || w.t.Rank() != 4 || x.t.Dim(3) != w.t.Dim(3) {
+		return t.failf("Conv2D: input %v and kernel %v: want input (N, H, W, C) and kernel (O, KH, KW, C) with the same C", sh(x.Shape()), sh(w.Shape()))
+	}
+	if bias != nil && (bias.t.Rank() != 1 || bias.t.Dim(0) != w.t.Dim(0)) {
+		return t.failf("Conv2D: bias %v does not match kernel %v: want (%d)", sh(bias.Shape()), sh(w.Shape()), w.t.Dim(0))
+	}
+	g, err := tensor.NewConvGeom(x.t.Dim(1), x.t.Dim(2), w.t.Dim(1), w.t.Dim(2), stride, stride, pad, pad)
+	if err != nil {
+		return t.failf("Conv2D: input %v, kernel %v, stride %d, padding %d: %v", sh(x.Shape()), sh(w.Shape()), stride, pad, err)
+	}
+	return t.conv(x, w, bias, g)
+}
+
+// ConvTranspose2D returns the transposed convolution of x, shape
+// (N, H, W, Cin), with the kernel w, shape (Cin, KH, KW, Cout) (PyTorch's
+// ConvTranspose2d weight with the channel axis last), plus bias, shape
+// (Cout) or nil: the gradient of Conv2D with respect to its input, which
+// upsamples by the stride. The result has shape (N, OH, OW, Cout) with
+// OH = (H − 1)·stride − 2·pad + KH + outPad.
+func (t *Tape) ConvTranspose2D(x, w, bias *Node, stride, pad, outPad int) *Node {
+	if !t.convInputs(opConvT, x, w, bias) {
+		return t.bad
+	}
+	if x.t.Rank() != 4 || w.t.Rank() != 4 || x.t.Dim(3) != w.t.Dim(0) {
+		return t.failf("ConvTranspose2D: input %v and kernel %v: want input (N, H, W, Cin) and kernel (Cin, KH, KW, Cout) with the same Cin", sh(x.Shape()), sh(w.Shape()))
+	}
+	if bias != nil && (bias.t.Rank() != 1 || bias.t.Dim(0) != w.t.Dim(3)) {
+		return t.failf("ConvTranspose2D: bias %v does not match kernel %v: want (%d)", sh(bias.Shape()), sh(w.Shape()), w.t.Dim(3))
+	}
+	g, err := tensor.NewConvTGeom(x.t.Dim(1), x.t.Dim(2), w.t.Dim(1), w.t.Dim(2), stride, stride, pad, pad, outPad, outPad)
+	if err != nil {
+		return t.failf("ConvTranspose2D: input %v, kernel %v, stride %d, padding %d: %v", sh(x.Shape()), sh(w.Shape()), stride, pad, err)
+	}
+	return t.convT(x, w, bias, g)
+}
+
+func (t *Tape) convInputs(op opKind, x, w, bias *Node) bool {
+	if bias == nil {
+		return t.ok(op, x, w)
+	}
+	return t.ok(op, x, w, bias)
+}
+
+// conv is Conv2D for a checked geometry. The unfolded input is kept on the
+// node: the weight gradient needs it again.
+func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
+	nb, c, o := x.t.Dim(0), x.t.Dim(3), w.t.Dim(0)
+	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
+	n := t.node(opConv, []int{nb, g.OH, g.OW, o}, nil, x, w, bias)
+	n.geo = g
+	col := t.alloc(rows * k)
+	tensor.Im2Col(col, x.t.Data, nb, c, g)
+	n.aux = col
+	if bias != nil {
+		for r := 0; r < rows; r++ {
+			copy(n.t.Data[r*o:(r+1)*o], bias.t.Data)
+		}
+	}
+	tensor.MatMul(n.t.Data, col, w.t.Data, rows, o, k, false, true, bias != nil)
+	return n
+}
+
+// convT is ConvTranspose2D for a checked geometry (x is the small image).
+func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
+	nb, cin, cout := x.t.Dim(0), w.t.Dim(0), w.t.Dim(3)
+	rows, k := nb*g.OH*g.OW, g.PatchLen(cout)
+	n := t.node(opConvT, []int{nb, g.H, g.W, cout}, nil, x, w, bias)
+	n.geo = g
+	cols := t.alloc(rows * k)
+	tensor.MatMul(cols, x.t.Data, w.t.Data, rows, k, cin, false, false, false)
+	var b []float32
+	if bias != nil {
+		b = bias.t.Data
+	}
+	tensor.Col2Im(n.t.Data, cols, b, nb, cout, g)
+	return n
+}
+
+// convW returns bᵀ · im2col(a), shape (O, KH, KW, C), for a big image a
+// (N, H, W, C) and a small one b (N, OH, OW, O): the gradient of a
+// convolution's kernel. col, when not nil, is im2col(a) already computed.
+func (t *Tape) convW(a, b *Node, g tensor.ConvGeom, col []float32) *Node {
+	if !t.ok(opConvW, a, b) {
+		return t.bad
+	}
+	nb, c, o := a.t.Dim(0), a.t.Dim(3), b.t.Dim(3)
+	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
+	n := t.node(opConvW, []int{o, g.KH, g.KW, c}, nil, a, b, nil)
+	n.geo = g
+	if col == nil {
+		col = t.alloc(rows * k)
+		tensor.Im2Col(col, a.t.Data, nb, c, g)
+	}
+	n.aux = col
+	tensor.MatMul(n.t.Data, b.t.Data, col, o, k, rows, true, false, false)
+	return n
+}
+
+// convBackward applies the chain rule of the three convolution ops.
+func (t *Tape) convBackward(n, g *Node, needs []bool) {
+	need := func(i int) bool { return i < len(n.ins) && needs[n.ins[i].idx] }
+	x, w := n.ins[0], n.ins[1]
+	switch n.op {
+	case opConv:
+		if need(0) {
+			t.accum(x, t.convT(g, w, nil, n.geo), needs)
+		}
+		if need(1) {
+			t.accum(w, t.convW(x, g, n.geo, n.aux), needs)
+		}
+	case opConvT:
+		if need(0) {
+			t.accum(x, t.conv(g, w, nil, n.geo), needs)
+		}
+		if need(1) {
+			t.accum(w, t.convW(g, x, n.geo, nil), needs)
+		}
+	case opConvW: // x = a (big), w = b (small)
+		if need(0) {
+			t.accum(x, t.convT(w, g, nil, n.geo), needs)
+		}
+		if need(1) {
+			t.accum(w, t.conv(x, g, nil, n.geo), needs)
+		}
+	}
+	if need(2) {
+		b := n.ins[2]
+		t.accum(b, t.SumTo(g, b.Shape()...), needs)
+	}
+}

@@ -1,0 +1,215 @@
+package tensor
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// Convolutions in minmax work on channel-last images, NHWC: a batch of N
+// images of H×W pixels with C channels stored as an (N·H·W)×C matrix. With
+// this layout the unfolded patches of im2col are runs of C contiguous
+// floats, a convolution's output comes straight out of one GEMM as
+// (N·OH·OW)×O without a transposition, and bias and batch normalisation
+// broadcast over rows. docs/architecture.md has the measurements that chose
+// it over NCHW.
+
+// ConvGeom is the geometry shared by a convolution and its transpose: the
+// "big" image is H×W, the "small" one OH×OW, the kernel KH×KW, applied with
+// stride SH×SW to the big image zero-padded by PH (top and bottom) and PW
+// (left and right), so OH = (H + 2·PH − KH)/SH + 1 (rounded down) and
+// likewise for OW. A convolution maps big to small; a transposed
+// convolution maps small to big.
+type ConvGeom struct {
+	H, W, OH, OW int
+	KH, KW       int
+	SH, SW       int
+	PH, PW       int
+}
+
+// NewConvGeom returns the geometry of a convolution of an H×W image with a
+// KH×KW kernel, or an error naming what does not fit.
+func NewConvGeom(h, w, kh, kw, sh, sw, ph, pw int) (ConvGeom, error) {
+	g := ConvGeom{H: h, W: w, KH: kh, KW: kw, SH: sh, SW: sw, PH: ph, PW: pw}
+	switch {
+	case kh < 1 || kw < 1:
+		return g, fmt.Errorf("kernel %d×%d: sizes must be at least 1", kh, kw)
+	case sh < 1 || sw < 1:
+		return g, fmt.Errorf("stride %d×%d: must be at least 1", sh, sw)
+	case ph < 0 || pw < 0:
+		return g, fmt.Errorf("padding %d×%d: must not be negative", ph, pw)
+	case h < 1 || w < 1:
+		return g, fmt.Errorf("image %d×%d: sizes must be at least 1", h, w)
+	case h+2*ph < kh || w+2*pw < kw:
+		return g, fmt.Errorf("kernel %d×%d is larger than the padded image %d×%d", kh, kw, h+2*ph, w+2*pw)
+	}
+	g.OH = (h+2*ph-kh)/sh + 1
+	g.OW = (w+2*pw-kw)/sw + 1
+	return g, nil
+}
+
+// NewConvTGeom returns the geometry of a transposed convolution that maps
+// an H×W image to one of (H−1)·SH − 2·PH + KH + outPad rows (and likewise
+// for columns): the inverse of NewConvGeom, with outPad (< stride) choosing
+// among the big sizes that a strided convolution maps to the same size.
+func NewConvTGeom(h, w, kh, kw, sh, sw, ph, pw, outPadH, outPadW int) (ConvGeom, error) {
+	if outPadH < 0 || outPadW < 0 || (outPadH >= sh && sh > 0) || (outPadW >= sw && sw > 0) {
+		return ConvGeom{}, fmt.Errorf("output padding %d×%d: must be non-negative and less than the stride %d×%d", outPadH, outPadW, sh, sw)
+	}
+	bh := (h-1)*sh - 2*ph + kh + outPadH
+	bw := (w-1)*sw - 2*pw + kw + outPadW
+	if h < 1 || w < 1 || bh < 1 || bw < 1 {
+		return ConvGeom{}, fmt.Errorf("image %d×%d with kernel %d×%d, stride %d×%d and padding %d×%d gives an empty output", h, w, kh, kw, sh, sw, ph, pw)
+	}
+	g, err := NewConvGeom(bh, bw, kh, kw, sh, sw, ph, pw)
+	if err != nil {
+		return g, err
+	}
+	if g.OH != h || g.OW != w {
+		return g, fmt.Errorf("internal: transposed geometry %d×%d -> %d×%d does not invert", h, w, bh, bw)
+	}
+	return g, nil
+}
+
+// PatchLen is the length of one unfolded patch for c channels: KH·KW·c.
+func (g ConvGeom) PatchLen(c int) int { return g.KH * g.KW * c }
+
+// convJob runs im2col or col2im over the worker pool.
+type convJob struct {
+	col, img []float32
+	bias     []float32
+	c        int
+	g        ConvGeom
+	scatter  bool // col2im (else im2col)
+}
+
+var convJobs = sync.Pool{New: func() any { return new(convJob) }}
+
+func (j *convJob) Run(_, lo, hi int) {
+	if j.scatter {
+		for n := lo; n < hi; n++ {
+			col2imImage(j.img, j.col, j.bias, n, j.c, &j.g)
+		}
+		return
+	}
+	im2colRows(j.col, j.img, lo, hi, j.c, &j.g)
+}
+
+// Im2Col unfolds the patches of x, n images of g.H×g.W×c (NHWC), into col,
+// an (n·OH·OW)×(KH·KW·c) matrix: row (i, oy, ox) holds the pixels under the
+// kernel placed at output position (oy, ox) of image i, ordered
+// (ky, kx, channel), zeros where the kernel hangs over the padding. Rows are
+// spread over the worker pool.
+func Im2Col(col, x []float32, n, c int, g ConvGeom) {
+	rows := n * g.OH * g.OW
+	if len(col) < rows*g.PatchLen(c) || len(x) < n*g.H*g.W*c {
+		panic("tensor.Im2Col: buffer too short for the geometry")
+	}
+	j := convJobs.Get().(*convJob)
+	*j = convJob{col: col, img: x, c: c, g: g}
+	p := parallel.Default()
+	p.ForParts(rows, p.PartsFor(rows, 64), j)
+	*j = convJob{}
+	convJobs.Put(j)
+}
+
+func im2colRows(col, x []float32, lo, hi, c int, g *ConvGeom) {
+	k := g.PatchLen(c)
+	plane := g.OH * g.OW
+	for r := lo; r < hi; r++ {
+		img := r / plane
+		oy := (r % plane) / g.OW
+		ox := r % g.OW
+		dst := col[r*k : (r+1)*k]
+		base := img * g.H * g.W * c
+		d := 0
+		for ky := 0; ky < g.KH; ky++ {
+			iy := oy*g.SH - g.PH + ky
+			if iy < 0 || iy >= g.H {
+				clear(dst[d : d+g.KW*c])
+				d += g.KW * c
+				continue
+			}
+			row := base + iy*g.W*c
+			ix0 := ox*g.SW - g.PW
+			if c == 1 {
+				for kx := 0; kx < g.KW; kx++ {
+					ix := ix0 + kx
+					if ix < 0 || ix >= g.W {
+						dst[d] = 0
+					} else {
+						dst[d] = x[row+ix]
+					}
+					d++
+				}
+				continue
+			}
+			for kx := 0; kx < g.KW; kx++ {
+				ix := ix0 + kx
+				if ix < 0 || ix >= g.W {
+					clear(dst[d : d+c])
+				} else {
+					copy(dst[d:d+c], x[row+ix*c:row+ix*c+c])
+				}
+				d += c
+			}
+		}
+	}
+}
+
+// Col2Im is the adjoint of Im2Col: it folds col, (n·OH·OW)×(KH·KW·c), back
+// into dst, n images of g.H×g.W×c, summing the contributions that overlap;
+// dst starts from bias (one value per channel) or from zero when bias is
+// nil. Images are spread over the worker pool; each is summed in a fixed
+// order, so the result does not depend on the thread count.
+func Col2Im(dst, col, bias []float32, n, c int, g ConvGeom) {
+	if len(col) < n*g.OH*g.OW*g.PatchLen(c) || len(dst) < n*g.H*g.W*c || (bias != nil && len(bias) != c) {
+		panic("tensor.Col2Im: buffer too short for the geometry")
+	}
+	j := convJobs.Get().(*convJob)
+	*j = convJob{col: col, img: dst, bias: bias, c: c, g: g, scatter: true}
+	parallel.Default().For(n, j)
+	*j = convJob{}
+	convJobs.Put(j)
+}
+
+func col2imImage(dst, col, bias []float32, img, c int, g *ConvGeom) {
+	out := dst[img*g.H*g.W*c : (img+1)*g.H*g.W*c]
+	if bias == nil {
+		clear(out)
+	} else {
+		for p := 0; p < g.H*g.W; p++ {
+			copy(out[p*c:(p+1)*c], bias)
+		}
+	}
+	k := g.PatchLen(c)
+	r := img * g.OH * g.OW
+	for oy := 0; oy < g.OH; oy++ {
+		for ox := 0; ox < g.OW; ox++ {
+			src := col[r*k : (r+1)*k]
+			r++
+			s := 0
+			for ky := 0; ky < g.KH; ky++ {
+				iy := oy*g.SH - g.PH + ky
+				if iy < 0 || iy >= g.H {
+					s += g.KW * c
+					continue
+				}
+				row := iy * g.W * c
+				ix0 := ox*g.SW - g.PW
+				for kx := 0; kx < g.KW; kx++ {
+					ix := ix0 + kx
+					if ix >= 0 && ix < g.W {
+						d := out[row+ix*c : row+ix*c+c]
+						v := src[s : s+c]
+						for i := range d {
+							d[i] += v[i]
+						}
+					}
+					s += c
+				}
+			}
+		}
+	}
+}
