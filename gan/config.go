@@ -7,19 +7,34 @@ import (
 	"strings"
 
 	"github.com/minmaxgan/minmax/dist"
+	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/nn"
 	"github.com/minmaxgan/minmax/optim"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
-// Config is a complete recipe for a toy (1-D or 2-D) GAN run: data, models,
-// loss and hyperparameters. It is what a preset fills in, what a YAML file
-// and flags override, and what a run saves as config.yaml.
+// Config is a complete recipe for a GAN run: data, models, loss and
+// hyperparameters. It is what a preset fills in, what a YAML file and flags
+// override, and what a run saves as config.yaml.
 type Config struct {
 	Preset string `yaml:"preset,omitempty"`
-	// Data is a distribution spec (docs/distributions.md).
+	// Model is "mlp" (toy data: 1-D or 2-D distributions) or "dcgan"
+	// (images).
+	Model string `yaml:"model,omitempty"`
+	// Data is a distribution spec (docs/distributions.md) for an MLP, or an
+	// image data set for a DCGAN: a name (fashion-mnist, mnist, kmnist,
+	// cifar10) or a path (see imgdata.Open).
 	Data string `yaml:"data"`
 	Loss string `yaml:"loss"`
+
+	// Images: the DCGAN's base width, the image size and channels (0:
+	// those of the data; an image folder is resized to ImageSize), and the
+	// length of the run in epochs (passes over the data; when > 0 it sets
+	// Steps from the data set's size).
+	Width     int     `yaml:"width,omitempty"`
+	ImageSize int     `yaml:"image_size,omitempty"`
+	Channels  int     `yaml:"channels,omitempty"`
+	Epochs    float64 `yaml:"epochs,omitempty"`
 
 	Steps  int `yaml:"steps"`
 	Batch  int `yaml:"batch"`
@@ -92,6 +107,21 @@ var Presets = map[string]func() Config{
 		c.EvalEvery, c.JSDEvery, c.CheckpointEvery = 1000, 5000, 5000
 		return c
 	},
+	// DCGAN on Fashion-MNIST (Debian's dataset-fashion-mnist), the
+	// architecture and hyperparameters of PyTorch's DCGAN example at 28×28
+	// (the dcgan28 benchmark's), 10 epochs, the seed's minimax loss.
+	"dcgan-fashion-mnist": func() Config { return dcganPreset("dcgan-fashion-mnist", "fashion-mnist") },
+	"dcgan-mnist":         func() Config { return dcganPreset("dcgan-mnist", "mnist") },
+	"dcgan-kmnist":        func() Config { return dcganPreset("dcgan-kmnist", "kmnist") },
+	// CIFAR-10 at 32×32, 3 channels.
+	"dcgan-cifar10": func() Config { return dcganPreset("dcgan-cifar10", "cifar10") },
+	// A folder of PNG/JPEG images (give it with --data PATH), resized and
+	// centre-cropped to 64×64 RGB.
+	"dcgan-folder": func() Config {
+		c := dcganPreset("dcgan-folder", "")
+		c.ImageSize, c.Channels, c.Epochs = 64, 3, 25
+		return c
+	},
 	// A 1-D mixture of three Gaussians of different weights and widths.
 	"mix1d": func() Config {
 		c := Defaults()
@@ -101,6 +131,21 @@ var Presets = map[string]func() Config{
 		return c
 	},
 }
+
+// dcganPreset is the image recipe: Radford et al. (2016) as in PyTorch's
+// DCGAN example (batch 64, Adam 2e-4, β = (0.5, 0.999), N(0, 0.02) init,
+// latent 100, width 64).
+func dcganPreset(name, data string) Config {
+	return Config{
+		Preset: name, Model: "dcgan", Data: data, Loss: "minimax",
+		Width: 64, Epochs: 10, Batch: 64, Latent: 100,
+		LRG: 2e-4, LRD: 2e-4, Beta1: 0.5, Beta2: 0.999, DSteps: 1, LRDecay: "none",
+		Seed: 1, EvalEvery: 500, CheckpointEvery: 2000,
+	}
+}
+
+// IsImage reports whether the recipe trains on images.
+func (c *Config) IsImage() bool { return c.Model == "dcgan" }
 
 // PresetNames lists the presets, sorted.
 func PresetNames() []string {
@@ -136,15 +181,33 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
 		return &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
-	if _, err := dist.Parse(c.Data); err != nil {
-		return bad("data", "%v", err)
+	switch c.Model {
+	case "", "mlp":
+		if _, err := dist.Parse(c.Data); err != nil {
+			return bad("data", "%v", err)
+		}
+	case "dcgan":
+		switch {
+		case c.Data == "":
+			return bad("data", "an image data set is needed: a name (%s) or a path to IDX files, CIFAR-10 batches or a folder of images", strings.Join(imgdata.NamedSets(), ", "))
+		case c.Width < 1:
+			return bad("width", "must be at least 1, got %d", c.Width)
+		case c.ImageSize != 0 && c.ImageSize != 28 && c.ImageSize != 32 && c.ImageSize != 64:
+			return bad("image_size", "the DCGAN takes 28, 32 or 64 pixels, got %d", c.ImageSize)
+		case c.Channels != 0 && c.Channels != 1 && c.Channels != 3:
+			return bad("channels", "must be 1 or 3, got %d", c.Channels)
+		case c.Epochs < 0:
+			return bad("epochs", "must be >= 0, got %g", c.Epochs)
+		}
+	default:
+		return bad("model", "%q is not a model; want mlp (toy data) or dcgan (images)", c.Model)
 	}
 	if _, err := LossByName(c.Loss); err != nil {
 		return bad("loss", "%v", err)
 	}
 	switch {
-	case c.Steps < 1:
-		return bad("steps", "must be at least 1, got %d", c.Steps)
+	case c.Steps < 1 && !(c.IsImage() && c.Epochs > 0):
+		return bad("steps", "must be at least 1, got %d (or give epochs for images)", c.Steps)
 	case c.Batch < 1:
 		return bad("batch", "must be at least 1, got %d", c.Batch)
 	case c.Latent < 1:
@@ -220,20 +283,44 @@ func (s *DistSampler) Sample(rng *tensor.RNG, n int, out []float32) {
 	}
 }
 
-// Game is everything a toy run trains: the trainer and its parts.
+// Network is a model the runs can train, save and switch between training
+// and evaluation behaviour: nn.MLP, nn.DCGANGenerator, nn.DCGANDiscriminator.
+type Network interface {
+	Model
+	Trainable
+	Buffered
+}
+
+// Game is everything a run trains: the trainer and its parts.
 type Game struct {
-	Cfg     Config
-	P       dist.Dist
-	G, D    *nn.MLP
+	Cfg Config
+	// P is the data distribution of a toy run (nil for images).
+	P dist.Dist
+	// Images is the image sampler of an image run (nil for toy data);
+	// Shape the images' shape.
+	Images *ImageSampler
+	Shape  nn.DCGANShape
+	G, D   Network
+	// Dim is the number of values in one sample.
+	Dim     int
 	Trainer *Trainer
 	OptG    *optim.Adam
 	OptD    *optim.Adam
 }
 
-// NewGame builds G, D, optimizers and trainer from a validated config.
+// NewGame builds G, D, optimizers and trainer from a validated config. An
+// image recipe loads its data set (the training split) here; its Epochs,
+// when set, become Steps.
 func NewGame(c Config) (*Game, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.IsImage() {
+		set, err := imgdata.Open(c.Data, "train", c.ImageSize, c.Channels)
+		if err != nil {
+			return nil, &ConfigError{Key: "data", Msg: err.Error()}
+		}
+		return NewImageGame(c, set)
 	}
 	p, _ := dist.Parse(c.Data)
 	loss, _ := LossByName(c.Loss)
@@ -259,7 +346,49 @@ func NewGame(c Config) (*Game, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Game{Cfg: c, P: p, G: g, D: d, Trainer: tr, OptG: optG, OptD: optD}, nil
+	return &Game{Cfg: c, P: p, G: g, D: d, Dim: dim, Trainer: tr, OptG: optG, OptD: optD}, nil
+}
+
+// NewImageGame builds a DCGAN game on an image set already loaded.
+func NewImageGame(c Config, set *imgdata.Set) (*Game, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if !c.IsImage() {
+		return nil, &ConfigError{Key: "model", Msg: fmt.Sprintf("%q does not train on images; want dcgan", c.Model)}
+	}
+	if set.H != set.W {
+		return nil, &ConfigError{Key: "data", Msg: fmt.Sprintf("%s has %d×%d images; the DCGAN needs square ones", set.Source, set.H, set.W)}
+	}
+	shape := nn.DCGANShape{Size: set.H, Channels: set.C, Width: c.Width}
+	sampler, err := NewImageSampler(set)
+	if err != nil {
+		return nil, &ConfigError{Key: "data", Msg: err.Error()}
+	}
+	if c.Epochs > 0 {
+		c.Steps = int(math.Ceil(c.Epochs * float64(set.N/c.Batch)))
+		if c.Steps < 1 {
+			c.Steps = 1
+		}
+	}
+	loss, _ := LossByName(c.Loss)
+	rng := tensor.NewRNG(c.Seed)
+	g, err := nn.NewDCGANGenerator("G", c.Latent, shape, rng)
+	if err != nil {
+		return nil, &ConfigError{Key: "data", Msg: err.Error()}
+	}
+	d, err := nn.NewDCGANDiscriminator("D", shape, rng)
+	if err != nil {
+		return nil, &ConfigError{Key: "data", Msg: err.Error()}
+	}
+	optG := optim.NewAdam(g.Params(), c.LRG, c.Beta1, c.Beta2)
+	optD := optim.NewAdam(d.Params(), c.LRD, c.Beta1, c.Beta2)
+	tr, err := NewTrainer(Options{Loss: loss, Batch: c.Batch, Latent: c.Latent, DSteps: c.DSteps,
+		R1Gamma: c.R1Gamma, R1Every: c.R1Every, GPLambda: c.GPLambda}, g, d, optG, optD, sampler, rng)
+	if err != nil {
+		return nil, err
+	}
+	return &Game{Cfg: c, Images: sampler, Shape: shape, G: g, D: d, Dim: shape.Dim(), Trainer: tr, OptG: optG, OptD: optD}, nil
 }
 
 // LRFactor is the learning-rate multiplier of the schedule at step (0-based)

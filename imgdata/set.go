@@ -70,12 +70,12 @@ type Set struct {
 func (s *Set) ImageLen() int { return s.C * s.H * s.W }
 
 // Image returns the C×H×W pixel values of image i, a sub-slice of Pix (not a
-// copy). It returns nil if i is out of range.
+// copy). It returns nil if i is out of range (or Pix is too short for it).
 func (s *Set) Image(i int) []uint8 {
-	if i < 0 || i >= s.N {
+	n := s.ImageLen()
+	if i < 0 || i >= s.N || n <= 0 || (i+1)*n > len(s.Pix) {
 		return nil
 	}
-	n := s.ImageLen()
 	return s.Pix[i*n : (i+1)*n : (i+1)*n]
 }
 
@@ -102,6 +102,9 @@ func (s *Set) Validate() error {
 	}
 	if len(s.Labels) != s.N {
 		return fmt.Errorf("imgdata: set has %d images but %d labels", s.N, len(s.Labels))
+	}
+	if len(s.Classes) == 0 && s.N > 0 {
+		return errors.New("imgdata: set has labels but no classes")
 	}
 	for i, l := range s.Labels {
 		if l < 0 || l >= len(s.Classes) {
@@ -153,6 +156,9 @@ func (s *Set) Batch(idx []int, dst []float32) error {
 	if len(dst) != want {
 		return fmt.Errorf("imgdata: Batch of %d images of %d×%d×%d needs a dst of %d values; it has %d", len(idx), s.C, s.H, s.W, want, len(dst))
 	}
+	if size, ok := product(s.N, n); !ok || len(s.Pix) != size {
+		return fmt.Errorf("imgdata: Batch: the set of %d images of %d×%d×%d has %d pixel values; expected %d", s.N, s.C, s.H, s.W, len(s.Pix), size)
+	}
 	for k, i := range idx {
 		if i < 0 || i >= s.N {
 			return fmt.Errorf("imgdata: Batch: index %d (position %d) is out of range for %d images", i, k, s.N)
@@ -172,8 +178,11 @@ func (s *Set) Batch(idx []int, dst []float32) error {
 
 // HWC returns a copy of the pixels with the channels last (N×H×W×C), the
 // layout of IDX files and of most image libraries. For one channel it is
-// simply a copy of Pix.
+// simply a copy of Pix. It returns nil for a set that fails Validate.
 func (s *Set) HWC() []uint8 {
+	if s.Validate() != nil {
+		return nil
+	}
 	out := make([]uint8, len(s.Pix))
 	if s.C == 1 {
 		copy(out, s.Pix)
@@ -197,6 +206,9 @@ func (s *Set) HWC() []uint8 {
 // (repetitions allowed) with their labels, and the same Classes. An index out
 // of range is an error.
 func (s *Set) Subset(idx []int) (*Set, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
 	for k, i := range idx {
 		if i < 0 || i >= s.N {
 			return nil, fmt.Errorf("imgdata: Subset: index %d (position %d) is out of range for %d images", i, k, s.N)

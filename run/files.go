@@ -72,10 +72,29 @@ func WriteCSV(path string, data []float32, dim int) error {
 // WriteNPY writes n×dim float32 points as a NumPy .npy file (format 1.0,
 // little-endian '<f4', C order), atomically.
 func WriteNPY(path string, data []float32, n, dim int) error {
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", n, dim)
+	return WriteNPYShape(path, data, n, dim)
+}
+
+// WriteNPYShape writes float32 data of the given shape as a NumPy .npy
+// file (format 1.0, little-endian '<f4', C order), atomically.
+func WriteNPYShape(path string, data []float32, shape ...int) error {
+	dims := make([]string, len(shape))
+	total := 1
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+		total *= d
+	}
+	if total != len(data) {
+		return fmt.Errorf("%s: %d values do not make shape %v", path, len(data), shape)
+	}
+	tuple := strings.Join(dims, ", ")
+	if len(shape) == 1 {
+		tuple += ","
+	}
+	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", tuple)
 	// magic(6) + version(2) + len(2) + header + '\n', padded to 64 bytes.
-	total := 10 + len(header) + 1
-	pad := (64 - total%64) % 64
+	hdr := 10 + len(header) + 1
+	pad := (64 - hdr%64) % 64
 	header += strings.Repeat(" ", pad) + "\n"
 	return writeAtomicFunc(path, func(w io.Writer) error {
 		if _, err := w.Write([]byte("\x93NUMPY\x01\x00")); err != nil {

@@ -17,13 +17,19 @@ import (
 // losses, D's outputs and the JSD estimate; for 1-D data an animated GIF of
 // the game.
 func (r *Run) Pictures() error {
+	if r.Cfg.IsImage() {
+		if err := r.curves(); err != nil {
+			return err
+		}
+		return r.finalGrid()
+	}
 	if len(r.hist.snaps) == 0 {
 		return nil
 	}
 	if err := r.curves(); err != nil {
 		return err
 	}
-	if r.Game.P.Dim() == 1 {
+	if r.Game.Dim == 1 {
 		return r.pictures1D()
 	}
 	return r.pictures2D()
@@ -42,7 +48,7 @@ func pick(s []snapshot, k int) []snapshot {
 }
 
 func (r *Run) realSample(n int, seed uint64) []float32 {
-	dim := r.Game.P.Dim()
+	dim := r.Game.Dim
 	buf := make([]float64, n*dim)
 	dist.SampleN(r.Game.P, tensor.NewRNG(seed).Rand(), n, buf)
 	out := make([]float32, len(buf))

@@ -23,6 +23,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// checkpointFormat tags a run's checkpoint ("minmax-toy-run-1", the format
+// before image runs, is read too: it is this one without image data).
+const checkpointFormat = "minmax-run-1"
+
 // Files of a run directory.
 const (
 	ConfigFile     = "config.yaml"
@@ -107,6 +111,7 @@ func New(cfg gan.Config, dir string, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg = g.Cfg // with the steps an image recipe's epochs come to
 	r := &Run{Dir: dir, Cfg: cfg, Game: g, opt: opt}
 	if err := writeConfig(filepath.Join(dir, ConfigFile), cfg); err != nil {
 		return nil, err
@@ -143,12 +148,13 @@ func Resume(dir string, steps int, opt Options) (*Run, error) {
 		return nil, err
 	}
 	if steps > 0 {
-		cfg.Steps = steps
+		cfg.Steps, cfg.Epochs = steps, 0
 	}
 	g, err := gan.NewGame(cfg)
 	if err != nil {
 		return nil, err
 	}
+	cfg = g.Cfg
 	r := &Run{Dir: dir, Cfg: cfg, Game: g, opt: opt}
 	step, err := r.loadCheckpoint(filepath.Join(dir, CheckpointFile))
 	if err != nil {
@@ -166,8 +172,15 @@ func Resume(dir string, steps int, opt Options) (*Run, error) {
 	return r, nil
 }
 
+// gridImages is the number of images in an image run's sample grids (8×8).
+const gridImages = 64
+
 func (r *Run) makeSnapZ() {
-	r.snapZ = tensor.New(evalSamples, r.Cfg.Latent)
+	n := evalSamples
+	if r.Cfg.IsImage() {
+		n = gridImages
+	}
+	r.snapZ = tensor.New(n, r.Cfg.Latent)
 	tensor.NewRNG(r.Cfg.Seed^0x5eed5eed).Normal(r.snapZ.Data, 0, 1)
 }
 
@@ -327,12 +340,25 @@ func finite(v float64) any {
 	return v
 }
 
-// Generate draws n samples from G with latent codes from seed.
+// Generate draws n samples from G with latent codes from seed, in
+// batches of at most 256 (G is in evaluation mode, so the batching does not
+// change the samples). Images come out channel-last, h×w×c per row.
 func (r *Run) Generate(n int, seed uint64) ([]float32, error) {
 	z := tensor.New(n, r.Cfg.Latent)
 	tensor.NewRNG(seed).Normal(z.Data, 0, 1)
-	out := make([]float32, n*r.Game.P.Dim())
-	return out, r.Game.Trainer.Generate(z, out)
+	out := make([]float32, n*r.Game.Dim)
+	const chunk = 256
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		zc, err := tensor.FromData(z.Data[lo*r.Cfg.Latent:hi*r.Cfg.Latent], hi-lo, r.Cfg.Latent)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Game.Trainer.Generate(zc, out[lo*r.Game.Dim:hi*r.Game.Dim]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Evaluate scores the generator now: mode coverage on 2,500 samples, and,
@@ -347,12 +373,15 @@ func (r *Run) Evaluate(jsdSteps int, seed uint64) (Eval, error) {
 // generated at the fixed codes (the run's snapshot reuses them).
 func (r *Run) evaluateSamples(jsdSteps int, seed uint64) (Eval, []float32, error) {
 	e := Eval{Step: r.Game.Trainer.StepsDone()}
-	fake := make([]float32, evalSamples*r.Game.P.Dim())
+	fake := make([]float32, r.snapZ.Dim(0)*r.Game.Dim)
 	if err := r.Game.Trainer.Generate(r.snapZ, fake); err != nil {
 		return e, nil, err
 	}
+	if r.Game.P == nil { // images: the grid is the evaluation for now
+		return e, fake, nil
+	}
 	if modes, ok := dist.Modes(r.Game.P); ok {
-		c, err := metrics.ModeCoverage(fake, r.Game.P.Dim(), modes)
+		c, err := metrics.ModeCoverage(fake, r.Game.Dim, modes)
 		if err != nil {
 			return e, nil, err
 		}
@@ -394,8 +423,12 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 	if r.opt.Progress != nil {
 		r.opt.Progress.Eval(e)
 	}
+	if r.Cfg.IsImage() {
+		// The grid at the fixed codes: samples/step_NNNNNN.png.
+		return r.saveGrid(filepath.Join(r.Dir, "samples", fmt.Sprintf("step_%06d.png", step)), fake, gridImages)
+	}
 	// Snapshot for the pictures and samples/step_NNNNNN.csv.
-	dim := r.Game.P.Dim()
+	dim := r.Game.Dim
 	const shown = 1000
 	s := snapshot{step: step, fake: fake[:shown*dim]}
 	if dim == 1 {
@@ -418,7 +451,7 @@ type generatorSampler struct {
 	pos  int
 }
 
-func (g *generatorSampler) Dim() int { return g.run.Game.P.Dim() }
+func (g *generatorSampler) Dim() int { return g.run.Game.Dim }
 
 func (g *generatorSampler) Sample(_ *rand.Rand, out []float64) {
 	dim := g.Dim()
@@ -455,6 +488,9 @@ func (r *Run) stateTensors() map[string]*tensor.Tensor {
 	for k, v := range g.G.Buffers() {
 		ts[k] = v
 	}
+	for k, v := range g.D.Buffers() {
+		ts[k] = v
+	}
 	for k, v := range g.OptG.State() {
 		ts["optG."+k] = v
 	}
@@ -483,12 +519,16 @@ func (r *Run) Checkpoint() error {
 		return err
 	}
 	meta := map[string]string{
-		"format":      "minmax-toy-run-1",
+		"format":      checkpointFormat,
 		"step":        strconv.Itoa(g.Trainer.StepsDone()),
 		"optG.steps":  strconv.Itoa(g.OptG.Steps()),
 		"optD.steps":  strconv.Itoa(g.OptD.Steps()),
 		"rng":         base64.StdEncoding.EncodeToString(rngState),
 		"config.yaml": string(cfg),
+	}
+	if s := g.Images; s != nil {
+		meta["data.epoch"], meta["data.pos"] = strconv.Itoa(s.Epoch), strconv.Itoa(s.Pos)
+		meta["data.seed"] = strconv.FormatUint(s.Seed, 10)
 	}
 	return checkpoint.Save(filepath.Join(r.Dir, CheckpointFile), tensors, meta)
 }
@@ -499,8 +539,8 @@ func (r *Run) loadCheckpoint(path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if f.Meta["format"] != "minmax-toy-run-1" {
-		return 0, fmt.Errorf("%s: not a minmax toy-run checkpoint (format %q)", path, f.Meta["format"])
+	if f.Meta["format"] != checkpointFormat && f.Meta["format"] != "minmax-toy-run-1" {
+		return 0, fmt.Errorf("%s: not a minmax run checkpoint (format %q, want %q)", path, f.Meta["format"], checkpointFormat)
 	}
 	g := r.Game
 	if err := f.Restore(r.stateTensors(), false); err != nil {
@@ -520,6 +560,17 @@ func (r *Run) loadCheckpoint(path string) (int, error) {
 	}
 	if err := g.Trainer.RNG.UnmarshalBinary(rs); err != nil {
 		return 0, fmt.Errorf("%s: bad RNG state: %w", path, err)
+	}
+	if s := g.Images; s != nil {
+		epoch, err1 := strconv.Atoi(f.Meta["data.epoch"])
+		pos, err2 := strconv.Atoi(f.Meta["data.pos"])
+		seed, err3 := strconv.ParseUint(f.Meta["data.seed"], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return 0, fmt.Errorf("%s: metadata data.epoch, data.pos, data.seed (%q, %q, %q) do not give the data sampler's position", path, f.Meta["data.epoch"], f.Meta["data.pos"], f.Meta["data.seed"])
+		}
+		if err := s.Restore(epoch, pos, seed); err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	g.OptG.SetSteps(ints["optG.steps"])
 	g.OptD.SetSteps(ints["optD.steps"])

@@ -21,10 +21,16 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestNotBuiltCommandsSaySoAndFail(t *testing.T) {
+// Without its data set, the image workload says which one and how to get it.
+func TestMissingDataSetSaysHowToGetIt(t *testing.T) {
+	t.Setenv("MINMAX_DATA", t.TempDir())
 	_, err := runCLI(t, "bench", "--workload", "dcgan28")
-	if err == nil || !strings.Contains(err.Error(), "not built yet") {
-		t.Errorf("bench toy: err = %v", err)
+	if err == nil || !strings.Contains(err.Error(), "fashion-mnist") || !strings.Contains(err.Error(), "MINMAX_DATA") {
+		t.Errorf("bench dcgan28 without data: err = %v", err)
+	}
+	_, err = runCLI(t, "train", "--preset", "dcgan-fashion-mnist", "--run", t.TempDir()+"/r")
+	if err == nil || !strings.Contains(err.Error(), "fashion-mnist") {
+		t.Errorf("train dcgan-fashion-mnist without data: err = %v", err)
 	}
 }
 
@@ -37,6 +43,9 @@ func TestUsageErrorsNameTheFlag(t *testing.T) {
 		{[]string{"bench", "--workload", "nope"}, "--workload"},
 		{[]string{"train", "--steps", "0"}, "--steps"},
 		{[]string{"train", "--resume", "x", "--loss", "hinge"}, "--loss"},
+		{[]string{"train", "--model", "resnet"}, "--model"},
+		{[]string{"train", "--preset", "dcgan-fashion-mnist", "--image-size", "30"}, "--image-size"},
+		{[]string{"train", "--preset", "dcgan-fashion-mnist", "--width", "0"}, "--width"},
 		{[]string{"theory", "--p", "N(0, 1)"}, "--q"},
 		{[]string{"theory", "--p", "N(0, -1)", "--q", "N(0, 1)"}, "--p"},
 		{[]string{"theory", "--p", "N(0, 1)", "--q", "N2(0, 0, 1)"}, "dimensional"},

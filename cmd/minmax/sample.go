@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/minmaxgan/minmax/imgdata"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/run"
@@ -19,12 +22,24 @@ func newSampleCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "sample --run DIR --n N --out FILE",
-		Short: "Draw samples from a trained run's generator (.csv or .npy)",
-		Long: `Draw N samples from the generator of a run (its latest checkpoint) and write
-them to FILE: .csv (one sample per line) or .npy (float32, N x dim, readable
-by numpy.load).`,
-		Example: `  minmax sample --run runs/ring8-20261126-120000 --n 10000 --out samples.npy`,
-		Args:    cobra.NoArgs,
+		Short: "Draw samples from a trained run's generator",
+		Long: `Draw N samples from the generator of a run (its latest checkpoint, batch norm
+in evaluation mode) at latent codes drawn from --seed, and write them to --out:
+
+toy runs (points):
+  FILE.csv   one sample per line
+  FILE.npy   float32, N x dim (numpy.load)
+image runs:
+  FILE.png   one grid of all N images (8 per row, or fewer)
+  DIR/       a folder of PNGs, 00000.png, 00001.png, ... (a path ending in /
+             or an existing folder)
+  FILE.idx   uint8 IDX, N x H x W (grey) or N x H x W x C (colour): the MNIST
+             format, readable by any IDX reader
+  FILE.npy   float32 in [-1, 1], N x C x H x W (PyTorch's layout)`,
+		Example: `  minmax sample --run runs/ring8-20261126-120000 --n 10000 --out samples.npy
+  minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 64 --out grid.png
+  minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 10000 --out fake.idx`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if dir == "" || out == "" {
 				return usageError{fmt.Errorf("sample: --run and --out are required")}
@@ -33,33 +48,63 @@ by numpy.load).`,
 				return usageError{fmt.Errorf("sample: --n must be at least 1, got %d", n)}
 			}
 			ext := strings.ToLower(filepath.Ext(out))
-			if ext != ".csv" && ext != ".npy" {
-				return usageError{fmt.Errorf("sample: --out %s: want a .csv or .npy file", out)}
+			folder := strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator))
+			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+				folder = true
 			}
 			r, err := run.LoadForSampling(dir)
 			if err != nil {
 				return fmt.Errorf("sample --run %s: %w", dir, err)
 			}
+			image := r.Cfg.IsImage()
+			switch {
+			case !image && ext != ".csv" && ext != ".npy":
+				return usageError{fmt.Errorf("sample: --out %s: a toy run's samples go to a .csv or .npy file", out)}
+			case image && !folder && ext != ".png" && ext != ".idx" && ext != ".npy":
+				return usageError{fmt.Errorf("sample: --out %s: an image run's samples go to a .png grid, a folder (end the path with /), an .idx or an .npy file", out)}
+			}
 			pts, err := r.Generate(n, seed)
 			if err != nil {
 				return err
 			}
-			dim := r.Game.P.Dim()
-			if ext == ".csv" {
+			dim := r.Game.Dim
+			switch {
+			case !image && ext == ".csv":
 				err = run.WriteCSV(out, pts, dim)
-			} else {
+			case !image:
 				err = run.WriteNPY(out, pts, n, dim)
+			case ext == ".npy" && !folder:
+				s := r.Game.Shape
+				err = run.WriteNPYShape(out, run.ToCHW(pts, n, s.Size, s.Size, s.Channels), n, s.Channels, s.Size, s.Size)
+			default:
+				var set *imgdata.Set
+				if set, err = r.ImageSet(pts, n); err != nil {
+					break
+				}
+				switch {
+				case folder:
+					err = imgdata.WritePNGFolder(out, set)
+				case ext == ".png":
+					err = imgdata.SaveSetGrid(out, set, imgdata.GridOptions{Cols: min(8, n)})
+				default:
+					err = imgdata.WriteSetIDX(out, set)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("sample: %w", err)
 			}
-			fmt.Fprintf(c.ErrOrStderr(), "wrote %d samples of dimension %d from step %d of %s to %s\n", n, dim, r.Game.Trainer.StepsDone(), dir, out)
+			what := fmt.Sprintf("samples of dimension %d", dim)
+			if image {
+				s := r.Game.Shape
+				what = fmt.Sprintf("images of %dx%dx%d", s.Size, s.Size, s.Channels)
+			}
+			fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s from step %d of %s to %s\n", n, what, r.Game.Trainer.StepsDone(), dir, out)
 			return nil
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&dir, "run", "", "the run directory")
-	f.StringVar(&out, "out", "", "output file (.csv or .npy)")
+	f.StringVar(&out, "out", "", "output: .csv or .npy (toy); .png grid, folder/, .idx or .npy (images)")
 	f.IntVar(&n, "n", 1000, "number of samples")
 	f.Uint64Var(&seed, "seed", 1, "seed of the latent codes")
 	return c

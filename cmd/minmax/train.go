@@ -46,7 +46,9 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
   minmax train --preset grid25 --loss nonsaturating --seed 3
   minmax train --data 'ring(12, r=3, sd=0.05)' --steps 5000 --run runs/ring12
   minmax train --config my.yaml --lr-d 2e-3
-  minmax train --resume runs/ring12 --steps 8000`,
+  minmax train --resume runs/ring12 --steps 8000
+  minmax train --preset dcgan-fashion-mnist
+  minmax train --data ~/photos --image-size 64 --epochs 50`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if threads < 1 {
@@ -111,7 +113,12 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 	f.StringVar(&configFile, "config", "", "YAML file of recipe settings (keys as in a run's config.yaml)")
 	f.StringVar(&cfg.Data, "data", "", "a preset name or a distribution spec, e.g. 'ring(12, r=3, sd=0.05)'")
 	f.StringVar(&cfg.Loss, "loss", cfg.Loss, "minimax (the seed's), nonsaturating, hinge, wasserstein, leastsquares")
-	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "generator steps")
+	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "generator steps (overrides --epochs)")
+	f.Float64Var(&cfg.Epochs, "epochs", cfg.Epochs, "image runs: passes over the data set (sets the steps)")
+	f.StringVar(&cfg.Model, "model", cfg.Model, "mlp (toy data) or dcgan (images)")
+	f.IntVar(&cfg.Width, "width", cfg.Width, "DCGAN base width (channels of G's last and D's first hidden layer)")
+	f.IntVar(&cfg.ImageSize, "image-size", cfg.ImageSize, "DCGAN image size: 28, 32 or 64 (0: as stored; image folders are resized to it)")
+	f.IntVar(&cfg.Channels, "channels", cfg.Channels, "image channels: 1 or 3 (0: as stored)")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
 	f.IntVar(&cfg.Latent, "latent", cfg.Latent, "latent dimension")
 	f.Float64Var(&cfg.LRG, "lr-g", cfg.LRG, "generator learning rate (Adam)")
@@ -137,7 +144,8 @@ var flagKeys = map[string]string{
 	"data": "data", "loss": "loss", "steps": "steps", "batch": "batch", "latent": "latent",
 	"lr-g": "lr_g", "lr-d": "lr_d", "lr-decay": "lr_decay", "d-steps": "d_steps", "r1": "r1_gamma", "gp": "gp_lambda",
 	"g-batchnorm": "g_batchnorm", "seed": "seed", "eval-every": "eval_every", "jsd-every": "jsd_every",
-	"checkpoint-every": "checkpoint_every",
+	"checkpoint-every": "checkpoint_every", "model": "model", "width": "width", "epochs": "epochs",
+	"image-size": "image_size", "channels": "channels",
 }
 
 // buildConfig merges preset < file < flags.
@@ -147,6 +155,10 @@ func buildConfig(c *cobra.Command, preset, file string, flags gan.Config) (gan.C
 		if fl.Changed("data") {
 			if _, ok := gan.Presets[flags.Data]; ok {
 				preset = flags.Data
+			} else if _, ok := gan.Presets["dcgan-"+flags.Data]; ok {
+				preset = "dcgan-" + flags.Data // --data fashion-mnist
+			} else if _, err := os.Stat(flags.Data); err == nil {
+				preset = "dcgan-folder" // --data PATH: images
 			}
 		} else {
 			preset = "ring8"
@@ -177,14 +189,26 @@ func buildConfig(c *cobra.Command, preset, file string, flags gan.Config) (gan.C
 	var fm map[string]any
 	yaml.Unmarshal(fb, &fm)
 	for flag, key := range flagKeys {
-		if fl.Changed(flag) {
-			set[key] = fm[key]
+		if !fl.Changed(flag) {
+			continue
+		}
+		if v, ok := fm[key]; ok {
+			set[key] = v
+			continue
+		}
+		// A zero value under an omitempty key: take the flag's own text.
+		var v any
+		if err := yaml.Unmarshal([]byte(fl.Lookup(flag).Value.String()), &v); err == nil {
+			set[key] = v
 		}
 	}
 	if fl.Changed("data") {
 		if _, ok := gan.Presets[flags.Data]; ok {
 			delete(set, "data") // the preset's own data
 		}
+	}
+	if fl.Changed("steps") && !fl.Changed("epochs") {
+		set["epochs"] = 0 // --steps counts, not the preset's epochs
 	}
 	if len(set) > 0 {
 		b, _ := yaml.Marshal(set)
@@ -219,7 +243,9 @@ func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
 	fmt.Fprintf(w, "results in %s: config.yaml, metrics.jsonl, eval.json, checkpoint.safetensors, samples/", r.Dir)
 	if pictures {
 		fmt.Fprint(w, ", pictures (*.png")
-		if r.Game.P.Dim() == 1 {
+		if r.Cfg.IsImage() {
+			fmt.Fprint(w, ", samples.png")
+		} else if r.Game.Dim == 1 {
 			fmt.Fprint(w, ", training.gif")
 		}
 		fmt.Fprint(w, ")")

@@ -1,0 +1,169 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/imgdata"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// tinyImages writes an IDX file of n 28×28 images (bright squares at
+// random places) and returns its path.
+func tinyImages(t *testing.T, n int) string {
+	t.Helper()
+	rng := tensor.NewRNG(9)
+	pix := make([]uint8, n*28*28)
+	for i := 0; i < n; i++ {
+		x, y := rng.IntN(20), rng.IntN(20)
+		for dy := 0; dy < 8; dy++ {
+			for dx := 0; dx < 8; dx++ {
+				pix[i*784+(y+dy)*28+x+dx] = 255
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "train-images-idx3-ubyte")
+	if err := imgdata.WriteIDX(path, []int{n, 28, 28}, pix); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func imageConfig(data string) gan.Config {
+	c, _ := gan.Preset("dcgan-fashion-mnist")
+	c.Data, c.Width, c.Batch, c.Epochs = data, 4, 16, 2 // 96 images: 6 batches an epoch
+	c.EvalEvery, c.CheckpointEvery = 4, 5
+	return c
+}
+
+func TestImageRunResumesBitIdenticallyAndExports(t *testing.T) {
+	cfg := imageConfig(tinyImages(t, 96))
+	opt := Options{NoPictures: false}
+	whole, err := New(cfg, filepath.Join(t.TempDir(), "whole"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Cfg.Steps != 12 {
+		t.Fatalf("2 epochs of 96 images in batches of 16 gave %d steps, want 12", whole.Cfg.Steps)
+	}
+	if _, err := whole.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	whole.Close()
+	for _, f := range []string{"samples/step_000000.png", "samples/step_000008.png", "samples/step_000012.png", GridFile, "curves.png", CheckpointFile} {
+		if _, err := os.Stat(filepath.Join(whole.Dir, f)); err != nil {
+			t.Errorf("the run has no %s: %v", f, err)
+		}
+	}
+	fg, err := os.Open(filepath.Join(whole.Dir, GridFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(fg)
+	fg.Close()
+	if err != nil {
+		t.Fatalf("%s: %v", GridFile, err)
+	}
+	if b := img.Bounds(); b.Dx() < 8*28 || b.Dy() < 8*28 {
+		t.Errorf("the 8×8 grid of 28×28 images is %d×%d pixels", b.Dx(), b.Dy())
+	}
+
+	// Interrupt at step 7 (mid-epoch: the sampler's position must be saved)
+	// and resume.
+	dir := filepath.Join(t.TempDir(), "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	o2 := Options{NoPictures: true, Progress: &cancelAt{step: 7, cancel: cancel}}
+	cut, err := New(cfg, dir, o2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cut.Train(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+	cut.Close()
+	resumed, err := Resume(dir, 0, Options{NoPictures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resumed.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resumed.Close()
+	a, b := weights(whole.Game.G, whole.Game.D), weights(resumed.Game.G, resumed.Game.D)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("weight %d differs after resume: %v vs %v", i, a[i], b[i])
+		}
+	}
+	for _, m := range []gan.Network{whole.Game.D, whole.Game.G} {
+		for k, v := range m.Buffers() {
+			var w *tensor.Tensor
+			if k[0] == 'D' {
+				w = resumed.Game.D.Buffers()[k]
+			} else {
+				w = resumed.Game.G.Buffers()[k]
+			}
+			for i := range v.Data {
+				if v.Data[i] != w.Data[i] {
+					t.Fatalf("buffer %s differs after resume", k)
+				}
+			}
+		}
+	}
+
+	// Export: an IDX file of the samples has the right header.
+	pts, err := resumed.Generate(10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := resumed.ImageSet(pts, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "fake.idx")
+	if err := imgdata.WriteSetIDX(out, set); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(out)
+	want := []byte{0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28}
+	if len(raw) != 16+10*784 || string(raw[:16]) != string(want) {
+		t.Fatalf("IDX export: %d bytes, header % x; want %d bytes, header % x", len(raw), raw[:16], 16+10*784, want)
+	}
+}
+
+func TestImageSamplerVisitsEveryImageOncePerEpoch(t *testing.T) {
+	path := tinyImages(t, 50)
+	set, err := imgdata.Open(path, "train", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tag each image by its first pixel.
+	for i := 0; i < set.N; i++ {
+		set.Pix[i*784] = uint8(i)
+	}
+	s, err := gan.NewImageSampler(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := tensor.NewRNG(1)
+	out := make([]float32, 10*784)
+	seen := map[int]int{}
+	for k := 0; k < 5; k++ { // one epoch of 5 batches of 10
+		s.Sample(rng, 10, out)
+		for i := 0; i < 10; i++ {
+			seen[int((out[i*784]+1)*127.5+0.5)]++
+		}
+	}
+	if len(seen) != 50 || s.Epoch != 0 {
+		t.Fatalf("one epoch saw %d distinct images (epoch counter %d), want all 50", len(seen), s.Epoch)
+	}
+	s.Sample(rng, 10, out)
+	if s.Epoch != 1 || s.Pos != 10 {
+		t.Fatalf("after the epoch: epoch %d, position %d; want 1, 10", s.Epoch, s.Pos)
+	}
+}
