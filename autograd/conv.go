@@ -93,7 +93,7 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(cout)
 	n := t.node(opConvT, []int{nb, g.H, g.W, cout}, nil, x, w, bias)
 	n.geo = g
-	cols := t.alloc(rows * k)
+	cols := t.scratchBuf(rows * k) // consumed by Col2Im right away
 	tensor.MatMul(cols, x.t.Data, w.t.Data, rows, k, cin, false, false, false)
 	var b []float32
 	if bias != nil {
@@ -115,10 +115,9 @@ func (t *Tape) convW(a, b *Node, g tensor.ConvGeom, col []float32) *Node {
 	n := t.node(opConvW, []int{o, g.KH, g.KW, c}, nil, a, b, nil)
 	n.geo = g
 	if col == nil {
-		col = t.alloc(rows * k)
+		col = t.scratchBuf(rows * k) // not needed after the product
 		tensor.Im2Col(col, a.t.Data, nb, c, g)
 	}
-	n.aux = col
 	tensor.MatMul(n.t.Data, b.t.Data, col, o, k, rows, true, false, false)
 	return n
 }

@@ -114,6 +114,8 @@ type Tape struct {
 	err       error
 	bad       *Node
 
+	scratch []float32 // transient buffer of one op (see scratchBuf)
+
 	needs []bool
 	grads []*Node
 	wrt   []*Node
@@ -218,6 +220,17 @@ func (t *Tape) alloc(n int) []float32 {
 	t.bufs = append(t.bufs, b)
 	t.nbuf++
 	return b
+}
+
+// scratchBuf returns a buffer of n float32 that is valid only until the
+// next call: for an op's intermediate results that no node keeps (the
+// columns of a transposed convolution before they are folded), so that
+// they do not each take arena memory for the whole step.
+func (t *Tape) scratchBuf(n int) []float32 {
+	if cap(t.scratch) < n {
+		t.scratch = make([]float32, n)
+	}
+	return t.scratch[:n]
 }
 
 // node returns a fresh node of the given op and shape, with data from the
