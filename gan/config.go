@@ -40,11 +40,11 @@ type Config struct {
 	Batch  int `yaml:"batch"`
 	Latent int `yaml:"latent"`
 
-	GHidden     []int  `yaml:"g_hidden"`
-	DHidden     []int  `yaml:"d_hidden"`
-	GActivation string `yaml:"g_activation"`
-	DActivation string `yaml:"d_activation"`
-	GBatchNorm  bool   `yaml:"g_batchnorm"`
+	GHidden     []int  `yaml:"g_hidden,omitempty"`
+	DHidden     []int  `yaml:"d_hidden,omitempty"`
+	GActivation string `yaml:"g_activation,omitempty"`
+	DActivation string `yaml:"d_activation,omitempty"`
+	GBatchNorm  bool   `yaml:"g_batchnorm,omitempty"`
 
 	LRG    float64 `yaml:"lr_g"`
 	LRD    float64 `yaml:"lr_d"`
@@ -56,7 +56,7 @@ type Config struct {
 	LRDecay string `yaml:"lr_decay"`
 	// R1Gamma is the R1 penalty γ (0: off); GPLambda the WGAN-GP λ.
 	R1Gamma  float64 `yaml:"r1_gamma"`
-	R1Every  int     `yaml:"r1_every"`
+	R1Every  int     `yaml:"r1_every,omitempty"`
 	GPLambda float64 `yaml:"gp_lambda"`
 
 	Seed uint64 `yaml:"seed"`
@@ -65,7 +65,7 @@ type Config struct {
 	// coverage and pictures; JSDEvery how often it estimates JSD(P || Q_G)
 	// with a freshly trained discriminator (0: only at the end).
 	EvalEvery       int `yaml:"eval_every"`
-	JSDEvery        int `yaml:"jsd_every"`
+	JSDEvery        int `yaml:"jsd_every,omitempty"`
 	CheckpointEvery int `yaml:"checkpoint_every"`
 }
 

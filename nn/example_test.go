@@ -36,3 +36,21 @@ func ExampleMLP() {
 	fmt.Println("parameters:", nn.NumParams(mlp), "fit below 1e-3:", loss < 1e-3)
 	// Output: parameters: 97 fit below 1e-3: true
 }
+
+// A DCGAN generator for 28×28 grey images (the dcgan28 benchmark's) maps
+// latent codes to images, flattened and channel-last; the discriminator
+// maps them to one logit each. The parameter counts are those of the
+// PyTorch peer's G28 and D28.
+func ExampleNewDCGANGenerator() {
+	rng := tensor.NewRNG(1)
+	shape := nn.DCGANShape{Size: 28, Channels: 1, Width: 64}
+	g, _ := nn.NewDCGANGenerator("G", 100, shape, rng)
+	d, _ := nn.NewDCGANDiscriminator("D", shape, rng)
+	tp := autograd.NewTape()
+	z := tensor.New(2, 100)
+	rng.Normal(z.Data, 0, 1)
+	x := g.Forward(tp, tp.Leaf(z))
+	logit := d.Forward(tp, x)
+	fmt.Println(x.Shape(), logit.Shape(), nn.NumParams(g), nn.NumParams(d), tp.Err())
+	// Output: [2 784] [2 1] 759681 138689 <nil>
+}

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/minmaxgan/minmax/autograd/gradcheck"
@@ -158,5 +159,53 @@ func TestBatchNormGradcheckAndRunningStats(t *testing.T) {
 		if math.Abs(float64(b2.RunningMean.Data[j])-0.1*bm) > 1e-5 {
 			t.Errorf("running mean %g, want %g", b2.RunningMean.Data[j], 0.1*bm)
 		}
+	}
+}
+
+// The image layers built from composed ops differentiate to second order
+// like the ops they are made of.
+func TestImageLayersGradcheck(t *testing.T) {
+	rng := tensor.NewRNG(8)
+	x := tensor.New(2, 4, 6, 3)
+	rng.Normal(x.Data, 0, 1)
+	bn := nn.NewBatchNorm2D("bn", 3)
+	rng.Normal(bn.Gamma.Value.Data, 1, 0.3)
+	for name, f := range map[string]gradcheck.Func{
+		"Upsample2D": func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+			return tp.Square(nn.Upsample2D(tp, in[0], 2))
+		},
+		"AvgPool2D": func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+			return tp.Square(nn.AvgPool2D(tp, in[0], 2))
+		},
+		"BatchNorm2D": func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+			return tp.Tanh(bn.Forward(tp, in[0], true))
+		},
+	} {
+		if err := gradcheck.Check(f, []*tensor.Tensor{x}, gradcheck.Options{}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if err := gradcheck.CheckSecond(f, []*tensor.Tensor{x}, gradcheck.Options{}); err != nil {
+			t.Errorf("%s, second order: %v", name, err)
+		}
+	}
+	// Upsampling repeats each pixel into a 2×2 block; pooling averages it back.
+	tp := autograd.NewTape()
+	up := nn.Upsample2D(tp, tp.Leaf(x), 2)
+	back := nn.AvgPool2D(tp, up, 2)
+	if s := up.Shape(); s[1] != 8 || s[2] != 12 {
+		t.Fatalf("upsampled shape %v", s)
+	}
+	if up.Data()[3] != x.Data[0] || up.Data()[12*3] != x.Data[0] {
+		t.Error("upsampling does not repeat pixel (0, 0) into its block")
+	}
+	for i, v := range back.Data() {
+		if math.Abs(float64(v-x.Data[i])) > 1e-6 {
+			t.Fatalf("AvgPool2D(Upsample2D(x)) differs from x at %d", i)
+		}
+	}
+	// Shape errors name the layer.
+	nn.AvgPool2D(tp, tp.Leaf(x), 4)
+	if err := tp.Err(); err == nil || !strings.Contains(err.Error(), "AvgPool2D") {
+		t.Errorf("pooling 4×6 by 4: err = %v", err)
 	}
 }

@@ -141,6 +141,9 @@ and reports the theory lab's estimate of JSD(P || Q_G) = log 2 - V_D/2.`,
 			if err != nil {
 				return fmt.Errorf("eval --run %s: %w", dir, err)
 			}
+			if r.Cfg.IsImage() {
+				return fmt.Errorf("eval --run %s: this is an image run; its metrics (Fréchet distance, KID, precision and recall on an evaluator network) are not built yet (issue #6). Its sample grids are in %s/samples/", dir, dir)
+			}
 			e, err := r.Evaluate(jsdSteps, seed)
 			if err != nil {
 				return fmt.Errorf("eval: %w", err)

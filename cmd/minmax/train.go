@@ -92,8 +92,13 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 				if r, err = run.New(full, runDir, opt); err != nil {
 					return fmt.Errorf("train: %w", err)
 				}
-				fmt.Fprintf(errOut, "training %s with the %s loss for %d steps (seed %d, %d threads) into %s\n",
-					full.Data, full.Loss, full.Steps, full.Seed, threads, runDir)
+				what := fmt.Sprintf("%d steps", r.Cfg.Steps)
+				if r.Cfg.IsImage() {
+					s := r.Game.Shape
+					what = fmt.Sprintf("%d steps (%g epochs of %d images of %dx%dx%d)", r.Cfg.Steps, r.Cfg.Epochs, r.Game.Images.Set.N, s.Size, s.Size, s.Channels)
+				}
+				fmt.Fprintf(errOut, "training %s with the %s loss for %s (seed %d, %d threads) into %s\n",
+					full.Data, full.Loss, what, full.Seed, threads, runDir)
 			}
 			defer r.Close()
 			final, err := r.Train(ctx)
