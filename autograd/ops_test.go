@@ -306,3 +306,39 @@ func TestGradientPenaltyClosedForm(t *testing.T) {
 		}
 	}
 }
+
+// Rewinding keeps the nodes before the mark (and their parameters' leaves)
+// usable, reuses the memory after it, and refuses the stale nodes.
+func TestRewindReusesMemoryAfterTheMark(t *testing.T) {
+	tp := autograd.NewTape()
+	w := autograd.NewParam("w", tensor.New(3))
+	w.Value.Fill(2)
+	x := tp.Leaf(tensor.New(3))
+	x.Value().Fill(1)
+	y := tp.Mul(tp.Param(w), x) // kept
+	m := tp.Mark()
+	dead := tp.Square(y)
+	deadData := &dead.Data()[0]
+	if err := tp.Rewind(m); err != nil {
+		t.Fatal(err)
+	}
+	z := tp.Square(y)
+	if &z.Data()[0] != deadData {
+		t.Error("the node after the rewind did not reuse the memory of the one it replaced")
+	}
+	if err := tp.Backward(tp.Sum(z, false), []*autograd.Param{w}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Grad.Data[0] != 4 { // z = (w x)², dz/dw = 2 w x² = 4
+		t.Fatalf("gradient through a node kept across the rewind: %v, want 4", w.Grad.Data[0])
+	}
+	tp2 := autograd.NewTape()
+	a := tp2.Leaf(tensor.New(2))
+	mk := tp2.Mark()
+	b := tp2.Square(a)
+	tp2.Rewind(mk)
+	tp2.Add(b, a)
+	if err := tp2.Err(); err == nil {
+		t.Error("a node recorded after the mark was accepted after the rewind")
+	}
+}

@@ -141,6 +141,37 @@ func (t *Tape) Reset() {
 	t.recording = true
 }
 
+// Mark is a position on a tape, taken by Mark and returned to by Rewind.
+type Mark struct {
+	used, nbuf, nptr int
+	epoch            uint64
+}
+
+// Mark returns the tape's current position.
+func (t *Tape) Mark() Mark { return Mark{t.used, t.nbuf, t.nptr, t.epoch} }
+
+// Rewind forgets every node recorded since m, so that the ops that follow
+// reuse their memory, while the nodes before m stay valid. The trainer
+// rewinds after the discriminator's update, whose activations are dead by
+// then, so that the generator's update reuses them: a step's memory is the
+// larger of the two moves rather than their sum. Nodes recorded after m
+// must not be used again; the tape detects such a use until their memory
+// is handed out anew.
+func (t *Tape) Rewind(m Mark) error {
+	if m.epoch != t.epoch || m.used > t.used {
+		return fmt.Errorf("autograd: Rewind: the mark is not a position of this tape's current step")
+	}
+	t.epoch++
+	for _, n := range t.nodes[:m.used] {
+		n.epoch = t.epoch
+		if p := n.param; p != nil && p.leaf == n {
+			p.leafEpoch = t.epoch
+		}
+	}
+	t.used, t.nbuf, t.nptr = m.used, m.nbuf, m.nptr
+	return nil
+}
+
 // Err returns the first error an op on this tape met since the last Reset.
 func (t *Tape) Err() error { return t.err }
 

@@ -126,6 +126,7 @@ func (t *Trainer) Step() (Stats, error) {
 	setTraining(t.G, true)
 	tp.Reset()
 	var fake *autograd.Node
+	var mark autograd.Mark
 	// (1) Update D network: minimise the loss of D (eq. 1 for the seed's
 	// minimax game) with G fixed.
 	for k := 0; k < t.Opt.DSteps; k++ {
@@ -138,6 +139,7 @@ func (t *Trainer) Step() (Stats, error) {
 		prev := tp.SetRecording(last) // G's graph is kept only for the batch G learns from
 		fake = t.G.Forward(tp, tp.Leaf(t.z))
 		tp.SetRecording(prev)
+		mark = tp.Mark()
 		xReal := tp.Leaf(t.real)
 		dReal := t.D.Forward(tp, xReal)
 		dFake := t.D.Forward(tp, fake)
@@ -172,6 +174,10 @@ func (t *Trainer) Step() (Stats, error) {
 		t.OptD.Step()
 		st.LossD = float64(lossD.Item())
 		st.DReal, st.DFake = mean(dReal.Data()), mean(dFake.Data())
+	}
+	// D's activations are dead now: G's move reuses their memory.
+	if err := tp.Rewind(mark); err != nil {
+		return st, err
 	}
 	// (2) Update G network: minimise G's loss (eq. 2, V_G = -V_D, for the
 	// minimax game) through the updated D; D's parameters stay untouched.
