@@ -10,7 +10,8 @@ var useAVX2 = cpu.X86.HasAVX2
 // adamConsts are the per-step constants of the update, in the order the
 // assembly reads them.
 type adamConsts struct {
-	b1, c1, b2, c2, step, inv, eps float32
+	b1, c1, b2, c2, step, inv, eps float32 // read by the assembly: keep first, in this order
+	wd, decay                      float32
 }
 
 //go:noescape

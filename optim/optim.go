@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -34,16 +35,42 @@ type Adam struct {
 	params []*autograd.Param
 	m, v   []*tensor.Tensor
 	t      int
+
+	chunks []adamChunk // the update cut into pieces for the worker pool
+	job    adamJob
+}
+
+// adamChunk is a range [lo, hi) of parameter p's elements.
+type adamChunk struct{ p, lo, hi int }
+
+// adamChunkLen is the size of a piece of the update handed to a thread.
+const adamChunkLen = 8192
+
+// adamJob runs chunks [lo, hi) of one update; every element is updated
+// exactly as the serial loop would, so the thread count changes nothing.
+type adamJob struct {
+	a *Adam
+	c adamConsts
+}
+
+func (j *adamJob) Run(_, lo, hi int) {
+	for _, ch := range j.a.chunks[lo:hi] {
+		j.a.update(ch.p, ch.lo, ch.hi, &j.c)
+	}
 }
 
 // NewAdam returns Adam over ps with the given learning rate and betas, eps
 // 1e-8 and no weight decay.
 func NewAdam(ps []*autograd.Param, lr, beta1, beta2 float64) *Adam {
 	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: ps}
-	for _, p := range ps {
+	for i, p := range ps {
 		a.m = append(a.m, tensor.New(p.Value.Shape()...))
 		a.v = append(a.v, tensor.New(p.Value.Shape()...))
+		for lo := 0; lo < p.Value.Len(); lo += adamChunkLen {
+			a.chunks = append(a.chunks, adamChunk{i, lo, min(lo+adamChunkLen, p.Value.Len())})
+		}
 	}
+	a.job.a = a
 	return a
 }
 
@@ -78,28 +105,37 @@ func (a *Adam) Step() {
 	eps := float32(a.Eps)
 	wd := float32(a.WeightDecay)
 	decay := float32(1 - a.LR*a.WeightDecay)
-	c := adamConsts{b1: b1, c1: 1 - b1, b2: b2, c2: 1 - b2, step: step, inv: invSqrtBC2, eps: eps}
-	for i, p := range a.params {
-		w, g, m, v := p.Value.Data, p.Grad.Data, a.m[i].Data, a.v[i].Data
-		if a.Decoupled && wd != 0 {
-			for j := range w {
-				w[j] *= decay
-			}
+	a.job.c = adamConsts{b1: b1, c1: 1 - b1, b2: b2, c2: 1 - b2, step: step, inv: invSqrtBC2, eps: eps, wd: wd, decay: decay}
+	pool := parallel.Default()
+	total := 0
+	for _, p := range a.params {
+		total += p.Value.Len()
+	}
+	pool.ForParts(len(a.chunks), pool.PartsFor(total, 4*adamChunkLen), &a.job)
+}
+
+// update applies the update to elements [lo, hi) of parameter i.
+func (a *Adam) update(i, lo, hi int, c *adamConsts) {
+	p := a.params[i]
+	w, g, m, v := p.Value.Data[lo:hi], p.Grad.Data[lo:hi], a.m[i].Data[lo:hi], a.v[i].Data[lo:hi]
+	if a.Decoupled && c.wd != 0 {
+		for j := range w {
+			w[j] *= c.decay
 		}
-		start := 0
-		if wd == 0 || a.Decoupled {
-			start = adamSIMD(w, g, m, v, &c) // bit-identical to the loop below
+	}
+	start := 0
+	if c.wd == 0 || a.Decoupled {
+		start = adamSIMD(w, g, m, v, c) // bit-identical to the loop below
+	}
+	for j := start; j < len(g); j++ {
+		gj := g[j]
+		if !a.Decoupled && c.wd != 0 {
+			gj += c.wd * w[j]
 		}
-		for j := start; j < len(g); j++ {
-			gj := g[j]
-			if !a.Decoupled && wd != 0 {
-				gj += wd * w[j]
-			}
-			mj := b1*m[j] + c.c1*gj
-			vj := b2*v[j] + c.c2*gj*gj
-			m[j], v[j] = mj, vj
-			w[j] -= step * mj / (float32(math.Sqrt(float64(vj)))*invSqrtBC2 + eps)
-		}
+		mj := c.b1*m[j] + c.c1*gj
+		vj := c.b2*v[j] + c.c2*gj*gj
+		m[j], v[j] = mj, vj
+		w[j] -= c.step * mj / (float32(math.Sqrt(float64(vj)))*c.inv + c.eps)
 	}
 }
 

@@ -293,11 +293,8 @@ func SumTo(dst []float32, dstShape []int, x []float32, xShape []int) {
 	}
 	if isTrailing(dstShape, xShape) { // column sums: bias gradients
 		w := len(dst)
-		for r := 0; r < n; r += w {
-			row := x[r : r+w]
-			for j, v := range row {
-				dst[j] += v
-			}
+		if w < 32 || !runElems(elemColSum, w, n, dst, x, nil, 0, w) {
+			colSum(dst, x, w, 0)
 		}
 		return
 	}

@@ -139,3 +139,46 @@ func BenchmarkNormalOneThread(b *testing.B) {
 		(&normalJob{dst: x, key: 1, std: 1}).Run(0, 0, (len(x)+normalChunk-1)/normalChunk)
 	}
 }
+
+// The kernels that split work over threads (column sums for bias
+// gradients, ReLU and its masks) give the same bits with any thread count.
+func TestParallelKernelsIndependentOfThreads(t *testing.T) {
+	defer parallel.SetThreads(runtime.GOMAXPROCS(0))
+	const rows, cols = 700, 160
+	x := make([]float32, rows*cols)
+	g := make([]float32, rows*cols)
+	NewRNG(4).Normal(x, 0, 1)
+	NewRNG(5).Normal(g, 0, 1)
+	run := func() (sum, relu, mask, leaky []float32) {
+		sum = make([]float32, cols)
+		SumTo(sum, []int{cols}, x, []int{rows, cols})
+		relu, mask, leaky = make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+		ReLU(relu, x)
+		ReLUMask(mask, x, g)
+		LeakyMask(leaky, x, g, 0.2)
+		return
+	}
+	parallel.SetThreads(1)
+	s1, r1, m1, l1 := run()
+	for _, th := range []int{2, 3} {
+		parallel.SetThreads(th)
+		s, r, m, l := run()
+		for name, pair := range map[string][2][]float32{"column sums": {s1, s}, "ReLU": {r1, r}, "ReLUMask": {m1, m}, "LeakyMask": {l1, l}} {
+			for i := range pair[0] {
+				if pair[0][i] != pair[1][i] {
+					t.Fatalf("%s with %d threads differ at %d: %v vs %v", name, th, i, pair[1][i], pair[0][i])
+				}
+			}
+		}
+	}
+	// And the column sums are right.
+	for j := 0; j < cols; j++ {
+		var want float64
+		for r := 0; r < rows; r++ {
+			want += float64(x[r*cols+j])
+		}
+		if math.Abs(float64(s1[j])-want) > 1e-3 {
+			t.Fatalf("column %d sums to %v, want %v", j, s1[j], want)
+		}
+	}
+}

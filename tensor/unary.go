@@ -14,6 +14,12 @@ import "math"
 
 // ReLU writes max(x, 0).
 func ReLU(dst, x []float32) {
+	if !runElems(elemReLU, len(x), len(x), dst, x, nil, 0, 0) {
+		reluSerial(dst, x)
+	}
+}
+
+func reluSerial(dst, x []float32) {
 	dst = dst[:len(x)]
 	for i := simdReLU(dst, x); i < len(x); i++ {
 		if v := x[i]; !(v <= 0) {
@@ -26,6 +32,12 @@ func ReLU(dst, x []float32) {
 
 // ReLUMask writes g where x > 0 and 0 elsewhere: the gradient of ReLU.
 func ReLUMask(dst, x, g []float32) {
+	if !runElems(elemReLUMask, len(x), len(x), dst, x, g, 0, 0) {
+		reluMaskSerial(dst, x, g)
+	}
+}
+
+func reluMaskSerial(dst, x, g []float32) {
 	dst, g = dst[:len(x)], g[:len(x)]
 	for i := simdReLUMask(dst, x, g); i < len(x); i++ {
 		if !(x[i] <= 0) {
@@ -44,6 +56,12 @@ func LeakyReLU(dst, x []float32, slope float32) {
 // LeakyMask writes g where x > 0 and slope*g elsewhere: the gradient of
 // LeakyReLU (and LeakyReLU itself when g is x).
 func LeakyMask(dst, x, g []float32, slope float32) {
+	if !runElems(elemLeaky, len(x), len(x), dst, x, g, slope, 0) {
+		leakySerial(dst, x, g, slope)
+	}
+}
+
+func leakySerial(dst, x, g []float32, slope float32) {
 	dst, g = dst[:len(x)], g[:len(x)]
 	for i := simdLeaky(dst, x, g, slope); i < len(x); i++ {
 		if !(x[i] <= 0) {

@@ -1,0 +1,72 @@
+package tensor
+
+import (
+	"sync"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// Large elementwise kernels and column sums run on the worker pool. Each
+// element (each column, for the sums) is computed exactly as by the serial
+// loop, so results do not depend on the thread count.
+
+// parallelGrain is the least number of elements per part worth the hand-off
+// to another thread (about 1-2 µs of work).
+const parallelGrain = 16384
+
+const (
+	elemReLU = iota
+	elemReLUMask
+	elemLeaky
+	elemColSum
+)
+
+type elemJob struct {
+	kind      int
+	dst, x, g []float32
+	slope     float32
+	w         int // row width for elemColSum
+}
+
+var elemJobs = sync.Pool{New: func() any { return new(elemJob) }}
+
+func (j *elemJob) Run(_, lo, hi int) {
+	switch j.kind {
+	case elemReLU:
+		reluSerial(j.dst[lo:hi], j.x[lo:hi])
+	case elemReLUMask:
+		reluMaskSerial(j.dst[lo:hi], j.x[lo:hi], j.g[lo:hi])
+	case elemLeaky:
+		leakySerial(j.dst[lo:hi], j.x[lo:hi], j.g[lo:hi], j.slope)
+	case elemColSum: // columns [lo, hi) of a rows×w matrix
+		colSum(j.dst[lo:hi], j.x, j.w, lo)
+	}
+}
+
+// runElems runs kind over n items (elements or columns) when there is
+// enough work per thread, and reports whether it did.
+func runElems(kind, n, work int, dst, x, g []float32, slope float32, w int) bool {
+	p := parallel.Default()
+	parts := p.PartsFor(work, parallelGrain)
+	if parts < 2 {
+		return false
+	}
+	j := elemJobs.Get().(*elemJob)
+	*j = elemJob{kind: kind, dst: dst, x: x, g: g, slope: slope, w: w}
+	p.ForParts(n, parts, j)
+	*j = elemJob{}
+	elemJobs.Put(j)
+	return true
+}
+
+// colSum adds the columns [off, off+len(dst)) of x (rows of width w) into
+// dst, row by row.
+func colSum(dst, x []float32, w, off int) {
+	for r := 0; r+w <= len(x); r += w {
+		row := x[r+off : r+off+len(dst)]
+		row = row[:len(dst)]
+		for j, v := range row {
+			dst[j] += v
+		}
+	}
+}
