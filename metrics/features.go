@@ -1,0 +1,375 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/minmaxgan/minmax/tensor"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Features are n feature vectors of dimension d, row-major: the
+// penultimate-layer activations of an evaluator network for n images.
+type Features struct {
+	N, D int
+	X    []float32
+}
+
+// NewFeatures checks that x holds n vectors of dimension d.
+func NewFeatures(x []float32, n, d int) (Features, error) {
+	if n < 1 || d < 1 || len(x) != n*d {
+		return Features{}, fmt.Errorf("metrics: %d values do not make %d feature vectors of dimension %d", len(x), n, d)
+	}
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return Features{}, fmt.Errorf("metrics: feature %d of vector %d is %v", i%d, i/d, v)
+		}
+	}
+	return Features{N: n, D: d, X: x}, nil
+}
+
+func (f Features) row(i int) []float32 { return f.X[i*f.D : (i+1)*f.D] }
+
+// moments returns the mean and the unbiased covariance, in float64.
+func (f Features) moments() ([]float64, *mat.SymDense) {
+	mu := make([]float64, f.D)
+	for i := 0; i < f.N; i++ {
+		for j, v := range f.row(i) {
+			mu[j] += float64(v)
+		}
+	}
+	for j := range mu {
+		mu[j] /= float64(f.N)
+	}
+	c := make([]float64, f.D*f.D)
+	xc := make([]float64, f.D)
+	for i := 0; i < f.N; i++ {
+		for j, v := range f.row(i) {
+			xc[j] = float64(v) - mu[j]
+		}
+		for a := 0; a < f.D; a++ {
+			xa := xc[a]
+			row := c[a*f.D : (a+1)*f.D]
+			for b := a; b < f.D; b++ {
+				row[b] += xa * xc[b]
+			}
+		}
+	}
+	den := float64(max(f.N-1, 1))
+	for a := 0; a < f.D; a++ {
+		for b := a; b < f.D; b++ {
+			c[a*f.D+b] /= den
+			c[b*f.D+a] = c[a*f.D+b]
+		}
+	}
+	return mu, mat.NewSymDense(f.D, c)
+}
+
+// FrechetDistance is the Fréchet (2-Wasserstein) distance between Gaussians
+// fitted to two feature sets (Heusel et al. 2017, "GANs Trained by a Two
+// Time-Scale Update Rule Converge to a Local Nash Equilibrium", NeurIPS; as
+// FID, but on whatever network computed the features, so its values are not
+// comparable with FID's):
+//
+//	FD = |μ_a − μ_b|² + tr(Σ_a + Σ_b − 2 (Σ_a^½ Σ_b Σ_a^½)^½).
+//
+// The matrix square roots are taken through symmetric eigendecompositions
+// (Σ_a^½ from Σ_a's, then the eigenvalues of the symmetric Σ_a^½ Σ_b Σ_a^½),
+// with round-off negatives clamped to 0, so the result is real and stable
+// even for singular covariances, where the general square root of Σ_a Σ_b
+// used by common FID code can turn complex.
+func FrechetDistance(a, b Features) (float64, error) {
+	if a.D != b.D {
+		return 0, fmt.Errorf("metrics: feature dimensions %d and %d differ", a.D, b.D)
+	}
+	if a.N < 2 || b.N < 2 {
+		return 0, fmt.Errorf("metrics: the Fréchet distance needs at least 2 vectors per set, got %d and %d", a.N, b.N)
+	}
+	mua, sa := a.moments()
+	mub, sb := b.moments()
+	var d2 float64
+	for i := range mua {
+		d := mua[i] - mub[i]
+		d2 += d * d
+	}
+	rootA, err := sqrtSym(sa)
+	if err != nil {
+		return 0, err
+	}
+	var m mat.Dense
+	m.Mul(rootA, sb)
+	m.Mul(&m, rootA)
+	// Symmetrise the round-off away before the symmetric eigensolver.
+	n := a.D
+	sym := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			sym.SetSym(i, j, 0.5*(m.At(i, j)+m.At(j, i)))
+		}
+	}
+	var es mat.EigenSym
+	if !es.Factorize(sym, false) {
+		return 0, fmt.Errorf("metrics: the eigendecomposition for the Fréchet distance did not converge")
+	}
+	var trRoot float64
+	for _, l := range es.Values(nil) {
+		if l > 0 {
+			trRoot += math.Sqrt(l)
+		}
+	}
+	return d2 + mat.Trace(sa) + mat.Trace(sb) - 2*trRoot, nil
+}
+
+// sqrtSym returns the symmetric square root of a positive semi-definite
+// matrix, clamping round-off negative eigenvalues to 0.
+func sqrtSym(s *mat.SymDense) (*mat.Dense, error) {
+	var es mat.EigenSym
+	if !es.Factorize(s, true) {
+		return nil, fmt.Errorf("metrics: the eigendecomposition of a covariance did not converge")
+	}
+	vals := es.Values(nil)
+	var vecs mat.Dense
+	es.VectorsTo(&vecs)
+	n := len(vals)
+	scaled := mat.NewDense(n, n, nil)
+	for j, l := range vals {
+		r := math.Sqrt(math.Max(l, 0))
+		for i := 0; i < n; i++ {
+			scaled.Set(i, j, vecs.At(i, j)*r)
+		}
+	}
+	var out mat.Dense
+	out.Mul(scaled, vecs.T())
+	return &out, nil
+}
+
+// KID is the kernel inception distance of Bińkowski et al. (2018,
+// "Demystifying MMD GANs", ICLR): the unbiased estimate of the squared
+// maximum mean discrepancy with the cubic polynomial kernel
+// k(x, y) = (x·y/d + 1)³, averaged over Subsets random subsets of SubsetSize
+// vectors from each set (as in their code), with the standard deviation
+// over subsets and the standard error of the mean (SD/√Subsets; subsets
+// overlap when the sets are small, which makes this an underestimate).
+type KID struct {
+	Mean, SD, SE        float64
+	Subsets, SubsetSize int
+}
+
+// KernelInceptionDistance computes KID with the given number of subsets
+// and subset size (the size is capped at the smaller set), drawing the
+// subsets from rng.
+func KernelInceptionDistance(a, b Features, subsets, size int, rng *tensor.RNG) (KID, error) {
+	if a.D != b.D {
+		return KID{}, fmt.Errorf("metrics: feature dimensions %d and %d differ", a.D, b.D)
+	}
+	size = min(size, a.N, b.N)
+	if size < 2 || subsets < 1 {
+		return KID{}, fmt.Errorf("metrics: KID needs subsets of at least 2 vectors and at least 1 subset, got %d and %d", size, subsets)
+	}
+	d := a.D
+	xs, ys := make([]float32, size*d), make([]float32, size*d)
+	kxx, kyy, kxy := make([]float32, size*size), make([]float32, size*size), make([]float32, size*size)
+	vals := make([]float64, subsets)
+	for s := range vals {
+		pick(rng, a, size, xs)
+		pick(rng, b, size, ys)
+		tensor.MatMul(kxx, xs, xs, size, size, d, false, true, false)
+		tensor.MatMul(kyy, ys, ys, size, size, d, false, true, false)
+		tensor.MatMul(kxy, xs, ys, size, size, d, false, true, false)
+		var sxx, syy, sxy float64
+		for i := 0; i < size; i++ {
+			for j := 0; j < size; j++ {
+				if i != j {
+					sxx += cubic(kxx[i*size+j], d)
+					syy += cubic(kyy[i*size+j], d)
+				}
+				sxy += cubic(kxy[i*size+j], d)
+			}
+		}
+		m := float64(size)
+		vals[s] = sxx/(m*(m-1)) + syy/(m*(m-1)) - 2*sxy/(m*m)
+	}
+	var mean, v float64
+	for _, x := range vals {
+		mean += x
+	}
+	mean /= float64(subsets)
+	for _, x := range vals {
+		v += (x - mean) * (x - mean)
+	}
+	sd := 0.0
+	if subsets > 1 {
+		sd = math.Sqrt(v / float64(subsets-1))
+	}
+	return KID{Mean: mean, SD: sd, SE: sd / math.Sqrt(float64(subsets)), Subsets: subsets, SubsetSize: size}, nil
+}
+
+func cubic(dot float32, d int) float64 {
+	k := float64(dot)/float64(d) + 1
+	return k * k * k
+}
+
+// pick copies size distinct random rows of f into dst (a partial
+// Fisher–Yates shuffle of the indices).
+func pick(rng *tensor.RNG, f Features, size int, dst []float32) {
+	idx := make([]int, f.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	for i := 0; i < size; i++ {
+		j := i + rng.IntN(f.N-i)
+		idx[i], idx[j] = idx[j], idx[i]
+		copy(dst[i*f.D:(i+1)*f.D], f.row(idx[i]))
+	}
+}
+
+// PRDC holds improved precision and recall (Kynkäänniemi et al. 2019,
+// "Improved Precision and Recall Metric for Assessing Generative Models",
+// NeurIPS) and density and coverage (Naeem et al. 2020, "Reliable Fidelity
+// and Diversity Metrics for Generative Models", ICML), all with k nearest
+// neighbours in feature space.
+//
+// With B(x, r_k(x)) the ball around a sample reaching its k-th nearest
+// neighbour in its own set: precision is the share of generated samples
+// inside some ball of a real sample; recall the share of real samples inside
+// some ball of a generated one; density = (1/(k·M)) Σ_j #{real i: y_j in
+// B(x_i)} (can exceed 1); coverage the share of real samples whose ball holds
+// at least one generated sample.
+type PRDC struct {
+	Precision, Recall, Density, Coverage float64
+	K                                    int
+}
+
+// PrecisionRecallDensityCoverage computes PRDC between real and fake
+// features with k nearest neighbours (k = 3 in Kynkäänniemi et al.; Naeem
+// et al. use 5). Distances come from the GEMM in blocks of rows, so 10,000
+// against 10,000 vectors take a few seconds and little memory.
+func PrecisionRecallDensityCoverage(real, fake Features, k int) (PRDC, error) {
+	if real.D != fake.D {
+		return PRDC{}, fmt.Errorf("metrics: feature dimensions %d and %d differ", real.D, fake.D)
+	}
+	if k < 1 || real.N <= k || fake.N <= k {
+		return PRDC{}, fmt.Errorf("metrics: k = %d nearest neighbours need more than k vectors per set, got %d real and %d generated", k, real.N, fake.N)
+	}
+	rReal := kthRadius(real, k)
+	rFake := kthRadius(fake, k)
+	// For every fake sample: is it in some real ball (precision), how many
+	// (density); for every real sample: does some fake fall in its ball
+	// (coverage), is it in some fake ball (recall).
+	inReal := make([]int, fake.N)    // real balls containing fake j
+	covered := make([]bool, real.N)  // real ball i holds some fake
+	recalled := make([]bool, real.N) // real i lies in some fake ball
+	sqDistBlocks(real, fake, func(i0 int, d2 []float32, rows int) {
+		for r := 0; r < rows; r++ {
+			i := i0 + r
+			row := d2[r*fake.N : (r+1)*fake.N]
+			for j, v := range row {
+				dd := float64(v)
+				if dd <= rReal[i] {
+					inReal[j]++
+					covered[i] = true
+				}
+				if dd <= rFake[j] {
+					recalled[i] = true
+				}
+			}
+		}
+	})
+	var p PRDC
+	p.K = k
+	var prec, dens int
+	for _, c := range inReal {
+		if c > 0 {
+			prec++
+		}
+		dens += c
+	}
+	var cov, rec int
+	for i := range covered {
+		if covered[i] {
+			cov++
+		}
+		if recalled[i] {
+			rec++
+		}
+	}
+	p.Precision = float64(prec) / float64(fake.N)
+	p.Density = float64(dens) / float64(k*fake.N)
+	p.Coverage = float64(cov) / float64(real.N)
+	p.Recall = float64(rec) / float64(real.N)
+	return p, nil
+}
+
+// kthRadius returns, for each vector, the squared distance to its k-th
+// nearest neighbour among the others of its set.
+func kthRadius(f Features, k int) []float64 {
+	out := make([]float64, f.N)
+	best := make([]float64, k+1)
+	sqDistBlocks(f, f, func(i0 int, d2 []float32, rows int) {
+		for r := 0; r < rows; r++ {
+			i := i0 + r
+			row := d2[r*f.N : (r+1)*f.N]
+			n := 0
+			for j, v := range row {
+				if j == i {
+					continue
+				}
+				dd := float64(v)
+				if n < k {
+					best[n] = dd
+					n++
+					sort.Float64s(best[:n])
+					continue
+				}
+				if dd < best[k-1] {
+					best[k-1] = dd
+					for q := k - 1; q > 0 && best[q] < best[q-1]; q-- {
+						best[q], best[q-1] = best[q-1], best[q]
+					}
+				}
+			}
+			out[i] = best[k-1]
+		}
+	})
+	return out
+}
+
+// sqDistBlocks calls fn with the squared distances between blocks of rows
+// of a and all of b: |x|² + |y|² − 2 x·y, the dot products by the GEMM,
+// clamped at 0.
+func sqDistBlocks(a, b Features, fn func(i0 int, d2 []float32, rows int)) {
+	na := norms(a)
+	nb := norms(b)
+	const block = 512
+	buf := make([]float32, block*b.N)
+	for i0 := 0; i0 < a.N; i0 += block {
+		rows := min(block, a.N-i0)
+		d2 := buf[:rows*b.N]
+		tensor.MatMul(d2, a.X[i0*a.D:(i0+rows)*a.D], b.X, rows, b.N, a.D, false, true, false)
+		for r := 0; r < rows; r++ {
+			row := d2[r*b.N : (r+1)*b.N]
+			x := na[i0+r]
+			for j := range row {
+				v := x + nb[j] - 2*row[j]
+				if v < 0 {
+					v = 0
+				}
+				row[j] = v
+			}
+		}
+		fn(i0, d2, rows)
+	}
+}
+
+func norms(f Features) []float32 {
+	out := make([]float32, f.N)
+	for i := range out {
+		var s float32
+		for _, v := range f.row(i) {
+			s += v * v
+		}
+		out[i] = s
+	}
+	return out
+}
