@@ -214,6 +214,7 @@ var convCases = []opCase{
 	}, func(r *tensor.RNG) []*tensor.Tensor {
 		return []*tensor.Tensor{randT(r, 0, 0, 2, 6, 6, 2), randT(r, 0, 0, 3, 4, 4, 2), randT(r, 0, 1, 3), randT(r, 0, 0, 3), randT(r, 0, 0, 1, 27)}
 	}, true},
+	{"LogSoftmax", func(t *T, x []*A) *A { return t.LogSoftmax(x[0]) }, in1(0, 0, 3, 5), true},
 	// A convolutional discriminator and the seed's loss (eq. 1): the path
 	// R1 and WGAN-GP differentiate twice.
 	{"ConvD/loss", func(t *T, x []*A) *A {

@@ -43,6 +43,7 @@ const (
 	opConvW
 	opBatchNorm
 	opGradOut // a gradient computed by a fused kernel outside any graph
+	opLogSoftmax
 	numOps
 )
 
@@ -56,6 +57,7 @@ var opNames = [numOps]string{
 	opBroadcastTo: "BroadcastTo", opReshape: "Reshape", opSlice: "Slice",
 	opPad: "Pad", opConcat: "Concat", opConv: "Conv2D", opConvT: "ConvTranspose2D",
 	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opGradOut: "FusedGrad",
+	opLogSoftmax: "LogSoftmax",
 }
 
 func (o opKind) String() string { return opNames[o] }

@@ -116,3 +116,67 @@ func WriteNPYShape(path string, data []float32, shape ...int) error {
 		return err
 	})
 }
+
+// ReadNPY reads a NumPy .npy file of little-endian float32 in C order
+// (what WriteNPYShape writes), refusing anything else with a clear error.
+func ReadNPY(path string) (shape []int, data []float32, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%s: not a float32 .npy file: "+format, append([]any{path}, args...)...)
+	}
+	if len(b) < 10 || string(b[:6]) != "\x93NUMPY" {
+		return nil, nil, bad("no NumPy magic")
+	}
+	var hl, off int
+	switch b[6] {
+	case 1:
+		hl, off = int(binary.LittleEndian.Uint16(b[8:10])), 10
+	case 2, 3:
+		if len(b) < 12 {
+			return nil, nil, bad("truncated header")
+		}
+		hl, off = int(binary.LittleEndian.Uint32(b[8:12])), 12
+	default:
+		return nil, nil, bad("format version %d", b[6])
+	}
+	if off+hl > len(b) {
+		return nil, nil, bad("header of %d bytes in a file of %d", hl, len(b))
+	}
+	h := string(b[off : off+hl])
+	if !strings.Contains(h, "'descr': '<f4'") || !strings.Contains(h, "'fortran_order': False") {
+		return nil, nil, bad("header %q (want '<f4', C order)", strings.TrimSpace(h))
+	}
+	i := strings.Index(h, "'shape': (")
+	j := strings.Index(h[i+1:], ")")
+	if i < 0 || j < 0 {
+		return nil, nil, bad("no shape in header %q", strings.TrimSpace(h))
+	}
+	total := 1
+	for _, f := range strings.Split(h[i+len("'shape': ("):i+1+j], ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		d, err := strconv.Atoi(f)
+		if err != nil || d < 0 || d > 1<<31 {
+			return nil, nil, bad("dimension %q", f)
+		}
+		shape = append(shape, d)
+		total *= d
+		if total > 1<<32 {
+			return nil, nil, bad("shape %v too large", shape)
+		}
+	}
+	body := b[off+hl:]
+	if len(body) != 4*total {
+		return nil, nil, bad("shape %v needs %d bytes of data, the file has %d", shape, 4*total, len(body))
+	}
+	data = make([]float32, total)
+	for k := range data {
+		data[k] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*k:]))
+	}
+	return shape, data, nil
+}

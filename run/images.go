@@ -1,7 +1,9 @@
 package run
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/minmaxgan/minmax/imgdata"
 )
@@ -48,4 +50,51 @@ func (r *Run) finalGrid() error {
 		return err
 	}
 	return r.saveGrid(filepath.Join(r.Dir, GridFile), fake, r.snapZ.Dim(0))
+}
+
+// ReadImages reads images for scoring: an IDX file (uint8, N×H×W or
+// N×H×W×C, gzipped or raw) or an .npy file of float32 in [-1, 1] (N×H×W,
+// N×C×H×W as minmax sample writes, or N×H×W×C when the second axis is not 1
+// or 3 and the last is). It returns them channel-last in [-1, 1].
+func ReadImages(path string) (x []float32, n int, err error) {
+	if strings.EqualFold(filepath.Ext(path), ".npy") {
+		shape, data, err := ReadNPY(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		switch {
+		case len(shape) == 3:
+			return data, shape[0], nil
+		case len(shape) == 4 && (shape[1] == 1 || shape[1] == 3):
+			return toHWC(data, shape[0], shape[1], shape[2], shape[3]), shape[0], nil
+		case len(shape) == 4 && (shape[3] == 1 || shape[3] == 3):
+			return data, shape[0], nil
+		}
+		return nil, 0, fmt.Errorf("%s: shape %v is not a batch of images (N×H×W or N×C×H×W)", path, shape)
+	}
+	dims, pix, err := imgdata.ReadIDX(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(dims) != 3 && len(dims) != 4 {
+		return nil, 0, fmt.Errorf("%s: IDX dimensions %v are not images (N×H×W or N×H×W×C)", path, dims)
+	}
+	x = make([]float32, len(pix))
+	for i, v := range pix {
+		x[i] = float32(v)/127.5 - 1
+	}
+	return x, dims[0], nil
+}
+
+func toHWC(x []float32, n, c, h, w int) []float32 {
+	out := make([]float32, len(x))
+	d, hw := c*h*w, h*w
+	for i := 0; i < n; i++ {
+		for k := 0; k < c; k++ {
+			for p := 0; p < hw; p++ {
+				out[i*d+p*c+k] = x[i*d+k*hw+p]
+			}
+		}
+	}
+	return out
 }

@@ -167,3 +167,29 @@ func TestImageSamplerVisitsEveryImageOncePerEpoch(t *testing.T) {
 		t.Fatalf("after the epoch: epoch %d, position %d; want 1, 10", s.Epoch, s.Pos)
 	}
 }
+
+func TestNPYRoundTripAndImageFiles(t *testing.T) {
+	dir := t.TempDir()
+	x := []float32{-1, -0.5, 0, 0.5, 1, 0.25, -0.25, 0.75} // 2 images, 1×2×2 (NCHW = NHWC for one channel)
+	p := filepath.Join(dir, "x.npy")
+	if err := WriteNPYShape(p, x, 2, 1, 2, 2); err != nil {
+		t.Fatal(err)
+	}
+	shape, got, err := ReadNPY(p)
+	if err != nil || len(shape) != 4 || shape[0] != 2 || shape[3] != 2 {
+		t.Fatalf("shape %v, %v", shape, err)
+	}
+	for i := range x {
+		if got[i] != x[i] {
+			t.Fatalf("value %d: %v, want %v", i, got[i], x[i])
+		}
+	}
+	imgs, n, err := ReadImages(p)
+	if err != nil || n != 2 || len(imgs) != 8 {
+		t.Fatalf("ReadImages: %d images, %d values, %v", n, len(imgs), err)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.npy"), []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'}"), 0o644)
+	if _, _, err := ReadNPY(filepath.Join(dir, "bad.npy")); err == nil {
+		t.Fatal("a float64 .npy was accepted")
+	}
+}

@@ -60,7 +60,7 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s: %w (see 'minmax %s --help')", c.Name(), err, c.Name())}
 	})
-	root.AddCommand(newTrainCmd(), newBenchCmd(),
+	root.AddCommand(newTrainCmd(), newBenchCmd(), newEvaluatorCmd(),
 		newSampleCmd(), newEvalCmd(),
 		newTheoryCmd(),
 	)

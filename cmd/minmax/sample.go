@@ -117,32 +117,67 @@ func newEvalCmd() *cobra.Command {
 		jsdSteps int
 		threads  int
 		seed     uint64
+		evalPath string
+		samples  string
+		data     string
+		n        int
 	)
 	c := &cobra.Command{
-		Use:   "eval --run DIR",
-		Short: "Evaluate a run's generator: mode coverage and the JSD estimate",
+		Use:   "eval --run DIR | --samples FILE --data SET",
+		Short: "Evaluate a generator: mode coverage and JSD (toy runs), FD, KID, precision/recall (images)",
 		Long: `Evaluate the generator of a run (its latest checkpoint) by the protocol of
 the VEEGAN and PacGAN papers: 2,500 samples; a sample is high quality if it
 lies within 3 standard deviations of its nearest mode; a mode is covered if
 at least one high-quality sample is nearest to it; and the reverse KL
 between the distribution of high-quality samples over the modes and the
 modes' weights. It also trains a discriminator afresh against the generator
-and reports the theory lab's estimate of JSD(P || Q_G) = log 2 - V_D/2.`,
+and reports the theory lab's estimate of JSD(P || Q_G) = log 2 - V_D/2.
+
+For an image run (or --samples FILE --data SET: an .idx or .npy file of
+images, e.g. one written by minmax sample, or a data set's own IDX file for
+real-against-real figures) it scores --n samples against the data set's test
+images with the evaluator network of ` + "`minmax evaluator train`" + `: the
+Fréchet distance of its features (FD), KID with its standard error, precision
+and recall (k = 3), density and coverage (k = 5), and the class statistics
+of the samples, recording the evaluator's identity, the counts and the seed.`,
+		Example: `  minmax eval --run runs/ring8-20261126-120000
+  minmax eval --run runs/dcgan-fashion-mnist-20261126-120000 --json
+  minmax eval --samples fake.idx --data fashion-mnist`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if dir == "" {
-				return usageError{fmt.Errorf("eval: --run is required")}
+			if (dir == "") == (samples == "") {
+				return usageError{fmt.Errorf("eval: give --run DIR, or --samples FILE with --data SET")}
 			}
 			if threads < 1 {
 				return usageError{fmt.Errorf("eval: --threads must be at least 1, got %d", threads)}
 			}
+			if n < 2 {
+				return usageError{fmt.Errorf("eval: --n must be at least 2, got %d", n)}
+			}
 			parallel.SetThreads(threads)
+			if samples != "" {
+				if data == "" {
+					return usageError{fmt.Errorf("eval --samples: --data is required (the data set to compare with)")}
+				}
+				x, count, err := run.ReadImages(samples)
+				if err != nil {
+					return fmt.Errorf("eval --samples: %w", err)
+				}
+				m := min(n, count)
+				dim := len(x) / count
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], m, seed, map[string]any{"samples": samples})
+			}
 			r, err := run.LoadForSampling(dir)
 			if err != nil {
 				return fmt.Errorf("eval --run %s: %w", dir, err)
 			}
 			if r.Cfg.IsImage() {
-				return fmt.Errorf("eval --run %s: this is an image run; its metrics (Fréchet distance, KID, precision and recall on an evaluator network) are not built yet (issue #6). Its sample grids are in %s/samples/", dir, dir)
+				x, err := r.Generate(n, seed)
+				if err != nil {
+					return err
+				}
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, r.Cfg.Data, x, n, seed,
+					map[string]any{"run": dir, "step": r.Game.Trainer.StepsDone(), "loss": r.Cfg.Loss, "data": r.Cfg.Data})
 			}
 			e, err := r.Evaluate(jsdSteps, seed)
 			if err != nil {
@@ -184,5 +219,9 @@ and reports the theory lab's estimate of JSD(P || Q_G) = log 2 - V_D/2.`,
 	f.IntVar(&jsdSteps, "jsd-steps", 2000, "training steps of the JSD-estimating discriminator (0: skip)")
 	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute")
 	f.Uint64Var(&seed, "seed", 1, "seed of the evaluation")
+	f.StringVar(&evalPath, "evaluator", "", "images: the evaluator network (default evaluators/DATA.safetensors)")
+	f.StringVar(&samples, "samples", "", "images: score this .idx or .npy file of images instead of a run")
+	f.StringVar(&data, "data", "", "images, with --samples: the data set to compare with")
+	f.IntVar(&n, "n", 10000, "images: number of samples to score")
 	return c
 }
