@@ -2,6 +2,8 @@ package evaluator
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/minmaxgan/minmax/imgdata"
@@ -35,41 +37,54 @@ type Scores struct {
 	Seconds           float64 `json:"seconds"`
 }
 
-// Score computes every metric of n samples (channel-last, in [-1, 1])
-// against the real set, using up to maxReal of its images (chosen at random
-// with seed when it has more). KID uses 100 subsets of up to 1,000.
-func (e *Net) Score(real *imgdata.Set, realName string, maxReal int, fake []float32, n int, seed uint64) (Scores, error) {
-	start := time.Now()
-	if real.H != e.Size || real.W != e.Size || real.C != e.Channels {
-		return Scores{}, fmt.Errorf("evaluator: it was trained on %d×%d×%d images, the real data are %d×%d×%d", e.Size, e.Size, e.Channels, real.H, real.W, real.C)
+// Real holds the evaluator's features of a set of real images, computed
+// once and reused for every score against them.
+type Real struct {
+	Name     string
+	Features metrics.Features
+}
+
+// RealFeatures computes the features of up to maxReal images of set
+// (chosen at random with seed when it has more; all when maxReal <= 0).
+func (e *Net) RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error) {
+	if set.H != e.Size || set.W != e.Size || set.C != e.Channels {
+		return nil, fmt.Errorf("evaluator: it was trained on %d×%d×%d images, the real data are %d×%d×%d", e.Size, e.Size, e.Channels, set.H, set.W, set.C)
 	}
-	rng := tensor.NewRNG(seed)
 	var idx []int
-	if maxReal > 0 && real.N > maxReal {
-		perm := make([]int, real.N)
+	if maxReal > 0 && set.N > maxReal {
+		rng := tensor.NewRNG(seed ^ 0x7ea1)
+		perm := make([]int, set.N)
 		for i := range perm {
 			perm[i] = i
 		}
 		for i := 0; i < maxReal; i++ {
-			j := i + rng.IntN(real.N-i)
+			j := i + rng.IntN(set.N-i)
 			perm[i], perm[j] = perm[j], perm[i]
 		}
 		idx = perm[:maxReal]
 	}
-	rx, err := Images(real, idx)
+	x, err := Images(set, idx)
 	if err != nil {
-		return Scores{}, err
+		return nil, err
 	}
-	nr := len(rx) / e.Dim()
-	rf, _, err := e.Apply(rx, nr)
+	n := len(x) / e.Dim()
+	f, _, err := e.Apply(x, n)
 	if err != nil {
-		return Scores{}, err
+		return nil, err
 	}
+	feats, err := metrics.NewFeatures(f, n, FeatureDim)
+	if err != nil {
+		return nil, err
+	}
+	return &Real{Name: name, Features: feats}, nil
+}
+
+// Score computes every metric of n samples (channel-last, in [-1, 1])
+// against the real features. KID uses 100 subsets of up to 1,000 vectors
+// (half the smaller set when that is under 2,000).
+func (e *Net) Score(real *Real, fake []float32, n int, seed uint64) (Scores, error) {
+	start := time.Now()
 	ff, fp, err := e.Apply(fake, n)
-	if err != nil {
-		return Scores{}, err
-	}
-	rfeat, err := metrics.NewFeatures(rf, nr, FeatureDim)
 	if err != nil {
 		return Scores{}, err
 	}
@@ -77,11 +92,13 @@ func (e *Net) Score(real *imgdata.Set, realName string, maxReal int, fake []floa
 	if err != nil {
 		return Scores{}, fmt.Errorf("generated samples: %w", err)
 	}
-	s := Scores{Evaluator: e.ID, EvaluatorData: e.Data, EvaluatorAccuracy: e.Accuracy, Real: realName, RealN: nr, FakeN: n, Seed: seed}
+	rfeat := real.Features
+	s := Scores{Evaluator: e.ID, EvaluatorData: e.Data, EvaluatorAccuracy: e.Accuracy, Real: real.Name, RealN: rfeat.N, FakeN: n, Seed: seed}
 	if s.FD, err = metrics.FrechetDistance(rfeat, ffeat); err != nil {
 		return s, err
 	}
-	if s.KID, err = metrics.KernelInceptionDistance(rfeat, ffeat, 100, 1000, rng); err != nil {
+	size := min(1000, max(2, min(rfeat.N, n)/2))
+	if s.KID, err = metrics.KernelInceptionDistance(rfeat, ffeat, 100, size, tensor.NewRNG(seed)); err != nil {
 		return s, err
 	}
 	pr, err := metrics.PrecisionRecallDensityCoverage(rfeat, ffeat, 3)
@@ -98,4 +115,16 @@ func (e *Net) Score(real *imgdata.Set, realName string, maxReal int, fake []floa
 	}
 	s.Seconds = time.Since(start).Seconds()
 	return s, nil
+}
+
+// DefaultPath is where `minmax evaluator train` saves the evaluator of a
+// data set and where scoring looks for it: evaluators/NAME.safetensors.
+func DefaultPath(data string) string {
+	name := strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, data), "_")
+	return filepath.Join("evaluators", name+".safetensors")
 }

@@ -35,6 +35,11 @@ type Config struct {
 	ImageSize int     `yaml:"image_size,omitempty"`
 	Channels  int     `yaml:"channels,omitempty"`
 	Epochs    float64 `yaml:"epochs,omitempty"`
+	// Evaluator is the feature network that scores an image run at every
+	// evaluation (FD, KID, precision/recall on EvalSamples samples; default
+	// evaluators/DATA.safetensors when that file exists).
+	Evaluator   string `yaml:"evaluator,omitempty"`
+	EvalSamples int    `yaml:"eval_samples,omitempty"`
 
 	Steps  int `yaml:"steps"`
 	Batch  int `yaml:"batch"`
@@ -198,6 +203,8 @@ func (c *Config) Validate() error {
 			return bad("channels", "must be 1 or 3, got %d", c.Channels)
 		case c.Epochs < 0:
 			return bad("epochs", "must be >= 0, got %g", c.Epochs)
+		case c.EvalSamples < 0 || c.EvalSamples == 1:
+			return bad("eval_samples", "must be 0 (the default, 1000) or at least 2, got %d", c.EvalSamples)
 		}
 	default:
 		return bad("model", "%q is not a model; want mlp (toy data) or dcgan (images)", c.Model)

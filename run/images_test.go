@@ -6,8 +6,10 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/tensor"
@@ -191,5 +193,49 @@ func TestNPYRoundTripAndImageFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.npy"), []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'}"), 0o644)
 	if _, _, err := ReadNPY(filepath.Join(dir, "bad.npy")); err == nil {
 		t.Fatal("a float64 .npy was accepted")
+	}
+}
+
+// An image run with an evaluator scores every evaluation and plots it.
+func TestImageRunWithEvaluatorScoresEvaluations(t *testing.T) {
+	path := tinyImages(t, 96)
+	labels := make([]uint8, 96)
+	for i := range labels {
+		labels[i] = uint8(i % 2)
+	}
+	if err := imgdata.WriteIDX(filepath.Join(filepath.Dir(path), "train-labels-idx1-ubyte"), []int{96}, labels); err != nil {
+		t.Fatal(err)
+	}
+	set, err := imgdata.Open(path, "train", 0, 0)
+	if err != nil || set.Labels == nil {
+		t.Fatalf("labelled set: %v (labels %v)", err, set.Labels != nil)
+	}
+	e, err := evaluator.Train("tiny", set, set, evaluator.Options{Epochs: 1, Batch: 16, LR: 1e-3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evPath := filepath.Join(t.TempDir(), "e.safetensors")
+	if err := e.Save(evPath); err != nil {
+		t.Fatal(err)
+	}
+	cfg := imageConfig(path)
+	cfg.Epochs, cfg.Steps, cfg.EvalEvery = 0, 6, 3
+	cfg.Evaluator, cfg.EvalSamples = evPath, 40
+	r, err := New(cfg, filepath.Join(t.TempDir(), "r"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final, err := r.Train(context.Background())
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := final.Images
+	if s == nil || s.Evaluator != e.ID || s.FakeN != 40 || s.RealN != 40 || s.FD <= 0 || len(s.Classes.Shares) != 2 {
+		t.Fatalf("final evaluation's scores: %+v", s)
+	}
+	b, _ := os.ReadFile(filepath.Join(r.Dir, MetricsFile))
+	if n := strings.Count(string(b), `"fd"`); n != 3 { // steps 0, 3, 6
+		t.Fatalf("metrics.jsonl has %d scored evaluations, want 3", n)
 	}
 }

@@ -345,6 +345,24 @@ func (r *Run) curves() error {
 			Curves: []viz.Curve{{Name: "modes covered", X: cs, Y: cov, Color: viz.ColP}, {Name: "high-quality samples", X: cs, Y: hq, Color: viz.ColD}},
 		})
 	}
+	var is, fd, prec, rec, cover []float64
+	var scored *Eval
+	for i, e := range r.hist.evals {
+		if s := e.Images; s != nil {
+			is = append(is, float64(e.Step))
+			fd = append(fd, s.FD)
+			prec, rec, cover = append(prec, s.Precision), append(rec, s.Recall), append(cover, s.Coverage)
+			scored = &r.hist.evals[i]
+		}
+	}
+	if scored != nil {
+		s := scored.Images
+		panels = append(panels,
+			viz.Panel{Title: fmt.Sprintf("Fréchet distance of evaluator %s features (%d samples against %d test images; not FID)", s.Evaluator, s.FakeN, s.RealN),
+				XLabel: "step", YLabel: "FD", Curves: []viz.Curve{{X: is, Y: fd, Color: viz.ColD}}},
+			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.05,
+				Curves: []viz.Curve{{Name: "precision", X: is, Y: prec, Color: viz.ColP}, {Name: "recall", X: is, Y: rec, Color: viz.ColQ}, {Name: "coverage", X: is, Y: cover, Color: viz.ColD}}})
+	}
 	return viz.SavePanels(filepath.Join(r.Dir, "curves.png"), 9, 2.8, panels)
 }
 

@@ -16,7 +16,9 @@ import (
 
 	"github.com/minmaxgan/minmax/checkpoint"
 	"github.com/minmaxgan/minmax/dist"
+	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/lab"
 	"github.com/minmaxgan/minmax/metrics"
 	"github.com/minmaxgan/minmax/tensor"
@@ -45,6 +47,8 @@ type Eval struct {
 	// (log 2 - V_D/2, eq. 7), with its standard error.
 	JSDEstimate *float64 `json:"jsd_estimate,omitempty"`
 	JSDSE       *float64 `json:"jsd_se,omitempty"`
+	// Image metrics from the run's evaluator network, on a small sample.
+	Images *evaluator.Scores `json:"images,omitempty"`
 }
 
 // Progress receives the run's progress: every step, and each evaluation.
@@ -78,6 +82,9 @@ type Run struct {
 	snapZ   *tensor.Tensor // fixed latent codes for snapshots and evaluation
 	hist    history
 	opt     Options
+
+	ev   *evaluator.Net  // image runs: scores each evaluation, when available
+	real *evaluator.Real // its features of real test images
 }
 
 // history is what the pictures are made from.
@@ -114,6 +121,9 @@ func New(cfg gan.Config, dir string, opt Options) (*Run, error) {
 	cfg = g.Cfg // with the steps an image recipe's epochs come to
 	r := &Run{Dir: dir, Cfg: cfg, Game: g, opt: opt}
 	if err := writeConfig(filepath.Join(dir, ConfigFile), cfg); err != nil {
+		return nil, err
+	}
+	if err := r.loadEvaluator(); err != nil {
 		return nil, err
 	}
 	if err := r.openMetrics(0); err != nil {
@@ -165,6 +175,9 @@ func Resume(dir string, steps int, opt Options) (*Run, error) {
 			return nil, err
 		}
 	}
+	if err := r.loadEvaluator(); err != nil {
+		return nil, err
+	}
 	if err := r.openMetrics(step); err != nil {
 		return nil, err
 	}
@@ -174,6 +187,43 @@ func Resume(dir string, steps int, opt Options) (*Run, error) {
 
 // gridImages is the number of images in an image run's sample grids (8×8).
 const gridImages = 64
+
+// evalSamples is how many images an image run scores at each evaluation.
+func (r *Run) evalSamples() int {
+	if r.Cfg.EvalSamples > 0 {
+		return r.Cfg.EvalSamples
+	}
+	return 1000
+}
+
+// loadEvaluator finds the run's evaluator: the configured one (which must
+// load), or the default one for its data if that file exists.
+func (r *Run) loadEvaluator() error {
+	if !r.Cfg.IsImage() {
+		return nil
+	}
+	path := r.Cfg.Evaluator
+	if path == "" {
+		path = evaluator.DefaultPath(r.Cfg.Data)
+		if _, err := os.Stat(path); err != nil {
+			return nil // no evaluator: the run has grids, not scores
+		}
+	}
+	e, err := evaluator.Load(path)
+	if err != nil {
+		return &gan.ConfigError{Key: "evaluator", Msg: err.Error()}
+	}
+	set, err := imgdata.Open(r.Cfg.Data, "test", e.Size, e.Channels)
+	if err != nil {
+		return &gan.ConfigError{Key: "evaluator", Msg: fmt.Sprintf("the real test images for the evaluator: %v", err)}
+	}
+	real, err := e.RealFeatures(set, r.Cfg.Data+" (test)", r.evalSamples(), r.Cfg.Seed)
+	if err != nil {
+		return err
+	}
+	r.ev, r.real = e, real
+	return nil
+}
 
 func (r *Run) makeSnapZ() {
 	n := evalSamples
@@ -330,6 +380,9 @@ func finalSummary(r *Run, e *Eval) map[string]any {
 	if e.JSDEstimate != nil {
 		m["jsd_estimate"], m["jsd_se"] = *e.JSDEstimate, *e.JSDSE
 	}
+	if e.Images != nil {
+		m["images"] = e.Images
+	}
 	return m
 }
 
@@ -377,7 +430,19 @@ func (r *Run) evaluateSamples(jsdSteps int, seed uint64) (Eval, []float32, error
 	if err := r.Game.Trainer.Generate(r.snapZ, fake); err != nil {
 		return e, nil, err
 	}
-	if r.Game.P == nil { // images: the grid is the evaluation for now
+	if r.Game.P == nil { // images: the grid, and the evaluator's scores
+		if r.ev != nil {
+			n := r.evalSamples()
+			x, err := r.Generate(n, r.Cfg.Seed^0xe7a1)
+			if err != nil {
+				return e, nil, err
+			}
+			s, err := r.ev.Score(r.real, x, n, seed)
+			if err != nil {
+				return e, nil, fmt.Errorf("scoring with the evaluator: %w", err)
+			}
+			e.Images = &s
+		}
 		return e, fake, nil
 	}
 	if modes, ok := dist.Modes(r.Game.P); ok {

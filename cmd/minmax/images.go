@@ -15,17 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// defaultEvaluator is where `minmax evaluator train` saves the evaluator of
-// a data set, and where `minmax eval` looks for it.
-func defaultEvaluator(data string) string {
-	name := strings.Trim(strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, data), "_")
-	return filepath.Join("evaluators", name+".safetensors")
-}
+func defaultEvaluator(data string) string { return evaluator.DefaultPath(data) }
 
 func newEvaluatorCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -126,7 +116,11 @@ func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32
 	if err != nil {
 		return fmt.Errorf("real images of %s (test split): %w", data, err)
 	}
-	s, err := e.Score(real, data+" (test)", 10000, fake, n, seed)
+	rf, err := e.RealFeatures(real, data+" (test)", 10000, seed)
+	if err != nil {
+		return err
+	}
+	s, err := e.Score(rf, fake, n, seed)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ func (p *progress) Eval(e run.Eval) {
 	if e.JSDEstimate != nil {
 		parts = append(parts, fmt.Sprintf("JSD ≈ %.4f ± %.4f", *e.JSDEstimate, *e.JSDSE))
 	}
+	if s := e.Images; s != nil {
+		parts = append(parts, fmt.Sprintf("FD %.2f, KID %.4f, precision %.3f, recall %.3f (%d samples, evaluator %s)", s.FD, s.KID.Mean, s.Precision, s.Recall, s.FakeN, s.Evaluator))
+	}
 	if len(parts) == 0 {
 		return
 	}
