@@ -3,6 +3,8 @@ package run
 import (
 	"context"
 	"errors"
+	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -237,5 +239,51 @@ func TestImageRunWithEvaluatorScoresEvaluations(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(r.Dir, MetricsFile))
 	if n := strings.Count(string(b), `"fd"`); n != 3 { // steps 0, 3, 6
 		t.Fatalf("metrics.jsonl has %d scored evaluations, want 3", n)
+	}
+}
+
+// The folder recipe trains colour DCGANs at 32 and 64 pixels from a folder
+// of PNGs of another size (resized and centre-cropped).
+func TestFolderRecipeTrainsColourImages(t *testing.T) {
+	dir := t.TempDir()
+	rng := tensor.NewRNG(3)
+	for i := 0; i < 12; i++ {
+		img := image.NewRGBA(image.Rect(0, 0, 50, 40))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(rng.IntN(256))
+		}
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%02d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+	}
+	for _, size := range []int{32, 64} {
+		c, _ := gan.Preset("dcgan-folder")
+		c.Data, c.ImageSize, c.Width, c.Batch, c.Epochs, c.Steps, c.EvalEvery = dir, size, 4, 4, 0, 3, 2
+		r, err := New(c, filepath.Join(t.TempDir(), "r"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Train(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		f, err := os.Open(filepath.Join(r.Dir, GridFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := img.(*image.Gray); ok {
+			t.Fatalf("%d×%d colour run wrote a grey grid", size, size)
+		}
+		if b := img.Bounds(); b.Dx() < 8*size {
+			t.Fatalf("%d×%d grid is %d pixels wide", size, size, b.Dx())
+		}
 	}
 }
