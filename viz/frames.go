@@ -138,6 +138,10 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 		tmp.Close()
 		return fmt.Errorf("viz: writing %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes files private
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}

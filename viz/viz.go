@@ -226,6 +226,10 @@ func writePNG(path string, img *vgimg.Canvas) error {
 		tmp.Close()
 		return fmt.Errorf("viz: writing %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes files private
+		tmp.Close()
+		return fmt.Errorf("viz: writing %s: %w", path, err)
+	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("viz: writing %s: %w", path, err)
 	}
