@@ -71,3 +71,41 @@ func TestTrainSaveLoadApply(t *testing.T) {
 		t.Fatal("training on an unlabelled set was accepted")
 	}
 }
+
+// The sanity checks of the issue on small generated data: real against
+// real scores well, noise badly, and a generator of one image has recall
+// and coverage near 0 and one class.
+func TestScoreSanity(t *testing.T) {
+	train, test := twoClasses(256, 1), twoClasses(300, 3)
+	e, err := Train("toy-bars", train, train, Options{Epochs: 2, Batch: 32, LR: 2e-3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := e.RealFeatures(test, "bars (test)", 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := twoClasses(300, 4)
+	x, _ := Images(other, nil)
+	same, err := e.Score(real, x, 300, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := tensor.NewRNG(5)
+	noise := make([]float32, 300*784)
+	rng.Uniform(noise, -1, 1)
+	bad, _ := e.Score(real, noise, 300, 1)
+	one := make([]float32, 300*784)
+	for i := 0; i < 300; i++ {
+		copy(one[i*784:(i+1)*784], x[:784])
+	}
+	single, _ := e.Score(real, one, 300, 1)
+	t.Logf("real: FD %.3f P %.3f R %.3f C %.3f; noise: FD %.3f; one image: R %.3f C %.3f shares %v",
+		same.FD, same.Precision, same.Recall, same.Coverage, bad.FD, single.Recall, single.Coverage, single.Classes.Shares)
+	if same.FD*20 > bad.FD || same.Precision < 0.7 || same.Recall < 0.7 || same.Coverage < 0.7 {
+		t.Errorf("real against real: FD %.3f (noise %.3f), precision %.3f, recall %.3f, coverage %.3f", same.FD, bad.FD, same.Precision, same.Recall, same.Coverage)
+	}
+	if single.Recall > 0.05 || single.Coverage > 0.05 || single.Classes.MaxShare != 1 {
+		t.Errorf("one image: recall %.3f, coverage %.3f, largest class share %.3f", single.Recall, single.Coverage, single.Classes.MaxShare)
+	}
+}
