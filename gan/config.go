@@ -59,6 +59,10 @@ type Config struct {
 	// LRDecay is the learning-rate schedule over the run: "none",
 	// "linear" (to 0 at the last step) or "cosine" (to 0).
 	LRDecay string `yaml:"lr_decay"`
+	// GEMA is the decay of an exponential moving average of G's weights
+	// (Yazıcı et al. 2019; BigGAN), which then generates every sample and
+	// evaluation of the run; 0 turns it off.
+	GEMA float64 `yaml:"g_ema,omitempty"`
 	// R1Gamma is the R1 penalty γ (0: off); GPLambda the WGAN-GP λ.
 	R1Gamma  float64 `yaml:"r1_gamma"`
 	R1Every  int     `yaml:"r1_every,omitempty"`
@@ -92,13 +96,14 @@ var Presets = map[string]func() Config{
 	//
 	// The modes are tight (a sample is high quality within 3 sd = 0.06 of a
 	// mode; even samples of P itself pass only 98.9% of the time), so the
-	// recipe trains long, anneals the learning rate linearly to 0 and keeps
-	// D smooth on the data with a small R1 penalty. Measured: docs and
-	// README (10 seeds).
+	// recipe trains long, anneals the learning rate linearly to 0, keeps D
+	// smooth on the data with a small R1 penalty (applied every 4th step,
+	// 4 times as strong: lazy regularisation) and samples from a moving
+	// average of G's weights (decay 0.999). Measured: README (10 seeds).
 	"ring8": func() Config {
 		c := Defaults()
 		c.Preset, c.Data = "ring8", "ring(8, r=2, sd=0.02)"
-		c.Steps, c.LRDecay, c.R1Gamma = 30000, "linear", 0.01
+		c.Steps, c.LRDecay, c.R1Gamma, c.R1Every, c.GEMA = 30000, "linear", 0.01, 4, 0.999
 		c.EvalEvery, c.JSDEvery, c.CheckpointEvery = 1000, 5000, 5000
 		return c
 	},
@@ -231,6 +236,8 @@ func (c *Config) Validate() error {
 		return bad("d_steps", "must be at least 1, got %d", c.DSteps)
 	case c.R1Gamma < 0:
 		return bad("r1_gamma", "must be >= 0, got %g", c.R1Gamma)
+	case c.GEMA < 0 || c.GEMA >= 1:
+		return bad("g_ema", "must be in [0, 1) (0: off), got %g", c.GEMA)
 	case c.R1Every < 0:
 		return bad("r1_every", "must be >= 0, got %d", c.R1Every)
 	case c.GPLambda < 0:
@@ -313,6 +320,30 @@ type Game struct {
 	Trainer *Trainer
 	OptG    *optim.Adam
 	OptD    *optim.Adam
+	// EMA averages G's weights when Cfg.GEMA > 0 (nil otherwise).
+	EMA *optim.EMA
+}
+
+// withEMA starts the average of G's weights if the recipe asks for one.
+func (g *Game) withEMA() (*Game, error) {
+	if g.Cfg.GEMA > 0 {
+		e, err := optim.NewEMA(g.G.Params(), g.Cfg.GEMA)
+		if err != nil {
+			return nil, &ConfigError{Key: "g_ema", Msg: err.Error()}
+		}
+		g.EMA = e
+	}
+	return g, nil
+}
+
+// Generate maps latent codes z (n×Latent) to samples in out (n×Dim) with G
+// in evaluation mode, using the averaged weights when the game keeps them.
+func (g *Game) Generate(z *tensor.Tensor, out []float32) error {
+	if g.EMA != nil {
+		g.EMA.Swap()
+		defer g.EMA.Swap()
+	}
+	return g.Trainer.Generate(z, out)
 }
 
 // NewGame builds G, D, optimizers and trainer from a validated config. An
@@ -353,7 +384,7 @@ func NewGame(c Config) (*Game, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Game{Cfg: c, P: p, G: g, D: d, Dim: dim, Trainer: tr, OptG: optG, OptD: optD}, nil
+	return (&Game{Cfg: c, P: p, G: g, D: d, Dim: dim, Trainer: tr, OptG: optG, OptD: optD}).withEMA()
 }
 
 // NewImageGame builds a DCGAN game on an image set already loaded.
@@ -395,7 +426,7 @@ func NewImageGame(c Config, set *imgdata.Set) (*Game, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Game{Cfg: c, Images: sampler, Shape: shape, G: g, D: d, Dim: shape.Dim(), Trainer: tr, OptG: optG, OptD: optD}, nil
+	return (&Game{Cfg: c, Images: sampler, Shape: shape, G: g, D: d, Dim: shape.Dim(), Trainer: tr, OptG: optG, OptD: optD}).withEMA()
 }
 
 // LRFactor is the learning-rate multiplier of the schedule at step (0-based)
@@ -415,5 +446,9 @@ func (c *Config) LRFactor(step int) float64 {
 func (g *Game) Step() (Stats, error) {
 	f := g.Cfg.LRFactor(g.Trainer.StepsDone())
 	g.OptG.LR, g.OptD.LR = g.Cfg.LRG*f, g.Cfg.LRD*f
-	return g.Trainer.Step()
+	st, err := g.Trainer.Step()
+	if err == nil && g.EMA != nil {
+		g.EMA.Update()
+	}
+	return st, err
 }

@@ -46,7 +46,7 @@ func (r *Run) saveGrid(path string, x []float32, n int) error {
 // finalGrid writes samples.png: the grid at the run's fixed codes.
 func (r *Run) finalGrid() error {
 	fake := make([]float32, r.snapZ.Dim(0)*r.Game.Dim)
-	if err := r.Game.Trainer.Generate(r.snapZ, fake); err != nil {
+	if err := r.Game.Generate(r.snapZ, fake); err != nil {
 		return err
 	}
 	return r.saveGrid(filepath.Join(r.Dir, GridFile), fake, r.snapZ.Dim(0))

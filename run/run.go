@@ -407,7 +407,7 @@ func (r *Run) Generate(n int, seed uint64) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := r.Game.Trainer.Generate(zc, out[lo*r.Game.Dim:hi*r.Game.Dim]); err != nil {
+		if err := r.Game.Generate(zc, out[lo*r.Game.Dim:hi*r.Game.Dim]); err != nil {
 			return nil, err
 		}
 	}
@@ -427,7 +427,7 @@ func (r *Run) Evaluate(jsdSteps int, seed uint64) (Eval, error) {
 func (r *Run) evaluateSamples(jsdSteps int, seed uint64) (Eval, []float32, error) {
 	e := Eval{Step: r.Game.Trainer.StepsDone()}
 	fake := make([]float32, r.snapZ.Dim(0)*r.Game.Dim)
-	if err := r.Game.Trainer.Generate(r.snapZ, fake); err != nil {
+	if err := r.Game.Generate(r.snapZ, fake); err != nil {
 		return e, nil, err
 	}
 	if r.Game.P == nil { // images: the grid, and the evaluator's scores
@@ -528,7 +528,7 @@ func (g *generatorSampler) Sample(_ *rand.Rand, out []float64) {
 		z := tensor.New(chunk, g.run.Cfg.Latent)
 		g.rng.Normal(z.Data, 0, 1)
 		g.buf = make([]float32, chunk*dim)
-		if err := g.run.Game.Trainer.Generate(z, g.buf); err != nil {
+		if err := g.run.Game.Generate(z, g.buf); err != nil {
 			for i := range g.buf {
 				g.buf[i] = float32(math.NaN())
 			}
@@ -561,6 +561,11 @@ func (r *Run) stateTensors() map[string]*tensor.Tensor {
 	}
 	for k, v := range g.OptD.State() {
 		ts["optD."+k] = v
+	}
+	if g.EMA != nil {
+		for k, v := range g.EMA.Shadow() {
+			ts["G_ema."+k] = v
+		}
 	}
 	return ts
 }

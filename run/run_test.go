@@ -20,6 +20,7 @@ func smallConfig() gan.Config {
 	c.LRDecay = "linear"
 	c.R1Gamma = 0.1
 	c.GBatchNorm = true
+	c.GEMA = 0.9
 	return c
 }
 
@@ -95,6 +96,15 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		for i := range v.Data {
 			if v.Data[i] != w.Data[i] {
 				t.Fatalf("buffer %s differs after resume", k)
+			}
+		}
+	}
+	// So does the moving average of G's weights.
+	for k, v := range whole.Game.EMA.Shadow() {
+		w := resumed.Game.EMA.Shadow()[k]
+		for i := range v.Data {
+			if v.Data[i] != w.Data[i] {
+				t.Fatalf("EMA of %s differs after resume", k)
 			}
 		}
 	}

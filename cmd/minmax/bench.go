@@ -54,15 +54,11 @@ With --json it prints one JSON line per result on stdout, e.g.
 				return usageError{fmt.Errorf("bench: --threads must be at least 1, got %d", threads)}
 			}
 			if profile != "" {
-				pf, err := os.Create(profile)
+				stopProfile, err := startProfile(profile)
 				if err != nil {
 					return fmt.Errorf("bench: --cpuprofile: %w", err)
 				}
-				defer pf.Close()
-				if err := pprof.StartCPUProfile(pf); err != nil {
-					return fmt.Errorf("bench: --cpuprofile %s: %w", profile, err)
-				}
-				defer pprof.StopCPUProfile()
+				defer stopProfile()
 			}
 			r, err := benchmark.Run(mk(), benchmark.Options{Threads: threads, Windows: windows})
 			if err != nil {
@@ -104,7 +100,7 @@ func toyWorkload() benchmark.Workload {
 			c.GActivation, c.DActivation = "relu", "relu"
 			c.GBatchNorm = false
 			c.LRG, c.LRD, c.Beta1, c.Beta2 = 1e-3, 1e-3, 0.5, 0.999
-			c.DSteps, c.R1Gamma, c.GPLambda, c.LRDecay = 1, 0, 0, "none"
+			c.DSteps, c.R1Gamma, c.GPLambda, c.LRDecay, c.GEMA = 1, 0, 0, "none", 0
 			c.Steps, c.Seed = 1<<30, seed
 			g, err := gan.NewGame(c)
 			if err != nil {
@@ -138,4 +134,21 @@ func dcgan28Workload() benchmark.Workload {
 			}, nil
 		},
 	}
+}
+
+// startProfile starts a CPU profile written to path; call the returned
+// function to finish it.
+func startProfile(path string) (func(), error) {
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		pf.Close()
+	}, nil
 }

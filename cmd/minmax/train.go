@@ -25,6 +25,7 @@ func newTrainCmd() *cobra.Command {
 		preset, configFile, runDir, resume string
 		threads                            int
 		noPictures                         bool
+		profile                            string
 		cfg                                = gan.Defaults()
 	)
 	c := &cobra.Command{
@@ -55,6 +56,13 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 				return usageError{fmt.Errorf("train: --threads must be at least 1, got %d", threads)}
 			}
 			parallel.SetThreads(threads)
+			if profile != "" {
+				stopProfile, err := startProfile(profile)
+				if err != nil {
+					return fmt.Errorf("train: --cpuprofile: %w", err)
+				}
+				defer stopProfile()
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			errOut := c.ErrOrStderr()
@@ -131,6 +139,7 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 	f.StringVar(&cfg.LRDecay, "lr-decay", cfg.LRDecay, "learning-rate schedule: none, linear, cosine")
 	f.IntVar(&cfg.DSteps, "d-steps", cfg.DSteps, "discriminator steps per generator step")
 	f.Float64Var(&cfg.R1Gamma, "r1", cfg.R1Gamma, "R1 penalty γ on real data (0: off)")
+	f.Float64Var(&cfg.GEMA, "g-ema", cfg.GEMA, "decay of a moving average of G's weights that generates the samples and evaluations (0: off)")
 	f.Float64Var(&cfg.GPLambda, "gp", cfg.GPLambda, "gradient penalty λ (needed by wasserstein)")
 	f.BoolVar(&cfg.GBatchNorm, "g-batchnorm", cfg.GBatchNorm, "batch normalisation in G's hidden layers")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed and threads give identical results)")
@@ -141,6 +150,7 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 	f.StringVar(&runDir, "run", "", "run directory (default runs/PRESET-TIMESTAMP)")
 	f.StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
 	f.BoolVar(&noPictures, "no-pictures", false, "skip the pictures")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return c
 }
 
@@ -150,7 +160,7 @@ var flagKeys = map[string]string{
 	"lr-g": "lr_g", "lr-d": "lr_d", "lr-decay": "lr_decay", "d-steps": "d_steps", "r1": "r1_gamma", "gp": "gp_lambda",
 	"g-batchnorm": "g_batchnorm", "seed": "seed", "eval-every": "eval_every", "jsd-every": "jsd_every",
 	"checkpoint-every": "checkpoint_every", "model": "model", "width": "width", "epochs": "epochs",
-	"image-size": "image_size", "channels": "channels",
+	"image-size": "image_size", "channels": "channels", "g-ema": "g_ema",
 }
 
 // buildConfig merges preset < file < flags.
