@@ -360,7 +360,7 @@ func (r *Run) curves() error {
 		panels = append(panels,
 			viz.Panel{Title: fmt.Sprintf("Fréchet distance of evaluator %s features (%d samples against %d test images; not FID)", s.Evaluator, s.FakeN, s.RealN),
 				XLabel: "step", YLabel: "FD", Curves: []viz.Curve{{X: is, Y: fd, Color: viz.ColD}}},
-			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.05,
+			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.35, // room for the legend
 				Curves: []viz.Curve{{Name: "precision", X: is, Y: prec, Color: viz.ColP}, {Name: "recall", X: is, Y: rec, Color: viz.ColQ}, {Name: "coverage", X: is, Y: cover, Color: viz.ColD}}})
 	}
 	return viz.SavePanels(filepath.Join(r.Dir, "curves.png"), 9, 2.8, panels)
