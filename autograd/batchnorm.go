@@ -1,10 +1,6 @@
 package autograd
 
-import (
-	"math"
-
-	"github.com/minmaxgan/minmax/tensor"
-)
+import "github.com/minmaxgan/minmax/tensor"
 
 // BatchNorm normalises each column of x, shape (rows, C), by the batch's
 // mean and biased variance, then scales by gamma and shifts by beta (both
@@ -86,35 +82,4 @@ func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
 	}
 	t.accum(gamma, t.Reshape(dg, c), needs)
 	t.accum(beta, t.Reshape(db, c), needs)
-}
-
-// LogSoftmax returns log(softmax(x)) over the last axis of x, shape
-// (rows, classes), computed stably (the row maximum is subtracted before
-// exponentiating): the log-probabilities of a classifier, whose negative
-// mean at the true classes is the cross-entropy loss.
-func (t *Tape) LogSoftmax(x *Node) *Node {
-	if !t.ok(opLogSoftmax, x) {
-		return t.bad
-	}
-	if x.t.Rank() != 2 || x.t.Dim(1) < 1 {
-		return t.failf("LogSoftmax: input %v, want (rows, classes)", sh(x.Shape()))
-	}
-	n := t.node(opLogSoftmax, x.Shape(), nil, x, nil, nil)
-	rows, k := x.t.Dim(0), x.t.Dim(1)
-	for r := 0; r < rows; r++ {
-		in, out := x.t.Data[r*k:(r+1)*k], n.t.Data[r*k:(r+1)*k]
-		m := in[0]
-		for _, v := range in {
-			m = max(m, v)
-		}
-		var s float64
-		for _, v := range in {
-			s += math.Exp(float64(v - m))
-		}
-		lse := m + float32(math.Log(s))
-		for i, v := range in {
-			out[i] = v - lse
-		}
-	}
-	return n
 }

@@ -106,8 +106,8 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 
 // convW returns bᵀ · im2col(a), shape (O, KH, KW, C), for a big image a
 // (N, H, W, C) and a small one b (N, OH, OW, O): the gradient of a
-// convolution's kernel. col, when not nil, is im2col(a) already computed.
-func (t *Tape) convW(a, b *Node, g tensor.ConvGeom, col []float32) *Node {
+// convolution's kernel.
+func (t *Tape) convW(a, b *Node, g tensor.ConvGeom) *Node {
 	if !t.ok(opConvW, a, b) {
 		return t.bad
 	}
@@ -115,10 +115,8 @@ func (t *Tape) convW(a, b *Node, g tensor.ConvGeom, col []float32) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConvW, []int{o, g.KH, g.KW, c}, nil, a, b, nil)
 	n.geo = g
-	if col == nil {
-		col = t.scratchBuf(rows * k) // not needed after the product
-		tensor.Im2Col(col, a.t.Data, nb, c, g)
-	}
+	col := t.scratchBuf(rows * k) // not needed after the product
+	tensor.Im2Col(col, a.t.Data, nb, c, g)
 	tensor.MatMul(n.t.Data, b.t.Data, col, o, k, rows, true, false, false)
 	return n
 }
@@ -133,14 +131,14 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 			t.accum(x, t.convT(g, w, nil, n.geo), needs)
 		}
 		if need(1) {
-			t.accum(w, t.convW(x, g, n.geo, nil), needs)
+			t.accum(w, t.convW(x, g, n.geo), needs)
 		}
 	case opConvT:
 		if need(0) {
 			t.accum(x, t.conv(g, w, nil, n.geo), needs)
 		}
 		if need(1) {
-			t.accum(w, t.convW(g, x, n.geo, nil), needs)
+			t.accum(w, t.convW(g, x, n.geo), needs)
 		}
 	case opConvW: // x = a (big), w = b (small)
 		if need(0) {

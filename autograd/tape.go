@@ -72,7 +72,7 @@ type Node struct {
 	f, f2 float32 // scalar attributes (slope, scale, offset)
 	a     [3]int  // integer attributes (axis, start, end, transposes)
 	geo   tensor.ConvGeom
-	aux   []float32 // op-specific tape-owned scratch kept for backward (a convolution's im2col)
+	aux   []float32 // op-specific tape-owned data kept for backward (batch norm's statistics)
 
 	tape  *Tape
 	epoch uint64

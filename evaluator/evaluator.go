@@ -217,19 +217,11 @@ func batch(s *imgdata.Set, idx []int, dst []float32) error {
 	if s.C == 1 {
 		return s.Batch(idx, dst)
 	}
-	d := s.ImageLen()
-	tmp := make([]float32, len(idx)*d)
+	tmp := make([]float32, len(idx)*s.ImageLen())
 	if err := s.Batch(idx, tmp); err != nil {
 		return err
 	}
-	hw := s.H * s.W
-	for i := range idx {
-		for p := 0; p < hw; p++ {
-			for c := 0; c < s.C; c++ {
-				dst[i*d+p*s.C+c] = tmp[i*d+c*hw+p]
-			}
-		}
-	}
+	imgdata.CHWToHWC(dst, tmp, len(idx), s.C, s.H, s.W)
 	return nil
 }
 

@@ -100,13 +100,5 @@ func (s *ImageSampler) Sample(rng *tensor.RNG, n int, out []float32) {
 	}
 	chw := s.chw[:n*d]
 	set.Batch(idx, chw)
-	hw := set.H * set.W
-	for i := 0; i < n; i++ {
-		src, dst := chw[i*d:(i+1)*d], out[i*d:(i+1)*d]
-		for p := 0; p < hw; p++ {
-			for c := 0; c < set.C; c++ {
-				dst[p*set.C+c] = src[c*hw+p]
-			}
-		}
-	}
+	imgdata.CHWToHWC(out[:n*d], chw, n, set.C, set.H, set.W)
 }

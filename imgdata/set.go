@@ -266,3 +266,33 @@ func toByte(v float32) uint8 {
 	}
 	return uint8(math.Floor(f + 0.5))
 }
+
+// CHWToHWC writes n channel-planar images (c×h×w each, as a Set stores
+// them) into dst channel-last (h×w×c each, as minmax's models take them).
+// dst and src must not overlap.
+func CHWToHWC(dst, src []float32, n, c, h, w int) {
+	d, hw := c*h*w, h*w
+	for i := 0; i < n; i++ {
+		s, o := src[i*d:(i+1)*d], dst[i*d:(i+1)*d]
+		for k := 0; k < c; k++ {
+			plane := s[k*hw : (k+1)*hw]
+			for p, v := range plane {
+				o[p*c+k] = v
+			}
+		}
+	}
+}
+
+// HWCToCHW is the inverse of CHWToHWC.
+func HWCToCHW(dst, src []float32, n, c, h, w int) {
+	d, hw := c*h*w, h*w
+	for i := 0; i < n; i++ {
+		s, o := src[i*d:(i+1)*d], dst[i*d:(i+1)*d]
+		for k := 0; k < c; k++ {
+			plane := o[k*hw : (k+1)*hw]
+			for p := range plane {
+				plane[p] = s[p*c+k]
+			}
+		}
+	}
+}

@@ -171,3 +171,18 @@ func BenchmarkBatch(b *testing.B) {
 		}
 	}
 }
+
+func TestChannelOrderRoundTrip(t *testing.T) {
+	// 2 images, 3 channels, 1×2 pixels: planes R=(1,2) G=(3,4) B=(5,6).
+	chw := []float32{1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16}
+	hwc := make([]float32, len(chw))
+	CHWToHWC(hwc, chw, 2, 3, 1, 2)
+	want := []float32{1, 3, 5, 2, 4, 6, 11, 13, 15, 12, 14, 16}
+	back := make([]float32, len(chw))
+	HWCToCHW(back, hwc, 2, 3, 1, 2)
+	for i := range want {
+		if hwc[i] != want[i] || back[i] != chw[i] {
+			t.Fatalf("channel-last %v (want %v), back %v", hwc, want, back)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/minmaxgan/minmax/autograd"
 	"github.com/minmaxgan/minmax/tensor"
@@ -203,7 +204,7 @@ func buffers(ns []*BatchNorm2D) map[string]*tensor.Tensor {
 func dcganInit(ps []*autograd.Param, rng *tensor.RNG) {
 	for _, p := range ps {
 		switch {
-		case hasSuffix(p.Name, ".bias"):
+		case strings.HasSuffix(p.Name, ".bias"):
 			InitZero(p)
 		case p.Value.Rank() == 1: // a batch-norm scale
 			InitNormal(p, 1, 0.02, rng)
@@ -212,5 +213,3 @@ func dcganInit(ps []*autograd.Param, rng *tensor.RNG) {
 		}
 	}
 }
-
-func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }

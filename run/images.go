@@ -18,15 +18,7 @@ func ToCHW(x []float32, n, h, w, c int) []float32 {
 		return x
 	}
 	out := make([]float32, len(x))
-	d, hw := h*w*c, h*w
-	for i := 0; i < n; i++ {
-		src, dst := x[i*d:(i+1)*d], out[i*d:(i+1)*d]
-		for p := 0; p < hw; p++ {
-			for k := 0; k < c; k++ {
-				dst[k*hw+p] = src[p*c+k]
-			}
-		}
-	}
+	imgdata.HWCToCHW(out, x, n, c, h, w)
 	return out
 }
 
@@ -88,13 +80,6 @@ func ReadImages(path string) (x []float32, n int, err error) {
 
 func toHWC(x []float32, n, c, h, w int) []float32 {
 	out := make([]float32, len(x))
-	d, hw := c*h*w, h*w
-	for i := 0; i < n; i++ {
-		for k := 0; k < c; k++ {
-			for p := 0; p < hw; p++ {
-				out[i*d+p*c+k] = x[i*d+k*hw+p]
-			}
-		}
-	}
+	imgdata.CHWToHWC(out, x, n, c, h, w)
 	return out
 }

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -46,7 +47,7 @@ func TestConvGeomErrors(t *testing.T) {
 		h, k, s, p int
 		want       string
 	}{{5, 0, 1, 0, "kernel"}, {5, 3, 0, 0, "stride"}, {5, 3, 1, -1, "padding"}, {2, 5, 1, 1, "larger"}} {
-		if _, err := NewConvGeom(c.h, c.h, c.k, c.k, c.s, c.s, c.p, c.p); err == nil || !contains(err.Error(), c.want) {
+		if _, err := NewConvGeom(c.h, c.h, c.k, c.k, c.s, c.s, c.p, c.p); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err = %v, want one about the %s", c, err, c.want)
 		}
 	}
@@ -57,13 +58,4 @@ func TestConvGeomErrors(t *testing.T) {
 	if err != nil || g.H != 14 || g.OH != 7 {
 		t.Errorf("7×7 up by a stride-2 kernel-4 padding-1 transposed convolution: %+v, %v; want 14×14", g, err)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }

@@ -15,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func defaultEvaluator(data string) string { return evaluator.DefaultPath(data) }
-
 func newEvaluatorCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "evaluator",
@@ -52,7 +50,7 @@ accuracy.`,
 			}
 			parallel.SetThreads(threads)
 			if out == "" {
-				out = defaultEvaluator(data)
+				out = evaluator.DefaultPath(data)
 			}
 			tr, err := imgdata.Open(data, "train", 0, 0)
 			if err != nil {
@@ -103,7 +101,7 @@ accuracy.`,
 // with the evaluator at path and prints them.
 func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, n int, seed uint64, extra map[string]any) error {
 	if evalPath == "" {
-		evalPath = defaultEvaluator(data)
+		evalPath = evaluator.DefaultPath(data)
 	}
 	e, err := evaluator.Load(evalPath)
 	if err != nil {
