@@ -373,3 +373,15 @@ func fileID(path string) (string, error) {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:6]), nil
 }
+
+// Shape gives the images the evaluator takes: Size×Size with Channels.
+func (e *Net) Shape() (size, channels int) { return e.Size, e.Channels }
+
+// FeatureLen is FeatureDim.
+func (e *Net) FeatureLen() int { return FeatureDim }
+
+// ClassNames returns Classes.
+func (e *Net) ClassNames() []string { return e.Classes }
+
+// Identity returns ID, Data and Accuracy.
+func (e *Net) Identity() (id, data string, accuracy float64) { return e.ID, e.Data, e.Accuracy }

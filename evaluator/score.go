@@ -26,6 +26,9 @@ type Scores struct {
 	Density   float64            `json:"density"`
 	Coverage  float64            `json:"coverage"`
 	Classes   metrics.ClassStats `json:"classes"`
+	// Stacked holds the Stacked MNIST mode counts; it is set only when the
+	// samples are scored by a Stacked evaluator.
+	Stacked *StackedModes `json:"stacked_mnist,omitempty"`
 
 	Evaluator         string  `json:"evaluator"`
 	EvaluatorData     string  `json:"evaluator_data"`
@@ -35,6 +38,33 @@ type Scores struct {
 	FakeN             int     `json:"fake_n"`
 	Seed              uint64  `json:"seed"`
 	Seconds           float64 `json:"seconds"`
+}
+
+// StackedModes are the Stacked MNIST figures of VEEGAN and PacGAN: how
+// many of the 1,000 digit triples the samples cover and KL(q || uniform)
+// of their distribution over the triples, with the sample count.
+type StackedModes struct {
+	Modes   int     `json:"modes"`
+	KL      float64 `json:"kl"`
+	Samples int     `json:"samples"`
+}
+
+// Model is what the scores need of an evaluator: a *Net for a data set it
+// was trained on, or a *Stacked applying an MNIST evaluator channel by
+// channel.
+type Model interface {
+	// Apply returns the features (n×FeatureLen) and class probabilities
+	// (n×len(ClassNames)) of n channel-last images in [-1, 1].
+	Apply(x []float32, n int) (features, probs []float32, err error)
+	// Shape gives the images it takes: size×size with channels.
+	Shape() (size, channels int)
+	// FeatureLen is the number of features per image.
+	FeatureLen() int
+	// ClassNames names the classes of the probabilities.
+	ClassNames() []string
+	// Identity is the hash of the evaluator's file, the data set it was
+	// trained on and its test accuracy.
+	Identity() (id, data string, accuracy float64)
 }
 
 // Real holds the evaluator's features of a set of real images, computed
@@ -47,8 +77,13 @@ type Real struct {
 // RealFeatures computes the features of up to maxReal images of set
 // (chosen at random with seed when it has more; all when maxReal <= 0).
 func (e *Net) RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error) {
-	if set.H != e.Size || set.W != e.Size || set.C != e.Channels {
-		return nil, fmt.Errorf("evaluator: it was trained on %d×%d×%d images, the real data are %d×%d×%d", e.Size, e.Size, e.Channels, set.H, set.W, set.C)
+	return realFeatures(e, set, name, maxReal, seed)
+}
+
+func realFeatures(e Model, set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error) {
+	size, channels := e.Shape()
+	if set.H != size || set.W != size || set.C != channels {
+		return nil, fmt.Errorf("evaluator: it takes %d×%d×%d images, the real data are %d×%d×%d", size, size, channels, set.H, set.W, set.C)
 	}
 	var idx []int
 	if maxReal > 0 && set.N > maxReal {
@@ -67,12 +102,12 @@ func (e *Net) RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint
 	if err != nil {
 		return nil, err
 	}
-	n := len(x) / e.Dim()
+	n := len(x) / (size * size * channels)
 	f, _, err := e.Apply(x, n)
 	if err != nil {
 		return nil, err
 	}
-	feats, err := metrics.NewFeatures(f, n, FeatureDim)
+	feats, err := metrics.NewFeatures(f, n, e.FeatureLen())
 	if err != nil {
 		return nil, err
 	}
@@ -83,38 +118,45 @@ func (e *Net) RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint
 // against the real features. KID uses 100 subsets of up to 1,000 vectors
 // (half the smaller set when that is under 2,000).
 func (e *Net) Score(real *Real, fake []float32, n int, seed uint64) (Scores, error) {
+	s, _, err := score(e, real, fake, n, seed)
+	return s, err
+}
+
+// score computes Scores and returns the samples' class probabilities too.
+func score(e Model, real *Real, fake []float32, n int, seed uint64) (Scores, []float32, error) {
 	start := time.Now()
 	ff, fp, err := e.Apply(fake, n)
 	if err != nil {
-		return Scores{}, err
+		return Scores{}, nil, err
 	}
-	ffeat, err := metrics.NewFeatures(ff, n, FeatureDim)
+	ffeat, err := metrics.NewFeatures(ff, n, e.FeatureLen())
 	if err != nil {
-		return Scores{}, fmt.Errorf("generated samples: %w", err)
+		return Scores{}, nil, fmt.Errorf("generated samples: %w", err)
 	}
 	rfeat := real.Features
-	s := Scores{Evaluator: e.ID, EvaluatorData: e.Data, EvaluatorAccuracy: e.Accuracy, Real: real.Name, RealN: rfeat.N, FakeN: n, Seed: seed}
+	id, data, acc := e.Identity()
+	s := Scores{Evaluator: id, EvaluatorData: data, EvaluatorAccuracy: acc, Real: real.Name, RealN: rfeat.N, FakeN: n, Seed: seed}
 	if s.FD, err = metrics.FrechetDistance(rfeat, ffeat); err != nil {
-		return s, err
+		return s, nil, err
 	}
 	size := min(1000, max(2, min(rfeat.N, n)/2))
 	if s.KID, err = metrics.KernelInceptionDistance(rfeat, ffeat, 100, size, tensor.NewRNG(seed)); err != nil {
-		return s, err
+		return s, nil, err
 	}
 	pr, err := metrics.PrecisionRecallDensityCoverage(rfeat, ffeat, 3)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	dc, err := metrics.PrecisionRecallDensityCoverage(rfeat, ffeat, 5)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	s.Precision, s.Recall, s.Density, s.Coverage = pr.Precision, pr.Recall, dc.Density, dc.Coverage
-	if s.Classes, err = metrics.ClassStatistics(fp, n, len(e.Classes)); err != nil {
-		return s, err
+	if s.Classes, err = metrics.ClassStatistics(fp, n, len(e.ClassNames())); err != nil {
+		return s, nil, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	return s, nil
+	return s, fp, nil
 }
 
 // DefaultPath is where `minmax evaluator train` saves the evaluator of a

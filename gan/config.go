@@ -123,6 +123,10 @@ var Presets = map[string]func() Config{
 	"dcgan-fashion-mnist": func() Config { return dcganPreset("dcgan-fashion-mnist", "fashion-mnist") },
 	"dcgan-mnist":         func() Config { return dcganPreset("dcgan-mnist", "mnist") },
 	"dcgan-kmnist":        func() Config { return dcganPreset("dcgan-kmnist", "kmnist") },
+	// Stacked MNIST (three digits as RGB channels, 1,000 modes; the
+	// mode-collapse benchmark of Metz et al., VEEGAN and PacGAN), built
+	// from MNIST: the same DCGAN with 3 channels.
+	"dcgan-stacked-mnist": func() Config { return dcganPreset("dcgan-stacked-mnist", "stacked-mnist") },
 	// CIFAR-10 at 32×32, 3 channels.
 	"dcgan-cifar10": func() Config { return dcganPreset("dcgan-cifar10", "cifar10") },
 	// A folder of PNG/JPEG images (give it with --data PATH), resized and

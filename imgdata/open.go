@@ -26,6 +26,11 @@ type notFoundError struct{ msg string }
 func (e *notFoundError) Error() string        { return e.msg }
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
+// ErrNoSplit is matched, with errors.Is, by the error of Open for a split
+// that the data does not have: a folder of images has only "train" (see
+// HoldOut to set test images aside).
+var ErrNoSplit = errors.New("no such split")
+
 // Data set layouts.
 const (
 	layoutIDX = iota + 1
@@ -37,8 +42,9 @@ type namedSet struct {
 	name    string
 	layout  int
 	classes []string
-	system  string // folder a system package installs it in, or ""
-	get     string // how to get it, with %s for the folder to put it in
+	system  string          // folder a system package installs it in, or ""
+	get     string          // how to get it by hand, with %s for the folder to put it in
+	module  *goModuleSource // a Go module that ships it (Get fetches it), or nil
 }
 
 // idxFiles lists the four files of an MNIST-like data set.
@@ -51,7 +57,8 @@ var namedSets = []namedSet{
 		classes: []string{
 			"0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
 		},
-		get: "download " + idxFiles + " from http://yann.lecun.com/exdb/mnist/ (or its mirror https://ossci-datasets.s3.amazonaws.com/mnist/) into %s",
+		get:    "download " + idxFiles + " from http://yann.lecun.com/exdb/mnist/ (or its mirror https://ossci-datasets.s3.amazonaws.com/mnist/) into %s",
+		module: mnistModule,
 	},
 	{
 		name:   "fashion-mnist",
@@ -79,16 +86,17 @@ var namedSets = []namedSet{
 }
 
 // aliases are other spellings of the data set names.
-var aliases = map[string]string{"cifar-10": "cifar10", "fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist"}
+var aliases = map[string]string{"cifar-10": "cifar10", "fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
+	"stacked_mnist": StackedMNIST, "stackedmnist": StackedMNIST}
 
-// NamedSets returns the names Open knows: mnist, fashion-mnist, kmnist and
-// cifar10.
+// NamedSets returns the names Open knows: mnist, fashion-mnist, kmnist,
+// cifar10 and stacked-mnist (built from mnist).
 func NamedSets() []string {
-	names := make([]string, len(namedSets))
+	names := make([]string, len(namedSets), len(namedSets)+1)
 	for i, n := range namedSets {
 		names[i] = n.name
 	}
-	return names
+	return append(names, StackedMNIST)
 }
 
 // Open resolves a user's choice of data (a --data value) and reads split
@@ -96,8 +104,10 @@ func NamedSets() []string {
 //
 // spec is either the name of a data set or a path.
 //
-// Names: mnist, fashion-mnist, kmnist and cifar10 (also cifar-10). Open
-// looks for the files in $MINMAX_DATA/NAME/ when the environment variable
+// Names: mnist, fashion-mnist, kmnist and cifar10 (also cifar-10), and
+// stacked-mnist, which is not stored but built from mnist by Stack (its
+// train split 60,000 triples of MNIST's training digits, its test split
+// 10,000 of its test digits, with fixed seeds). Open looks for the files in $MINMAX_DATA/NAME/ when the environment variable
 // MINMAX_DATA is set; otherwise in the folder a system package installs
 // them in, if there is one (/usr/share/datasets/fashion-mnist/ from
 // Debian's dataset-fashion-mnist; Debian packages none of the others), then
@@ -149,6 +159,9 @@ func Open(spec, split string, size, channels int) (*Set, error) {
 		if namedSets[i].name == name {
 			return openNamed(&namedSets[i], split, size, channels)
 		}
+	}
+	if name == StackedMNIST {
+		return openStacked(split, size, channels)
 	}
 	fi, err := os.Stat(spec)
 	if err != nil {
@@ -205,12 +218,8 @@ func openNamed(n *namedSet, split string, size, channels int) (*Set, error) {
 	if len(dirs) == 0 {
 		msg.WriteString("no folder (no user cache folder; set " + EnvData + ")")
 	}
-	target := "a folder DIR/" + n.name + "/ and set " + EnvData + "=DIR"
-	if len(dirs) > 0 {
-		target = dirs[len(dirs)-1] + string(filepath.Separator)
-	}
 	msg.WriteString(". To get it: ")
-	fmt.Fprintf(&msg, n.get, target)
+	msg.WriteString(howToGet(n, dirs))
 	switch {
 	case !env:
 		fmt.Fprintf(&msg, " (or into DIR/%s/ and set %s=DIR)", n.name, EnvData)
@@ -364,7 +373,7 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 		return s, nil
 	}
 	if split != "train" {
-		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which has only a train split, not %q", dir, split)
+		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which has only a train split, not %q (%w)", dir, split, ErrNoSplit)
 	}
 	if size == 0 {
 		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which needs an image size to scale them to (size is 0)", dir)
@@ -414,4 +423,13 @@ func openFile(path string) (*Set, error) {
 		return nil, fmt.Errorf("imgdata: %s is a single image; give the folder of images instead", path)
 	}
 	return nil, formatErr(path, "not a data set file: expected an IDX file (MNIST format, raw or gzip-compressed) or a CIFAR-10 .bin batch; or give a folder")
+}
+
+// CanonicalName returns the data set name that spec is an alias of
+// (cifar-10 → cifar10, stacked_mnist → stacked-mnist, ...), or spec itself.
+func CanonicalName(spec string) string {
+	if a, ok := aliases[spec]; ok {
+		return a
+	}
+	return spec
 }

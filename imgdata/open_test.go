@@ -195,7 +195,7 @@ func TestOpenPaths(t *testing.T) {
 	wantError(t, err, empty, "no data found: no IDX files")
 
 	_, err = Open("no-such-set", "train", 0, 0)
-	wantError(t, err, `"no-such-set" is neither a data set name (mnist, fashion-mnist, kmnist, cifar10) nor an existing file or folder`)
+	wantError(t, err, `"no-such-set" is neither a data set name (mnist, fashion-mnist, kmnist, cifar10, stacked-mnist) nor an existing file or folder`)
 	_, err = Open(filepath.Join(root, "missing"), "train", 0, 0)
 	wantError(t, err, "missing", "no such file")
 	_, err = Open("", "train", 0, 0)

@@ -38,9 +38,12 @@ func NewBatchNorm(name string, features int) *BatchNorm {
 func (b *BatchNorm) Forward(t *autograd.Tape, x *autograd.Node, training bool) *autograd.Node {
 	gamma, beta := t.Param(b.Gamma), t.Param(b.Beta)
 	if !training {
-		mean := t.Leaf(b.RunningMean)
-		std := t.Sqrt(t.AddScalar(t.Leaf(b.RunningVar), b.Eps))
-		return t.Add(t.Mul(t.Div(t.Sub(x, mean), std), gamma), beta)
+		// y = (x - μ)/σ·γ + β as x·s + (β - μ·s) with s = γ/σ: the
+		// per-feature work is done on vectors and only two passes go over
+		// the batch (four, written out), still differentiable in x, γ, β.
+		scale := t.Div(gamma, t.Sqrt(t.AddScalar(t.Leaf(b.RunningVar), b.Eps)))
+		shift := t.Sub(beta, t.Mul(t.Leaf(b.RunningMean), scale))
+		return t.Add(t.Mul(x, scale), shift)
 	}
 	y := t.BatchNorm(x, gamma, beta, b.Eps)
 	if mean, v := autograd.BatchNormStats(y); mean != nil {

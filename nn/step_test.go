@@ -209,3 +209,31 @@ func TestImageLayersGradcheck(t *testing.T) {
 		t.Errorf("pooling 4×6 by 4: err = %v", err)
 	}
 }
+
+// In evaluation mode batch norm is (x - μ)/√(σ² + ε)·γ + β with the running
+// statistics, and it differentiates in x, γ and β.
+func TestBatchNormEvaluationMode(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	bn := nn.NewBatchNorm("bn", 4)
+	rng.Normal(bn.Gamma.Value.Data, 1, 0.3)
+	rng.Normal(bn.Beta.Value.Data, 0, 0.3)
+	rng.Normal(bn.RunningMean.Data, 1, 1)
+	rng.Uniform(bn.RunningVar.Data, 0.2, 3)
+	x := tensor.New(5, 4)
+	rng.Normal(x.Data, 1, 2)
+	tp := autograd.NewTape()
+	y := bn.Forward(tp, tp.Leaf(x), false).Data()
+	for i := range x.Data {
+		j := i % 4
+		want := (float64(x.Data[i])-float64(bn.RunningMean.Data[j]))/math.Sqrt(float64(bn.RunningVar.Data[j])+1e-5)*float64(bn.Gamma.Value.Data[j]) + float64(bn.Beta.Value.Data[j])
+		if math.Abs(float64(y[i])-want) > 1e-5*(1+math.Abs(want)) {
+			t.Fatalf("element %d: %v, want %v", i, y[i], want)
+		}
+	}
+	f := func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+		return tp.Tanh(bn.Forward(tp, in[0], false))
+	}
+	if err := gradcheck.Check(f, []*tensor.Tensor{x}, gradcheck.Options{}); err != nil {
+		t.Fatal(err)
+	}
+}

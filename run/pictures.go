@@ -345,7 +345,7 @@ func (r *Run) curves() error {
 			Curves: []viz.Curve{{Name: "modes covered", X: cs, Y: cov, Color: viz.ColP}, {Name: "high-quality samples", X: cs, Y: hq, Color: viz.ColD}},
 		})
 	}
-	var is, fd, prec, rec, cover []float64
+	var is, fd, prec, rec, cover, ss, modes []float64
 	var scored *Eval
 	for i, e := range r.hist.evals {
 		if s := e.Images; s != nil {
@@ -353,15 +353,28 @@ func (r *Run) curves() error {
 			fd = append(fd, s.FD)
 			prec, rec, cover = append(prec, s.Precision), append(rec, s.Recall), append(cover, s.Coverage)
 			scored = &r.hist.evals[i]
+			if st := s.Stacked; st != nil {
+				ss, modes = append(ss, float64(e.Step)), append(modes, float64(st.Modes))
+			}
 		}
 	}
 	if scored != nil {
 		s := scored.Images
 		panels = append(panels,
-			viz.Panel{Title: fmt.Sprintf("Fréchet distance of evaluator %s features (%d samples against %d test images; not FID)", s.Evaluator, s.FakeN, s.RealN),
+			viz.Panel{Title: fmt.Sprintf("Fréchet distance of evaluator %s features (%d samples against %d images of %s; not FID)", s.Evaluator, s.FakeN, s.RealN, s.Real),
 				XLabel: "step", YLabel: "FD", Curves: []viz.Curve{{X: is, Y: fd, Color: viz.ColD}}},
 			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.35, // room for the legend
 				Curves: []viz.Curve{{Name: "precision", X: is, Y: prec, Color: viz.ColP}, {Name: "recall", X: is, Y: rec, Color: viz.ColQ}, {Name: "coverage", X: is, Y: cover, Color: viz.ColD}}})
+		if st := s.Stacked; st != nil {
+			// A generator uniform over the 1,000 triples covers 1000(1 - 0.999ⁿ)
+			// of them in n samples on average.
+			uniform := 1000 * (1 - math.Pow(0.999, float64(st.Samples)))
+			panels = append(panels, viz.Panel{
+				Title:  fmt.Sprintf("Stacked MNIST: digit triples covered in %d samples (of 1,000; a uniform generator covers %.0f)", st.Samples, uniform),
+				XLabel: "step", YLabel: "modes", YMin: 0, YMax: 1050,
+				Curves: []viz.Curve{{Name: "modes covered", X: ss, Y: modes, Color: viz.ColD},
+					{Name: "uniform generator", X: []float64{ss[0], ss[len(ss)-1]}, Y: []float64{uniform, uniform}, Color: viz.ColP}}})
+		}
 	}
 	return viz.SavePanels(filepath.Join(r.Dir, "curves.png"), 9, 2.8, panels)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/minmaxgan/minmax/dist"
 	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
-	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/lab"
 	"github.com/minmaxgan/minmax/metrics"
 	"github.com/minmaxgan/minmax/tensor"
@@ -83,8 +82,8 @@ type Run struct {
 	hist    history
 	opt     Options
 
-	ev   *evaluator.Net  // image runs: scores each evaluation, when available
-	real *evaluator.Real // its features of real test images
+	ev   evaluator.Scorer // image runs: scores each evaluation, when available
+	real *evaluator.Real  // its features of real test images
 }
 
 // history is what the pictures are made from.
@@ -204,20 +203,21 @@ func (r *Run) loadEvaluator() error {
 	}
 	path := r.Cfg.Evaluator
 	if path == "" {
-		path = evaluator.DefaultPath(r.Cfg.Data)
+		path, _ = evaluator.DefaultFor(r.Cfg.Data)
 		if _, err := os.Stat(path); err != nil {
 			return nil // no evaluator: the run has grids, not scores
 		}
 	}
-	e, err := evaluator.Load(path)
+	e, err := evaluator.ForData(r.Cfg.Data, path)
 	if err != nil {
 		return &gan.ConfigError{Key: "evaluator", Msg: err.Error()}
 	}
-	set, err := imgdata.Open(r.Cfg.Data, "test", e.Size, e.Channels)
+	size, channels := e.Shape()
+	set, name, err := evaluator.RealSet(r.Cfg.Data, size, channels)
 	if err != nil {
-		return &gan.ConfigError{Key: "evaluator", Msg: fmt.Sprintf("the real test images for the evaluator: %v", err)}
+		return &gan.ConfigError{Key: "evaluator", Msg: fmt.Sprintf("the real images for the evaluator: %v", err)}
 	}
-	real, err := e.RealFeatures(set, r.Cfg.Data+" (test)", r.evalSamples(), r.Cfg.Seed)
+	real, err := e.RealFeatures(set, name, r.evalSamples(), r.Cfg.Seed)
 	if err != nil {
 		return err
 	}

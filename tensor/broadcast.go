@@ -158,7 +158,9 @@ func Binary(op BinOp, dst []float32, outShape []int, a []float32, aShape []int, 
 	}
 	switch {
 	case len(a) == n && len(b) == n:
-		binRow(op, dst, a, b)
+		if !runBinary(elemBin, op, n, n, dst, a, b, 0) {
+			binRow(op, dst, a, b)
+		}
 		return
 	case len(b) == 1:
 		binScalarRight(op, dst, a, b[0])
@@ -168,12 +170,18 @@ func Binary(op BinOp, dst []float32, outShape []int, a []float32, aShape []int, 
 		return
 	case len(a) == n && isTrailing(bShape, outShape):
 		w := len(b)
+		if runBinary(elemBinRowB, op, n/w, n, dst, a, b, w) {
+			return
+		}
 		for r := 0; r < n; r += w {
 			binRow(op, dst[r:r+w], a[r:r+w], b)
 		}
 		return
 	case len(b) == n && isTrailing(aShape, outShape):
 		w := len(a)
+		if runBinary(elemBinRowA, op, n/w, n, dst, a, b, w) {
+			return
+		}
 		for r := 0; r < n; r += w {
 			binRow(op, dst[r:r+w], a, b[r:r+w])
 		}

@@ -19,13 +19,17 @@ const (
 	elemReLUMask
 	elemLeaky
 	elemColSum
+	elemBin     // dst = a op b, elements [lo, hi)
+	elemBinRowB // rows [lo, hi) of dst = a op b, b one row of width w
+	elemBinRowA // rows [lo, hi) of dst = a op b, a one row of width w
 )
 
 type elemJob struct {
 	kind      int
 	dst, x, g []float32
 	slope     float32
-	w         int // row width for elemColSum
+	w         int // row width for elemColSum and the row kinds
+	op        BinOp
 }
 
 var elemJobs = sync.Pool{New: func() any { return new(elemJob) }}
@@ -40,7 +44,33 @@ func (j *elemJob) Run(_, lo, hi int) {
 		leakySerial(j.dst[lo:hi], j.x[lo:hi], j.g[lo:hi], j.slope)
 	case elemColSum: // columns [lo, hi) of a rows×w matrix
 		colSum(j.dst[lo:hi], j.x, j.w, lo)
+	case elemBin:
+		binRow(j.op, j.dst[lo:hi], j.x[lo:hi], j.g[lo:hi])
+	case elemBinRowB:
+		for r := lo * j.w; r < hi*j.w; r += j.w {
+			binRow(j.op, j.dst[r:r+j.w], j.x[r:r+j.w], j.g)
+		}
+	case elemBinRowA:
+		for r := lo * j.w; r < hi*j.w; r += j.w {
+			binRow(j.op, j.dst[r:r+j.w], j.x, j.g[r:r+j.w])
+		}
 	}
+}
+
+// runBinary runs a binary kernel of kind (elemBin over n elements, or a
+// row kind over n rows of width w) on the pool when it is large enough.
+func runBinary(kind int, op BinOp, n, work int, dst, a, b []float32, w int) bool {
+	p := parallel.Default()
+	parts := p.PartsFor(work, parallelGrain)
+	if parts < 2 {
+		return false
+	}
+	j := elemJobs.Get().(*elemJob)
+	*j = elemJob{kind: kind, op: op, dst: dst, x: a, g: b, w: w}
+	p.ForParts(n, parts, j)
+	*j = elemJob{}
+	elemJobs.Put(j)
+	return true
 }
 
 // runElems runs kind over n items (elements or columns) when there is

@@ -182,3 +182,48 @@ func TestParallelKernelsIndependentOfThreads(t *testing.T) {
 		}
 	}
 }
+
+// The broadcasting binary kernels split large work over the pool; every
+// element is computed as by the serial loop, whatever the thread count.
+func TestBinaryIndependentOfThreads(t *testing.T) {
+	defer parallel.SetThreads(runtime.GOMAXPROCS(0))
+	const rows, cols = 700, 96
+	a := make([]float32, rows*cols)
+	b := make([]float32, rows*cols)
+	row := make([]float32, cols)
+	NewRNG(6).Normal(a, 0, 1)
+	NewRNG(7).Normal(b, 1, 1)
+	NewRNG(8).Normal(row, 2, 1)
+	shape, rshape := []int{rows, cols}, []int{cols}
+	run := func() [][]float32 {
+		var outs [][]float32
+		for _, op := range []BinOp{OpAdd, OpSub, OpMul, OpDiv} {
+			full, rb, ra := make([]float32, len(a)), make([]float32, len(a)), make([]float32, len(a))
+			Binary(op, full, shape, a, shape, b, shape)
+			Binary(op, rb, shape, a, shape, row, rshape)
+			Binary(op, ra, shape, row, rshape, b, shape)
+			outs = append(outs, full, rb, ra)
+		}
+		return outs
+	}
+	parallel.SetThreads(1)
+	want := run()
+	// The serial result is the definition.
+	for i := range a {
+		c := i % cols
+		if want[0][i] != a[i]+b[i] || want[4][i] != a[i]-row[c] || want[11][i] != row[c]/b[i] {
+			t.Fatalf("element %d: %v %v %v", i, want[0][i], want[4][i], want[11][i])
+		}
+	}
+	for _, th := range []int{2, 3} {
+		parallel.SetThreads(th)
+		got := run()
+		for k := range want {
+			for i := range want[k] {
+				if got[k][i] != want[k][i] {
+					t.Fatalf("kernel %d with %d threads differs at %d: %v vs %v", k, th, i, got[k][i], want[k][i])
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,13 @@ import (
 	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/spf13/cobra"
+)
+
+// holdOut is the share of a folder's images held out to test its
+// evaluator, chosen with holdOutSeed.
+const (
+	holdOut     = 0.1
+	holdOutSeed = 0x401d
 )
 
 func newEvaluatorCmd() *cobra.Command {
@@ -34,12 +42,15 @@ accuracy.`,
 		seed       uint64
 		threads    int
 		flip       bool
+		size       int
+		channels   int
 	)
 	train := &cobra.Command{
 		Use:   "train --data SET",
 		Short: "Train and save the evaluator of a labelled data set",
 		Example: `  minmax evaluator train --data fashion-mnist
-  minmax evaluator train --data ~/cifar-10-batches-bin --epochs 20 --out evaluators/cifar10.safetensors`,
+  minmax evaluator train --data ~/cifar-10-batches-bin --epochs 20 --out evaluators/cifar10.safetensors
+  minmax evaluator train --data ~/photos --size 64     # class sub-folders; 10% held out to test`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if data == "" {
@@ -48,15 +59,28 @@ accuracy.`,
 			if threads < 1 {
 				return usageError{fmt.Errorf("evaluator train: --threads must be at least 1, got %d", threads)}
 			}
+			if imgdata.CanonicalName(data) == imgdata.StackedMNIST {
+				return usageError{fmt.Errorf("evaluator train: stacked-mnist is scored with the MNIST evaluator applied to each channel; train that one: minmax evaluator train --data mnist")}
+			}
 			parallel.SetThreads(threads)
 			if out == "" {
 				out = evaluator.DefaultPath(data)
 			}
-			tr, err := imgdata.Open(data, "train", 0, 0)
+			if size < 0 {
+				return usageError{fmt.Errorf("evaluator train: --size must be 0 (as stored) or positive, got %d", size)}
+			}
+			tr, err := imgdata.Open(data, "train", size, channels)
 			if err != nil {
 				return fmt.Errorf("evaluator train --data %s: %w", data, err)
 			}
-			te, err := imgdata.Open(data, "test", 0, 0)
+			te, err := imgdata.Open(data, "test", size, channels)
+			if errors.Is(err, imgdata.ErrNoSplit) {
+				// A folder of images: set a fixed share aside for the test.
+				tr, te, err = imgdata.HoldOut(tr, holdOut, holdOutSeed)
+				if err == nil {
+					fmt.Fprintf(c.ErrOrStderr(), "%s has no test split: %d of its %d images are held out to test the evaluator\n", data, te.N, tr.N+te.N)
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("evaluator train --data %s (test split): %w", data, err)
 			}
@@ -93,6 +117,8 @@ accuracy.`,
 	f.Uint64Var(&seed, "seed", 1, "random seed")
 	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute")
 	f.BoolVar(&flip, "flip", true, "mirror half the training images (default: on, except for digit sets)")
+	f.IntVar(&size, "size", 0, "a folder of images: the size to scale them to, as the GAN's --image-size (other sets: as stored)")
+	f.IntVar(&channels, "channels", 0, "a folder of images: 1 or 3 channels (0: 3)")
 	root.AddCommand(train)
 	return root
 }
@@ -100,21 +126,23 @@ accuracy.`,
 // imageScores evaluates n samples (channel-last, [-1, 1]) of data's images
 // with the evaluator at path and prints them.
 func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, n int, seed uint64, extra map[string]any) error {
+	defaultPath, trainedOn := evaluator.DefaultFor(data)
 	if evalPath == "" {
-		evalPath = evaluator.DefaultPath(data)
+		evalPath = defaultPath
 	}
-	e, err := evaluator.Load(evalPath)
+	e, err := evaluator.ForData(data, evalPath)
 	if err != nil {
-		if os.IsNotExist(err) || strings.Contains(err.Error(), "no such file") {
-			return fmt.Errorf("no evaluator at %s: train one with: minmax evaluator train --data %s (or give --evaluator FILE)", evalPath, data)
+		if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "no such file") {
+			return fmt.Errorf("no evaluator at %s: train one with: minmax evaluator train --data %s (or give --evaluator FILE)", evalPath, trainedOn)
 		}
 		return fmt.Errorf("--evaluator %s: %w", evalPath, err)
 	}
-	real, err := imgdata.Open(data, "test", e.Size, e.Channels)
+	size, channels := e.Shape()
+	real, name, err := evaluator.RealSet(data, size, channels)
 	if err != nil {
-		return fmt.Errorf("real images of %s (test split): %w", data, err)
+		return fmt.Errorf("real images of %s: %w", data, err)
 	}
-	rf, err := e.RealFeatures(real, data+" (test)", 10000, seed)
+	rf, err := e.RealFeatures(real, name, 10000, seed)
 	if err != nil {
 		return err
 	}
@@ -142,8 +170,12 @@ func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32
 	fmt.Fprintf(w, "KID (unbiased MMD², cubic kernel)                     %.5f ± %.5f (s.e.; s.d. %.5f over %d subsets of %d)\n", s.KID.Mean, s.KID.SE, s.KID.SD, s.KID.Subsets, s.KID.SubsetSize)
 	fmt.Fprintf(w, "precision / recall (k = 3)                            %.4f / %.4f\n", s.Precision, s.Recall)
 	fmt.Fprintf(w, "density / coverage (k = 5)                            %.4f / %.4f\n", s.Density, s.Coverage)
+	k := len(e.ClassNames())
 	fmt.Fprintf(w, "classes: entropy %.3f of %.3f, largest share %.3f, smallest %.3f; score (IS analogue) %.2f of %d\n",
-		s.Classes.Entropy, logf(len(e.Classes)), s.Classes.MaxShare, s.Classes.MinShare, s.Classes.Score, len(e.Classes))
+		s.Classes.Entropy, logf(k), s.Classes.MaxShare, s.Classes.MinShare, s.Classes.Score, k)
+	if st := s.Stacked; st != nil {
+		fmt.Fprintf(w, "Stacked MNIST: %d of 1000 modes covered, KL(q || uniform) %.4f (%d samples)\n", st.Modes, st.KL, st.Samples)
+	}
 	return nil
 }
 

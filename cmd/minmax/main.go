@@ -61,7 +61,7 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 		return usageError{fmt.Errorf("%s: %w (see 'minmax %s --help')", c.Name(), err, c.Name())}
 	})
 	root.AddCommand(newTrainCmd(), newBenchCmd(), newEvaluatorCmd(),
-		newSampleCmd(), newEvalCmd(),
+		newSampleCmd(), newEvalCmd(), newDataCmd(),
 		newTheoryCmd(),
 	)
 	return root

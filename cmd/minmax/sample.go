@@ -110,6 +110,10 @@ image runs:
 	return c
 }
 
+// stackedSamples is how many samples eval scores for Stacked MNIST by
+// default: 26,000, the count of the VEEGAN and PacGAN papers.
+const stackedSamples = 26000
+
 func newEvalCmd() *cobra.Command {
 	var (
 		dir      string
@@ -139,7 +143,12 @@ real-against-real figures) it scores --n samples against the data set's test
 images with the evaluator network of ` + "`minmax evaluator train`" + `: the
 Fréchet distance of its features (FD), KID with its standard error, precision
 and recall (k = 3), density and coverage (k = 5), and the class statistics
-of the samples, recording the evaluator's identity, the counts and the seed.`,
+of the samples, recording the evaluator's identity, the counts and the seed.
+Stacked MNIST is scored with the MNIST evaluator, channel by channel: the
+features of the three channels side by side, the classes the 1,000 digit
+triples, and the number of triples covered with the KL divergence of their
+distribution from the uniform one, over 26,000 samples unless --n says
+otherwise.`,
 		Example: `  minmax eval --run runs/ring8-20261126-120000
   minmax eval --run runs/dcgan-fashion-mnist-20261126-120000 --json
   minmax eval --samples fake.idx --data fashion-mnist`,
@@ -163,6 +172,9 @@ of the samples, recording the evaluator's identity, the counts and the seed.`,
 				if err != nil {
 					return fmt.Errorf("eval --samples: %w", err)
 				}
+				if !c.Flags().Changed("n") && imgdata.CanonicalName(data) == imgdata.StackedMNIST {
+					n = stackedSamples
+				}
 				m := min(n, count)
 				dim := len(x) / count
 				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], m, seed, map[string]any{"samples": samples})
@@ -172,6 +184,9 @@ of the samples, recording the evaluator's identity, the counts and the seed.`,
 				return fmt.Errorf("eval --run %s: %w", dir, err)
 			}
 			if r.Cfg.IsImage() {
+				if !c.Flags().Changed("n") && imgdata.CanonicalName(r.Cfg.Data) == imgdata.StackedMNIST {
+					n = stackedSamples
+				}
 				x, err := r.Generate(n, seed)
 				if err != nil {
 					return err
@@ -222,6 +237,6 @@ of the samples, recording the evaluator's identity, the counts and the seed.`,
 	f.StringVar(&evalPath, "evaluator", "", "images: the evaluator network (default evaluators/DATA.safetensors)")
 	f.StringVar(&samples, "samples", "", "images: score this .idx or .npy file of images instead of a run")
 	f.StringVar(&data, "data", "", "images, with --samples: the data set to compare with")
-	f.IntVar(&n, "n", 10000, "images: number of samples to score")
+	f.IntVar(&n, "n", 10000, "images: number of samples to score (stacked-mnist: 26000, as in VEEGAN and PacGAN)")
 	return c
 }

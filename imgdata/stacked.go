@@ -1,0 +1,151 @@
+package imgdata
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// StackedMNIST is the name of the data set Open builds from MNIST by
+// stacking three digits as the red, green and blue channels (Metz et al.
+// 2017, "Unrolled Generative Adversarial Networks"; the mode-collapse
+// benchmark of VEEGAN and PacGAN): 1,000 classes, one per digit triple.
+const StackedMNIST = "stacked-mnist"
+
+// Sizes and seeds of the splits of Stacked MNIST, fixed so that the name
+// always means the same images: the train split stacks 60,000 triples of
+// MNIST's training digits, the test split 10,000 triples of its test
+// digits.
+const (
+	StackedTrainN    = 60000
+	StackedTestN     = 10000
+	stackedTrainSeed = 0x57ac4ed1
+	stackedTestSeed  = 0x57ac4ed2
+)
+
+// Stack builds n images of three channels from a one-channel labelled set
+// with K classes: channel k of image i is the image idx[i][k] of src, with
+// the three indices drawn uniformly and independently with seed. The label
+// of a stacked image is a·K² + b·K + c for channel labels a, b, c (so K³
+// classes, 1,000 for MNIST, and the digits can be read off the label);
+// class names are the three channel classes written one after the other
+// ("472" for MNIST), or joined by " | " when a name is longer than one
+// character.
+func Stack(src *Set, n int, seed uint64) (*Set, error) {
+	if err := src.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case src.C != 1:
+		return nil, fmt.Errorf("imgdata: Stack: %s has %d channels; expected a one-channel set", src.Source, src.C)
+	case src.Labels == nil:
+		return nil, fmt.Errorf("imgdata: Stack: %s has no labels; a stacked set's classes come from them", src.Source)
+	case src.N < 1 || n < 1:
+		return nil, fmt.Errorf("imgdata: Stack: %d images from a set of %d; expected at least 1 of each", n, src.N)
+	}
+	k := len(src.Classes)
+	if k > 100 {
+		return nil, fmt.Errorf("imgdata: Stack: %s has %d classes; at most 100 are stacked (%d³ classes)", src.Source, k, k)
+	}
+	plane := src.H * src.W
+	size, ok := product(n, 3, plane)
+	if !ok {
+		return nil, fmt.Errorf("imgdata: Stack: %d images of 3×%d×%d are too many", n, src.H, src.W)
+	}
+	out := &Set{N: n, C: 3, H: src.H, W: src.W, Pix: make([]uint8, size), Labels: make([]int, n),
+		Source: fmt.Sprintf("%d stacked triples of %s (seed %#x)", n, src.Source, seed)}
+	short := true
+	for _, c := range src.Classes {
+		short = short && len(c) == 1
+	}
+	sep := " | "
+	if short {
+		sep = ""
+	}
+	out.Classes = make([]string, k*k*k)
+	for a := range k {
+		for b := range k {
+			for c := range k {
+				out.Classes[(a*k+b)*k+c] = strings.Join([]string{src.Classes[a], src.Classes[b], src.Classes[c]}, sep)
+			}
+		}
+	}
+	rng := tensor.NewRNG(seed)
+	for i := range n {
+		label := 0
+		for ch := range 3 {
+			j := rng.IntN(src.N)
+			copy(out.Pix[(i*3+ch)*plane:(i*3+ch+1)*plane], src.Pix[j*plane:(j+1)*plane])
+			label = label*k + src.Labels[j]
+		}
+		out.Labels[i] = label
+	}
+	return out, nil
+}
+
+// openStacked builds split of Stacked MNIST from the MNIST data set.
+func openStacked(split string, size, channels int) (*Set, error) {
+	mnist, err := Open("mnist", split, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s is built from MNIST: %w", StackedMNIST, err)
+	}
+	if len(mnist.Classes) != 10 {
+		return nil, fmt.Errorf("imgdata: %s: MNIST (%s) has %d classes; expected 10", StackedMNIST, mnist.Source, len(mnist.Classes))
+	}
+	n, seed := StackedTrainN, uint64(stackedTrainSeed)
+	if split == "test" {
+		n, seed = StackedTestN, stackedTestSeed
+	}
+	s, err := Stack(mnist, n, seed)
+	if err != nil {
+		return nil, err
+	}
+	s.Source = StackedMNIST + " " + split + " (" + s.Source + ")"
+	return s, checkStored(s, size, channels)
+}
+
+// HoldOut splits s into a training set and a test set of about frac of its
+// images (at least one, and at least one left to train on), chosen at
+// random with seed, for data that has no test split of its own (a folder of
+// images). The same set, frac and seed always give the same split. Both
+// parts keep the images' order.
+func HoldOut(s *Set, frac float64, seed uint64) (train, test *Set, err error) {
+	if err := s.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if !(frac > 0 && frac < 1) || s.N < 2 {
+		return nil, nil, fmt.Errorf("imgdata: HoldOut: %d images and a test fraction of %g; expected at least 2 images and a fraction strictly between 0 and 1", s.N, frac)
+	}
+	nTest := min(max(1, int(float64(s.N)*frac+0.5)), s.N-1)
+	perm := make([]int, s.N)
+	for i := range perm {
+		perm[i] = i
+	}
+	rng := tensor.NewRNG(seed)
+	for i := 0; i < nTest; i++ { // partial Fisher–Yates: perm[:nTest] is the test set
+		j := i + rng.IntN(s.N-i)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	isTest := make([]bool, s.N)
+	for _, i := range perm[:nTest] {
+		isTest[i] = true
+	}
+	var tr, te []int
+	for i, t := range isTest {
+		if t {
+			te = append(te, i)
+		} else {
+			tr = append(tr, i)
+		}
+	}
+	if train, err = s.Subset(tr); err != nil {
+		return nil, nil, err
+	}
+	if test, err = s.Subset(te); err != nil {
+		return nil, nil, err
+	}
+	train.Source = fmt.Sprintf("%s, %d of %d images (held-out split, seed %#x)", s.Source, len(tr), s.N, seed)
+	test.Source = fmt.Sprintf("%s, %d held-out images of %d (seed %#x)", s.Source, len(te), s.N, seed)
+	return train, test, nil
+}
