@@ -129,34 +129,37 @@ func score(e Model, real *Real, fake []float32, n int, seed uint64) (Scores, []f
 	if err != nil {
 		return Scores{}, nil, err
 	}
+	s, err := scoreFeatures(e, real, ff, fp, n, seed)
+	s.Seconds = time.Since(start).Seconds()
+	return s, fp, err
+}
+
+// scoreFeatures computes the metrics from the features ff and class
+// probabilities fp of n samples.
+func scoreFeatures(e Model, real *Real, ff, fp []float32, n int, seed uint64) (Scores, error) {
 	ffeat, err := metrics.NewFeatures(ff, n, e.FeatureLen())
 	if err != nil {
-		return Scores{}, nil, fmt.Errorf("generated samples: %w", err)
+		return Scores{}, fmt.Errorf("generated samples: %w", err)
 	}
 	rfeat := real.Features
 	id, data, acc := e.Identity()
 	s := Scores{Evaluator: id, EvaluatorData: data, EvaluatorAccuracy: acc, Real: real.Name, RealN: rfeat.N, FakeN: n, Seed: seed}
 	if s.FD, err = metrics.FrechetDistance(rfeat, ffeat); err != nil {
-		return s, nil, err
+		return s, err
 	}
 	size := min(1000, max(2, min(rfeat.N, n)/2))
 	if s.KID, err = metrics.KernelInceptionDistance(rfeat, ffeat, 100, size, tensor.NewRNG(seed)); err != nil {
-		return s, nil, err
+		return s, err
 	}
-	pr, err := metrics.PrecisionRecallDensityCoverage(rfeat, ffeat, 3)
+	prdc, err := metrics.PRDCs(rfeat, ffeat, 3, 5)
 	if err != nil {
-		return s, nil, err
+		return s, err
 	}
-	dc, err := metrics.PrecisionRecallDensityCoverage(rfeat, ffeat, 5)
-	if err != nil {
-		return s, nil, err
-	}
-	s.Precision, s.Recall, s.Density, s.Coverage = pr.Precision, pr.Recall, dc.Density, dc.Coverage
+	s.Precision, s.Recall, s.Density, s.Coverage = prdc[0].Precision, prdc[0].Recall, prdc[1].Density, prdc[1].Coverage
 	if s.Classes, err = metrics.ClassStatistics(fp, n, len(e.ClassNames())); err != nil {
-		return s, nil, err
+		return s, err
 	}
-	s.Seconds = time.Since(start).Seconds()
-	return s, fp, nil
+	return s, nil
 }
 
 // DefaultPath is where `minmax evaluator train` saves the evaluator of a

@@ -3,6 +3,7 @@ package evaluator
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/metrics"
@@ -103,17 +104,27 @@ func (st *Stacked) RealFeatures(set *imgdata.Set, name string, maxReal int, seed
 	return realFeatures(st, set, name, maxReal, seed)
 }
 
-// Score computes every metric of Net.Score, over the 768 features and the
-// 1,000 triples, and the Stacked MNIST mode counts of the n samples (n =
-// 26,000 in VEEGAN and PacGAN).
+// Score computes the Stacked MNIST mode counts of the n samples (n =
+// 26,000 in VEEGAN and PacGAN) and every metric of Net.Score, over the 768
+// features and the 1,000 triples. The feature metrics (FD, KID,
+// precision/recall, density/coverage) and the class statistics use the
+// first min(n, real count) samples, so that they compare equal numbers of
+// real and generated images, as those metrics assume; Scores.FakeN says
+// how many, Scores.Stacked.Samples how many were counted for the modes.
 func (st *Stacked) Score(real *Real, fake []float32, n int, seed uint64) (Scores, error) {
-	s, probs, err := score(st, real, fake, n, seed)
+	start := time.Now()
+	ff, fp, err := st.Apply(fake, n)
+	if err != nil {
+		return Scores{}, err
+	}
+	m := min(n, real.Features.N)
+	s, err := scoreFeatures(st, real, ff[:m*st.FeatureLen()], fp[:m*1000], m, seed)
 	if err != nil {
 		return s, err
 	}
 	digits := make([][3]int, n)
 	for i := range digits {
-		row := probs[i*1000 : (i+1)*1000]
+		row := fp[i*1000 : (i+1)*1000]
 		best := 0
 		for c, p := range row {
 			if p > row[best] {
@@ -127,6 +138,7 @@ func (st *Stacked) Score(real *Real, fake []float32, n int, seed uint64) (Scores
 		return s, err
 	}
 	s.Stacked = &StackedModes{Modes: modes, KL: kl, Samples: n}
+	s.Seconds = time.Since(start).Seconds()
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/minmaxgan/minmax/tensor"
@@ -144,5 +145,118 @@ func TestStackedModes(t *testing.T) {
 	}
 	if _, _, err := StackedModes([][3]int{{1, 2, 10}}); err == nil {
 		t.Fatal("digit 10 accepted")
+	}
+}
+
+// The covariance from float32 GEMM blocks agrees with a float64 loop, also
+// for features far from zero (post-ReLU features have large means).
+func TestMomentsMatchFloat64(t *testing.T) {
+	rng := tensor.NewRNG(11)
+	const n, d = 3001, 37
+	mean, sd := make([]float64, d), make([]float64, d)
+	for j := range mean {
+		mean[j], sd[j] = 5+float64(j), 0.1+float64(j%5)
+	}
+	f := gauss(rng, n, d, mean, sd)
+	mu, cov := f.moments()
+	ref := make([]float64, d)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			ref[j] += float64(f.X[i*d+j]) / n
+		}
+	}
+	var worst float64
+	defer func() { t.Logf("largest covariance error %.2g of sqrt(var_a var_b)", worst) }()
+	for a := 0; a < d; a++ {
+		if math.Abs(mu[a]-ref[a]) > 1e-9*math.Abs(ref[a]) {
+			t.Fatalf("mean %d: %v, want %v", a, mu[a], ref[a])
+		}
+		for b := 0; b < d; b++ {
+			var want float64
+			for i := 0; i < n; i++ {
+				want += (float64(f.X[i*d+a]) - ref[a]) * (float64(f.X[i*d+b]) - ref[b])
+			}
+			want /= n - 1
+			scale := math.Sqrt(cov.At(a, a) * cov.At(b, b))
+			worst = math.Max(worst, math.Abs(cov.At(a, b)-want)/scale)
+			if got := cov.At(a, b); math.Abs(got-want) > 2e-6*scale || got != cov.At(b, a) {
+				t.Fatalf("covariance (%d, %d): %v, want %v (scale %v)", a, b, got, want, scale)
+			}
+		}
+	}
+}
+
+// PRDCs agrees with the definitions computed by brute force in float64,
+// for several k at once.
+func TestPRDCsMatchBruteForce(t *testing.T) {
+	rng := tensor.NewRNG(12)
+	real := gauss(rng, 300, 5, fill(5, 0), fill(5, 1))
+	fake := gauss(rng, 250, 5, fill(5, 0.4), fill(5, 0.8))
+	d2 := func(a, b []float32) float64 {
+		var s float64
+		for i := range a {
+			x := float64(a[i]) - float64(b[i])
+			s += x * x
+		}
+		return s
+	}
+	radius := func(f Features, i, k int) float64 {
+		var ds []float64
+		for j := 0; j < f.N; j++ {
+			if j != i {
+				ds = append(ds, d2(f.row(i), f.row(j)))
+			}
+		}
+		slices.Sort(ds)
+		return ds[k-1]
+	}
+	ks := []int{1, 3, 5}
+	got, err := PRDCs(real, fake, ks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, k := range ks {
+		rr, rf := make([]float64, real.N), make([]float64, fake.N)
+		for i := range rr {
+			rr[i] = radius(real, i, k)
+		}
+		for j := range rf {
+			rf[j] = radius(fake, j, k)
+		}
+		var prec, dens, cov, rec int
+		for j := 0; j < fake.N; j++ {
+			in := 0
+			for i := 0; i < real.N; i++ {
+				if d2(real.row(i), fake.row(j)) <= rr[i] {
+					in++
+				}
+			}
+			dens += in
+			if in > 0 {
+				prec++
+			}
+		}
+		for i := 0; i < real.N; i++ {
+			c, r := false, false
+			for j := 0; j < fake.N; j++ {
+				dd := d2(real.row(i), fake.row(j))
+				c = c || dd <= rr[i]
+				r = r || dd <= rf[j]
+			}
+			if c {
+				cov++
+			}
+			if r {
+				rec++
+			}
+		}
+		want := PRDC{K: k, Precision: float64(prec) / 250, Recall: float64(rec) / 300, Density: float64(dens) / float64(k*250), Coverage: float64(cov) / 300}
+		// float32 distances may flip a comparison at a ball's edge: allow
+		// one sample either way.
+		g := got[q]
+		if g.K != k || math.Abs(g.Precision-want.Precision) > 1.0/250 || math.Abs(g.Recall-want.Recall) > 1.0/300 ||
+			math.Abs(g.Density-want.Density) > 1.0/float64(k*250) || math.Abs(g.Coverage-want.Coverage) > 1.0/300 {
+			t.Errorf("k = %d: got %+v, want %+v", k, g, want)
+		}
 	}
 }

@@ -125,6 +125,7 @@ func newEvalCmd() *cobra.Command {
 		samples  string
 		data     string
 		n        int
+		profile  string
 	)
 	c := &cobra.Command{
 		Use:   "eval --run DIR | --samples FILE --data SET",
@@ -164,6 +165,13 @@ otherwise.`,
 				return usageError{fmt.Errorf("eval: --n must be at least 2, got %d", n)}
 			}
 			parallel.SetThreads(threads)
+			if profile != "" {
+				stopProfile, err := startProfile(profile)
+				if err != nil {
+					return fmt.Errorf("eval: --cpuprofile: %w", err)
+				}
+				defer stopProfile()
+			}
 			if samples != "" {
 				if data == "" {
 					return usageError{fmt.Errorf("eval --samples: --data is required (the data set to compare with)")}
@@ -237,6 +245,7 @@ otherwise.`,
 	f.StringVar(&evalPath, "evaluator", "", "images: the evaluator network (default evaluators/DATA.safetensors)")
 	f.StringVar(&samples, "samples", "", "images: score this .idx or .npy file of images instead of a run")
 	f.StringVar(&data, "data", "", "images, with --samples: the data set to compare with")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the evaluation to this file (go tool pprof)")
 	f.IntVar(&n, "n", 10000, "images: number of samples to score (stacked-mnist: 26000, as in VEEGAN and PacGAN)")
 	return c
 }
