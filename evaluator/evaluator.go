@@ -47,6 +47,8 @@ type Net struct {
 	Epochs   int
 	Seed     uint64
 	ID       string
+
+	tape *autograd.Tape // Apply's, reused so that its memory is too
 }
 
 // New makes an untrained evaluator for size×size images with the given
@@ -237,9 +239,16 @@ func flip(img []float32, size, c int) {
 	}
 }
 
+// applyChunk is how many images Apply runs through the network at a time:
+// large enough for the GEMMs (measured as fast as 256 and 500 on Stacked
+// MNIST), small enough that the tape stays near 150 MB for 28×28 images
+// (the second convolution's columns alone are 51 MB).
+const applyChunk = 128
+
 // Apply runs the evaluator (in evaluation mode) on n channel-last images
 // x in [-1, 1] and returns their features (n×256) and class probabilities
-// (n×classes), in batches of 500.
+// (n×classes), in batches of applyChunk. It reuses one tape across calls,
+// so a Net must not be applied from several goroutines at once.
 func (e *Net) Apply(x []float32, n int) (features, probs []float32, err error) {
 	if len(x) != n*e.Dim() {
 		return nil, nil, fmt.Errorf("evaluator: %d values are not %d images of %d×%d×%d", len(x), n, e.Size, e.Size, e.Channels)
@@ -250,10 +259,13 @@ func (e *Net) Apply(x []float32, n int) (features, probs []float32, err error) {
 	k := len(e.Classes)
 	features = make([]float32, n*FeatureDim)
 	probs = make([]float32, n*k)
-	tp := autograd.NewTape()
-	const chunk = 500
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
+	if e.tape == nil {
+		e.tape = autograd.NewTape()
+	}
+	tp := e.tape
+	defer tp.Reset() // drop the last chunk's nodes; keep the memory
+	for lo := 0; lo < n; lo += applyChunk {
+		hi := min(lo+applyChunk, n)
 		tp.Reset()
 		tp.SetRecording(false)
 		xt, err := tensor.FromData(x[lo*e.Dim():hi*e.Dim()], hi-lo, e.Dim())

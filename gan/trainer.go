@@ -59,6 +59,7 @@ type Trainer struct {
 
 	RNG     *tensor.RNG
 	tp      *autograd.Tape
+	evalTp  *autograd.Tape // Generate's and Discriminate's, reused between calls
 	z, real *tensor.Tensor
 	eps     *tensor.Tensor
 	step    int
@@ -205,8 +206,8 @@ func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 func (t *Trainer) Generate(z *tensor.Tensor, out []float32) error {
 	setTraining(t.G, false)
 	defer setTraining(t.G, true)
-	tp := autograd.NewTape()
-	tp.SetRecording(false)
+	tp := t.evalTape()
+	defer tp.Reset()
 	y := t.G.Forward(tp, tp.Leaf(z))
 	if err := tp.Err(); err != nil {
 		return err
@@ -217,14 +218,26 @@ func (t *Trainer) Generate(z *tensor.Tensor, out []float32) error {
 
 // Discriminate evaluates D on x (n×Dim) and writes its logits into out.
 func (t *Trainer) Discriminate(x *tensor.Tensor, out []float32) error {
-	tp := autograd.NewTape()
-	tp.SetRecording(false)
+	tp := t.evalTape()
+	defer tp.Reset()
 	y := t.D.Forward(tp, tp.Leaf(x))
 	if err := tp.Err(); err != nil {
 		return err
 	}
 	copy(out, y.Data())
 	return nil
+}
+
+// evalTape returns the trainer's tape for evaluation, reset and not
+// recording. Reusing it keeps the memory of one forward pass instead of
+// allocating a new arena at every call.
+func (t *Trainer) evalTape() *autograd.Tape {
+	if t.evalTp == nil {
+		t.evalTp = autograd.NewTape()
+	}
+	t.evalTp.Reset()
+	t.evalTp.SetRecording(false)
+	return t.evalTp
 }
 
 func gradNorm(ps []*autograd.Param) float64 {
