@@ -87,16 +87,7 @@ func realFeatures(e Model, set *imgdata.Set, name string, maxReal int, seed uint
 	}
 	var idx []int
 	if maxReal > 0 && set.N > maxReal {
-		rng := tensor.NewRNG(seed ^ 0x7ea1)
-		perm := make([]int, set.N)
-		for i := range perm {
-			perm[i] = i
-		}
-		for i := 0; i < maxReal; i++ {
-			j := i + rng.IntN(set.N-i)
-			perm[i], perm[j] = perm[j], perm[i]
-		}
-		idx = perm[:maxReal]
+		idx = tensor.NewRNG(seed^0x7ea1).Choose(set.N, maxReal)
 	}
 	x, err := Images(set, idx)
 	if err != nil {

@@ -118,17 +118,8 @@ func HoldOut(s *Set, frac float64, seed uint64) (train, test *Set, err error) {
 		return nil, nil, fmt.Errorf("imgdata: HoldOut: %d images and a test fraction of %g; expected at least 2 images and a fraction strictly between 0 and 1", s.N, frac)
 	}
 	nTest := min(max(1, int(float64(s.N)*frac+0.5)), s.N-1)
-	perm := make([]int, s.N)
-	for i := range perm {
-		perm[i] = i
-	}
-	rng := tensor.NewRNG(seed)
-	for i := 0; i < nTest; i++ { // partial Fisher–Yates: perm[:nTest] is the test set
-		j := i + rng.IntN(s.N-i)
-		perm[i], perm[j] = perm[j], perm[i]
-	}
 	isTest := make([]bool, s.N)
-	for _, i := range perm[:nTest] {
+	for _, i := range tensor.NewRNG(seed).Choose(s.N, nTest) {
 		isTest[i] = true
 	}
 	var tr, te []int

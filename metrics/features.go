@@ -226,17 +226,10 @@ func cubic(dot float32, d int) float64 {
 	return k * k * k
 }
 
-// pick copies size distinct random rows of f into dst (a partial
-// Fisher–Yates shuffle of the indices).
+// pick copies size distinct random rows of f into dst.
 func pick(rng *tensor.RNG, f Features, size int, dst []float32) {
-	idx := make([]int, f.N)
-	for i := range idx {
-		idx[i] = i
-	}
-	for i := 0; i < size; i++ {
-		j := i + rng.IntN(f.N-i)
-		idx[i], idx[j] = idx[j], idx[i]
-		copy(dst[i*f.D:(i+1)*f.D], f.row(idx[i]))
+	for i, r := range rng.Choose(f.N, size) {
+		copy(dst[i*f.D:(i+1)*f.D], f.row(r))
 	}
 }
 

@@ -57,32 +57,30 @@ func (j *elemJob) Run(_, lo, hi int) {
 	}
 }
 
-// runBinary runs a binary kernel of kind (elemBin over n elements, or a
-// row kind over n rows of width w) on the pool when it is large enough.
-func runBinary(kind int, op BinOp, n, work int, dst, a, b []float32, w int) bool {
-	p := parallel.Default()
-	parts := p.PartsFor(work, parallelGrain)
-	if parts < 2 {
-		return false
-	}
-	j := elemJobs.Get().(*elemJob)
-	*j = elemJob{kind: kind, op: op, dst: dst, x: a, g: b, w: w}
-	p.ForParts(n, parts, j)
-	*j = elemJob{}
-	elemJobs.Put(j)
-	return true
-}
 
 // runElems runs kind over n items (elements or columns) when there is
 // enough work per thread, and reports whether it did.
 func runElems(kind, n, work int, dst, x, g []float32, slope float32, w int) bool {
+	return runElemJob(n, work, elemJob{kind: kind, dst: dst, x: x, g: g, slope: slope, w: w})
+}
+
+// runBinary runs a binary kernel of kind (elemBin over n elements, or a
+// row kind over n rows of width w) on the pool when it is large enough.
+func runBinary(kind int, op BinOp, n, work int, dst, a, b []float32, w int) bool {
+	return runElemJob(n, work, elemJob{kind: kind, op: op, dst: dst, x: a, g: b, w: w})
+}
+
+// runElemJob runs job over n items on the pool when work (the number of
+// elements touched) is worth more than one thread, and reports whether it
+// did; the job struct comes from a pool, so this does not allocate.
+func runElemJob(n, work int, job elemJob) bool {
 	p := parallel.Default()
 	parts := p.PartsFor(work, parallelGrain)
 	if parts < 2 {
 		return false
 	}
 	j := elemJobs.Get().(*elemJob)
-	*j = elemJob{kind: kind, dst: dst, x: x, g: g, slope: slope, w: w}
+	*j = job
 	p.ForParts(n, parts, j)
 	*j = elemJob{}
 	elemJobs.Put(j)

@@ -75,6 +75,21 @@ func (g *RNG) Uniform(dst []float32, lo, hi float32) {
 // IntN returns a uniformly random int in [0, n).
 func (g *RNG) IntN(n int) int { return g.r.IntN(n) }
 
+// Choose returns k distinct indices of [0, n), drawn uniformly without
+// replacement (the first k steps of a Fisher–Yates shuffle, one IntN each),
+// in the order drawn. k must be in [0, n].
+func (g *RNG) Choose(n, k int) []int {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	for i := 0; i < k; i++ {
+		j := i + g.r.IntN(n-i)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm[:k:k]
+}
+
 // MarshalBinary saves the generator's state.
 func (g *RNG) MarshalBinary() ([]byte, error) { return g.src.MarshalBinary() }
 

@@ -227,3 +227,37 @@ func TestBinaryIndependentOfThreads(t *testing.T) {
 		}
 	}
 }
+
+func TestChooseDrawsDistinctIndices(t *testing.T) {
+	rng := NewRNG(3)
+	counts := make([]int, 10)
+	for range 2000 {
+		idx := rng.Choose(10, 4)
+		if len(idx) != 4 {
+			t.Fatalf("Choose(10, 4) gave %d indices", len(idx))
+		}
+		seen := map[int]bool{}
+		for _, i := range idx {
+			if i < 0 || i >= 10 || seen[i] {
+				t.Fatalf("Choose(10, 4) = %v", idx)
+			}
+			seen[i] = true
+			counts[i]++
+		}
+	}
+	// Each index is chosen with probability 0.4: 800 ± 22 (1 s.d.) of 2000.
+	for i, c := range counts {
+		if c < 700 || c > 900 {
+			t.Errorf("index %d chosen %d times of 2000, expected about 800", i, c)
+		}
+	}
+	a, b := NewRNG(9).Choose(50, 50), NewRNG(9).Choose(50, 50)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatal("Choose is not a function of the seed")
+		}
+	}
+	if len(NewRNG(1).Choose(5, 0)) != 0 {
+		t.Error("Choose(5, 0) is not empty")
+	}
+}

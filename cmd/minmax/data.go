@@ -112,16 +112,7 @@ figures.`,
 				return fmt.Errorf("data export %s: %w", args[0], err)
 			}
 			if n > 0 && n < set.N {
-				rng := tensor.NewRNG(seed)
-				perm := make([]int, set.N)
-				for i := range perm {
-					perm[i] = i
-				}
-				for i := 0; i < n; i++ { // partial Fisher–Yates
-					j := i + rng.IntN(set.N-i)
-					perm[i], perm[j] = perm[j], perm[i]
-				}
-				if set, err = set.Subset(perm[:n]); err != nil {
+				if set, err = set.Subset(tensor.NewRNG(seed).Choose(set.N, n)); err != nil {
 					return err
 				}
 			}
