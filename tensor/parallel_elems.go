@@ -57,7 +57,6 @@ func (j *elemJob) Run(_, lo, hi int) {
 	}
 }
 
-
 // runElems runs kind over n items (elements or columns) when there is
 // enough work per thread, and reports whether it did.
 func runElems(kind, n, work int, dst, x, g []float32, slope float32, w int) bool {
