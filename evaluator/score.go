@@ -109,20 +109,14 @@ func realFeatures(e Model, set *imgdata.Set, name string, maxReal int, seed uint
 // against the real features. KID uses 100 subsets of up to 1,000 vectors
 // (half the smaller set when that is under 2,000).
 func (e *Net) Score(real *Real, fake []float32, n int, seed uint64) (Scores, error) {
-	s, _, err := score(e, real, fake, n, seed)
-	return s, err
-}
-
-// score computes Scores and returns the samples' class probabilities too.
-func score(e Model, real *Real, fake []float32, n int, seed uint64) (Scores, []float32, error) {
 	start := time.Now()
 	ff, fp, err := e.Apply(fake, n)
 	if err != nil {
-		return Scores{}, nil, err
+		return Scores{}, err
 	}
 	s, err := scoreFeatures(e, real, ff, fp, n, seed)
 	s.Seconds = time.Since(start).Seconds()
-	return s, fp, err
+	return s, err
 }
 
 // scoreFeatures computes the metrics from the features ff and class

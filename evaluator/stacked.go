@@ -15,7 +15,9 @@ import (
 // classifier. Its features are the three channels' features side by side
 // (3×256); its class probabilities, over the 1,000 digit triples, are the
 // products of the channels' digit probabilities, so the argmax class is
-// the triple of the channels' argmax digits.
+// the triple of the channels' argmax digits. Make one with NewStacked. Like
+// the Net it wraps, a Stacked must not be used from several goroutines at
+// once.
 type Stacked struct {
 	// Digits is the MNIST evaluator (28×28, one channel, ten classes).
 	Digits *Net
@@ -57,6 +59,9 @@ const stackedChunk = 2000
 // digit triples (n×1000) of n channel-last 28×28×3 images in [-1, 1].
 func (st *Stacked) Apply(x []float32, n int) (features, probs []float32, err error) {
 	const plane = 28 * 28
+	if st.Digits == nil || len(st.names) != 1000 || st.Digits.Size != 28 || st.Digits.Channels != 1 || len(st.Digits.Classes) != 10 {
+		return nil, nil, fmt.Errorf("evaluator: a Stacked scorer must be made by NewStacked from an MNIST evaluator (28×28, 1 channel, 10 classes)")
+	}
 	if n < 0 || len(x) != n*3*plane {
 		return nil, nil, fmt.Errorf("evaluator: %d values are not %d images of 28×28×3", len(x), n)
 	}
@@ -146,7 +151,11 @@ func (st *Stacked) Score(real *Real, fake []float32, n int, seed uint64) (Scores
 // samples: a *Net or a *Stacked.
 type Scorer interface {
 	Model
+	// RealFeatures computes the features of up to maxReal images of set
+	// (chosen at random with seed when it has more), named name in scores.
 	RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error)
+	// Score computes the metrics of n channel-last samples in [-1, 1]
+	// against real.
 	Score(real *Real, fake []float32, n int, seed uint64) (Scores, error)
 }
 
@@ -155,7 +164,8 @@ type Scorer interface {
 // for Stacked MNIST, which is scored with the MNIST evaluator
 // (evaluators/mnist.safetensors).
 func DefaultFor(data string) (path, trainedOn string) {
-	if imgdata.CanonicalName(data) == imgdata.StackedMNIST {
+	data = imgdata.CanonicalName(data)
+	if data == imgdata.StackedMNIST {
 		return DefaultPath("mnist"), "mnist"
 	}
 	return DefaultPath(data), data

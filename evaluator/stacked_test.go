@@ -109,6 +109,9 @@ func TestStackedScoresChannelByChannel(t *testing.T) {
 		same.Stacked.Modes, same.Stacked.KL, same.FD, same.Recall, single.Stacked.Modes, single.Stacked.KL, single.FD, single.Recall)
 	// 2,000 uniform draws over 1,000 triples cover 1000(1 - e⁻²) ≈ 865 of them
 	// with an expected KL to uniform of about 0.28.
+	if same.FakeN != 500 || same.RealN != 500 {
+		t.Errorf("feature metrics on %d samples against %d real; want the first 500 against 500", same.FakeN, same.RealN)
+	}
 	if same.Stacked.Modes < 820 || same.Stacked.KL > 0.4 || same.Stacked.Samples != real.N {
 		t.Errorf("real stacked images: %+v", *same.Stacked)
 	}

@@ -23,7 +23,7 @@ type Config struct {
 	Model string `yaml:"model,omitempty"`
 	// Data is a distribution spec (docs/distributions.md) for an MLP, or an
 	// image data set for a DCGAN: a name (fashion-mnist, mnist, kmnist,
-	// cifar10) or a path (see imgdata.Open).
+	// cifar10, stacked-mnist) or a path (see imgdata.Open).
 	Data string `yaml:"data"`
 	Loss string `yaml:"loss"`
 
@@ -37,7 +37,9 @@ type Config struct {
 	Epochs    float64 `yaml:"epochs,omitempty"`
 	// Evaluator is the feature network that scores an image run at every
 	// evaluation (FD, KID, precision/recall on EvalSamples samples; default
-	// evaluators/DATA.safetensors when that file exists).
+	// evaluators/DATA.safetensors when that file exists, and
+	// evaluators/mnist.safetensors for stacked-mnist; see
+	// evaluator.DefaultFor).
 	Evaluator   string `yaml:"evaluator,omitempty"`
 	EvalSamples int    `yaml:"eval_samples,omitempty"`
 

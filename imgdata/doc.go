@@ -20,9 +20,12 @@
 // Open resolves what a user names on the command line: a data set name
 // (mnist, fashion-mnist, kmnist, cifar10), found in $MINMAX_DATA/NAME/, in
 // the folder of a system package (/usr/share/datasets/fashion-mnist/ from
-// Debian's dataset-fashion-mnist) or in ~/.cache/minmax/NAME/; or a path to
-// a folder or file in any of the formats below. The readers can also be
-// called directly:
+// Debian's dataset-fashion-mnist) or in ~/.cache/minmax/NAME/; stacked-mnist,
+// built from mnist by Stack; or a path to a folder or file in any of the
+// formats below. Locate says where a named set is without reading it; Get
+// installs one that is published as a Go module (mnist), checking each
+// file's SHA-256. HoldOut sets a test split aside for data that has none (a
+// folder of images). The readers can also be called directly:
 //
 //   - ReadIDX and ReadIDXSet read IDX files (the MNIST format), raw or
 //     gzip-compressed;

@@ -144,14 +144,14 @@ func get(ctx context.Context, n *namedSet, dest string, log io.Writer) (string, 
 	}
 	name := n.name
 	dirs, _ := searchDirs(n)
+	if n.module == nil {
+		return "", fmt.Errorf("imgdata: %s cannot be fetched by minmax (%w); to get it: %s", name, ErrNoInstaller, howToGet(n, dirs))
+	}
 	if dest == "" {
 		if len(dirs) == 0 {
 			return "", fmt.Errorf("imgdata: no user cache folder to put %s in; give a folder or set %s", name, EnvData)
 		}
 		dest = dirs[len(dirs)-1]
-	}
-	if n.module == nil {
-		return "", fmt.Errorf("imgdata: %s cannot be fetched by minmax (%w); to get it: %s", name, ErrNoInstaller, fmt.Sprintf(n.get, dest+string(filepath.Separator)))
 	}
 	fmt.Fprintf(log, "fetching the Go module %s with the go command\n", n.module.query())
 	src, err := goModDownload(ctx, n.module.query())
@@ -185,6 +185,9 @@ func goModDownload(ctx context.Context, query string) (string, error) {
 		}
 		if msg == "" && runErr != nil {
 			msg = runErr.Error()
+		}
+		if ctx.Err() != nil { // interrupted: say so in a way errors.Is sees
+			return "", fmt.Errorf("imgdata: go mod download %s: %w", query, ctx.Err())
 		}
 		return "", fmt.Errorf("imgdata: go mod download %s failed: %s", query, msg)
 	}

@@ -28,8 +28,13 @@ func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // ErrNoSplit is matched, with errors.Is, by the error of Open for a split
 // that the data does not have: a folder of images has only "train" (see
-// HoldOut to set test images aside).
+// HoldOut to set test images aside), and IDX files or CIFAR-10 batches may
+// lack their test (or train) files.
 var ErrNoSplit = errors.New("no such split")
+
+// ErrNeedSize is matched, with errors.Is, by the error of Open for a folder
+// of images given no size to scale them to.
+var ErrNeedSize = errors.New("an image size is needed")
 
 // Data set layouts.
 const (
@@ -136,7 +141,8 @@ func NamedSets() []string {
 // size and channels apply to image folders (see ReadFolder; size is
 // required there, channels 0 means 3). For IDX and CIFAR-10 data, 0 means
 // "as stored", and any other value must be what is stored (28 and 1 for
-// MNIST, 32 and 3 for CIFAR-10): only image folders are resized.
+// MNIST, 28 and 3 for stacked-mnist, 32 and 3 for CIFAR-10): only image
+// folders are resized.
 func Open(spec, split string, size, channels int) (*Set, error) {
 	switch split {
 	case "":
@@ -345,7 +351,7 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 			for _, p := range idxPrefixes[split] {
 				names = append(names, p+"-images-idx3-ubyte[.gz]")
 			}
-			return nil, fmt.Errorf("imgdata: %s: an IDX data set without a %s split: there is no %s", dir, split, strings.Join(names, " nor "))
+			return nil, fmt.Errorf("imgdata: %s: an IDX data set without a %s split: there is no %s (%w)", dir, split, strings.Join(names, " nor "), ErrNoSplit)
 		}
 		return ReadIDXSet(img, lab, classes...)
 	case layoutCIFAR:
@@ -361,7 +367,7 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 			if split == "test" {
 				want = "test_batch.bin"
 			}
-			return nil, fmt.Errorf("imgdata: %s: CIFAR-10 batches without a %s split: there is no %s", cdir, split, want)
+			return nil, fmt.Errorf("imgdata: %s: CIFAR-10 batches without a %s split: there is no %s (%w)", cdir, split, want, ErrNoSplit)
 		}
 		s, err := ReadCIFAR10(files...)
 		if err != nil {
@@ -376,7 +382,7 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which has only a train split, not %q (%w)", dir, split, ErrNoSplit)
 	}
 	if size == 0 {
-		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which needs an image size to scale them to (size is 0)", dir)
+		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which needs an image size to scale them to (size is 0; %w)", dir, ErrNeedSize)
 	}
 	s, err := ReadFolder(dir, size, channels)
 	var none *noImagesError

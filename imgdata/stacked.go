@@ -86,6 +86,9 @@ func Stack(src *Set, n int, seed uint64) (*Set, error) {
 
 // openStacked builds split of Stacked MNIST from the MNIST data set.
 func openStacked(split string, size, channels int) (*Set, error) {
+	if (size != 0 && size != 28) || (channels != 0 && channels != 3) {
+		return nil, fmt.Errorf("imgdata: %s: the images are 28×28 with 3 channels; asked for size %d and %d channels, but only image folders are resized or converted (0 means as stored)", StackedMNIST, size, channels)
+	}
 	mnist, err := Open("mnist", split, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s is built from MNIST: %w", StackedMNIST, err)

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"testing"
@@ -258,5 +259,24 @@ func TestPRDCsMatchBruteForce(t *testing.T) {
 			math.Abs(g.Density-want.Density) > 1.0/float64(k*250) || math.Abs(g.Coverage-want.Coverage) > 1.0/300 {
 			t.Errorf("k = %d: got %+v, want %+v", k, g, want)
 		}
+	}
+}
+
+func TestKIDReadsOldAndNewKeys(t *testing.T) {
+	for _, js := range []string{
+		`{"mean": 1.5, "sd": 0.2, "se": 0.02, "subsets": 100, "subset_size": 1000}`,
+		`{"Mean": 1.5, "SD": 0.2, "SE": 0.02, "Subsets": 100, "SubsetSize": 1000}`,
+	} {
+		var k KID
+		if err := json.Unmarshal([]byte(js), &k); err != nil {
+			t.Fatal(err)
+		}
+		if k != (KID{Mean: 1.5, SD: 0.2, SE: 0.02, Subsets: 100, SubsetSize: 1000}) {
+			t.Errorf("%s read as %+v", js, k)
+		}
+	}
+	b, _ := json.Marshal(KID{Mean: 1, SubsetSize: 7})
+	if string(b) != `{"mean":1,"sd":0,"se":0,"subsets":0,"subset_size":7}` {
+		t.Errorf("written as %s", b)
 	}
 }

@@ -211,7 +211,8 @@ func TestImageLayersGradcheck(t *testing.T) {
 }
 
 // In evaluation mode batch norm is (x - μ)/√(σ² + ε)·γ + β with the running
-// statistics, and it differentiates in x, γ and β.
+// statistics, and its gradient in x is right (γ and β reach the result
+// through the same ops as x does).
 func TestBatchNormEvaluationMode(t *testing.T) {
 	rng := tensor.NewRNG(9)
 	bn := nn.NewBatchNorm("bn", 4)

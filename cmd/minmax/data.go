@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -69,7 +70,15 @@ sets are not published that way: for them get says how to install them.`,
 			fmt.Fprintf(c.OutOrStdout(), "%s is installed in %s\n", imgdata.CanonicalName(args[0]), dir)
 			if dest != "" {
 				if l, err := imgdata.Locate(args[0]); err == nil && l.Dir != dir {
-					fmt.Fprintf(c.ErrOrStderr(), "note: %s is not searched for named sets; use --data %s, or set %s=%s\n", dir, dir, imgdata.EnvData, filepath.Dir(dir))
+					name := imgdata.CanonicalName(args[0])
+					if l.BuiltFrom != "" {
+						name = l.BuiltFrom
+					}
+					hint := fmt.Sprintf("use --data %s", dir)
+					if filepath.Base(filepath.Clean(dir)) == name {
+						hint += fmt.Sprintf(", or set %s=%s", imgdata.EnvData, filepath.Dir(filepath.Clean(dir)))
+					}
+					fmt.Fprintf(c.ErrOrStderr(), "note: %s is not among the folders searched for the named set %s; %s\n", dir, name, hint)
 				}
 			}
 			return nil
@@ -102,12 +111,18 @@ figures.`,
 			if n < 0 {
 				return usageError{fmt.Errorf("data export: --n must be 0 (all) or more, got %d", n)}
 			}
+			if split != "train" && split != "test" {
+				return usageError{fmt.Errorf("data export: --split %q; expected train or test", split)}
+			}
 			folder := strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator))
 			ext := strings.ToLower(filepath.Ext(out))
 			if !folder && ext != ".idx" && ext != ".png" {
 				return usageError{fmt.Errorf("data export: --out %s: expected an .idx file, a .png grid or a folder (end the path with /)", out)}
 			}
 			set, err := imgdata.Open(args[0], split, size, 0)
+			if errors.Is(err, imgdata.ErrNeedSize) {
+				return usageError{fmt.Errorf("data export %s: give --size N to scale the folder's images to: %w", args[0], err)}
+			}
 			if err != nil {
 				return fmt.Errorf("data export %s: %w", args[0], err)
 			}

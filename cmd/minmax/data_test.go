@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/minmaxgan/minmax/imgdata"
+	"github.com/minmaxgan/minmax/tensor"
 )
 
 // fakeMNIST writes a small MNIST-like data set into root/mnist/.
@@ -62,9 +63,25 @@ func TestDataListExportAndGet(t *testing.T) {
 	if err != nil || len(dims) != 4 || dims[0] != 50 || dims[1] != 28 || dims[3] != 3 || len(pix) != 50*784*3 {
 		t.Fatalf("exported %v (%d bytes): %v", dims, len(pix), err)
 	}
-	// Channel-last: each pixel's three values are three digits' shades.
-	if pix[0]%25 != 0 || pix[1]%25 != 0 || pix[2]%25 != 0 {
-		t.Errorf("first pixel %v is not three digits' shades", pix[:3])
+	// The file holds the images --seed 1 chooses, channel-last.
+	set, err := imgdata.Open("stacked-mnist", "test", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen, _ := set.Subset(tensor.NewRNG(1).Choose(set.N, 50))
+	if want := chosen.HWC(); string(pix) != string(want) {
+		t.Error("the exported pixels are not the chosen images, channel-last")
+	}
+	differ := false
+	for p := 0; p+2 < len(pix); p += 3 {
+		differ = differ || pix[p] != pix[p+1] || pix[p+1] != pix[p+2]
+	}
+	if !differ {
+		t.Error("every exported pixel has three equal channels: not three stacked digits")
+	}
+	var ue0 usageError
+	if _, err := runCLI(t, "data", "export", "mnist", "--split", "val", "--out", file); !errors.As(err, &ue0) || !strings.Contains(err.Error(), "--split") {
+		t.Errorf("export --split val: %v", err)
 	}
 	if _, err := runCLI(t, "data", "export", "mnist", "--out", file+".txt"); err == nil || !strings.Contains(err.Error(), "--out") {
 		t.Errorf("export to .txt: %v", err)
@@ -77,7 +94,7 @@ func TestDataListExportAndGet(t *testing.T) {
 		t.Errorf("evaluator train --data stacked-mnist: %v", err)
 	}
 	// Scoring Stacked MNIST without the MNIST evaluator says which to train.
-	if _, err := runCLI(t, "eval", "--samples", file, "--data", "stacked-mnist", "--evaluator", filepath.Join(root, "none.safetensors")); err == nil || !strings.Contains(err.Error(), "evaluator train --data") {
+	if _, err := runCLI(t, "eval", "--samples", file, "--data", "stacked-mnist", "--evaluator", filepath.Join(root, "none.safetensors")); err == nil || !strings.Contains(err.Error(), "evaluator train --data mnist ") {
 		t.Errorf("eval without evaluator: %v", err)
 	}
 }
@@ -105,10 +122,9 @@ func TestEvaluatorOfAnImageFolder(t *testing.T) {
 		}
 	}
 	ev := filepath.Join(t.TempDir(), "folder.safetensors")
-	if _, err := runCLI(t, "evaluator", "train", "--data", dir, "--epochs", "2", "--batch", "9", "--threads", "1", "--out", ev); err == nil {
-		t.Fatal("a folder evaluator without --size was trained")
-	} else if !strings.Contains(err.Error(), "image size") {
-		t.Errorf("without --size: %v", err)
+	var ue usageError
+	if _, err := runCLI(t, "evaluator", "train", "--data", dir, "--epochs", "2", "--batch", "9", "--threads", "1", "--out", ev); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--size") {
+		t.Errorf("a folder evaluator without --size: %v", err)
 	}
 	out, err := runCLI(t, "evaluator", "train", "--data", dir, "--size", "16", "--epochs", "3", "--batch", "9", "--threads", "1", "--out", ev)
 	if err != nil {
@@ -139,5 +155,20 @@ func TestEvaluatorOfAnImageFolder(t *testing.T) {
 	}
 	if s.RealN != 60 || s.FakeN != 20 || !strings.Contains(s.Real, "all images") {
 		t.Errorf("scored %d samples against %d real images (%s)", s.FakeN, s.RealN, s.Real)
+	}
+}
+
+// Other spellings of the data set names lead to the same preset.
+func TestDataAliasesPickThePreset(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("MINMAX_DATA", root)
+	fakeMNIST(t, root, 20)
+	dir := filepath.Join(t.TempDir(), "r")
+	if _, err := runCLI(t, "train", "--data", "stacked_mnist", "--steps", "1", "--threads", "1", "--no-pictures", "--run", dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil || !strings.Contains(string(b), "preset: dcgan-stacked-mnist") || !strings.Contains(string(b), "data: stacked-mnist") {
+		t.Errorf("config.yaml of --data stacked_mnist:\n%s (%v)", b, err)
 	}
 }

@@ -64,12 +64,15 @@ accuracy.`,
 			}
 			parallel.SetThreads(threads)
 			if out == "" {
-				out = evaluator.DefaultPath(data)
+				out = evaluator.DefaultPath(imgdata.CanonicalName(data))
 			}
 			if size < 0 {
 				return usageError{fmt.Errorf("evaluator train: --size must be 0 (as stored) or positive, got %d", size)}
 			}
 			tr, err := imgdata.Open(data, "train", size, channels)
+			if errors.Is(err, imgdata.ErrNeedSize) {
+				return usageError{fmt.Errorf("evaluator train --data %s: give --size N (the GAN's --image-size) to scale the folder's images to: %w", data, err)}
+			}
 			if err != nil {
 				return fmt.Errorf("evaluator train --data %s: %w", data, err)
 			}
@@ -109,7 +112,7 @@ accuracy.`,
 		},
 	}
 	f := train.Flags()
-	f.StringVar(&data, "data", "", "labelled data set: a name or a path (train and test splits)")
+	f.StringVar(&data, "data", "", "labelled data set: a name or a path (its test split measures the evaluator; a folder of images has a tenth held out)")
 	f.StringVar(&out, "out", "", "file to save it to (default evaluators/DATA.safetensors)")
 	f.IntVar(&epochs, "epochs", 10, "passes over the training images")
 	f.IntVar(&bs, "batch", 128, "batch size")
@@ -135,7 +138,7 @@ func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32
 		if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "no such file") {
 			return fmt.Errorf("no evaluator at %s: train one with: minmax evaluator train --data %s (or give --evaluator FILE)", evalPath, trainedOn)
 		}
-		return fmt.Errorf("--evaluator %s: %w", evalPath, err)
+		return fmt.Errorf("the evaluator for %s: %w", data, err)
 	}
 	size, channels := e.Shape()
 	real, name, err := evaluator.RealSet(data, size, channels)

@@ -140,8 +140,9 @@ and reports the theory lab's estimate of JSD(P || Q_G) = log 2 - V_D/2.
 
 For an image run (or --samples FILE --data SET: an .idx or .npy file of
 images, e.g. one written by minmax sample, or a data set's own IDX file for
-real-against-real figures) it scores --n samples against the data set's test
-images with the evaluator network of ` + "`minmax evaluator train`" + `: the
+real-against-real figures, or one of minmax data export) it scores --n samples
+against the data set's test images (all the images of a folder, which has no
+test split) with the evaluator network of ` + "`minmax evaluator train`" + `: the
 Fréchet distance of its features (FD), KID with its standard error, precision
 and recall (k = 3), density and coverage (k = 5), and the class statistics
 of the samples, recording the evaluator's identity, the counts and the seed.
@@ -242,7 +243,7 @@ otherwise.`,
 	f.IntVar(&jsdSteps, "jsd-steps", 2000, "training steps of the JSD-estimating discriminator (0: skip)")
 	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute")
 	f.Uint64Var(&seed, "seed", 1, "seed of the evaluation")
-	f.StringVar(&evalPath, "evaluator", "", "images: the evaluator network (default evaluators/DATA.safetensors)")
+	f.StringVar(&evalPath, "evaluator", "", "images: the evaluator network (default evaluators/DATA.safetensors; stacked-mnist: evaluators/mnist.safetensors)")
 	f.StringVar(&samples, "samples", "", "images: score this .idx or .npy file of images instead of a run")
 	f.StringVar(&data, "data", "", "images, with --samples: the data set to compare with")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the evaluation to this file (go tool pprof)")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/run"
 	"github.com/spf13/cobra"
@@ -166,6 +167,9 @@ var flagKeys = map[string]string{
 // buildConfig merges preset < file < flags.
 func buildConfig(c *cobra.Command, preset, file string, flags gan.Config) (gan.Config, error) {
 	fl := c.Flags()
+	if fl.Changed("data") {
+		flags.Data = imgdata.CanonicalName(flags.Data) // stacked_mnist, cifar-10, ...
+	}
 	if preset == "" {
 		if fl.Changed("data") {
 			if _, ok := gan.Presets[flags.Data]; ok {
