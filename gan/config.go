@@ -123,8 +123,16 @@ var Presets = map[string]func() Config{
 	// architecture and hyperparameters of PyTorch's DCGAN example at 28×28
 	// (the dcgan28 benchmark's), 10 epochs, the seed's minimax loss.
 	"dcgan-fashion-mnist": func() Config { return dcganPreset("dcgan-fashion-mnist", "fashion-mnist") },
-	"dcgan-mnist":         func() Config { return dcganPreset("dcgan-mnist", "mnist") },
-	"dcgan-kmnist":        func() Config { return dcganPreset("dcgan-kmnist", "kmnist") },
+	// MNIST with the non-saturating loss: with the seed's minimax loss D
+	// wins at once and G stays stuck (measured, seed 1: D's loss below
+	// 1e-4 from step ~2,000, mean logits ±12 at step 2,600 of 9,370, FD
+	// on 1,000 samples 6,547 at step 0 and 8,888 at 2,500).
+	"dcgan-mnist": func() Config {
+		c := dcganPreset("dcgan-mnist", "mnist")
+		c.Loss = "nonsaturating"
+		return c
+	},
+	"dcgan-kmnist": func() Config { return dcganPreset("dcgan-kmnist", "kmnist") },
 	// Stacked MNIST (three digits as RGB channels, 1,000 modes; the
 	// mode-collapse benchmark of Metz et al., VEEGAN and PacGAN), built
 	// from MNIST: the same DCGAN with 3 channels, and the non-saturating
