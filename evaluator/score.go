@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -157,4 +158,66 @@ func DefaultPath(data string) string {
 		return '_'
 	}, data), "_")
 	return filepath.Join("evaluators", name+".safetensors")
+}
+
+// Scorer is a Model that also computes features of real sets and scores
+// samples: a *Net or a *Stacked.
+type Scorer interface {
+	Model
+	// RealFeatures computes the features of up to maxReal images of set
+	// (chosen at random with seed when it has more), named name in scores.
+	RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error)
+	// Score computes the metrics of n channel-last samples in [-1, 1]
+	// against real.
+	Score(real *Real, fake []float32, n int, seed uint64) (Scores, error)
+}
+
+// DefaultFor returns where the evaluator that scores data lives by default
+// and the data set it is trained on: evaluators/DATA.safetensors, except
+// for Stacked MNIST, which is scored with the MNIST evaluator
+// (evaluators/mnist.safetensors).
+func DefaultFor(data string) (path, trainedOn string) {
+	data = imgdata.CanonicalName(data)
+	if data == imgdata.StackedMNIST {
+		return DefaultPath("mnist"), "mnist"
+	}
+	return DefaultPath(data), data
+}
+
+// ForData loads the evaluator that scores images of data from path (the
+// default of DefaultFor when path is ""): for Stacked MNIST an MNIST
+// evaluator, wrapped by NewStacked.
+func ForData(data, path string) (Scorer, error) {
+	if path == "" {
+		path, _ = DefaultFor(data)
+	}
+	e, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if imgdata.CanonicalName(data) == imgdata.StackedMNIST {
+		st, err := NewStacked(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return st, nil
+	}
+	return e, nil
+}
+
+// RealSet opens the real images that samples of data are scored against:
+// its test split, or, for data without one (a folder of images), all its
+// images. name describes which, for the scores' records.
+func RealSet(data string, size, channels int) (set *imgdata.Set, name string, err error) {
+	set, err = imgdata.Open(data, "test", size, channels)
+	if errors.Is(err, imgdata.ErrNoSplit) {
+		if set, err = imgdata.Open(data, "train", size, channels); err != nil {
+			return nil, "", err
+		}
+		return set, data + " (all images)", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return set, data + " (test)", nil
 }

@@ -66,30 +66,39 @@ type Location struct {
 // Locate reports where Open would find the named data set (an alias is
 // accepted), without reading it.
 func Locate(name string) (Location, error) {
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
+	name = CanonicalName(name)
 	if name == StackedMNIST {
 		l, err := Locate("mnist")
 		l.Name, l.BuiltFrom = StackedMNIST, "mnist"
 		return l, err
 	}
-	for i := range namedSets {
-		n := &namedSets[i]
-		if n.name != name {
-			continue
-		}
-		dirs, _ := searchDirs(n)
-		l := Location{Name: name, Searched: dirs, Hint: howToGet(n, dirs)}
-		for _, d := range dirs {
-			if detect(d) == n.layout {
-				l.Dir = d
-				break
-			}
-		}
-		return l, nil
+	n := findNamed(name)
+	if n == nil {
+		return Location{}, notANameError(name)
 	}
-	return Location{}, fmt.Errorf("imgdata: %q is not a data set name; expected one of %s", name, strings.Join(NamedSets(), ", "))
+	dirs, _ := searchDirs(n)
+	l := Location{Name: name, Searched: dirs, Hint: howToGet(n, dirs)}
+	for _, d := range dirs {
+		if detect(d) == n.layout {
+			l.Dir = d
+			break
+		}
+	}
+	return l, nil
+}
+
+// findNamed returns the stored named set called name (canonical), or nil.
+func findNamed(name string) *namedSet {
+	for i := range namedSets {
+		if namedSets[i].name == name {
+			return &namedSets[i]
+		}
+	}
+	return nil
+}
+
+func notANameError(name string) error {
+	return fmt.Errorf("imgdata: %q is not a data set name; expected one of %s", name, strings.Join(NamedSets(), ", "))
 }
 
 // howToGet is the advice for a missing named set.
@@ -118,21 +127,14 @@ func Get(ctx context.Context, name, dest string, log io.Writer) (string, error) 
 	if log == nil {
 		log = io.Discard
 	}
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
+	name = CanonicalName(name)
 	if name == StackedMNIST {
 		fmt.Fprintf(log, "%s is built from mnist whenever it is opened; getting mnist\n", StackedMNIST)
 		name = "mnist"
 	}
-	var n *namedSet
-	for i := range namedSets {
-		if namedSets[i].name == name {
-			n = &namedSets[i]
-		}
-	}
+	n := findNamed(name)
 	if n == nil {
-		return "", fmt.Errorf("imgdata: %q is not a data set name; expected one of %s", name, strings.Join(NamedSets(), ", "))
+		return "", notANameError(name)
 	}
 	return get(ctx, n, dest, log)
 }

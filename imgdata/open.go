@@ -157,14 +157,9 @@ func Open(spec, split string, size, channels int) (*Set, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("imgdata: no data given; expected a data set name (%s) or a path", strings.Join(NamedSets(), ", "))
 	}
-	name := spec
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
-	for i := range namedSets {
-		if namedSets[i].name == name {
-			return openNamed(&namedSets[i], split, size, channels)
-		}
+	name := CanonicalName(spec)
+	if n := findNamed(name); n != nil {
+		return openNamed(n, split, size, channels)
 	}
 	if name == StackedMNIST {
 		return openStacked(split, size, channels)

@@ -105,41 +105,5 @@ func openStacked(split string, size, channels int) (*Set, error) {
 		return nil, err
 	}
 	s.Source = StackedMNIST + " " + split + " (" + s.Source + ")"
-	return s, checkStored(s, size, channels)
-}
-
-// HoldOut splits s into a training set and a test set of about frac of its
-// images (at least one, and at least one left to train on), chosen at
-// random with seed, for data that has no test split of its own (a folder of
-// images). The same set, frac and seed always give the same split. Both
-// parts keep the images' order.
-func HoldOut(s *Set, frac float64, seed uint64) (train, test *Set, err error) {
-	if err := s.Validate(); err != nil {
-		return nil, nil, err
-	}
-	if !(frac > 0 && frac < 1) || s.N < 2 {
-		return nil, nil, fmt.Errorf("imgdata: HoldOut: %d images and a test fraction of %g; expected at least 2 images and a fraction strictly between 0 and 1", s.N, frac)
-	}
-	nTest := min(max(1, int(float64(s.N)*frac+0.5)), s.N-1)
-	isTest := make([]bool, s.N)
-	for _, i := range tensor.NewRNG(seed).Choose(s.N, nTest) {
-		isTest[i] = true
-	}
-	var tr, te []int
-	for i, t := range isTest {
-		if t {
-			te = append(te, i)
-		} else {
-			tr = append(tr, i)
-		}
-	}
-	if train, err = s.Subset(tr); err != nil {
-		return nil, nil, err
-	}
-	if test, err = s.Subset(te); err != nil {
-		return nil, nil, err
-	}
-	train.Source = fmt.Sprintf("%s, %d of %d images (held-out split, seed %#x)", s.Source, len(tr), s.N, seed)
-	test.Source = fmt.Sprintf("%s, %d held-out images of %d (seed %#x)", s.Source, len(te), s.N, seed)
-	return train, test, nil
+	return s, nil
 }

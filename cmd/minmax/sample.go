@@ -114,6 +114,15 @@ image runs:
 // default: 26,000, the count of the VEEGAN and PacGAN papers.
 const stackedSamples = 26000
 
+// evalCount is --n, or stackedSamples for Stacked MNIST when --n is not
+// given.
+func evalCount(c *cobra.Command, n int, data string) int {
+	if !c.Flags().Changed("n") && imgdata.CanonicalName(data) == imgdata.StackedMNIST {
+		return stackedSamples
+	}
+	return n
+}
+
 func newEvalCmd() *cobra.Command {
 	var (
 		dir      string
@@ -181,9 +190,7 @@ otherwise.`,
 				if err != nil {
 					return fmt.Errorf("eval --samples: %w", err)
 				}
-				if !c.Flags().Changed("n") && imgdata.CanonicalName(data) == imgdata.StackedMNIST {
-					n = stackedSamples
-				}
+				n = evalCount(c, n, data)
 				m := min(n, count)
 				dim := len(x) / count
 				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], m, seed, map[string]any{"samples": samples})
@@ -193,9 +200,7 @@ otherwise.`,
 				return fmt.Errorf("eval --run %s: %w", dir, err)
 			}
 			if r.Cfg.IsImage() {
-				if !c.Flags().Changed("n") && imgdata.CanonicalName(r.Cfg.Data) == imgdata.StackedMNIST {
-					n = stackedSamples
-				}
+				n = evalCount(c, n, r.Cfg.Data)
 				x, err := r.Generate(n, seed)
 				if err != nil {
 					return err
