@@ -10,14 +10,13 @@ import (
 	"math"
 	"math/bits"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -520,9 +519,9 @@ func (f *File) Restore(dst map[string]*tensor.Tensor, allowExtra bool) error {
 	return nil
 }
 
-// testHook, when set by tests, is called before each step of Save and fails
-// it by returning an error. The steps are "create", "header", "data",
-// "sync", "close", "chmod", "rename" and "syncdir".
+// testHook, when set by tests, is called before the header and each chunk
+// of data that Save writes, and fails it by returning an error (the file
+// system steps are internal/atomicfile's, with their own hook).
 var testHook func(step string) error
 
 func hook(step string) error {
@@ -533,82 +532,22 @@ func hook(step string) error {
 }
 
 // Save writes tensors and string metadata to path in the safetensors format,
-// atomically: it writes a temporary file in the same directory, fsyncs it,
-// renames it over path and fsyncs the directory. A crash leaves either the
-// old file or the new one at path, never a partial one (plus, at worst, an
-// orphaned ".NAME.tmp-*" file). An error before the rename leaves the old
-// file and removes the temporary one; an error syncing the directory after
-// the rename is reported although the new file is in place. The new file
-// keeps the permissions of the file it replaces, or gets 0644.
+// atomically (see internal/atomicfile): a crash leaves either the old file
+// or the new one at path, never a partial one. An error before the rename
+// leaves the old file and removes the temporary one; an error syncing the
+// folder after the rename is reported although the new file is in place.
+// The new file keeps the permissions of the file it replaces, or gets 0644.
 //
 // Tensor names must be non-empty, valid UTF-8 and not "__metadata__"; meta
 // keys and values must be valid UTF-8. Tensors are laid out in the order of
 // their sorted names.
 func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string) error {
-	fail := func(err error) error {
-		return fmt.Errorf("checkpoint: save %s: %w", path, err)
-	}
 	names, header, err := prepare(tensors, meta)
 	if err != nil {
-		return fail(err)
+		return fmt.Errorf("checkpoint: save %s: %w", path, err)
 	}
-
-	perm := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-		perm = fi.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if err := hook("create"); err != nil {
-		return fail(err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fail(err)
-	}
-	tmpName := tmp.Name()
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close() // may fail after an earlier Close; the error is moot
-			os.Remove(tmpName)
-		}
-	}()
-	if err := writeFile(tmp, header, names, tensors); err != nil {
-		return fail(err)
-	}
-	if err := hook("sync"); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := hook("close"); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := hook("chmod"); err != nil {
-		return fail(err)
-	}
-	if err := os.Chmod(tmpName, perm); err != nil {
-		return fail(err)
-	}
-	if err := hook("rename"); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fail(err)
-	}
-	done = true
-	if err := hook("syncdir"); err != nil {
-		return fail(fmt.Errorf("file written, but syncing its directory failed: %w", err))
-	}
-	if err := syncDir(dir); err != nil {
-		return fail(fmt.Errorf("file written, but syncing its directory failed: %w", err))
+	if err := atomicfile.Write(path, func(w io.Writer) error { return writeFile(w, header, names, tensors) }); err != nil {
+		return fmt.Errorf("checkpoint: save: %w", err)
 	}
 	return nil
 }
@@ -648,23 +587,6 @@ func prepare(tensors map[string]*tensor.Tensor, meta map[string]string) ([]strin
 		return nil, nil, fmt.Errorf("header is %d bytes, more than the %d that readers accept", len(header)-8, MaxHeaderLen)
 	}
 	return names, header, nil
-}
-
-// syncDir fsyncs a directory so that a rename in it is durable. Windows
-// cannot open directories for syncing; there the rename is left to the OS.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // writeFile writes the encoded header and then the tensor data, in names

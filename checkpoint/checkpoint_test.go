@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -499,6 +500,7 @@ func TestSaveAtomic(t *testing.T) {
 				return nil
 			}
 			defer func() { testHook = nil }()
+			defer atomicfile.SetTestHook(testHook)()
 			err := Save(path, newT, map[string]string{"v": "new"})
 			if !errors.Is(err, injected) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("Save: %v, want the injected failure, naming the file", err)
@@ -524,8 +526,9 @@ func TestSaveAtomic(t *testing.T) {
 			return nil
 		}
 		defer func() { testHook = nil }()
+		defer atomicfile.SetTestHook(testHook)()
 		err := Save(path, newT, nil)
-		if !errors.Is(err, injected) || !strings.Contains(err.Error(), "file written") {
+		if !errors.Is(err, injected) || !strings.Contains(err.Error(), "written, but syncing") {
 			t.Fatalf("Save: %v", err)
 		}
 		f, lerr := Load(path)

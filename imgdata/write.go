@@ -1,7 +1,6 @@
 package imgdata
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"image"
@@ -9,83 +8,18 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strconv"
+
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 )
 
-// writeAtomic writes a file through write: to a temporary file in the same
-// folder, which is synced, made readable (0644 before the umask) and renamed
-// over path; the folder is then synced so the rename is durable. On failure
-// the temporary file is removed and path is untouched.
+// writeAtomic writes path through write with internal/atomicfile, naming
+// the package in its errors.
 func writeAtomic(path string, write func(w io.Writer) error) error {
-	tmpName, err := writeTemp(path, write, true)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("imgdata: writing %s: %w", path, err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("imgdata: %s written, but syncing its folder failed: %w", path, err)
+	if err := atomicfile.Write(path, write); err != nil {
+		return fmt.Errorf("imgdata: %w", err)
 	}
 	return nil
-}
-
-// writeTemp writes a temporary file next to path through write, syncing it
-// when sync is set, and returns its name; on failure it removes it.
-func writeTemp(path string, write func(w io.Writer) error, sync bool) (string, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("imgdata: writing %s: %w", path, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) (string, error) {
-		tmp.Close() // may fail after an earlier Close; the error is moot
-		os.Remove(name)
-		return "", fmt.Errorf("imgdata: writing %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := write(bw); err != nil {
-		return fail(err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fail(err)
-	}
-	if sync {
-		if err := tmp.Sync(); err != nil {
-			return fail(err)
-		}
-	}
-	if err := tmp.Chmod(0o644); err != nil && runtime.GOOS != "windows" {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	return name, nil
-}
-
-// syncDir fsyncs a folder so that a rename in it is durable. Windows cannot
-// open folders for syncing; there it is left to the system.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // GridOptions sets out a grid of images for GridImage, SaveGrid and
@@ -226,9 +160,9 @@ func nameDigits(n int) int { return max(5, len(strconv.Itoa(n-1))) }
 // of its own size, named by its index, zero-padded to at least five digits
 // so that the names sort in order: 00000.png, 00001.png, ... It creates dir
 // (and its parents) if needed and replaces files of the same names. Each
-// file is written to a temporary name and renamed into place, so a
-// half-written PNG never carries a final name; to keep large exports fast
-// the files are not synced one by one, only the folder at the end.
+// file is written to a temporary name and renamed into place once all are
+// on disk (internal/atomicfile.Batch), so a half-written PNG never carries a
+// final name, at the cost of one file-system sync rather than one per file.
 func WritePNGFolder(dir string, s *Set) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -237,6 +171,7 @@ func WritePNGFolder(dir string, s *Set) error {
 		return osErr(err, dir)
 	}
 	digits := nameDigits(s.N)
+	batch := atomicfile.NewBatch(dir)
 	plane := s.H * s.W
 	rect := image.Rect(0, 0, s.W, s.H)
 	gray := &image.Gray{Rect: rect, Stride: s.W}
@@ -258,18 +193,14 @@ func WritePNGFolder(dir string, s *Set) error {
 			}
 			img = rgb
 		}
-		path := filepath.Join(dir, fmt.Sprintf("%0*d.png", digits, i))
-		tmp, err := writeTemp(path, func(w io.Writer) error { return enc.Encode(w, img) }, false)
-		if err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("imgdata: writing %s: %w", path, err)
+		name := fmt.Sprintf("%0*d.png", digits, i)
+		if err := batch.Add(name, func(w io.Writer) error { return enc.Encode(w, img) }); err != nil {
+			batch.Abort()
+			return fmt.Errorf("imgdata: %w", err)
 		}
 	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("imgdata: PNGs written to %s, but syncing the folder failed: %w", dir, err)
+	if err := batch.Commit(); err != nil {
+		return fmt.Errorf("imgdata: %w", err)
 	}
 	return nil
 }

@@ -1,55 +1,26 @@
 package run
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
-// writeAtomic writes data to path through a temporary file, fsync and rename.
-func writeAtomic(path string, data []byte) error {
-	return writeAtomicFunc(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
+// writeAtomic writes data to path atomically (internal/atomicfile).
+func writeAtomic(path string, data []byte) error { return atomicfile.WriteBytes(path, data) }
 
+// writeAtomicFunc writes path through fill atomically.
 func writeAtomicFunc(path string, fill func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	if err := fill(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes files private
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, fill)
 }
 
 // WriteCSV writes n×dim points, one per line, atomically.

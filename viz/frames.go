@@ -7,9 +7,9 @@ import (
 	"image/color/palette"
 	"image/draw"
 	"image/gif"
-	"os"
-	"path/filepath"
+	"io"
 
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -129,21 +129,8 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 		}
 		anim.Delay = append(anim.Delay, d)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.gif")
-	if err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
 		return fmt.Errorf("viz: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := gif.EncodeAll(tmp, anim); err != nil {
-		tmp.Close()
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes files private
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }

@@ -3,10 +3,10 @@ package viz
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
@@ -217,23 +217,11 @@ func saveGrid(path string, w, h vg.Length, rows [][]*plot.Plot) error {
 }
 
 func writePNG(path string, img *vgimg.Canvas) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("viz: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes files private
-		tmp.Close()
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("viz: %w", err)
 	}
 	return nil
