@@ -33,12 +33,12 @@ const FeatureDim = 256
 // each with batch norm and ReLU), a 256-unit hidden layer (the features)
 // and a linear classifier. Images are channel-last in [-1, 1].
 type Net struct {
+	nn.Base
 	Size, Channels int
 	Classes        []string
 	Convs          []*nn.Conv2D
-	Norms          []*nn.BatchNorm2D
+	Norms          []*nn.BatchNorm
 	Hidden, Out    *nn.Linear
-	Training       bool
 
 	// Data, Accuracy, Epochs and Seed describe how it was trained; ID is
 	// the hash of its file (set by Load and Save).
@@ -57,7 +57,7 @@ func New(size, channels int, classes []string, rng *tensor.RNG) (*Net, error) {
 	if size < 8 || size%4 != 0 || (channels != 1 && channels != 3) || len(classes) < 2 {
 		return nil, fmt.Errorf("evaluator: %d×%d×%d images with %d classes: want a size that is a multiple of 4 (at least 8), 1 or 3 channels and at least 2 classes", size, size, channels, len(classes))
 	}
-	e := &Net{Size: size, Channels: channels, Classes: classes, Training: true}
+	e := &Net{Size: size, Channels: channels, Classes: classes}
 	widths := []int{32, 64, 128}
 	in := channels
 	for i, w := range widths {
@@ -65,50 +65,36 @@ func New(size, channels int, classes []string, rng *tensor.RNG) (*Net, error) {
 		if i == 0 {
 			k, s = 3, 1
 		}
-		e.Convs = append(e.Convs, nn.NewConv2D(fmt.Sprintf("E.conv%d", i+1), in, w, k, s, 1, false, rng))
-		e.Norms = append(e.Norms, nn.NewBatchNorm2D(fmt.Sprintf("E.bn%d", i+1), w))
+		e.Convs = append(e.Convs, nn.Add(&e.Base, fmt.Sprintf("conv%d", i+1), nn.NewConv2D(in, w, k, s, 1, false, rng)))
+		e.Norms = append(e.Norms, nn.Add(&e.Base, fmt.Sprintf("bn%d", i+1), nn.NewBatchNorm(w)))
 		in = w
 	}
 	q := size / 4
-	e.Hidden = nn.NewLinear("E.fc", q*q*in, FeatureDim, true, rng)
-	e.Out = nn.NewLinear("E.out", FeatureDim, len(classes), true, rng)
+	e.Hidden = nn.Add(&e.Base, "fc", nn.NewLinear(q*q*in, FeatureDim, true, rng))
+	e.Out = nn.Add(&e.Base, "out", nn.NewLinear(FeatureDim, len(classes), true, rng))
+	if err := nn.Root(e, "E"); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
-// Forward returns the features (N, 256) and the class logits of images x,
-// shape (N, Size·Size·Channels), channel-last.
-func (e *Net) Forward(t *autograd.Tape, x *autograd.Node) (features, logits *autograd.Node) {
+// Forward returns the class logits of images x, shape (N,
+// Size·Size·Channels), channel-last.
+func (e *Net) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node {
+	_, logits := e.Features(c, x)
+	return logits
+}
+
+// Features returns the features (N, 256) and the class logits of images x.
+func (e *Net) Features(c *nn.Ctx, x *autograd.Node) (features, logits *autograd.Node) {
+	t := c.Tape
 	n := x.Shape()[0]
 	h := t.Reshape(x, n, e.Size, e.Size, e.Channels)
-	for i, c := range e.Convs {
-		h = t.ReLU(e.Norms[i].Forward(t, c.Forward(t, h), e.Training))
+	for i, conv := range e.Convs {
+		h = t.ReLU(e.Norms[i].Forward(c, conv.Forward(c, h)))
 	}
-	features = t.ReLU(e.Hidden.Forward(t, t.Reshape(h, n, -1)))
-	return features, e.Out.Forward(t, features)
-}
-
-// Params returns the trainable parameters.
-func (e *Net) Params() []*autograd.Param {
-	var ps []*autograd.Param
-	for i, c := range e.Convs {
-		ps = append(ps, c.Params()...)
-		ps = append(ps, e.Norms[i].Params()...)
-	}
-	ps = append(ps, e.Hidden.Params()...)
-	return append(ps, e.Out.Params()...)
-}
-
-func (e *Net) tensors() map[string]*tensor.Tensor {
-	ts := map[string]*tensor.Tensor{}
-	for _, p := range e.Params() {
-		ts[p.Name] = p.Value
-	}
-	for _, b := range e.Norms {
-		for k, v := range b.Buffers() {
-			ts[k] = v
-		}
-	}
-	return ts
+	features = t.ReLU(e.Hidden.Forward(c, t.Reshape(h, n, -1)))
+	return features, e.Out.Forward(c, features)
 }
 
 // Dim is the number of values in one image.
@@ -146,28 +132,34 @@ func Train(data string, train, test *imgdata.Set, o Options) (*Net, error) {
 		return nil, err
 	}
 	e.Data, e.Epochs, e.Seed = data, o.Epochs, o.Seed
-	opt := optim.NewAdam(e.Params(), o.LR, 0.9, 0.999)
+	opt := optim.NewAdam(nn.ParamList(e), o.LR, 0.9, 0.999)
 	opt.WeightDecay, opt.Decoupled = 5e-4, true
 	k := len(e.Classes)
 	x := tensor.New(o.Batch, e.Dim())
 	onehot := tensor.New(o.Batch, k)
 	idx := make([]int, o.Batch)
 	perm := make([]int, train.N)
-	tp := autograd.NewTape()
-	steps := o.Epochs * (train.N / o.Batch)
-	step := 0
-	for epoch := 1; epoch <= o.Epochs; epoch++ {
-		for i := range perm {
-			perm[i] = i
-		}
-		for i := len(perm) - 1; i > 0; i-- {
-			j := rng.IntN(i + 1)
-			perm[i], perm[j] = perm[j], perm[i]
-		}
-		var sum float64
-		var count int
-		for b := 0; b+o.Batch <= train.N; b += o.Batch {
-			copy(idx, perm[b:b+o.Batch])
+	perEpoch := train.N / o.Batch
+	if perEpoch < 1 {
+		return nil, fmt.Errorf("evaluator: %d training images make no batch of %d", train.N, o.Batch)
+	}
+	var sum float64
+	loop := optim.Loop{
+		Opt: opt, LR: o.LR, Schedule: optim.Linear, Steps: o.Epochs * perEpoch,
+		// One batch of cross-entropy; each epoch starts with a fresh
+		// permutation of the training images.
+		Loss: func(tp *autograd.Tape, step int) (*autograd.Node, error) {
+			b := step % perEpoch
+			if b == 0 {
+				for i := range perm {
+					perm[i] = i
+				}
+				for i := len(perm) - 1; i > 0; i-- {
+					j := rng.IntN(i + 1)
+					perm[i], perm[j] = perm[j], perm[i]
+				}
+			}
+			copy(idx, perm[b*o.Batch:(b+1)*o.Batch])
 			if err := batch(train, idx, x.Data); err != nil {
 				return nil, err
 			}
@@ -182,35 +174,33 @@ func Train(data string, train, test *imgdata.Set, o Options) (*Net, error) {
 			for i, id := range idx {
 				onehot.Data[i*k+train.Labels[id]] = 1
 			}
-			opt.LR = o.LR * (1 - float64(step)/float64(steps))
-			tp.Reset()
-			_, logits := e.Forward(tp, tp.Leaf(x))
-			loss := tp.Scale(tp.Sum(tp.Mul(tp.LogSoftmax(logits), tp.Leaf(onehot)), false), -1/float32(o.Batch))
-			autograd.ZeroGrads(e.Params())
-			if err := tp.Backward(loss, e.Params()); err != nil {
-				return nil, err
+			logits := e.Forward(&nn.Ctx{Tape: tp, Training: true}, tp.Leaf(x))
+			return tp.Scale(tp.Sum(tp.Mul(tp.LogSoftmax(logits), tp.Leaf(onehot)), false), -1/float32(o.Batch)), nil
+		},
+		// At the end of each epoch, the test accuracy.
+		After: func(step int, loss float64) error {
+			sum += loss
+			if (step+1)%perEpoch != 0 {
+				return nil
 			}
-			opt.Step()
-			l := float64(loss.Item())
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return nil, fmt.Errorf("evaluator: training diverged at epoch %d (loss %g)", epoch, l)
+			epoch := (step + 1) / perEpoch
+			if o.Progress != nil || epoch == o.Epochs {
+				acc, err := e.TestAccuracy(test)
+				if err != nil {
+					return err
+				}
+				e.Accuracy = acc
+				if o.Progress != nil {
+					o.Progress(epoch, sum/float64(perEpoch), acc)
+				}
 			}
-			sum += l
-			count++
-			step++
-		}
-		if o.Progress != nil || epoch == o.Epochs {
-			acc, err := e.TestAccuracy(test)
-			if err != nil {
-				return nil, err
-			}
-			e.Accuracy = acc
-			if o.Progress != nil {
-				o.Progress(epoch, sum/float64(count), acc)
-			}
-		}
+			sum = 0
+			return nil
+		},
 	}
-	e.Training = false
+	if err := loop.Run(nil); err != nil {
+		return nil, fmt.Errorf("evaluator: training: %w", err)
+	}
 	return e, nil
 }
 
@@ -253,9 +243,6 @@ func (e *Net) Apply(x []float32, n int) (features, probs []float32, err error) {
 	if len(x) != n*e.Dim() {
 		return nil, nil, fmt.Errorf("evaluator: %d values are not %d images of %d×%d×%d", len(x), n, e.Size, e.Size, e.Channels)
 	}
-	prev := e.Training
-	e.Training = false
-	defer func() { e.Training = prev }()
 	k := len(e.Classes)
 	features = make([]float32, n*FeatureDim)
 	probs = make([]float32, n*k)
@@ -272,7 +259,7 @@ func (e *Net) Apply(x []float32, n int) (features, probs []float32, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		f, logits := e.Forward(tp, tp.Leaf(xt))
+		f, logits := e.Features(&nn.Ctx{Tape: tp}, tp.Leaf(xt))
 		lp := tp.LogSoftmax(logits)
 		if err := tp.Err(); err != nil {
 			return nil, nil, err
@@ -338,7 +325,7 @@ func (e *Net) Save(path string) error {
 		"classes": strings.Join(e.Classes, "\n"), "accuracy": strconv.FormatFloat(e.Accuracy, 'g', -1, 64),
 		"epochs": strconv.Itoa(e.Epochs), "seed": strconv.FormatUint(e.Seed, 10),
 	}
-	if err := checkpoint.Save(path, e.tensors(), meta); err != nil {
+	if err := checkpoint.Save(path, nn.StateMap(e, "E"), meta); err != nil {
 		return err
 	}
 	id, err := fileID(path)
@@ -367,10 +354,10 @@ func Load(path string) (*Net, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := f.Restore(e.tensors(), false); err != nil {
+	if err := f.Restore(nn.StateMap(e, "E"), false); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	e.Data, e.Accuracy, e.Epochs, e.Seed, e.Training = f.Meta["data"], acc, epochs, seed, false
+	e.Data, e.Accuracy, e.Epochs, e.Seed = f.Meta["data"], acc, epochs, seed
 	if e.ID, err = fileID(path); err != nil {
 		return nil, err
 	}

@@ -3,16 +3,28 @@ package gan_test
 import (
 	"fmt"
 
+	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/dist"
 	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/optim"
+	"github.com/minmaxgan/minmax/tensor"
 )
 
 // Play the seed's game on a 1-D Gaussian: D steps on eq. (1), G on eq. (2).
-// At the start D cannot tell real from generated, so V_D = 2 log 2.
+// (package recipe builds games like this one from a config.yaml.)
 func ExampleNewGame() {
-	cfg, _ := gan.Preset("mix1d")
-	cfg.Data = "N(2, 0.5)"
-	cfg.Batch, cfg.GHidden, cfg.DHidden = 64, []int{32}, []int{32}
-	game, err := gan.NewGame(cfg)
+	rng := tensor.NewRNG(1)
+	mlp, _ := arch.Lookup("mlp")
+	opts := &arch.MLPOptions{GHidden: []int{32}, DHidden: []int{32}, GActivation: "relu", DActivation: "relu"}
+	g, d, err := mlp.Build(opts, 8, arch.PointData(1), rng)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, _ := dist.Parse("N(2, 0.5)")
+	adam := gan.Adam{LR: 1e-3, Beta1: 0.5, Beta2: 0.999}
+	game, err := gan.NewGame(gan.Config{Loss: gan.Losses["minimax"], Batch: 64, Latent: 8, DSteps: 1,
+		G: adam, D: adam, Steps: 300, Schedule: optim.Linear}, g, d, &gan.PointSampler{D: p}, rng)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -24,6 +36,6 @@ func ExampleNewGame() {
 			return
 		}
 	}
-	fmt.Printf("step %d, loss %s, V_D finite: %v\n", st.Step, game.Cfg.Loss, st.LossD > 0 && st.LossD < 10)
+	fmt.Printf("step %d, loss %s, V_D finite: %v\n", st.Step, game.Config().Loss.Name, st.LossD > 0 && st.LossD < 10)
 	// Output: step 300, loss minimax, V_D finite: true
 }

@@ -2,6 +2,7 @@ package gan
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/tensor"
@@ -43,8 +44,19 @@ func NewImageSampler(s *imgdata.Set) (*ImageSampler, error) {
 // Dim is the number of values in one image.
 func (s *ImageSampler) Dim() int { return s.Set.ImageLen() }
 
-// Restore sets the sampler's position, as saved from Epoch, Pos and Seed.
-func (s *ImageSampler) Restore(epoch, pos int, seed uint64) error {
+// State returns the sampler's position: "epoch", "pos" and "seed".
+func (s *ImageSampler) State() map[string]string {
+	return map[string]string{"epoch": strconv.Itoa(s.Epoch), "pos": strconv.Itoa(s.Pos), "seed": strconv.FormatUint(s.Seed, 10)}
+}
+
+// Restore sets the sampler's position from State's metadata.
+func (s *ImageSampler) Restore(meta map[string]string) error {
+	epoch, err1 := strconv.Atoi(meta["epoch"])
+	pos, err2 := strconv.Atoi(meta["pos"])
+	seed, err3 := strconv.ParseUint(meta["seed"], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return fmt.Errorf("metadata data.epoch, data.pos, data.seed (%q, %q, %q) do not give the data sampler's position", meta["epoch"], meta["pos"], meta["seed"])
+	}
 	if pos < -1 || pos > s.Set.N || epoch < 0 {
 		return fmt.Errorf("image sampler position %d (epoch %d) is outside a data set of %d images", pos, epoch, s.Set.N)
 	}
@@ -67,10 +79,11 @@ func (s *ImageSampler) permute() {
 	s.valid = true
 }
 
-// Sample writes n images into out (n×Dim). A batch never straddles two
-// epochs: when fewer than n images are left, a new epoch starts (as
-// PyTorch's loader with drop_last does).
-func (s *ImageSampler) Sample(rng *tensor.RNG, n int, out []float32) {
+// Sample writes n images into out (n×Dim), and their classes into labels
+// when labels is not nil (the set must have labels then). A batch never
+// straddles two epochs: when fewer than n images are left, a new epoch
+// starts (as PyTorch's loader with drop_last does).
+func (s *ImageSampler) Sample(rng *tensor.RNG, n int, out []float32, labels []int) {
 	if s.Pos < 0 || s.Pos+n > s.Set.N {
 		if s.Pos >= 0 {
 			s.Epoch++
@@ -89,6 +102,11 @@ func (s *ImageSampler) Sample(rng *tensor.RNG, n int, out []float32) {
 	}
 	s.Pos += n
 	set := s.Set
+	if labels != nil && set.Labels != nil {
+		for i, id := range idx {
+			labels[i] = set.Labels[id]
+		}
+	}
 	if set.C == 1 {
 		set.Batch(idx, out[:n*set.ImageLen()])
 		return

@@ -434,3 +434,50 @@ func CanonicalName(spec string) string {
 	}
 	return spec
 }
+
+// SourceLayout is what a --data value names, as Layout sees it without
+// reading the data.
+type SourceLayout int
+
+// The layouts Layout tells apart.
+const (
+	// LayoutNone: not image data (a distribution spec, or nothing that
+	// exists).
+	LayoutNone SourceLayout = iota
+	// LayoutNamed: a data set name (mnist, fashion-mnist, ...).
+	LayoutNamed
+	// LayoutIDX: an IDX file, or a folder of IDX files.
+	LayoutIDX
+	// LayoutCIFAR: a CIFAR-10 .bin batch, or a folder of them.
+	LayoutCIFAR
+	// LayoutFolder: a folder of image files (or anything else that
+	// exists; Open says what is wrong with it).
+	LayoutFolder
+)
+
+// Layout says what spec names: a data set, IDX or CIFAR-10 files, a
+// folder of images, or none of these (LayoutNone). It reads folder
+// listings and file names, not the data.
+func Layout(spec string) SourceLayout {
+	name := CanonicalName(spec)
+	if findNamed(name) != nil || name == StackedMNIST {
+		return LayoutNamed
+	}
+	fi, err := os.Stat(spec)
+	if err != nil {
+		return LayoutNone
+	}
+	if !fi.IsDir() {
+		if strings.EqualFold(filepath.Ext(spec), ".bin") {
+			return LayoutCIFAR
+		}
+		return LayoutIDX
+	}
+	switch detect(spec) {
+	case layoutIDX:
+		return LayoutIDX
+	case layoutCIFAR:
+		return LayoutCIFAR
+	}
+	return LayoutFolder
+}

@@ -175,12 +175,14 @@ func fit(p, q Sampler, o Options) (*fitted, error) {
 	f.rng = tensor.NewRNG(o.Seed)
 	f.norm = standardiser(p, q, dim, f.rng)
 	sizes := append(append([]int{dim}, o.Hidden...), 1)
-	d, err := nn.NewMLP("D", sizes, nn.Activation{Kind: "relu"}, nn.Activation{}, f.rng)
+	d, err := nn.NewMLP(sizes, nn.Activation{Kind: "relu"}, nn.Activation{}, false, f.rng)
 	if err != nil {
 		return nil, err
 	}
+	if err := nn.Root(d, "D"); err != nil {
+		return nil, err
+	}
 	f.mlp = d
-	opt := optim.NewAdam(d.Params(), o.LR, 0.9, 0.999)
 	xp, xq := tensor.New(o.Batch, dim), tensor.New(o.Batch, dim)
 	buf := make([]float64, o.Batch*dim)
 	draw := func(src Sampler, dst *tensor.Tensor) {
@@ -188,23 +190,28 @@ func fit(p, q Sampler, o Options) (*fitted, error) {
 		f.norm.apply(buf, dst.Data)
 	}
 	tp := autograd.NewTape()
-	for step := 0; step < o.Steps; step++ {
-		opt.LR = o.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(o.Steps)))
-		tp.Reset()
-		draw(p, xp)
-		draw(q, xq)
+	ctx := &nn.Ctx{Tape: tp, Training: true}
+	loop := optim.Loop{
+		Opt: optim.NewAdam(nn.ParamList(d), o.LR, 0.9, 0.999), LR: o.LR, Schedule: optim.Cosine, Steps: o.Steps,
 		// V_D = E_P softplus(-D(x)) + E_Q softplus(D(x)), eq. (1).
-		loss := tp.Add(
-			tp.Mean(tp.Softplus(tp.Neg(d.Forward(tp, tp.Leaf(xp)))), false),
-			tp.Mean(tp.Softplus(d.Forward(tp, tp.Leaf(xq))), false))
-		autograd.ZeroGrads(d.Params())
-		if err := tp.Backward(loss, d.Params()); err != nil {
-			return nil, err
+		Loss: func(tp *autograd.Tape, _ int) (*autograd.Node, error) {
+			draw(p, xp)
+			draw(q, xq)
+			return tp.Add(
+				tp.Mean(tp.Softplus(tp.Neg(d.Forward(ctx, tp.Leaf(xp)))), false),
+				tp.Mean(tp.Softplus(d.Forward(ctx, tp.Leaf(xq))), false)), nil
+		},
+	}
+	if o.Progress != nil {
+		loop.After = func(step int, loss float64) error {
+			if (step+1)%500 == 0 {
+				o.Progress(step+1, loss)
+			}
+			return nil
 		}
-		opt.Step()
-		if o.Progress != nil && (step+1)%500 == 0 {
-			o.Progress(step+1, float64(loss.Item()))
-		}
+	}
+	if err := loop.Run(tp); err != nil {
+		return nil, fmt.Errorf("lab: training the discriminator: %w", err)
 	}
 	f.batch = &batchEval{mlp: d, norm: f.norm, tp: tp}
 	return f, nil
@@ -323,7 +330,7 @@ func (b *batchEval) eval(points []float64) []float64 {
 			b.in = tensor.New(k, dim)
 		}
 		b.norm.apply(points[lo*dim:(lo+k)*dim], b.in.Data)
-		y := b.mlp.Forward(b.tp, b.tp.Leaf(b.in))
+		y := b.mlp.Forward(&nn.Ctx{Tape: b.tp}, b.tp.Leaf(b.in))
 		for i, v := range y.Data() {
 			b.out[lo+i] = float64(v)
 		}

@@ -5,12 +5,19 @@ import (
 	"github.com/minmaxgan/minmax/tensor"
 )
 
-// BatchNorm normalises each feature of a (batch, features) input by the
-// batch's mean and variance in training mode, and by running averages of
-// them in evaluation mode, then scales by γ and shifts by β (Ioffe &
-// Szegedy 2015; PyTorch's BatchNorm1d with momentum 0.1, eps 1e-5). Training
-// mode is autograd's fused BatchNorm op, which differentiates to any order.
+// BatchNorm normalises each feature (the last axis) of its input over all
+// the other axes: over the batch of a (batch, features) input (PyTorch's
+// BatchNorm1d), over the batch and both spatial axes of channel-last
+// images (N, H, W, C) (BatchNorm2d). In training mode it uses the batch's
+// mean and variance and updates running averages of them; in evaluation
+// mode it uses the running averages. Then it scales by γ and shifts by β
+// (Ioffe & Szegedy 2015; momentum 0.1, eps 1e-5 as PyTorch). Training mode
+// is autograd's fused BatchNorm op, which differentiates to any order.
+//
+// State: "weight" (γ), "bias" (β), and the buffers "running_mean" and
+// "running_var".
 type BatchNorm struct {
+	Base
 	Features    int
 	Eps         float32
 	Momentum    float32
@@ -18,26 +25,41 @@ type BatchNorm struct {
 	// RunningMean and RunningVar are buffers (not trained), saved in
 	// checkpoints.
 	RunningMean, RunningVar *tensor.Tensor
-	name                    string
 }
 
 // NewBatchNorm makes a BatchNorm over the given number of features with
 // γ = 1, β = 0.
-func NewBatchNorm(name string, features int) *BatchNorm {
-	b := &BatchNorm{Features: features, Eps: 1e-5, Momentum: 0.1, name: name,
-		Gamma:       autograd.NewParam(name+".weight", tensor.New(features)),
-		Beta:        autograd.NewParam(name+".bias", tensor.New(features)),
-		RunningMean: tensor.New(features), RunningVar: tensor.New(features)}
+func NewBatchNorm(features int) *BatchNorm {
+	b := &BatchNorm{Features: features, Eps: 1e-5, Momentum: 0.1}
+	b.Gamma = b.NewParam("weight", features)
+	b.Beta = b.NewParam("bias", features)
+	b.RunningMean = b.NewBuffer("running_mean", features)
+	b.RunningVar = b.NewBuffer("running_var", features)
 	b.Gamma.Value.Fill(1)
 	b.RunningVar.Fill(1)
 	return b
 }
 
-// Forward normalises x (batch, features). In training mode it uses the
-// batch statistics and updates the running averages.
-func (b *BatchNorm) Forward(t *autograd.Tape, x *autograd.Node, training bool) *autograd.Node {
-	gamma, beta := t.Param(b.Gamma), t.Param(b.Beta)
-	if !training {
+// Forward normalises x, whose last axis holds the features.
+func (b *BatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
+	t := c.Tape
+	s := x.Shape()
+	if len(s) < 2 || s[len(s)-1] != b.Features {
+		return t.Failf("nn: BatchNorm of %d features: input %s, want (..., %d)", b.Features, tensor.FormatShape(s), b.Features)
+	}
+	if len(s) > 2 { // (N, H, W, C) as the (N·H·W, C) matrix it is stored as
+		var shape [tensor.MaxRank]int
+		copy(shape[:], s)
+		y := b.forward2D(c, t.Reshape(x, -1, b.Features))
+		return t.Reshape(y, shape[:len(s)]...)
+	}
+	return b.forward2D(c, x)
+}
+
+func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
+	t := c.Tape
+	gamma, beta := b.Weight(c, b.Gamma), t.Param(b.Beta)
+	if !c.Training {
 		// y = (x - μ)/σ·γ + β as x·s + (β - μ·s) with s = γ/σ: the
 		// per-feature work is done on vectors and only two passes go over
 		// the batch (four, written out), still differentiable in x, γ, β.
@@ -48,23 +70,12 @@ func (b *BatchNorm) Forward(t *autograd.Tape, x *autograd.Node, training bool) *
 	y := t.BatchNorm(x, gamma, beta, b.Eps)
 	if mean, v := autograd.BatchNormStats(y); mean != nil {
 		n := float32(x.Shape()[0])
-		m := b.Momentum
 		unbias := float32(1)
 		if n > 1 {
 			unbias = n / (n - 1)
 		}
-		for j, mv := range mean {
-			b.RunningMean.Data[j] = (1-m)*b.RunningMean.Data[j] + m*mv
-			b.RunningVar.Data[j] = (1-m)*b.RunningVar.Data[j] + m*v[j]*unbias
-		}
+		tensor.MomentumUpdate(b.RunningMean.Data, mean, b.Momentum, 1)
+		tensor.MomentumUpdate(b.RunningVar.Data, v, b.Momentum, unbias)
 	}
 	return y
-}
-
-// Params returns γ and β.
-func (b *BatchNorm) Params() []*autograd.Param { return []*autograd.Param{b.Gamma, b.Beta} }
-
-// Buffers returns the running statistics by name.
-func (b *BatchNorm) Buffers() map[string]*tensor.Tensor {
-	return map[string]*tensor.Tensor{b.name + ".running_mean": b.RunningMean, b.name + ".running_var": b.RunningVar}
 }

@@ -10,96 +10,67 @@ import (
 // Conv2D is a 2-D convolution layer on channel-last images (N, H, W, In)
 // with a square kernel, stride and zero padding. W has shape
 // (Out, K, K, In): PyTorch's Conv2d weight with the channel axis last.
+// State: "weight", and "bias" unless made without.
 type Conv2D struct {
+	Base
 	In, Out, K, Stride, Pad int
 	W, B                    *autograd.Param // B is nil without bias
 }
 
 // NewConv2D makes a convolution initialised as PyTorch's nn.Conv2d:
-// weights and bias uniform in ±1/sqrt(In·K·K).
-func NewConv2D(name string, in, out, k, stride, pad int, bias bool, rng *tensor.RNG) *Conv2D {
+// weights and then bias uniform in ±1/sqrt(In·K·K).
+func NewConv2D(in, out, k, stride, pad int, bias bool, rng *tensor.RNG) *Conv2D {
 	c := &Conv2D{In: in, Out: out, K: k, Stride: stride, Pad: pad}
-	c.W = autograd.NewParam(name+".weight", tensor.New(out, k, k, in))
+	c.W = c.NewParam("weight", out, k, k, in)
 	bound := float32(1 / math.Sqrt(float64(in*k*k)))
 	rng.Uniform(c.W.Value.Data, -bound, bound)
 	if bias {
-		c.B = autograd.NewParam(name+".bias", tensor.New(out))
+		c.B = c.NewParam("bias", out)
 		rng.Uniform(c.B.Value.Data, -bound, bound)
 	}
 	return c
 }
 
 // Forward convolves x, shape (N, H, W, In).
-func (c *Conv2D) Forward(t *autograd.Tape, x *autograd.Node) *autograd.Node {
+func (c *Conv2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
 	var b *autograd.Node
 	if c.B != nil {
-		b = t.Param(c.B)
+		b = ctx.Tape.Param(c.B)
 	}
-	return t.Conv2D(x, t.Param(c.W), b, c.Stride, c.Pad)
+	return ctx.Tape.Conv2D(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad)
 }
-
-// Params returns W and, if present, B.
-func (c *Conv2D) Params() []*autograd.Param { return wb(c.W, c.B) }
 
 // ConvTranspose2D is a transposed convolution layer (a learned upsampling
 // by the stride) on channel-last images (N, H, W, In). W has shape
 // (In, K, K, Out): PyTorch's ConvTranspose2d weight with the channel axis
-// last.
+// last. State: "weight", and "bias" unless made without.
 type ConvTranspose2D struct {
+	Base
 	In, Out, K, Stride, Pad, OutPad int
 	W, B                            *autograd.Param // B is nil without bias
 }
 
 // NewConvTranspose2D makes a transposed convolution initialised as
 // PyTorch's nn.ConvTranspose2d: uniform in ±1/sqrt(Out·K·K).
-func NewConvTranspose2D(name string, in, out, k, stride, pad int, bias bool, rng *tensor.RNG) *ConvTranspose2D {
+func NewConvTranspose2D(in, out, k, stride, pad int, bias bool, rng *tensor.RNG) *ConvTranspose2D {
 	c := &ConvTranspose2D{In: in, Out: out, K: k, Stride: stride, Pad: pad}
-	c.W = autograd.NewParam(name+".weight", tensor.New(in, k, k, out))
+	c.W = c.NewParam("weight", in, k, k, out)
 	bound := float32(1 / math.Sqrt(float64(out*k*k)))
 	rng.Uniform(c.W.Value.Data, -bound, bound)
 	if bias {
-		c.B = autograd.NewParam(name+".bias", tensor.New(out))
+		c.B = c.NewParam("bias", out)
 		rng.Uniform(c.B.Value.Data, -bound, bound)
 	}
 	return c
 }
 
 // Forward upsamples x, shape (N, H, W, In).
-func (c *ConvTranspose2D) Forward(t *autograd.Tape, x *autograd.Node) *autograd.Node {
+func (c *ConvTranspose2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
 	var b *autograd.Node
 	if c.B != nil {
-		b = t.Param(c.B)
+		b = ctx.Tape.Param(c.B)
 	}
-	return t.ConvTranspose2D(x, t.Param(c.W), b, c.Stride, c.Pad, c.OutPad)
-}
-
-// Params returns W and, if present, B.
-func (c *ConvTranspose2D) Params() []*autograd.Param { return wb(c.W, c.B) }
-
-func wb(w, b *autograd.Param) []*autograd.Param {
-	if b == nil {
-		return []*autograd.Param{w}
-	}
-	return []*autograd.Param{w, b}
-}
-
-// BatchNorm2D normalises each channel of channel-last images (N, H, W, C)
-// over the batch and both spatial axes (PyTorch's BatchNorm2d): a
-// BatchNorm over the (N·H·W, C) matrix the images are stored as.
-type BatchNorm2D struct{ *BatchNorm }
-
-// NewBatchNorm2D makes a BatchNorm2D over c channels with γ = 1, β = 0.
-func NewBatchNorm2D(name string, c int) *BatchNorm2D { return &BatchNorm2D{NewBatchNorm(name, c)} }
-
-// Forward normalises x, shape (N, H, W, C).
-func (b *BatchNorm2D) Forward(t *autograd.Tape, x *autograd.Node, training bool) *autograd.Node {
-	s := x.Shape()
-	if len(s) != 4 {
-		return t.Failf("nn: BatchNorm2D %s: input %s, want (N, H, W, C)", b.name, tensor.FormatShape(s))
-	}
-	n, h, w, c := s[0], s[1], s[2], s[3]
-	y := b.BatchNorm.Forward(t, t.Reshape(x, n*h*w, c), training)
-	return t.Reshape(y, n, h, w, c)
+	return ctx.Tape.ConvTranspose2D(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad, c.OutPad)
 }
 
 // Upsample2D repeats every pixel of x, shape (N, H, W, C), into an f×f

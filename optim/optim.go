@@ -2,7 +2,6 @@ package optim
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/minmaxgan/minmax/autograd"
 	"github.com/minmaxgan/minmax/internal/parallel"
@@ -46,16 +45,18 @@ type adamChunk struct{ p, lo, hi int }
 // adamChunkLen is the size of a piece of the update handed to a thread.
 const adamChunkLen = 8192
 
-// adamJob runs chunks [lo, hi) of one update; every element is updated
-// exactly as the serial loop would, so the thread count changes nothing.
+// adamJob runs chunks [lo, hi) of one update through the tensor.Adam
+// kernel; every element is updated exactly as the serial loop would, so
+// the thread count changes nothing.
 type adamJob struct {
 	a *Adam
-	c adamConsts
+	c tensor.AdamConsts
 }
 
 func (j *adamJob) Run(_, lo, hi int) {
 	for _, ch := range j.a.chunks[lo:hi] {
-		j.a.update(ch.p, ch.lo, ch.hi, &j.c)
+		p := j.a.params[ch.p]
+		tensor.Adam(p.Value.Data[ch.lo:ch.hi], p.Grad.Data[ch.lo:ch.hi], j.a.m[ch.p].Data[ch.lo:ch.hi], j.a.v[ch.p].Data[ch.lo:ch.hi], &j.c)
 	}
 }
 
@@ -96,47 +97,13 @@ func (a *Adam) State() map[string]*tensor.Tensor {
 // Step applies one Adam update.
 func (a *Adam) Step() {
 	a.t++
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	bc1 := 1 - math.Pow(a.Beta1, float64(a.t))
-	bc2 := 1 - math.Pow(a.Beta2, float64(a.t))
-	// PyTorch's form: w -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps).
-	step := float32(a.LR / bc1)
-	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
-	eps := float32(a.Eps)
-	wd := float32(a.WeightDecay)
-	decay := float32(1 - a.LR*a.WeightDecay)
-	a.job.c = adamConsts{b1: b1, c1: 1 - b1, b2: b2, c2: 1 - b2, step: step, inv: invSqrtBC2, eps: eps, wd: wd, decay: decay}
+	a.job.c = tensor.NewAdamConsts(a.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay, a.Decoupled, a.t)
 	pool := parallel.Default()
 	total := 0
 	for _, p := range a.params {
 		total += p.Value.Len()
 	}
 	pool.ForParts(len(a.chunks), pool.PartsFor(total, 4*adamChunkLen), &a.job)
-}
-
-// update applies the update to elements [lo, hi) of parameter i.
-func (a *Adam) update(i, lo, hi int, c *adamConsts) {
-	p := a.params[i]
-	w, g, m, v := p.Value.Data[lo:hi], p.Grad.Data[lo:hi], a.m[i].Data[lo:hi], a.v[i].Data[lo:hi]
-	if a.Decoupled && c.wd != 0 {
-		for j := range w {
-			w[j] *= c.decay
-		}
-	}
-	start := 0
-	if c.wd == 0 || a.Decoupled {
-		start = adamSIMD(w, g, m, v, c) // bit-identical to the loop below
-	}
-	for j := start; j < len(g); j++ {
-		gj := g[j]
-		if !a.Decoupled && c.wd != 0 {
-			gj += c.wd * w[j]
-		}
-		mj := c.b1*m[j] + c.c1*gj
-		vj := c.b2*v[j] + c.c2*gj*gj
-		m[j], v[j] = mj, vj
-		w[j] -= c.step * mj / (float32(math.Sqrt(float64(vj)))*c.inv + c.eps)
-	}
 }
 
 // SGD is stochastic gradient descent with optional momentum, Nesterov
@@ -179,29 +146,10 @@ func (s *SGD) State() map[string]*tensor.Tensor {
 
 // Step applies one SGD update.
 func (s *SGD) Step() {
-	first := s.t == 0
+	c := tensor.SGDConsts{LR: float32(s.LR), Momentum: float32(s.Momentum), WD: float32(s.WeightDecay), Nesterov: s.Nesterov, First: s.t == 0}
 	s.t++
-	lr, mu, wd := float32(s.LR), float32(s.Momentum), float32(s.WeightDecay)
 	for i, p := range s.params {
-		w, g, b := p.Value.Data, p.Grad.Data, s.buf[i].Data
-		for j, gj := range g {
-			if wd != 0 {
-				gj += wd * w[j]
-			}
-			if mu != 0 {
-				if first {
-					b[j] = gj
-				} else {
-					b[j] = mu*b[j] + gj
-				}
-				if s.Nesterov {
-					gj += mu * b[j]
-				} else {
-					gj = b[j]
-				}
-			}
-			w[j] -= lr * gj
-		}
+		tensor.SGD(p.Value.Data, p.Grad.Data, s.buf[i].Data, &c)
 	}
 }
 
@@ -229,10 +177,7 @@ func NewEMA(ps []*autograd.Param, decay float64) (*EMA, error) {
 func (e *EMA) Update() {
 	d := float32(e.Decay)
 	for i, p := range e.params {
-		s := e.shadow[i].Data
-		for j, v := range p.Value.Data {
-			s[j] = d*s[j] + (1-d)*v
-		}
+		tensor.Lerp(e.shadow[i].Data, p.Value.Data, d)
 	}
 }
 
@@ -250,9 +195,6 @@ func (e *EMA) Shadow() map[string]*tensor.Tensor {
 // sample with the averaged weights, and again to swap back.
 func (e *EMA) Swap() {
 	for i, p := range e.params {
-		a, b := p.Value.Data, e.shadow[i].Data
-		for j := range a {
-			a[j], b[j] = b[j], a[j]
-		}
+		tensor.Swap(p.Value.Data, e.shadow[i].Data)
 	}
 }

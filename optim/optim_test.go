@@ -99,34 +99,3 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Step allocates %v times", n)
 	}
 }
-
-// The assembly Adam update is bit-identical to the Go loop.
-func TestAdamSIMDMatchesGo(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("no AVX2: only the Go loop runs")
-	}
-	rng := tensor.NewRNG(8)
-	for _, n := range []int{1, 7, 8, 9, 64, 1001} {
-		mk := func() (*autograd.Param, *Adam) {
-			w := tensor.New(n)
-			tensor.NewRNG(1).Normal(w.Data, 0, 1)
-			p := autograd.NewParam("p", w)
-			return p, NewAdam([]*autograd.Param{p}, 1e-3, 0.5, 0.999)
-		}
-		pa, a := mk()
-		pb, b := mk()
-		for step := 0; step < 5; step++ {
-			rng.Normal(pa.Grad.Data, 0, 1)
-			copy(pb.Grad.Data, pa.Grad.Data)
-			a.Step()
-			useAVX2 = false
-			b.Step()
-			useAVX2 = true
-		}
-		for j := range pa.Value.Data {
-			if math.Float32bits(pa.Value.Data[j]) != math.Float32bits(pb.Value.Data[j]) || a.v[0].Data[j] != b.v[0].Data[j] {
-				t.Fatalf("n=%d element %d: assembly %v, Go %v", n, j, pa.Value.Data[j], pb.Value.Data[j])
-			}
-		}
-	}
-}

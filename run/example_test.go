@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/run"
 )
 
-// A short run on disk, then its generator reloaded for sampling.
+// A short run on disk, then its generator file loaded alone for sampling.
 func Example() {
 	dir, _ := os.MkdirTemp("", "minmax-run")
 	defer os.RemoveAll(dir)
-	cfg, _ := gan.Preset("ring8")
-	cfg.Steps, cfg.EvalEvery, cfg.JSDEvery = 100, 50, 0
-	r, err := run.New(cfg, dir, run.Options{NoPictures: true, JSDSteps: -1})
+	rec, _ := recipe.Preset("ring8")
+	rec.Optim.Steps, rec.Run.EvalEvery, rec.Run.JSDEvery = 100, 50, 0
+	r, err := run.New(rec, dir, run.Options{NoPictures: true, JSDSteps: -1})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -27,14 +27,14 @@ func Example() {
 		return
 	}
 	fmt.Println("evaluated at step", e.Step, "on", e.Coverage.Samples, "samples of", e.Coverage.ModesTotal, "modes")
-	back, err := run.LoadForSampling(dir)
+	g, err := run.OpenGenerator(dir, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	pts, _ := back.Generate(5, 1)
-	fmt.Println("reloaded at step", back.Game.Trainer.StepsDone(), "and drew", len(pts)/2, "points")
+	pts, _ := g.Sample(5, 1, nil)
+	fmt.Println("its generator file: step", g.Info.Step, "of", g.Info.Arch, "on", g.Info.Source, "drew", len(pts)/2, "points")
 	// Output:
 	// evaluated at step 100 on 2500 samples of 8 modes
-	// reloaded at step 100 and drew 5 points
+	// its generator file: step 100 of mlp on ring(8, r=2, sd=0.02) drew 5 points
 }

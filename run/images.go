@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/minmaxgan/minmax/arch"
+
 	"github.com/minmaxgan/minmax/imgdata"
 )
 
@@ -25,20 +27,25 @@ func ToCHW(x []float32, n, h, w, c int) []float32 {
 // ImageSet turns n generated images (channel-last, in [-1, 1]) into an
 // imgdata.Set of 8-bit images.
 func (r *Run) ImageSet(x []float32, n int) (*imgdata.Set, error) {
-	s := r.Game.Shape
-	return imgdata.FromFloat(ToCHW(x, n, s.Size, s.Size, s.Channels), n, s.Channels, s.Size, s.Size)
+	return ImageSet(r.Data, x, n)
+}
+
+// ImageSet turns n generated images of shape d (channel-last, in [-1, 1])
+// into an imgdata.Set of 8-bit images.
+func ImageSet(d arch.Data, x []float32, n int) (*imgdata.Set, error) {
+	return imgdata.FromFloat(ToCHW(x, n, d.Height, d.Width, d.Channels), n, d.Channels, d.Height, d.Width)
 }
 
 // saveGrid writes n generated images as an 8-column PNG grid.
 func (r *Run) saveGrid(path string, x []float32, n int) error {
-	s := r.Game.Shape
-	return imgdata.SaveGrid(path, ToCHW(x, n, s.Size, s.Size, s.Channels), n, s.Channels, s.Size, s.Size, imgdata.GridOptions{Cols: 8})
+	d := r.Data
+	return imgdata.SaveGrid(path, ToCHW(x, n, d.Height, d.Width, d.Channels), n, d.Channels, d.Height, d.Width, imgdata.GridOptions{Cols: 8})
 }
 
 // finalGrid writes samples.png: the grid at the run's fixed codes.
 func (r *Run) finalGrid() error {
-	fake := make([]float32, r.snapZ.Dim(0)*r.Game.Dim)
-	if err := r.Game.Generate(r.snapZ, fake); err != nil {
+	fake := make([]float32, r.snapZ.Dim(0)*r.Data.Dim)
+	if err := r.Game.Generate(r.snapZ, r.labels(r.snapZ.Dim(0)), fake); err != nil {
 		return err
 	}
 	return r.saveGrid(filepath.Join(r.Dir, GridFile), fake, r.snapZ.Dim(0))

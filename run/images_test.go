@@ -11,9 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/imgdata"
+	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -38,10 +40,11 @@ func tinyImages(t *testing.T, n int) string {
 	return path
 }
 
-func imageConfig(data string) gan.Config {
-	c, _ := gan.Preset("dcgan-fashion-mnist")
-	c.Data, c.Width, c.Batch, c.Epochs = data, 4, 16, 2 // 96 images: 6 batches an epoch
-	c.EvalEvery, c.CheckpointEvery = 4, 5
+func imageConfig(data string) recipe.Recipe {
+	c, _ := recipe.Preset("dcgan-fashion-mnist")
+	c.Data.Source, c.Optim.Batch, c.Optim.Epochs = data, 16, 2 // 96 images: 6 batches an epoch
+	c.Model.Options = &arch.DCGANOptions{Width: 4}
+	c.Run.EvalEvery, c.Run.CheckpointEvery = 4, 5
 	return c
 }
 
@@ -52,8 +55,8 @@ func TestImageRunResumesBitIdenticallyAndExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if whole.Cfg.Steps != 12 {
-		t.Fatalf("2 epochs of 96 images in batches of 16 gave %d steps, want 12", whole.Cfg.Steps)
+	if whole.Steps() != 12 {
+		t.Fatalf("2 epochs of 96 images in batches of 16 gave %d steps, want 12", whole.Steps())
 	}
 	if _, err := whole.Train(context.Background()); err != nil {
 		t.Fatal(err)
@@ -98,27 +101,7 @@ func TestImageRunResumesBitIdenticallyAndExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed.Close()
-	a, b := weights(whole.Game.G, whole.Game.D), weights(resumed.Game.G, resumed.Game.D)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("weight %d differs after resume: %v vs %v", i, a[i], b[i])
-		}
-	}
-	for _, m := range []gan.Network{whole.Game.D, whole.Game.G} {
-		for k, v := range m.Buffers() {
-			var w *tensor.Tensor
-			if k[0] == 'D' {
-				w = resumed.Game.D.Buffers()[k]
-			} else {
-				w = resumed.Game.G.Buffers()[k]
-			}
-			for i := range v.Data {
-				if v.Data[i] != w.Data[i] {
-					t.Fatalf("buffer %s differs after resume", k)
-				}
-			}
-		}
-	}
+	sameState(t, whole, resumed)
 
 	// Export: an IDX file of the samples has the right header.
 	pts, err := resumed.Generate(10, 3)
@@ -158,7 +141,7 @@ func TestImageSamplerVisitsEveryImageOncePerEpoch(t *testing.T) {
 	out := make([]float32, 10*784)
 	seen := map[int]int{}
 	for k := 0; k < 5; k++ { // one epoch of 5 batches of 10
-		s.Sample(rng, 10, out)
+		s.Sample(rng, 10, out, nil)
 		for i := 0; i < 10; i++ {
 			seen[int((out[i*784]+1)*127.5+0.5)]++
 		}
@@ -166,7 +149,7 @@ func TestImageSamplerVisitsEveryImageOncePerEpoch(t *testing.T) {
 	if len(seen) != 50 || s.Epoch != 0 {
 		t.Fatalf("one epoch saw %d distinct images (epoch counter %d), want all 50", len(seen), s.Epoch)
 	}
-	s.Sample(rng, 10, out)
+	s.Sample(rng, 10, out, nil)
 	if s.Epoch != 1 || s.Pos != 10 {
 		t.Fatalf("after the epoch: epoch %d, position %d; want 1, 10", s.Epoch, s.Pos)
 	}
@@ -221,8 +204,8 @@ func TestImageRunWithEvaluatorScoresEvaluations(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := imageConfig(path)
-	cfg.Epochs, cfg.Steps, cfg.EvalEvery = 0, 6, 3
-	cfg.Evaluator, cfg.EvalSamples = evPath, 40
+	cfg.Optim.Epochs, cfg.Optim.Steps, cfg.Run.EvalEvery = 0, 6, 3
+	cfg.Run.Evaluator, cfg.Run.EvalSamples = evPath, 40
 	r, err := New(cfg, filepath.Join(t.TempDir(), "r"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -260,8 +243,9 @@ func TestFolderRecipeTrainsColourImages(t *testing.T) {
 		f.Close()
 	}
 	for _, size := range []int{32, 64} {
-		c, _ := gan.Preset("dcgan-folder")
-		c.Data, c.ImageSize, c.Width, c.Batch, c.Epochs, c.Steps, c.EvalEvery = dir, size, 4, 4, 0, 3, 2
+		c, _ := recipe.Preset("dcgan-folder")
+		c.Data.Source, c.Data.ImageSize, c.Optim.Batch, c.Optim.Epochs, c.Optim.Steps, c.Run.EvalEvery = dir, size, 4, 0, 3, 2
+		c.Model.Options = &arch.DCGANOptions{Width: 4}
 		r, err := New(c, filepath.Join(t.TempDir(), "r"), Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 // losses, D's outputs and the JSD estimate; for 1-D data an animated GIF of
 // the game.
 func (r *Run) Pictures() error {
-	if r.Cfg.IsImage() {
+	if r.IsImage() {
 		if err := r.curves(); err != nil {
 			return err
 		}
@@ -29,7 +29,7 @@ func (r *Run) Pictures() error {
 	if err := r.curves(); err != nil {
 		return err
 	}
-	if r.Game.Dim == 1 {
+	if r.Data.Dim == 1 {
 		return r.pictures1D()
 	}
 	return r.pictures2D()
@@ -48,9 +48,9 @@ func pick(s []snapshot, k int) []snapshot {
 }
 
 func (r *Run) realSample(n int, seed uint64) []float32 {
-	dim := r.Game.Dim
+	dim := r.Data.Dim
 	buf := make([]float64, n*dim)
-	dist.SampleN(r.Game.P, tensor.NewRNG(seed).Rand(), n, buf)
+	dist.SampleN(r.P, tensor.NewRNG(seed).Rand(), n, buf)
 	out := make([]float32, len(buf))
 	for i, v := range buf {
 		out[i] = float32(v)
@@ -70,7 +70,7 @@ func (r *Run) view() (lo, hi float64) {
 }
 
 func (r *Run) title() string {
-	return fmt.Sprintf("%s, loss %s, seed %d", r.Cfg.Data, r.Cfg.Loss, r.Cfg.Seed)
+	return fmt.Sprintf("%s, loss %s, seed %d", r.Recipe.Data.Source, r.Recipe.Loss.Name, r.Recipe.Run.Seed)
 }
 
 func (r *Run) pictures2D() error {
@@ -87,7 +87,7 @@ func (r *Run) pictures2D() error {
 	}
 	// Density of Q_G against P: histograms of 50,000 samples each, same bins.
 	const n, bins = 50000, 120
-	fake, err := r.Generate(n, r.Cfg.Seed^0xde75)
+	fake, err := r.Generate(n, r.Recipe.Run.Seed^0xde75)
 	if err != nil {
 		return err
 	}
@@ -101,8 +101,8 @@ func (r *Run) pictures2D() error {
 	}
 	lt := math.Log10(top)
 	if err := viz.SaveHeatmapsRange(filepath.Join(r.Dir, "density.png"), []viz.HeatPanel{
-		{Title: "P (data): " + r.Cfg.Data, Field: viz.Field{Xs: xs, Ys: xs, Zs: hp}},
-		{Title: fmt.Sprintf("Q_G (generator) at step %d", r.Game.Trainer.StepsDone()), Field: viz.Field{Xs: xs, Ys: xs, Zs: hq}},
+		{Title: "P (data): " + r.Recipe.Data.Source, Field: viz.Field{Xs: xs, Ys: xs, Zs: hp}},
+		{Title: fmt.Sprintf("Q_G (generator) at step %d", r.Game.StepsDone()), Field: viz.Field{Xs: xs, Ys: xs, Zs: hq}},
 	}, viz.Sequential(), lt-4, lt, "log10 density"); err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (r *Run) pictures2D() error {
 		}
 	}
 	dv := make([]float32, g*g)
-	if err := r.Game.Trainer.Discriminate(grid, dv); err != nil {
+	if err := r.Game.Discriminate(grid, nil, dv); err != nil {
 		return err
 	}
 	zs := make([]float64, len(dv))
@@ -133,7 +133,7 @@ func (r *Run) pictures2D() error {
 	limit := math.Max(abs[len(abs)*98/100], 1e-3)
 	last := r.hist.snaps[len(r.hist.snaps)-1]
 	return viz.SaveHeatmaps(filepath.Join(r.Dir, "discriminator.png"), []viz.HeatPanel{{
-		Title:  fmt.Sprintf("D(x) at step %d (logit; red: judged real)", r.Game.Trainer.StepsDone()),
+		Title:  fmt.Sprintf("D(x) at step %d (logit; red: judged real)", r.Game.StepsDone()),
 		Field:  viz.Field{Xs: gx, Ys: gx, Zs: zs},
 		Points: []viz.Points{{Name: "real (blue)", XY: f64(real[:600]), Color: viz.ColP}, {Name: "generated (orange)", XY: f64(last.fake[:600]), Color: viz.ColQ}},
 	}}, limit, "D(x)")
@@ -190,7 +190,7 @@ func (r *Run) dOnGrid() ([]float32, error) {
 		x.Data[i] = float32(v)
 	}
 	out := make([]float32, len(xs))
-	return out, r.Game.Trainer.Discriminate(x, out)
+	return out, r.Game.Discriminate(x, nil, out)
 }
 
 // kde is a Gaussian kernel density estimate of 1-D samples at xs
@@ -228,7 +228,7 @@ func (r *Run) pictures1D() error {
 	xs := r.grid1D()
 	pd := make([]float64, len(xs))
 	for i, x := range xs {
-		pd[i] = math.Exp(r.Game.P.LogProb([]float64{x}))
+		pd[i] = math.Exp(r.P.LogProb([]float64{x}))
 	}
 	frames := make([][]viz.Panel, 0, len(r.hist.snaps))
 	top := slices.Max(pd) * 1.6
@@ -301,7 +301,7 @@ func (r *Run) curves() error {
 	w := max(1, len(st)/100)
 	lossPanel := viz.Panel{Title: fmt.Sprintf("losses (moving average over %d steps): %s", w, r.title()), XLabel: "step", YLabel: "loss",
 		Curves: []viz.Curve{{Name: "D's loss", X: steps, Y: smooth(ld, w), Color: viz.ColD}, {Name: "G's loss", X: steps, Y: smooth(lg, w), Color: viz.ColQ}}}
-	if r.Cfg.Loss == "minimax" || r.Cfg.Loss == "nonsaturating" {
+	if r.Recipe.Loss.Name == "minimax" || r.Recipe.Loss.Name == "nonsaturating" {
 		lossPanel.HLine, lossPanel.HLineLabel = 2*math.Ln2, "2 log 2: V_D(G, D*) at P = Q_G (eq. 10)"
 	}
 	panels := []viz.Panel{

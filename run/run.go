@@ -3,30 +3,31 @@ package run
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
+	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/checkpoint"
 	"github.com/minmaxgan/minmax/dist"
 	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
-	"github.com/minmaxgan/minmax/lab"
+	"github.com/minmaxgan/minmax/generator"
+	"github.com/minmaxgan/minmax/internal/version"
 	"github.com/minmaxgan/minmax/metrics"
+	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/tensor"
-	"go.yaml.in/yaml/v3"
 )
 
-// checkpointFormat tags a run's checkpoint ("minmax-toy-run-1", the format
-// before image runs, is read too: it is this one without image data).
-const checkpointFormat = "minmax-run-1"
+// checkpointFormat tags a run's checkpoint. The formats of minmax 0.1
+// ("minmax-run-1", and "minmax-toy-run-1" before image runs) name their
+// tensors the same way and are read too.
+const checkpointFormat = "minmax-run-2"
+
+var readableFormats = map[string]bool{checkpointFormat: true, "minmax-run-1": true, "minmax-toy-run-1": true}
 
 // Files of a run directory.
 const (
@@ -34,6 +35,7 @@ const (
 	MetricsFile    = "metrics.jsonl"
 	CheckpointFile = "checkpoint.safetensors"
 	EvalFile       = "eval.json"
+	GeneratorFile  = generator.File
 )
 
 // Eval is one evaluation of the generator.
@@ -69,11 +71,20 @@ type Options struct {
 	JSDSteps int
 }
 
-// Run is a training run in a directory.
+// Run is a training run in a directory: the game (built from the recipe
+// by package recipe) and the files around it. It does files and pictures,
+// not wiring.
 type Run struct {
-	Dir  string
-	Cfg  gan.Config
-	Game *gan.Game
+	Dir string
+	// Recipe is the run's recipe as built (optim.steps set from
+	// optim.epochs for images).
+	Recipe recipe.Recipe
+	Game   *gan.Game
+	// Data is the shape of the samples; P the distribution of a toy run
+	// (nil for images); Images the image sampler (nil for points).
+	Data   arch.Data
+	P      dist.Dist
+	Images *gan.ImageSampler
 
 	metrics *os.File
 	mw      *bufio.Writer
@@ -82,8 +93,7 @@ type Run struct {
 	hist    history
 	opt     Options
 
-	ev   evaluator.Scorer // image runs: scores each evaluation, when available
-	real *evaluator.Real  // its features of real test images
+	judge *evaluator.Judge // image runs: scores each evaluation, when available
 }
 
 // history is what the pictures are made from.
@@ -99,143 +109,138 @@ type snapshot struct {
 	d    []float32 // 1-D only: D on the plotting grid
 }
 
+// evalSamples is the number of samples of a toy evaluation (the
+// VEEGAN/PacGAN protocol).
 const evalSamples = 2500
 
-// New starts a fresh run of cfg in dir (created if needed; an existing
+// gridImages is the number of images in an image run's sample grids (8×8).
+const gridImages = 64
+
+// New starts a fresh run of rec in dir (created if needed; an existing
 // checkpoint there is an error: resume it or choose another directory).
-func New(cfg gan.Config, dir string, opt Options) (*Run, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
+func New(rec recipe.Recipe, dir string, opt Options) (*Run, error) {
 	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil {
 		return nil, fmt.Errorf("%s already holds a run (%s); resume it with --resume %s, or choose another --run directory", dir, CheckpointFile, dir)
+	}
+	b, err := rec.Build()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "samples"), 0o755); err != nil {
 		return nil, err
 	}
-	g, err := gan.NewGame(cfg)
-	if err != nil {
+	r := newRun(dir, b, opt)
+	if err := writeConfig(filepath.Join(dir, ConfigFile), r.Recipe); err != nil {
 		return nil, err
 	}
-	cfg = g.Cfg // with the steps an image recipe's epochs come to
-	r := &Run{Dir: dir, Cfg: cfg, Game: g, opt: opt}
-	if err := writeConfig(filepath.Join(dir, ConfigFile), cfg); err != nil {
-		return nil, err
-	}
-	if err := r.loadEvaluator(); err != nil {
+	if err := r.loadJudge(); err != nil {
 		return nil, err
 	}
 	if err := r.openMetrics(0); err != nil {
 		return nil, err
 	}
-	r.makeSnapZ()
 	return r, nil
 }
 
-// LoadConfig reads a run's config.yaml.
-func LoadConfig(dir string) (gan.Config, error) {
+func newRun(dir string, b *recipe.Built, opt Options) *Run {
+	r := &Run{Dir: dir, Recipe: b.Recipe, Game: b.Game, Data: b.Data, P: b.P, Images: b.Images, opt: opt}
+	r.makeSnapZ()
+	return r
+}
+
+// LoadRecipe reads a run's config.yaml (the sectioned recipe, or the flat
+// config of minmax 0.1).
+func LoadRecipe(dir string) (recipe.Recipe, error) {
 	path := filepath.Join(dir, ConfigFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return gan.Config{}, fmt.Errorf("not a run directory: %w", err)
+		if errors.Is(err, os.ErrNotExist) {
+			return recipe.Recipe{}, fmt.Errorf("%s is not a run directory: it has no %s", dir, ConfigFile)
+		}
+		return recipe.Recipe{}, err
 	}
-	var c gan.Config
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+	r, err := recipe.Parse(b, recipe.Recipe{})
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return r, nil
 }
 
 // Resume reopens the run in dir at its checkpoint. steps, if > 0, replaces
 // the configured number of steps (to train longer).
 func Resume(dir string, steps int, opt Options) (*Run, error) {
-	cfg, err := LoadConfig(dir)
+	rec, err := LoadRecipe(dir)
 	if err != nil {
 		return nil, err
 	}
 	if steps > 0 {
-		cfg.Steps, cfg.Epochs = steps, 0
+		rec.Optim.Steps, rec.Optim.Epochs = steps, 0
 	}
-	g, err := gan.NewGame(cfg)
+	b, err := rec.Build()
 	if err != nil {
 		return nil, err
 	}
-	cfg = g.Cfg
-	r := &Run{Dir: dir, Cfg: cfg, Game: g, opt: opt}
+	r := newRun(dir, b, opt)
 	step, err := r.loadCheckpoint(filepath.Join(dir, CheckpointFile))
 	if err != nil {
 		return nil, err
 	}
 	if steps > 0 {
-		if err := writeConfig(filepath.Join(dir, ConfigFile), cfg); err != nil {
+		if err := writeConfig(filepath.Join(dir, ConfigFile), r.Recipe); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.loadEvaluator(); err != nil {
+	if err := r.loadJudge(); err != nil {
 		return nil, err
 	}
 	if err := r.openMetrics(step); err != nil {
 		return nil, err
 	}
-	r.makeSnapZ()
 	return r, nil
 }
 
-// gridImages is the number of images in an image run's sample grids (8×8).
-const gridImages = 64
+// Steps is the length of the run.
+func (r *Run) Steps() int { return r.Recipe.Optim.Steps }
+
+// IsImage reports whether the run trains on images.
+func (r *Run) IsImage() bool { return r.Data.Kind == arch.Images }
 
 // evalSamples is how many images an image run scores at each evaluation.
-func (r *Run) evalSamples() int {
-	if r.Cfg.EvalSamples > 0 {
-		return r.Cfg.EvalSamples
+func (r *Run) evalImages() int {
+	if n := r.Recipe.Run.EvalSamples; n > 0 {
+		return n
 	}
 	return 1000
 }
 
-// loadEvaluator finds the run's evaluator: the configured one (which must
+// loadJudge finds the run's evaluator: the configured one (which must
 // load), or the default one for its data if that file exists.
-func (r *Run) loadEvaluator() error {
-	if !r.Cfg.IsImage() {
+func (r *Run) loadJudge() error {
+	if !r.IsImage() {
 		return nil
 	}
-	path := r.Cfg.Evaluator
-	if path == "" {
-		path, _ = evaluator.DefaultFor(r.Cfg.Data)
-		if _, err := os.Stat(path); err != nil {
-			return nil // no evaluator: the run has grids, not scores
-		}
+	j, err := evaluator.NewJudge(r.Recipe.Data.Source, r.Recipe.Run.Evaluator, r.evalImages(), r.Recipe.Run.Seed)
+	if errors.Is(err, evaluator.ErrNoEvaluator) && r.Recipe.Run.Evaluator == "" {
+		return nil // no evaluator: the run has grids, not scores
 	}
-	e, err := evaluator.ForData(r.Cfg.Data, path)
 	if err != nil {
-		return &gan.ConfigError{Key: "evaluator", Msg: err.Error()}
+		return &recipe.Error{Key: "run.evaluator", Msg: err.Error()}
 	}
-	size, channels := e.Shape()
-	set, name, err := evaluator.RealSet(r.Cfg.Data, size, channels)
-	if err != nil {
-		return &gan.ConfigError{Key: "evaluator", Msg: fmt.Sprintf("the real images for the evaluator: %v", err)}
-	}
-	real, err := e.RealFeatures(set, name, r.evalSamples(), r.Cfg.Seed)
-	if err != nil {
-		return err
-	}
-	r.ev, r.real = e, real
+	r.judge = j
 	return nil
 }
 
 func (r *Run) makeSnapZ() {
 	n := evalSamples
-	if r.Cfg.IsImage() {
+	if r.IsImage() {
 		n = gridImages
 	}
-	r.snapZ = tensor.New(n, r.Cfg.Latent)
-	tensor.NewRNG(r.Cfg.Seed^0x5eed5eed).Normal(r.snapZ.Data, 0, 1)
+	r.snapZ = tensor.New(n, r.Recipe.Model.Latent)
+	tensor.NewRNG(r.Recipe.Run.Seed^0x5eed5eed).Normal(r.snapZ.Data, 0, 1)
 }
 
-func writeConfig(path string, c gan.Config) error {
-	b, err := yaml.Marshal(c)
+func writeConfig(path string, rec recipe.Recipe) error {
+	b, err := rec.Marshal()
 	if err != nil {
 		return err
 	}
@@ -307,22 +312,23 @@ func (r *Run) Close() error {
 // and checkpointing on the way. When ctx is cancelled (Ctrl-C) it saves a
 // checkpoint and returns ctx's error.
 func (r *Run) Train(ctx context.Context) (*Eval, error) {
-	tr := r.Game.Trainer
+	game := r.Game
 	start := time.Now()
-	first := tr.StepsDone()
+	first := game.StepsDone()
+	run := r.Recipe.Run
 	if first == 0 {
-		if err := r.evaluate(0, r.Cfg.JSDEvery > 0); err != nil {
+		if err := r.evaluate(0, run.JSDEvery > 0); err != nil {
 			return nil, err
 		}
 	}
-	for tr.StepsDone() < r.Cfg.Steps {
+	for game.StepsDone() < r.Steps() {
 		if err := ctx.Err(); err != nil {
 			if cerr := r.Checkpoint(); cerr != nil {
 				return nil, fmt.Errorf("interrupted, and the checkpoint failed: %w", cerr)
 			}
 			return nil, err
 		}
-		st, err := r.Game.Step()
+		st, err := game.Step()
 		if err != nil {
 			r.mw.Flush()
 			return nil, err
@@ -332,17 +338,17 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 		}
 		r.hist.stats = append(r.hist.stats, st)
 		if r.opt.Progress != nil {
-			r.opt.Progress.Step(st, r.Cfg.Steps, first, time.Since(start))
+			r.opt.Progress.Step(st, r.Steps(), first, time.Since(start))
 		}
 		n := st.Step
-		last := n == r.Cfg.Steps
-		if r.Cfg.EvalEvery > 0 && n%r.Cfg.EvalEvery == 0 || last {
-			jsd := last || r.Cfg.JSDEvery > 0 && n%r.Cfg.JSDEvery == 0
+		last := n == r.Steps()
+		if run.EvalEvery > 0 && n%run.EvalEvery == 0 || last {
+			jsd := last || run.JSDEvery > 0 && n%run.JSDEvery == 0
 			if err := r.evaluate(n, jsd); err != nil {
 				return nil, err
 			}
 		}
-		if r.Cfg.CheckpointEvery > 0 && n%r.Cfg.CheckpointEvery == 0 && !last {
+		if run.CheckpointEvery > 0 && n%run.CheckpointEvery == 0 && !last {
 			if err := r.Checkpoint(); err != nil {
 				return nil, err
 			}
@@ -357,7 +363,7 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 	var final *Eval
 	if len(r.hist.evals) > 0 {
 		final = &r.hist.evals[len(r.hist.evals)-1]
-		b, _ := json.MarshalIndent(finalSummary(r, final), "", "  ")
+		b, _ := json.MarshalIndent(Summary(final, r.Recipe.Data.Source, r.Recipe.Loss.Name, r.Recipe.Run.Seed), "", "  ")
 		if err := writeAtomic(filepath.Join(r.Dir, EvalFile), append(b, '\n')); err != nil {
 			return nil, err
 		}
@@ -370,237 +376,80 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 	return final, nil
 }
 
-func finalSummary(r *Run, e *Eval) map[string]any {
-	m := map[string]any{"step": e.Step, "data": r.Cfg.Data, "loss": r.Cfg.Loss, "seed": r.Cfg.Seed}
-	if c := e.Coverage; c != nil {
-		m["modes_covered"], m["modes_total"], m["hq_fraction"] = c.ModesCovered, c.ModesTotal, c.HQFraction
-		m["reverse_kl"] = finite(c.ReverseKL)
-		m["samples"] = c.Samples
-	}
-	if e.JSDEstimate != nil {
-		m["jsd_estimate"], m["jsd_se"] = *e.JSDEstimate, *e.JSDSE
-	}
-	if e.Images != nil {
-		m["images"] = e.Images
-	}
-	return m
-}
-
-func finite(v float64) any {
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return nil
-	}
-	return v
-}
-
-// Generate draws n samples from G with latent codes from seed, in
-// batches of at most 256 (G is in evaluation mode, so the batching does not
-// change the samples). Images come out channel-last, h×w×c per row.
+// Generate draws n samples from G (its moving average when the run keeps
+// one) with latent codes from seed, in batches of at most 256 (G is in
+// evaluation mode, so the batching does not change the samples). Images
+// come out channel-last, h×w×c per row.
 func (r *Run) Generate(n int, seed uint64) ([]float32, error) {
-	z := tensor.New(n, r.Cfg.Latent)
-	tensor.NewRNG(seed).Normal(z.Data, 0, 1)
-	out := make([]float32, n*r.Game.Dim)
+	lat := r.Recipe.Model.Latent
+	z := generator.Codes(n, lat, seed)
+	dim := r.Data.Dim
+	out := make([]float32, n*dim)
+	labels := r.labels(n)
 	const chunk = 256
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
-		zc, err := tensor.FromData(z.Data[lo*r.Cfg.Latent:hi*r.Cfg.Latent], hi-lo, r.Cfg.Latent)
+		zc, err := tensor.FromData(z[lo*lat:hi*lat], hi-lo, lat)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.Game.Generate(zc, out[lo*r.Game.Dim:hi*r.Game.Dim]); err != nil {
+		var lc []int
+		if labels != nil {
+			lc = labels[lo:hi]
+		}
+		if err := r.Game.Generate(zc, lc, out[lo*dim:hi*dim]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// Evaluate scores the generator now: mode coverage on 2,500 samples, and,
-// if jsdSteps > 0, a JSD estimate from a discriminator trained afresh for
-// that many steps.
-func (r *Run) Evaluate(jsdSteps int, seed uint64) (Eval, error) {
-	e, _, err := r.evaluateSamples(jsdSteps, seed)
-	return e, err
+// labels are the classes of n samples of a conditional run (cycling
+// through the classes), nil for an unconditional one.
+func (r *Run) labels(n int) []int {
+	if k := r.Game.Config().Classes; k > 0 {
+		return generator.CycleLabels(n, k)
+	}
+	return nil
 }
 
-// evaluateSamples is Evaluate that also returns the 2,500 samples it
-// generated at the fixed codes (the run's snapshot reuses them).
-func (r *Run) evaluateSamples(jsdSteps int, seed uint64) (Eval, []float32, error) {
-	e := Eval{Step: r.Game.Trainer.StepsDone()}
-	fake := make([]float32, r.snapZ.Dim(0)*r.Game.Dim)
-	if err := r.Game.Generate(r.snapZ, fake); err != nil {
-		return e, nil, err
+// generatorInfo describes the run's generator for its file.
+func (r *Run) generatorInfo() generator.Info {
+	info := generator.Info{
+		Arch: r.Recipe.Model.Arch, Options: r.Recipe.Model.Options, Latent: r.Recipe.Model.Latent, Data: r.Data,
+		Source: r.Recipe.Data.Source, Preset: r.Recipe.Preset, Loss: r.Recipe.Loss.Name, Seed: r.Recipe.Run.Seed,
+		Step: r.Game.StepsDone(), EMA: r.Recipe.Optim.GEMA > 0,
 	}
-	if r.Game.P == nil { // images: the grid, and the evaluator's scores
-		if r.ev != nil {
-			n := r.evalSamples()
-			x, err := r.Generate(n, r.Cfg.Seed^0xe7a1)
-			if err != nil {
-				return e, nil, err
-			}
-			s, err := r.ev.Score(r.real, x, n, seed)
-			if err != nil {
-				return e, nil, fmt.Errorf("scoring with the evaluator: %w", err)
-			}
-			e.Images = &s
-		}
-		return e, fake, nil
+	if r.IsImage() {
+		info.Range = &[2]float64{-1, 1}
 	}
-	if modes, ok := dist.Modes(r.Game.P); ok {
-		c, err := metrics.ModeCoverage(fake, r.Game.Dim, modes)
-		if err != nil {
-			return e, nil, err
-		}
-		e.Coverage = &c
-	}
-	if jsdSteps > 0 {
-		q := &generatorSampler{run: r, seed: seed}
-		jsd, se, err := lab.EstimateJSD(r.Game.P, q, lab.Options{Steps: jsdSteps, Batch: 256, Hidden: []int{64, 64}, EvalN: 20000, Seed: seed})
-		if err != nil {
-			return e, nil, fmt.Errorf("JSD estimate: %w", err)
-		}
-		e.JSDEstimate, e.JSDSE = &jsd, &se
-	}
-	return e, fake, nil
+	return info
 }
 
-func (r *Run) evaluate(step int, withJSD bool) error {
-	jsdSteps := 0
-	if withJSD {
-		jsdSteps = 600
-		if step == r.Cfg.Steps {
-			jsdSteps = 2000
-		}
-		if r.opt.JSDSteps != 0 {
-			jsdSteps = max(r.opt.JSDSteps, 0)
-		}
-	}
-	e, fake, err := r.evaluateSamples(jsdSteps, r.Cfg.Seed*1000003+uint64(step))
-	if err != nil {
-		return err
-	}
-	r.hist.evals = append(r.hist.evals, e)
-	if err := r.enc.Encode(struct {
-		Step int  `json:"step"`
-		Eval Eval `json:"eval"`
-	}{step, e}); err != nil {
-		return err
-	}
-	if r.opt.Progress != nil {
-		r.opt.Progress.Eval(e)
-	}
-	if r.Cfg.IsImage() {
-		// The grid at the fixed codes: samples/step_NNNNNN.png.
-		return r.saveGrid(filepath.Join(r.Dir, "samples", fmt.Sprintf("step_%06d.png", step)), fake, gridImages)
-	}
-	// Snapshot for the pictures and samples/step_NNNNNN.csv.
-	dim := r.Game.Dim
-	const shown = 1000
-	s := snapshot{step: step, fake: fake[:shown*dim]}
-	if dim == 1 {
-		s.d, err = r.dOnGrid()
-		if err != nil {
-			return err
-		}
-	}
-	r.hist.snaps = append(r.hist.snaps, s)
-	return WriteCSV(filepath.Join(r.Dir, "samples", fmt.Sprintf("step_%06d.csv", step)), fake[:shown*dim], dim)
-}
-
-// generatorSampler presents G as a sampler of Q_G for the JSD estimate.
-// It draws codes from its own RNG, never the training one.
-type generatorSampler struct {
-	run  *Run
-	seed uint64
-	rng  *tensor.RNG
-	buf  []float32
-	pos  int
-}
-
-func (g *generatorSampler) Dim() int { return g.run.Game.Dim }
-
-func (g *generatorSampler) Sample(_ *rand.Rand, out []float64) {
-	dim := g.Dim()
-	if g.pos+dim > len(g.buf) {
-		if g.rng == nil {
-			g.rng = tensor.NewRNG(g.seed ^ 0x9e37)
-		}
-		const chunk = 4096
-		z := tensor.New(chunk, g.run.Cfg.Latent)
-		g.rng.Normal(z.Data, 0, 1)
-		g.buf = make([]float32, chunk*dim)
-		if err := g.run.Game.Generate(z, g.buf); err != nil {
-			for i := range g.buf {
-				g.buf[i] = float32(math.NaN())
-			}
-		}
-		g.pos = 0
-	}
-	for i := range out {
-		out[i] = float64(g.buf[g.pos+i])
-	}
-	g.pos += dim
-}
-
-// stateTensors names every tensor a checkpoint holds: G's and D's
-// parameters, G's buffers (batch-norm statistics) and both Adam states. The
-// tensors alias the live ones, so restoring into them restores the run.
-func (r *Run) stateTensors() map[string]*tensor.Tensor {
-	g := r.Game
-	ts := map[string]*tensor.Tensor{}
-	for _, p := range append(g.G.Params(), g.D.Params()...) {
-		ts[p.Name] = p.Value
-	}
-	for k, v := range g.G.Buffers() {
-		ts[k] = v
-	}
-	for k, v := range g.D.Buffers() {
-		ts[k] = v
-	}
-	for k, v := range g.OptG.State() {
-		ts["optG."+k] = v
-	}
-	for k, v := range g.OptD.State() {
-		ts["optD."+k] = v
-	}
-	if g.EMA != nil {
-		for k, v := range g.EMA.Shadow() {
-			ts["G_ema."+k] = v
-		}
-	}
-	return ts
-}
-
-// Checkpoint saves G, D, both optimizer states, the step, the training
-// RNG's state and the config, atomically.
+// Checkpoint saves the game's whole state (gan.Game.State: G, D, both
+// optimisers, the EMA, the step, the RNG, the data position) with the
+// recipe, then the generator file, both atomically.
 func (r *Run) Checkpoint() error {
 	if r.mw != nil {
 		if err := r.mw.Flush(); err != nil {
 			return err
 		}
 	}
-	g := r.Game
-	tensors := r.stateTensors()
-	rngState, err := g.Trainer.RNG.MarshalBinary()
+	st, err := r.Game.State()
 	if err != nil {
 		return err
 	}
-	cfg, err := yaml.Marshal(r.Cfg)
+	cfg, err := r.Recipe.Marshal()
 	if err != nil {
 		return err
 	}
-	meta := map[string]string{
-		"format":      checkpointFormat,
-		"step":        strconv.Itoa(g.Trainer.StepsDone()),
-		"optG.steps":  strconv.Itoa(g.OptG.Steps()),
-		"optD.steps":  strconv.Itoa(g.OptD.Steps()),
-		"rng":         base64.StdEncoding.EncodeToString(rngState),
-		"config.yaml": string(cfg),
+	st.Meta["format"] = checkpointFormat
+	st.Meta["config.yaml"] = string(cfg)
+	st.Meta["minmax_version"] = version.Version
+	if err := checkpoint.Save(filepath.Join(r.Dir, CheckpointFile), st.Tensors, st.Meta); err != nil {
+		return err
 	}
-	if s := g.Images; s != nil {
-		meta["data.epoch"], meta["data.pos"] = strconv.Itoa(s.Epoch), strconv.Itoa(s.Pos)
-		meta["data.seed"] = strconv.FormatUint(s.Seed, 10)
-	}
-	return checkpoint.Save(filepath.Join(r.Dir, CheckpointFile), tensors, meta)
+	return generator.Save(filepath.Join(r.Dir, GeneratorFile), r.Game.GeneratorState(), r.generatorInfo())
 }
 
 // loadCheckpoint restores everything Checkpoint saved and returns the step.
@@ -609,59 +458,18 @@ func (r *Run) loadCheckpoint(path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if f.Meta["format"] != checkpointFormat && f.Meta["format"] != "minmax-toy-run-1" {
+	if !readableFormats[f.Meta["format"]] {
 		return 0, fmt.Errorf("%s: not a minmax run checkpoint (format %q, want %q)", path, f.Meta["format"], checkpointFormat)
 	}
-	g := r.Game
-	if err := f.Restore(r.stateTensors(), false); err != nil {
+	st, err := r.Game.State()
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Restore(st.Tensors, false); err != nil {
 		return 0, fmt.Errorf("%s does not match this run's models: %w", path, err)
 	}
-	ints := map[string]int{}
-	for _, k := range []string{"step", "optG.steps", "optD.steps"} {
-		v, err := strconv.Atoi(f.Meta[k])
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("%s: metadata %q is %q, want a step count", path, k, f.Meta[k])
-		}
-		ints[k] = v
+	if err := r.Game.Restore(f.Meta); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
 	}
-	rs, err := base64.StdEncoding.DecodeString(f.Meta["rng"])
-	if err != nil {
-		return 0, fmt.Errorf("%s: metadata \"rng\" is not base64: %w", path, err)
-	}
-	if err := g.Trainer.RNG.UnmarshalBinary(rs); err != nil {
-		return 0, fmt.Errorf("%s: bad RNG state: %w", path, err)
-	}
-	if s := g.Images; s != nil {
-		epoch, err1 := strconv.Atoi(f.Meta["data.epoch"])
-		pos, err2 := strconv.Atoi(f.Meta["data.pos"])
-		seed, err3 := strconv.ParseUint(f.Meta["data.seed"], 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			return 0, fmt.Errorf("%s: metadata data.epoch, data.pos, data.seed (%q, %q, %q) do not give the data sampler's position", path, f.Meta["data.epoch"], f.Meta["data.pos"], f.Meta["data.seed"])
-		}
-		if err := s.Restore(epoch, pos, seed); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	g.OptG.SetSteps(ints["optG.steps"])
-	g.OptD.SetSteps(ints["optD.steps"])
-	g.Trainer.SetStepsDone(ints["step"])
-	return ints["step"], nil
-}
-
-// LoadForSampling opens a finished (or interrupted) run's generator.
-func LoadForSampling(dir string) (*Run, error) {
-	cfg, err := LoadConfig(dir)
-	if err != nil {
-		return nil, err
-	}
-	g, err := gan.NewGame(cfg)
-	if err != nil {
-		return nil, err
-	}
-	r := &Run{Dir: dir, Cfg: cfg, Game: g}
-	if _, err := r.loadCheckpoint(filepath.Join(dir, CheckpointFile)); err != nil {
-		return nil, err
-	}
-	r.makeSnapZ()
-	return r, nil
+	return r.Game.StepsDone(), nil
 }

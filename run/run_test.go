@@ -3,35 +3,58 @@ package run
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/gan"
-	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/recipe"
+	"github.com/minmaxgan/minmax/tensor"
 )
 
-func smallConfig() gan.Config {
-	c, _ := gan.Preset("ring8")
-	c.Steps, c.Batch, c.EvalEvery, c.CheckpointEvery, c.JSDEvery = 40, 64, 10, 15, 20
-	c.GHidden, c.DHidden = []int{32, 32}, []int{32, 32}
-	c.LRDecay = "linear"
-	c.R1Gamma = 0.1
-	c.GBatchNorm = true
-	c.GEMA = 0.9
+func smallConfig() recipe.Recipe {
+	c, _ := recipe.Preset("ring8")
+	c.Optim.Steps, c.Optim.Batch, c.Run.EvalEvery, c.Run.CheckpointEvery, c.Run.JSDEvery = 40, 64, 10, 15, 20
+	c.Model.Options = &arch.MLPOptions{GHidden: []int{32, 32}, DHidden: []int{32, 32}, GActivation: "relu", DActivation: "relu", GBatchNorm: true}
+	c.Optim.Schedule = "linear"
+	c.Loss.R1Gamma = 0.1
+	c.Optim.GEMA = 0.9
 	return c
 }
 
-func weights(ms ...nn.Module) []float32 {
-	var w []float32
-	for _, m := range ms {
-		for _, p := range m.Params() {
-			w = append(w, p.Value.Data...)
+// state returns every tensor of the game's state (weights, buffers,
+// optimiser moments, EMA), by name.
+func state(t *testing.T, r *Run) map[string]*tensor.Tensor {
+	t.Helper()
+	st, err := r.Game.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Tensors
+}
+
+// sameState fails unless two runs' states are bit-identical.
+func sameState(t *testing.T, a, b *Run) {
+	t.Helper()
+	sa, sb := state(t, a), state(t, b)
+	if len(sa) != len(sb) {
+		t.Fatalf("states of %d and %d tensors", len(sa), len(sb))
+	}
+	for k, v := range sa {
+		w := sb[k]
+		if w == nil {
+			t.Fatalf("%s is missing from the second state", k)
+		}
+		for i := range v.Data {
+			if math.Float32bits(v.Data[i]) != math.Float32bits(w.Data[i]) {
+				t.Fatalf("%s[%d] differs: %v vs %v", k, i, v.Data[i], w.Data[i])
+			}
 		}
 	}
-	return w
 }
 
 // cancelAt interrupts a run after a given step, like Ctrl-C would.
@@ -76,7 +99,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := resumed.Game.Trainer.StepsDone(); got != 23 {
+	if got := resumed.Game.StepsDone(); got != 23 {
 		t.Fatalf("resumed at step %d, want 23 (the checkpoint written on interruption)", got)
 	}
 	if _, err := resumed.Train(context.Background()); err != nil {
@@ -84,40 +107,19 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	}
 	resumed.Close()
 
-	a := weights(whole.Game.G, whole.Game.D)
-	b := weights(resumed.Game.G, resumed.Game.D)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("weight %d differs after resume: %v vs %v", i, a[i], b[i])
-		}
-	}
-	for k, v := range whole.Game.G.Buffers() {
-		w := resumed.Game.G.Buffers()[k]
-		for i := range v.Data {
-			if v.Data[i] != w.Data[i] {
-				t.Fatalf("buffer %s differs after resume", k)
-			}
-		}
-	}
-	// So does the moving average of G's weights.
-	for k, v := range whole.Game.EMA.Shadow() {
-		w := resumed.Game.EMA.Shadow()[k]
-		for i := range v.Data {
-			if v.Data[i] != w.Data[i] {
-				t.Fatalf("EMA of %s differs after resume", k)
-			}
-		}
-	}
+	// Weights, batch-norm statistics, Adam's moments and the moving
+	// average of G all agree.
+	sameState(t, whole, resumed)
 	// The metrics file of the resumed run has every step exactly once.
 	b2, _ := os.ReadFile(filepath.Join(dir, MetricsFile))
-	if n := strings.Count(string(b2), `"loss_d"`); n != cfg.Steps {
-		t.Fatalf("metrics.jsonl has %d step lines, want %d", n, cfg.Steps)
+	if n := strings.Count(string(b2), `"loss_d"`); n != cfg.Optim.Steps {
+		t.Fatalf("metrics.jsonl has %d step lines, want %d", n, cfg.Optim.Steps)
 	}
 }
 
 func TestCorruptCheckpointIsRefused(t *testing.T) {
 	cfg := smallConfig()
-	cfg.Steps = 5
+	cfg.Optim.Steps = 5
 	dir := filepath.Join(t.TempDir(), "r")
 	r, err := New(cfg, dir, Options{NoPictures: true, JSDSteps: -1})
 	if err != nil {
@@ -138,8 +140,8 @@ func TestCorruptCheckpointIsRefused(t *testing.T) {
 	}
 	// A checkpoint of a different model is refused by name and shape.
 	os.WriteFile(path, b, 0o644)
-	cfg2 := cfg
-	cfg2.GHidden = []int{16, 32}
+	cfg2 := cfg.Clone()
+	cfg2.Model.Options.(*arch.MLPOptions).GHidden = []int{16, 32}
 	if err := writeConfig(filepath.Join(dir, ConfigFile), cfg2); err != nil {
 		t.Fatal(err)
 	}

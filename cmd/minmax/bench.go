@@ -7,8 +7,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	"github.com/minmaxgan/minmax/gan"
-	"github.com/minmaxgan/minmax/internal/benchmark"
+	"github.com/minmaxgan/minmax/bench"
 	"github.com/spf13/cobra"
 )
 
@@ -20,11 +19,6 @@ func newBenchCmd() *cobra.Command {
 		windows  int
 		profile  string
 	)
-	workloads := map[string]func() benchmark.Workload{
-		"mm1024":  benchmark.MM1024,
-		"toy":     toyWorkload,
-		"dcgan28": dcgan28Workload,
-	}
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Time a workload (mm1024, toy, dcgan28) as ../shared/bench/README.md specifies",
@@ -46,9 +40,9 @@ With --json it prints one JSON line per result on stdout, e.g.
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			out := c.OutOrStdout()
-			mk, ok := workloads[workload]
+			mk, ok := bench.Workloads[workload]
 			if !ok {
-				return usageError{fmt.Errorf("bench: unknown --workload %q; want one of mm1024, toy, dcgan28", workload)}
+				return usageError{fmt.Errorf("bench: unknown --workload %q; want one of %s", workload, strings.Join(bench.Names(), ", "))}
 			}
 			if threads < 1 {
 				return usageError{fmt.Errorf("bench: --threads must be at least 1, got %d", threads)}
@@ -60,7 +54,7 @@ With --json it prints one JSON line per result on stdout, e.g.
 				}
 				defer stopProfile()
 			}
-			r, err := benchmark.Run(mk(), benchmark.Options{Threads: threads, Windows: windows})
+			r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows})
 			if err != nil {
 				return err
 			}
@@ -78,62 +72,12 @@ With --json it prints one JSON line per result on stdout, e.g.
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&workload, "workload", "mm1024", "workload to time: "+strings.Join([]string{"mm1024", "toy", "dcgan28"}, ", "))
+	f.StringVar(&workload, "workload", "mm1024", "workload to time: "+strings.Join(bench.Names(), ", "))
 	f.IntVar(&threads, "threads", 1, "worker threads for compute (also sets GOMAXPROCS)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON line per result")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	return c
-}
-
-// toyWorkload is the `toy` workload of ../shared/bench/README.md, driving
-// the real trainer (gan.Game) with the peer's recipe.
-func toyWorkload() benchmark.Workload {
-	return benchmark.Workload{
-		Name: "toy", Unit: "step/s",
-		Setup: func(seed uint64) (func() error, error) {
-			c, _ := gan.Preset("ring8")
-			c.Data = "ring(8, r=2, sd=0.02)"
-			c.Loss = "nonsaturating"
-			c.Batch, c.Latent = 512, 256
-			c.GHidden, c.DHidden = []int{128, 128}, []int{128, 128}
-			c.GActivation, c.DActivation = "relu", "relu"
-			c.GBatchNorm = false
-			c.LRG, c.LRD, c.Beta1, c.Beta2 = 1e-3, 1e-3, 0.5, 0.999
-			c.DSteps, c.R1Gamma, c.GPLambda, c.LRDecay, c.GEMA = 1, 0, 0, "none", 0
-			c.Steps, c.Seed = 1<<30, seed
-			g, err := gan.NewGame(c)
-			if err != nil {
-				return nil, err
-			}
-			return func() error {
-				_, err := g.Step()
-				return err
-			}, nil
-		},
-	}
-}
-
-// dcgan28Workload is the `dcgan28` workload of ../shared/bench/README.md:
-// the dcgan-fashion-mnist preset's game (the same models, data sampler and
-// trainer as `minmax train`) with the peer's non-saturating G loss.
-func dcgan28Workload() benchmark.Workload {
-	return benchmark.Workload{
-		Name: "dcgan28", Unit: "step/s",
-		Setup: func(seed uint64) (func() error, error) {
-			c, _ := gan.Preset("dcgan-fashion-mnist")
-			c.Loss = "nonsaturating"
-			c.Epochs, c.Steps, c.Seed = 0, 1<<30, seed
-			g, err := gan.NewGame(c)
-			if err != nil {
-				return nil, fmt.Errorf("dcgan28: %w", err)
-			}
-			return func() error {
-				_, err := g.Step()
-				return err
-			}, nil
-		},
-	}
 }
 
 // startProfile starts a CPU profile written to path; call the returned

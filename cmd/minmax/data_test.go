@@ -168,7 +168,7 @@ func TestDataAliasesPickThePreset(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
-	if err != nil || !strings.Contains(string(b), "preset: dcgan-stacked-mnist") || !strings.Contains(string(b), "data: stacked-mnist") {
+	if err != nil || !strings.Contains(string(b), "preset: dcgan-stacked-mnist") || !strings.Contains(string(b), "source: stacked-mnist") {
 		t.Errorf("config.yaml of --data stacked_mnist:\n%s (%v)", b, err)
 	}
 }

@@ -129,27 +129,11 @@ accuracy.`,
 // imageScores evaluates n samples (channel-last, [-1, 1]) of data's images
 // with the evaluator at path and prints them.
 func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, n int, seed uint64, extra map[string]any) error {
-	defaultPath, trainedOn := evaluator.DefaultFor(data)
-	if evalPath == "" {
-		evalPath = defaultPath
-	}
-	e, err := evaluator.ForData(data, evalPath)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "no such file") {
-			return fmt.Errorf("no evaluator at %s: train one with: minmax evaluator train --data %s (or give --evaluator FILE)", evalPath, trainedOn)
-		}
-		return fmt.Errorf("the evaluator for %s: %w", data, err)
-	}
-	size, channels := e.Shape()
-	real, name, err := evaluator.RealSet(data, size, channels)
-	if err != nil {
-		return fmt.Errorf("real images of %s: %w", data, err)
-	}
-	rf, err := e.RealFeatures(real, name, 10000, seed)
+	j, err := evaluator.NewJudge(data, evalPath, 10000, seed)
 	if err != nil {
 		return err
 	}
-	s, err := e.Score(rf, fake, n, seed)
+	s, err := j.Score(fake, n, seed)
 	if err != nil {
 		return err
 	}
@@ -173,7 +157,7 @@ func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32
 	fmt.Fprintf(w, "KID (unbiased MMD², cubic kernel)                     %.5f ± %.5f (s.e.; s.d. %.5f over %d subsets of %d)\n", s.KID.Mean, s.KID.SE, s.KID.SD, s.KID.Subsets, s.KID.SubsetSize)
 	fmt.Fprintf(w, "precision / recall (k = 3)                            %.4f / %.4f\n", s.Precision, s.Recall)
 	fmt.Fprintf(w, "density / coverage (k = 5)                            %.4f / %.4f\n", s.Density, s.Coverage)
-	k := len(e.ClassNames())
+	k := len(j.Scorer.ClassNames())
 	fmt.Fprintf(w, "classes: entropy %.3f of %.3f, largest share %.3f, smallest %.3f; score (IS analogue) %.2f of %d\n",
 		s.Classes.Entropy, logf(k), s.Classes.MaxShare, s.Classes.MinShare, s.Classes.Score, k)
 	if st := s.Stacked; st != nil {

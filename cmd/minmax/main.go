@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/minmaxgan/minmax/internal/version"
 	"github.com/spf13/cobra"
 )
 
@@ -56,7 +57,9 @@ of the minmax game checkable: the optimal discriminator D* = log P/Q, the
 value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.String(),
 	}
+	root.SetVersionTemplate("minmax {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s: %w (see 'minmax %s --help')", c.Name(), err, c.Name())}
 	})

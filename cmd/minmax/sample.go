@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/minmaxgan/minmax/arch"
+
 	"github.com/minmaxgan/minmax/imgdata"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
@@ -23,8 +25,10 @@ func newSampleCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sample --run DIR --n N --out FILE",
 		Short: "Draw samples from a trained run's generator",
-		Long: `Draw N samples from the generator of a run (its latest checkpoint, batch norm
-in evaluation mode) at latent codes drawn from --seed, and write them to --out:
+		Long: `Draw N samples from the generator of a run (its generator.safetensors, written
+with every checkpoint: no discriminator, optimiser state or training data is
+needed; batch norm in evaluation mode) at latent codes drawn from --seed, and
+write them to --out:
 
 toy runs (points):
   FILE.csv   one sample per line
@@ -52,33 +56,33 @@ image runs:
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				folder = true
 			}
-			r, err := run.LoadForSampling(dir)
+			g, err := run.OpenGenerator(dir, func(msg string) { fmt.Fprintln(c.ErrOrStderr(), msg) })
 			if err != nil {
 				return fmt.Errorf("sample --run %s: %w", dir, err)
 			}
-			image := r.Cfg.IsImage()
+			d := g.Info.Data
+			image := d.Kind == arch.Images
 			switch {
 			case !image && ext != ".csv" && ext != ".npy":
 				return usageError{fmt.Errorf("sample: --out %s: a toy run's samples go to a .csv or .npy file", out)}
 			case image && !folder && ext != ".png" && ext != ".idx" && ext != ".npy":
 				return usageError{fmt.Errorf("sample: --out %s: an image run's samples go to a .png grid, a folder (end the path with /), an .idx or an .npy file", out)}
 			}
-			pts, err := r.Generate(n, seed)
+			pts, err := g.Sample(n, seed, nil)
 			if err != nil {
 				return err
 			}
-			dim := r.Game.Dim
+			dim := d.Dim
 			switch {
 			case !image && ext == ".csv":
 				err = run.WriteCSV(out, pts, dim)
 			case !image:
 				err = run.WriteNPY(out, pts, n, dim)
 			case ext == ".npy" && !folder:
-				s := r.Game.Shape
-				err = run.WriteNPYShape(out, run.ToCHW(pts, n, s.Size, s.Size, s.Channels), n, s.Channels, s.Size, s.Size)
+				err = run.WriteNPYShape(out, run.ToCHW(pts, n, d.Height, d.Width, d.Channels), n, d.Channels, d.Height, d.Width)
 			default:
 				var set *imgdata.Set
-				if set, err = r.ImageSet(pts, n); err != nil {
+				if set, err = run.ImageSet(d, pts, n); err != nil {
 					break
 				}
 				switch {
@@ -95,10 +99,9 @@ image runs:
 			}
 			what := fmt.Sprintf("samples of dimension %d", dim)
 			if image {
-				s := r.Game.Shape
-				what = fmt.Sprintf("images of %dx%dx%d", s.Size, s.Size, s.Channels)
+				what = fmt.Sprintf("images of %dx%dx%d", d.Height, d.Width, d.Channels)
 			}
-			fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s from step %d of %s to %s\n", n, what, r.Game.Trainer.StepsDone(), dir, out)
+			fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s from step %d of %s to %s\n", n, what, g.Info.Step, dir, out)
 			return nil
 		},
 	}
@@ -195,33 +198,28 @@ otherwise.`,
 				dim := len(x) / count
 				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], m, seed, map[string]any{"samples": samples})
 			}
-			r, err := run.LoadForSampling(dir)
+			g, err := run.OpenGenerator(dir, func(msg string) { fmt.Fprintln(c.ErrOrStderr(), msg) })
 			if err != nil {
 				return fmt.Errorf("eval --run %s: %w", dir, err)
 			}
-			if r.Cfg.IsImage() {
-				n = evalCount(c, n, r.Cfg.Data)
-				x, err := r.Generate(n, seed)
+			if g.Info.Data.Kind == arch.Images {
+				n = evalCount(c, n, g.Info.Source)
+				x, err := g.Sample(n, seed, nil)
 				if err != nil {
 					return err
 				}
-				return imageScores(c.OutOrStdout(), asJSON, evalPath, r.Cfg.Data, x, n, seed,
-					map[string]any{"run": dir, "step": r.Game.Trainer.StepsDone(), "loss": r.Cfg.Loss, "data": r.Cfg.Data})
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, g.Info.Source, x, n, seed,
+					map[string]any{"run": dir, "step": g.Info.Step, "loss": g.Info.Loss, "data": g.Info.Source})
 			}
-			e, err := r.Evaluate(jsdSteps, seed)
+			e, err := run.EvaluatePoints(g, jsdSteps, seed)
 			if err != nil {
 				return fmt.Errorf("eval: %w", err)
 			}
 			out := c.OutOrStdout()
 			if asJSON {
-				m := map[string]any{"run": dir, "step": e.Step, "data": r.Cfg.Data, "loss": r.Cfg.Loss}
-				if cv := e.Coverage; cv != nil {
-					m["modes_covered"], m["modes_total"], m["hq_fraction"], m["samples"] = cv.ModesCovered, cv.ModesTotal, cv.HQFraction, cv.Samples
-					m["reverse_kl"] = finite(cv.ReverseKL)
-				}
-				if e.JSDEstimate != nil {
-					m["jsd_estimate"], m["jsd_se"] = *e.JSDEstimate, *e.JSDSE
-				}
+				m := run.Summary(&e, g.Info.Source, g.Info.Loss, g.Info.Seed)
+				m["run"] = dir
+				delete(m, "seed")
 				b, err := json.Marshal(m)
 				if err != nil {
 					return err
@@ -229,7 +227,7 @@ otherwise.`,
 				fmt.Fprintln(out, string(b))
 				return nil
 			}
-			fmt.Fprintf(out, "run %s at step %d (%s, loss %s)\n", dir, e.Step, r.Cfg.Data, r.Cfg.Loss)
+			fmt.Fprintf(out, "run %s at step %d (%s, loss %s)\n", dir, e.Step, g.Info.Source, g.Info.Loss)
 			if cv := e.Coverage; cv != nil {
 				fmt.Fprintf(out, "modes covered %d/%d, high-quality samples %.2f%%, reverse KL %.4f (%d samples)\n",
 					cv.ModesCovered, cv.ModesTotal, 100*cv.HQFraction, cv.ReverseKL, cv.Samples)

@@ -8,18 +8,47 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/minmaxgan/minmax/gan"
-	"github.com/minmaxgan/minmax/imgdata"
+	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/internal/parallel"
+	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/run"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
+	"github.com/spf13/pflag"
 )
+
+// recipeFlags are the flags that set one recipe key each, in the order
+// --help lists them.
+var recipeFlags = []struct {
+	flag, key, typ, usage string
+}{
+	{"data", "data.source", "string", "a preset name, a data set name, a path (IDX files, CIFAR-10 batches, a folder of images) or a distribution spec, e.g. 'ring(12, r=3, sd=0.05)'"},
+	{"image-size", "data.image_size", "int", "image size of a folder of images (0: as stored)"},
+	{"channels", "data.channels", "int", "image channels: 1 or 3 (0: as stored)"},
+	{"model", "model.arch", "string", "architecture: " + strings.Join(arch.Names(), ", ") + " (see below)"},
+	{"latent", "model.latent", "int", "latent dimension"},
+	{"width", "model.width", "int", "the width option of the architecture (dcgan, resnet)"},
+	{"g-batchnorm", "model.g_batchnorm", "bool", "batch normalisation in G's hidden layers (mlp)"},
+	{"loss", "loss.name", "string", "minimax (the seed's), nonsaturating, hinge, wasserstein, leastsquares"},
+	{"r1", "loss.r1_gamma", "float", "R1 penalty γ on real data (0: off)"},
+	{"gp", "loss.gp_lambda", "float", "gradient penalty λ (needed by wasserstein)"},
+	{"batch", "optim.batch", "int", "batch size"},
+	{"steps", "optim.steps", "int", "generator steps (overrides --epochs)"},
+	{"epochs", "optim.epochs", "float", "image runs: passes over the data set (sets the steps)"},
+	{"d-steps", "optim.d_steps", "int", "discriminator steps per generator step"},
+	{"lr-g", "optim.g.lr", "float", "generator learning rate (Adam)"},
+	{"lr-d", "optim.d.lr", "float", "discriminator learning rate (Adam)"},
+	{"lr-decay", "optim.lr_decay", "string", "learning-rate schedule: none, linear, cosine"},
+	{"g-ema", "optim.g_ema", "float", "decay of a moving average of G's weights that generates the samples and evaluations (0: off)"},
+	{"seed", "run.seed", "uint", "random seed (same seed and threads give identical results)"},
+	{"eval-every", "run.eval_every", "int", "evaluate and snapshot every N steps"},
+	{"jsd-every", "run.jsd_every", "int", "estimate JSD(P || Q_G) every N steps (0: at the end only)"},
+	{"checkpoint-every", "run.checkpoint_every", "int", "checkpoint every N steps (and at the end, and on Ctrl-C)"},
+}
 
 func newTrainCmd() *cobra.Command {
 	var (
@@ -27,7 +56,7 @@ func newTrainCmd() *cobra.Command {
 		threads                            int
 		noPictures                         bool
 		profile                            string
-		cfg                                = gan.Defaults()
+		opts                               []string
 	)
 	c := &cobra.Command{
 		Use:   "train",
@@ -37,19 +66,27 @@ With the default loss, minimax, these are the seed's: D minimises
 V_D = E_P softplus(-D(x)) + E_Q softplus(D(G(z)))   (eq. 1)
 and G minimises V_G = -V_D                          (eq. 2).
 
-The recipe comes from a preset (--preset, default ring8), then a YAML file
-(--config), then flags; the effective recipe is saved in the run directory
-with the metrics, samples, pictures and a checkpoint. --data takes a preset
-name or any distribution spec (docs/distributions.md). Ctrl-C saves a
-checkpoint; --resume DIR continues it exactly.
+The recipe comes from a preset (--preset), then a YAML file (--config, keys
+as in a run's config.yaml), then flags; the effective recipe is saved in the
+run directory with the metrics, samples, pictures, a checkpoint and the
+generator file (generator.safetensors: all that minmax sample needs). Without
+--preset, --data chooses the tuned recipe of its kind: ring8's for 2-D
+distribution specs, mix1d's for 1-D ones, dcgan-NAME for a data set name,
+dcgan-folder for a folder of images, dcgan-fashion-mnist's for IDX files and
+dcgan-cifar10's for CIFAR-10 batches; with no --data either, ring8. Ctrl-C
+saves a checkpoint; --resume DIR continues it exactly.
 
-Presets: ` + strings.Join(gan.PresetNames(), ", "),
+Presets: ` + strings.Join(recipe.PresetNames(), ", ") + `
+
+Architectures (--model NAME; their options with --opt KEY=VALUE):
+` + archHelp(),
 		Example: `  minmax train
   minmax train --preset grid25 --loss nonsaturating --seed 3
   minmax train --data 'ring(12, r=3, sd=0.05)' --steps 5000 --run runs/ring12
   minmax train --config my.yaml --lr-d 2e-3
   minmax train --resume runs/ring12 --steps 8000
   minmax train --preset dcgan-fashion-mnist
+  minmax train --data fashion-mnist --model resnet --opt width=32
   minmax train --data ~/photos --image-size 64 --epochs 50`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -72,47 +109,61 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 			if resume != "" {
 				// The recipe of a resumed run is its config.yaml: changing it
 				// midway would not continue the same run.
-				for _, name := range append([]string{"preset", "config", "run"}, keys(flagKeys)...) {
-					if name != "steps" && c.Flags().Changed(name) {
+				for _, name := range []string{"preset", "config", "run", "opt"} {
+					if c.Flags().Changed(name) {
 						return usageError{fmt.Errorf("train: --%s cannot be combined with --resume (the run's config.yaml is its recipe; only --steps, --threads and --no-pictures may be given)", name)}
+					}
+				}
+				for _, f := range recipeFlags {
+					if f.flag != "steps" && c.Flags().Changed(f.flag) {
+						return usageError{fmt.Errorf("train: --%s cannot be combined with --resume (the run's config.yaml is its recipe; only --steps, --threads and --no-pictures may be given)", f.flag)}
 					}
 				}
 				steps := 0
 				if c.Flags().Changed("steps") {
-					steps = cfg.Steps
+					text := c.Flags().Lookup("steps").Value.String()
+					n, err := strconv.Atoi(text)
+					if err != nil || n < 1 {
+						return usageError{fmt.Errorf("train: --steps %q: want a whole number of steps, at least 1", text)}
+					}
+					steps = n
 				}
 				var err error
 				if r, err = run.Resume(resume, steps, opt); err != nil {
 					return fmt.Errorf("train --resume %s: %w", resume, err)
 				}
-				fmt.Fprintf(errOut, "resuming %s at step %d of %d\n", resume, r.Game.Trainer.StepsDone(), r.Cfg.Steps)
+				fmt.Fprintf(errOut, "resuming %s at step %d of %d\n", resume, r.Game.StepsDone(), r.Steps())
 			} else {
-				full, err := buildConfig(c, preset, configFile, cfg)
+				overrides, err := flagOverrides(c.Flags(), opts)
 				if err != nil {
 					return err
 				}
+				rec, err := recipe.Resolve(preset, configFile, overrides)
+				if err != nil {
+					return recipeError(fmt.Errorf("train: %w", err))
+				}
 				if runDir == "" {
-					name := full.Preset
+					name := rec.Preset
 					if name == "" {
 						name = "custom"
 					}
 					runDir = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
 				}
-				if r, err = run.New(full, runDir, opt); err != nil {
-					return fmt.Errorf("train: %w", err)
+				if r, err = run.New(rec, runDir, opt); err != nil {
+					return recipeError(fmt.Errorf("train: %w", recipe.WithFlags(err, overrides)))
 				}
-				what := fmt.Sprintf("%d steps", r.Cfg.Steps)
-				if r.Cfg.IsImage() {
-					s := r.Game.Shape
-					what = fmt.Sprintf("%d steps (%g epochs of %d images of %dx%dx%d)", r.Cfg.Steps, r.Cfg.Epochs, r.Game.Images.Set.N, s.Size, s.Size, s.Channels)
+				what := fmt.Sprintf("%d steps", r.Steps())
+				if r.IsImage() {
+					d := r.Data
+					what = fmt.Sprintf("%d steps (%g epochs of %d images of %dx%dx%d)", r.Steps(), rec.Optim.Epochs, r.Images.Set.N, d.Height, d.Width, d.Channels)
 				}
-				fmt.Fprintf(errOut, "training %s with the %s loss for %s (seed %d, %d threads) into %s\n",
-					full.Data, full.Loss, what, full.Seed, threads, runDir)
+				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads) into %s\n",
+					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, runDir)
 			}
 			defer r.Close()
 			final, err := r.Train(ctx)
 			if errors.Is(err, context.Canceled) {
-				fmt.Fprintf(errOut, "\ninterrupted at step %d: checkpoint saved; continue with: minmax train --resume %s\n", r.Game.Trainer.StepsDone(), r.Dir)
+				fmt.Fprintf(errOut, "\ninterrupted at step %d: checkpoint saved; continue with: minmax train --resume %s\n", r.Game.StepsDone(), r.Dir)
 				return nil
 			}
 			if err != nil {
@@ -123,30 +174,19 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&preset, "preset", "", "recipe to start from: "+strings.Join(gan.PresetNames(), ", ")+" (default ring8 unless --data is a spec)")
+	f.StringVar(&preset, "preset", "", "recipe to start from: "+strings.Join(recipe.PresetNames(), ", ")+" (default: chosen by --data, else ring8)")
 	f.StringVar(&configFile, "config", "", "YAML file of recipe settings (keys as in a run's config.yaml)")
-	f.StringVar(&cfg.Data, "data", "", "a preset name or a distribution spec, e.g. 'ring(12, r=3, sd=0.05)'")
-	f.StringVar(&cfg.Loss, "loss", cfg.Loss, "minimax (the seed's), nonsaturating, hinge, wasserstein, leastsquares")
-	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "generator steps (overrides --epochs)")
-	f.Float64Var(&cfg.Epochs, "epochs", cfg.Epochs, "image runs: passes over the data set (sets the steps)")
-	f.StringVar(&cfg.Model, "model", cfg.Model, "mlp (toy data) or dcgan (images)")
-	f.IntVar(&cfg.Width, "width", cfg.Width, "DCGAN base width (channels of G's last and D's first hidden layer)")
-	f.IntVar(&cfg.ImageSize, "image-size", cfg.ImageSize, "DCGAN image size: 28, 32 or 64 (0: as stored; image folders are resized to it)")
-	f.IntVar(&cfg.Channels, "channels", cfg.Channels, "image channels: 1 or 3 (0: as stored)")
-	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
-	f.IntVar(&cfg.Latent, "latent", cfg.Latent, "latent dimension")
-	f.Float64Var(&cfg.LRG, "lr-g", cfg.LRG, "generator learning rate (Adam)")
-	f.Float64Var(&cfg.LRD, "lr-d", cfg.LRD, "discriminator learning rate (Adam)")
-	f.StringVar(&cfg.LRDecay, "lr-decay", cfg.LRDecay, "learning-rate schedule: none, linear, cosine")
-	f.IntVar(&cfg.DSteps, "d-steps", cfg.DSteps, "discriminator steps per generator step")
-	f.Float64Var(&cfg.R1Gamma, "r1", cfg.R1Gamma, "R1 penalty γ on real data (0: off)")
-	f.Float64Var(&cfg.GEMA, "g-ema", cfg.GEMA, "decay of a moving average of G's weights that generates the samples and evaluations (0: off)")
-	f.Float64Var(&cfg.GPLambda, "gp", cfg.GPLambda, "gradient penalty λ (needed by wasserstein)")
-	f.BoolVar(&cfg.GBatchNorm, "g-batchnorm", cfg.GBatchNorm, "batch normalisation in G's hidden layers")
-	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed and threads give identical results)")
-	f.IntVar(&cfg.EvalEvery, "eval-every", cfg.EvalEvery, "evaluate and snapshot every N steps")
-	f.IntVar(&cfg.JSDEvery, "jsd-every", cfg.JSDEvery, "estimate JSD(P || Q_G) every N steps (0: at the end only)")
-	f.IntVar(&cfg.CheckpointEvery, "checkpoint-every", cfg.CheckpointEvery, "checkpoint every N steps (and at the end, and on Ctrl-C)")
+	// The recipe flags are read through recipe.Set, by key; their Go
+	// variables only carry the defaults shown in --help.
+	def := recipe.Default()
+	for _, rf := range recipeFlags {
+		v := &flagValue{typ: rf.typ, text: defaultText(&def, rf.key)}
+		f.Var(v, rf.flag, rf.usage)
+		if rf.typ == "bool" {
+			f.Lookup(rf.flag).NoOptDefVal = "true"
+		}
+	}
+	f.StringArrayVar(&opts, "opt", nil, "an option of the architecture, KEY=VALUE (repeatable), e.g. --opt width=32 --opt g_hidden=[64,64]")
 	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute")
 	f.StringVar(&runDir, "run", "", "run directory (default runs/PRESET-TIMESTAMP)")
 	f.StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
@@ -155,98 +195,73 @@ Presets: ` + strings.Join(gan.PresetNames(), ", "),
 	return c
 }
 
-// flagKeys maps flags to config.yaml keys.
-var flagKeys = map[string]string{
-	"data": "data", "loss": "loss", "steps": "steps", "batch": "batch", "latent": "latent",
-	"lr-g": "lr_g", "lr-d": "lr_d", "lr-decay": "lr_decay", "d-steps": "d_steps", "r1": "r1_gamma", "gp": "gp_lambda",
-	"g-batchnorm": "g_batchnorm", "seed": "seed", "eval-every": "eval_every", "jsd-every": "jsd_every",
-	"checkpoint-every": "checkpoint_every", "model": "model", "width": "width", "epochs": "epochs",
-	"image-size": "image_size", "channels": "channels", "g-ema": "g_ema",
+// defaultText is the default recipe's value of key as --help shows it
+// ("" where the default depends on the preset or architecture chosen).
+func defaultText(r *recipe.Recipe, key string) string {
+	switch key {
+	case "data.source", "model.width", "model.g_batchnorm":
+		return ""
+	}
+	v, err := r.Value(key)
+	if err != nil {
+		return ""
+	}
+	return v
 }
 
-// buildConfig merges preset < file < flags.
-func buildConfig(c *cobra.Command, preset, file string, flags gan.Config) (gan.Config, error) {
-	fl := c.Flags()
-	if fl.Changed("data") {
-		flags.Data = imgdata.CanonicalName(flags.Data) // stacked_mnist, cifar-10, ...
-	}
-	if preset == "" {
-		if fl.Changed("data") {
-			if _, ok := gan.Presets[flags.Data]; ok {
-				preset = flags.Data
-			} else if _, ok := gan.Presets["dcgan-"+flags.Data]; ok {
-				preset = "dcgan-" + flags.Data // --data fashion-mnist
-			} else if _, err := os.Stat(flags.Data); err == nil {
-				preset = "dcgan-folder" // --data PATH: images
+// flagValue is a recipe flag: it keeps the text typed, which recipe.Set
+// then reads by the key's type (so an error names the flag and the key).
+type flagValue struct{ typ, text string }
+
+func (v *flagValue) String() string     { return v.text }
+func (v *flagValue) Set(s string) error { v.text = s; return nil }
+func (v *flagValue) Type() string       { return v.typ }
+
+// flagOverrides turns the recipe flags the user set, and each --opt, into
+// recipe overrides in a fixed order: the architecture first (so that its
+// options apply to it), the others as listed.
+func flagOverrides(fs *pflag.FlagSet, opts []string) ([]recipe.Override, error) {
+	var out []recipe.Override
+	for _, rf := range recipeFlags {
+		if fs.Changed(rf.flag) {
+			o := recipe.Override{Key: rf.key, Value: fs.Lookup(rf.flag).Value.String(), Flag: "--" + rf.flag}
+			if rf.key == "model.arch" {
+				out = append([]recipe.Override{o}, out...)
+				continue
 			}
-		} else {
-			preset = "ring8"
+			out = append(out, o)
 		}
 	}
-	cfg := gan.Defaults()
-	if preset != "" {
-		p, err := gan.Preset(preset)
-		if err != nil {
-			return cfg, usageError{fmt.Errorf("--preset: %w", err)}
+	for _, kv := range opts {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("train: --opt %q: want KEY=VALUE, e.g. --opt width=32", kv)}
 		}
-		cfg = p
+		out = append(out, recipe.Override{Key: "model." + k, Value: v, Flag: "--opt " + k})
 	}
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return cfg, usageError{fmt.Errorf("--config: %w", err)}
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, usageError{fmt.Errorf("--config %s: %w", file, err)}
-		}
+	return out, nil
+}
+
+// recipeError marks errors in the recipe as usage errors (exit status 2).
+func recipeError(err error) error {
+	var re *recipe.Error
+	if errors.As(err, &re) {
+		return usageError{err}
 	}
-	// Flags the user set override; copy them by way of YAML keys.
-	set := map[string]any{}
-	fb, _ := yaml.Marshal(flags)
-	var fm map[string]any
-	yaml.Unmarshal(fb, &fm)
-	for flag, key := range flagKeys {
-		if !fl.Changed(flag) {
-			continue
-		}
-		if v, ok := fm[key]; ok {
-			set[key] = v
-			continue
-		}
-		// A zero value under an omitempty key: take the flag's own text.
-		var v any
-		if err := yaml.Unmarshal([]byte(fl.Lookup(flag).Value.String()), &v); err == nil {
-			set[key] = v
+	return err
+}
+
+// archHelp lists the architectures and their options for --help.
+func archHelp() string {
+	var b strings.Builder
+	for _, name := range arch.Names() {
+		s, _ := arch.Lookup(name)
+		fmt.Fprintf(&b, "  %-8s %s\n", name, s.Doc)
+		for _, o := range s.Options() {
+			fmt.Fprintf(&b, "             %s (%s, default %s): %s\n", o.Key, o.Type, o.Default, o.Help)
 		}
 	}
-	if fl.Changed("data") {
-		if _, ok := gan.Presets[flags.Data]; ok {
-			delete(set, "data") // the preset's own data
-		}
-	}
-	if fl.Changed("steps") && !fl.Changed("epochs") {
-		set["epochs"] = 0 // --steps counts, not the preset's epochs
-	}
-	if len(set) > 0 {
-		b, _ := yaml.Marshal(set)
-		if err := yaml.Unmarshal(b, &cfg); err != nil {
-			return cfg, err
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		var ce *gan.ConfigError
-		if errors.As(err, &ce) {
-			for flag, key := range flagKeys {
-				if key == ce.Key {
-					return cfg, usageError{fmt.Errorf("train: --%s (config key %s): %s", flag, key, ce.Msg)}
-				}
-			}
-		}
-		return cfg, usageError{fmt.Errorf("train: %w", err)}
-	}
-	return cfg, nil
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
@@ -259,12 +274,12 @@ func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
 			fmt.Fprintf(w, "JSD(P || Q_G) estimate %.4f ± %.4f nats (log 2 - V_D/2 of a discriminator trained afresh)\n", *e.JSDEstimate, *e.JSDSE)
 		}
 	}
-	fmt.Fprintf(w, "results in %s: config.yaml, metrics.jsonl, eval.json, checkpoint.safetensors, samples/", r.Dir)
+	fmt.Fprintf(w, "results in %s: config.yaml, metrics.jsonl, eval.json, checkpoint.safetensors, generator.safetensors, samples/", r.Dir)
 	if pictures {
 		fmt.Fprint(w, ", pictures (*.png")
-		if r.Cfg.IsImage() {
+		if r.IsImage() {
 			fmt.Fprint(w, ", samples.png")
-		} else if r.Game.Dim == 1 {
+		} else if r.Data.Dim == 1 {
 			fmt.Fprint(w, ", training.gif")
 		}
 		fmt.Fprint(w, ")")
@@ -273,12 +288,3 @@ func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
 }
 
 func defaultThreads() int { return parallel.Default().Threads() }
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -1,7 +1,9 @@
-// Package benchmark times minmax's workloads for `minmax bench`, following
+// Package bench times minmax's workloads for `minmax bench`, following
 // the contract in ../shared/bench/README.md: a warm-up, then several timed
-// windows (at least ~3 s of timing in all), and the median rate.
-package benchmark
+// windows (at least ~3 s of timing in all), and the median rate. The
+// workloads drive the real trainer (gan.Game built by package recipe), so
+// what is timed is what `minmax train` runs.
+package bench
 
 import (
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
+	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -107,4 +110,76 @@ func MM1024() Workload {
 			}, nil
 		},
 	}
+}
+
+// Workloads are the workloads by name.
+var Workloads = map[string]func() Workload{
+	"mm1024":  MM1024,
+	"toy":     Toy,
+	"dcgan28": DCGAN28,
+}
+
+// Names lists the workloads, sorted.
+func Names() []string {
+	out := make([]string, 0, len(Workloads))
+	for k := range Workloads {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Toy is the `toy` workload of ../shared/bench/README.md, driving the real
+// trainer with the peer's recipe: batch 512, G z(256)-128-128-2, D
+// 2-128-128-1, ReLU, Adam 1e-3 (0.5, 0.999), D on eq. (1), G on the
+// non-saturating loss.
+func Toy() Workload {
+	return Workload{
+		Name: "toy", Unit: "step/s",
+		Setup: func(seed uint64) (func() error, error) {
+			r, _ := recipe.Preset("ring8")
+			r.Data.Source = "ring(8, r=2, sd=0.02)"
+			r.Loss = recipe.Loss{Name: "nonsaturating"}
+			r.Model = recipe.Model{Latent: 256}
+			if err := r.Model.SetArch("mlp"); err != nil {
+				return nil, err
+			}
+			adam := recipe.Adam{LR: 1e-3, Beta1: 0.5, Beta2: 0.999}
+			r.Optim = recipe.Optim{Batch: 512, Steps: 1 << 30, DSteps: 1, G: adam, D: adam, Schedule: "none"}
+			r.Run.Seed = seed
+			return stepper(r)
+		},
+	}
+}
+
+// DCGAN28 is the `dcgan28` workload of ../shared/bench/README.md: the
+// dcgan-fashion-mnist preset's game (the same models, data sampler and
+// trainer as `minmax train`) with the peer's non-saturating G loss. It
+// needs the data set (apt-get install dataset-fashion-mnist).
+func DCGAN28() Workload {
+	return Workload{
+		Name: "dcgan28", Unit: "step/s",
+		Setup: func(seed uint64) (func() error, error) {
+			r, _ := recipe.Preset("dcgan-fashion-mnist")
+			r.Loss.Name = "nonsaturating"
+			r.Optim.Epochs, r.Optim.Steps, r.Run.Seed = 0, 1<<30, seed
+			step, err := stepper(r)
+			if err != nil {
+				return nil, fmt.Errorf("dcgan28: %w", err)
+			}
+			return step, nil
+		},
+	}
+}
+
+// stepper builds the recipe's game and returns its Step.
+func stepper(r recipe.Recipe) (func() error, error) {
+	b, err := r.Build()
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		_, err := b.Game.Step()
+		return err
+	}, nil
 }

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func adamAVX2(w, g, m, v *float32, n int, c *adamConsts)
+// func adamAVX2(w, g, m, v *float32, n int, c *AdamConsts)
 // One Adam update of n (a multiple of 8) elements, with the same float32
 // operations in the same order as the Go loop (no fused multiply-add), so
 // the results are bit-identical:

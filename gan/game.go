@@ -1,0 +1,419 @@
+package gan
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+
+	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/optim"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// Sampler draws batches of real data: n samples, each of Dim() numbers,
+// into x (row-major, n×Dim), and, when labels is not nil, the class of
+// each into labels.
+type Sampler interface {
+	Dim() int
+	Sample(rng *tensor.RNG, n int, x []float32, labels []int)
+}
+
+// StatefulSampler is a sampler whose position is part of a run's state
+// (the epoch and the place in its permutation); checkpoints save it.
+type StatefulSampler interface {
+	Sampler
+	// State returns the position as metadata strings.
+	State() map[string]string
+	// Restore sets the position from metadata written by State.
+	Restore(meta map[string]string) error
+}
+
+// Adam are the settings of one player's optimiser.
+type Adam struct {
+	LR, Beta1, Beta2 float64
+}
+
+// Config is the game's recipe: what package recipe resolves a config.yaml
+// into for the trainer.
+type Config struct {
+	Loss   Loss
+	Batch  int
+	Latent int
+	DSteps int // discriminator steps per generator step
+	// R1Gamma is the R1 penalty weight (0: off); R1Every applies it only
+	// every this many steps, weighted by R1Every so that its average pull
+	// is unchanged (the "lazy regularisation" of Karras et al. 2020); 0 or
+	// 1 means every step.
+	R1Gamma float64
+	R1Every int
+	// GPLambda is the gradient penalty weight (0: off; required by
+	// wasserstein).
+	GPLambda float64
+	G, D     Adam
+	// Steps is the length of the run, over which Schedule decays the
+	// learning rates.
+	Steps    int
+	Schedule optim.Schedule
+	// EMA is the decay of a moving average of G's weights (Yazıcı et al.
+	// 2019; BigGAN), which then generates every sample; 0 turns it off.
+	EMA float64
+	// Classes > 0 makes the game class-conditional: real batches come with
+	// their labels, generated ones with labels drawn uniformly, and both
+	// players read them from nn.Ctx.Labels.
+	Classes int
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Loss.D == nil:
+		return fmt.Errorf("no loss given")
+	case c.Batch < 1:
+		return fmt.Errorf("batch size must be at least 1, got %d", c.Batch)
+	case c.Latent < 1:
+		return fmt.Errorf("latent size must be at least 1, got %d", c.Latent)
+	case c.DSteps < 1:
+		return fmt.Errorf("discriminator steps per generator step must be at least 1, got %d", c.DSteps)
+	case c.R1Gamma < 0 || c.GPLambda < 0:
+		return fmt.Errorf("penalty weights must be >= 0, got R1 %g and GP %g", c.R1Gamma, c.GPLambda)
+	case c.Loss.NeedsLipschitz && c.GPLambda == 0:
+		return fmt.Errorf("the %s loss needs a Lipschitz discriminator: set a gradient penalty (e.g. gp_lambda 0.1 to 10)", c.Loss.Name)
+	case c.Steps < 1:
+		return fmt.Errorf("steps must be at least 1, got %d", c.Steps)
+	case c.EMA < 0 || c.EMA >= 1:
+		return fmt.Errorf("EMA decay must be in [0, 1), got %g", c.EMA)
+	case c.Classes < 0:
+		return fmt.Errorf("classes must be >= 0, got %d", c.Classes)
+	}
+	return nil
+}
+
+// Game is a GAN in training: the two players and everything their
+// training changes. Its state (State) is one set of named tensors and
+// metadata: G's and D's parameters and buffers, both Adam states, the
+// moving average of G, the step, the RNG and the data order; checkpoints
+// save and restore exactly that.
+type Game struct {
+	cfg        Config
+	g, d       nn.Module
+	optG, optD *optim.Adam
+	ema        *optim.EMA // nil unless cfg.EMA > 0
+	data       Sampler
+	rng        *tensor.RNG
+	step       int
+
+	tp         *autograd.Tape
+	ctx        nn.Ctx
+	evalTp     *autograd.Tape // Generate's and Discriminate's, reused between calls
+	z, real    *tensor.Tensor
+	eps        *tensor.Tensor
+	realLabels []int
+	fakeLabels []int
+}
+
+// Stats are the figures of one step.
+type Stats struct {
+	Step    int     `json:"step"`
+	LossD   float64 `json:"loss_d"`            // D's loss (penalties excluded)
+	LossG   float64 `json:"loss_g"`            // G's loss
+	Penalty float64 `json:"penalty,omitempty"` // R1 or gradient penalty
+	DReal   float64 `json:"d_real"`            // mean D(x) on the real batch
+	DFake   float64 `json:"d_fake"`            // mean D(G(z)) on the generated batch
+	GradD   float64 `json:"grad_norm_d"`       // L2 norm of D's gradient
+	GradG   float64 `json:"grad_norm_g"`       // L2 norm of G's gradient
+}
+
+// NewGame sets up the game between g and d (named "G" and "D", see
+// nn.Root) on data. rng drives every random draw of training; it should
+// be the source the models were initialised from, continued, so that one
+// seed gives one run.
+func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if g == nil || d == nil || data == nil || rng == nil {
+		return nil, fmt.Errorf("gan: NewGame needs G, D, data and a random source")
+	}
+	gm := &Game{
+		cfg: cfg, g: g, d: d, data: data, rng: rng,
+		optG: optim.NewAdam(nn.ParamList(g), cfg.G.LR, cfg.G.Beta1, cfg.G.Beta2),
+		optD: optim.NewAdam(nn.ParamList(d), cfg.D.LR, cfg.D.Beta1, cfg.D.Beta2),
+		tp:   autograd.NewTape(),
+		z:    tensor.New(cfg.Batch, cfg.Latent),
+		real: tensor.New(cfg.Batch, data.Dim()),
+		eps:  tensor.New(cfg.Batch, 1),
+	}
+	if cfg.Classes > 0 {
+		gm.realLabels = make([]int, cfg.Batch)
+		gm.fakeLabels = make([]int, cfg.Batch)
+	}
+	if cfg.EMA > 0 {
+		e, err := optim.NewEMA(nn.ParamList(g), cfg.EMA)
+		if err != nil {
+			return nil, err
+		}
+		gm.ema = e
+	}
+	return gm, nil
+}
+
+// Config returns the game's recipe.
+func (g *Game) Config() Config { return g.cfg }
+
+// G returns the generator (its live weights; see Generate for sampling).
+func (g *Game) G() nn.Module { return g.g }
+
+// D returns the discriminator.
+func (g *Game) D() nn.Module { return g.d }
+
+// Data returns the sampler of real data.
+func (g *Game) Data() Sampler { return g.data }
+
+// StepsDone is the number of completed steps.
+func (g *Game) StepsDone() int { return g.step }
+
+// SetSteps changes the length of the run (a resumed run trained longer),
+// over which the learning rates decay.
+func (g *Game) SetSteps(n int) error {
+	if n < 1 {
+		return fmt.Errorf("steps must be at least 1, got %d", n)
+	}
+	g.cfg.Steps = n
+	return nil
+}
+
+// Step sets the scheduled learning rates, plays one round (Opt.DSteps
+// updates of D, then one of G) and updates the moving average of G.
+//
+// As in PyTorch's DCGAN example, the generated batch of the last D update
+// is the one G then learns from: G's forward pass is recorded once and
+// used by both moves (D's update only asks for D's gradients, so nothing
+// flows into G there), and G's move runs D afresh, with its updated
+// weights, on that batch.
+func (g *Game) Step() (Stats, error) {
+	c := &g.cfg
+	g.optG.LR = c.Schedule.LR(c.G.LR, g.step, c.Steps)
+	g.optD.LR = c.Schedule.LR(c.D.LR, g.step, c.Steps)
+	tp := g.tp
+	st := Stats{Step: g.step + 1}
+	ctx := &g.ctx
+	*ctx = nn.Ctx{Tape: tp, Training: true, Step: st.Step}
+	tp.Reset()
+	var fake *autograd.Node
+	var mark autograd.Mark
+	// (1) Update D network: minimise the loss of D (eq. 1 for the seed's
+	// minimax game) with G fixed.
+	for k := 0; k < c.DSteps; k++ {
+		last := k == c.DSteps-1
+		if !last {
+			tp.Reset()
+		}
+		g.data.Sample(g.rng, c.Batch, g.real.Data, g.realLabels)
+		g.rng.Normal(g.z.Data, 0, 1)
+		g.drawLabels()
+		prev := tp.SetRecording(last) // G's graph is kept only for the batch G learns from
+		ctx.Labels = g.fakeLabels
+		fake = g.g.Forward(ctx, tp.Leaf(g.z))
+		tp.SetRecording(prev)
+		mark = tp.Mark()
+		xReal := tp.Leaf(g.real)
+		ctx.Labels = g.realLabels
+		dReal := g.d.Forward(ctx, xReal)
+		ctx.Labels = g.fakeLabels
+		dFake := g.d.Forward(ctx, fake)
+		lossD := c.Loss.D(tp, dReal, dFake)
+		total := lossD
+		if every := max(c.R1Every, 1); c.R1Gamma > 0 && g.step%every == 0 {
+			pen, err := R1(tp, dReal, xReal, float32(c.R1Gamma*float64(every)))
+			if err != nil {
+				return st, err
+			}
+			total = tp.Add(total, pen)
+			st.Penalty = float64(pen.Item())
+		}
+		if c.GPLambda > 0 {
+			// x̂ = ε x + (1-ε) G(z), ε ~ U[0,1] per sample.
+			g.rng.Uniform(g.eps.Data, 0, 1)
+			e := tp.Leaf(g.eps)
+			xHat := tp.Add(tp.Mul(e, xReal), tp.Mul(tp.Affine(e, -1, 1), tp.Leaf(fake.Value())))
+			xHat = tp.Leaf(xHat.Value()) // a fresh leaf: the penalty's gradient is taken at x̂
+			ctx.Labels = g.realLabels
+			pen, err := GradientPenalty(tp, g.d.Forward(ctx, xHat), xHat, float32(c.GPLambda))
+			if err != nil {
+				return st, err
+			}
+			total = tp.Add(total, pen)
+			st.Penalty = float64(pen.Item())
+		}
+		st.LossD = float64(lossD.Item())
+		st.DReal, st.DFake = tensor.Mean(dReal.Data()), tensor.Mean(dFake.Data())
+		var err error
+		if st.GradD, err = optim.Descend(tp, total, g.optD); err != nil {
+			return st, fmt.Errorf("step %d: D's update %w (D loss %g, penalty %g)", st.Step, err, st.LossD, st.Penalty)
+		}
+	}
+	// D's activations are dead now: G's move reuses their memory.
+	if err := tp.Rewind(mark); err != nil {
+		return st, err
+	}
+	// (2) Update G network: minimise G's loss (eq. 2, V_G = -V_D, for the
+	// minimax game) through the updated D; D's parameters stay untouched.
+	ctx.Labels = g.fakeLabels
+	dFake := g.d.Forward(ctx, fake)
+	lossG := c.Loss.G(tp, dFake)
+	st.LossG = float64(lossG.Item())
+	var err error
+	if st.GradG, err = optim.Descend(tp, lossG, g.optG); err != nil {
+		return st, fmt.Errorf("step %d: G's update %w (G loss %g)", st.Step, err, st.LossG)
+	}
+	g.step++
+	if g.ema != nil {
+		g.ema.Update()
+	}
+	return st, nil
+}
+
+// drawLabels draws the classes of a generated batch, uniformly.
+func (g *Game) drawLabels() {
+	for i := range g.fakeLabels {
+		g.fakeLabels[i] = g.rng.IntN(g.cfg.Classes)
+	}
+}
+
+// Generate maps the latent codes z (n×Latent), with classes labels (n, or
+// nil for an unconditional G), through G in evaluation mode, with the
+// moving average of G's weights when the game keeps one, and writes the
+// samples into out (n×Dim).
+func (g *Game) Generate(z *tensor.Tensor, labels []int, out []float32) error {
+	if g.ema != nil {
+		g.ema.Swap()
+		defer g.ema.Swap()
+	}
+	tp := g.evalTape()
+	defer tp.Reset()
+	y := g.g.Forward(&nn.Ctx{Tape: tp, Labels: labels}, tp.Leaf(z))
+	if err := tp.Err(); err != nil {
+		return err
+	}
+	copy(out, y.Data())
+	return nil
+}
+
+// Discriminate evaluates D (in evaluation mode) on x (n×Dim) with classes
+// labels (nil if unconditional) and writes its logits into out.
+func (g *Game) Discriminate(x *tensor.Tensor, labels []int, out []float32) error {
+	tp := g.evalTape()
+	defer tp.Reset()
+	y := g.d.Forward(&nn.Ctx{Tape: tp, Labels: labels}, tp.Leaf(x))
+	if err := tp.Err(); err != nil {
+		return err
+	}
+	copy(out, y.Data())
+	return nil
+}
+
+// evalTape returns the game's tape for evaluation, reset and not
+// recording. Reusing it keeps the memory of one forward pass instead of
+// allocating a new arena at every call.
+func (g *Game) evalTape() *autograd.Tape {
+	if g.evalTp == nil {
+		g.evalTp = autograd.NewTape()
+	}
+	g.evalTp.Reset()
+	g.evalTp.SetRecording(false)
+	return g.evalTp
+}
+
+// State is a game's state by name: tensors (aliasing the live ones, so
+// that loading into them restores the game) and metadata strings.
+type State struct {
+	Tensors map[string]*tensor.Tensor
+	Meta    map[string]string
+}
+
+// State returns everything that training changes, by name: "G.*" and
+// "D.*" (parameters and buffers, nn.State), "optG.*" and "optD.*" (Adam's
+// moments), "G_ema.*" (the moving average); and in the metadata the step,
+// each optimiser's update count, the RNG and the data sampler's position.
+func (g *Game) State() (State, error) {
+	ts := nn.StateMap(g.g, "G")
+	for k, v := range nn.StateMap(g.d, "D") {
+		ts[k] = v
+	}
+	for k, v := range g.optG.State() {
+		ts["optG."+k] = v
+	}
+	for k, v := range g.optD.State() {
+		ts["optD."+k] = v
+	}
+	if g.ema != nil {
+		for k, v := range g.ema.Shadow() {
+			ts["G_ema."+k] = v
+		}
+	}
+	rs, err := g.rng.MarshalBinary()
+	if err != nil {
+		return State{}, err
+	}
+	meta := map[string]string{
+		"step":       strconv.Itoa(g.step),
+		"optG.steps": strconv.Itoa(g.optG.Steps()),
+		"optD.steps": strconv.Itoa(g.optD.Steps()),
+		"rng":        base64.StdEncoding.EncodeToString(rs),
+	}
+	if s, ok := g.data.(StatefulSampler); ok {
+		for k, v := range s.State() {
+			meta["data."+k] = v
+		}
+	}
+	return State{Tensors: ts, Meta: meta}, nil
+}
+
+// Restore sets the game's metadata state (the step, the optimisers'
+// counts, the RNG, the data position) from meta, as written by State; the
+// tensors are restored by copying into State's Tensors.
+func (g *Game) Restore(meta map[string]string) error {
+	ints := map[string]int{}
+	for _, k := range []string{"step", "optG.steps", "optD.steps"} {
+		v, err := strconv.Atoi(meta[k])
+		if err != nil || v < 0 {
+			return fmt.Errorf("metadata %q is %q, want a step count", k, meta[k])
+		}
+		ints[k] = v
+	}
+	rs, err := base64.StdEncoding.DecodeString(meta["rng"])
+	if err != nil {
+		return fmt.Errorf("metadata \"rng\" is not base64: %w", err)
+	}
+	if err := g.rng.UnmarshalBinary(rs); err != nil {
+		return fmt.Errorf("bad RNG state: %w", err)
+	}
+	if s, ok := g.data.(StatefulSampler); ok {
+		dm := map[string]string{}
+		for k, v := range meta {
+			if len(k) > 5 && k[:5] == "data." {
+				dm[k[5:]] = v
+			}
+		}
+		if err := s.Restore(dm); err != nil {
+			return err
+		}
+	}
+	g.optG.SetSteps(ints["optG.steps"])
+	g.optD.SetSteps(ints["optD.steps"])
+	g.step = ints["step"]
+	return nil
+}
+
+// GeneratorState returns G's state as sampling should use it: with the
+// moving average's weights in place of the live ones when the game keeps
+// one (BigGAN samples from G's EMA), named as nn.StateMap(G, "G").
+func (g *Game) GeneratorState() map[string]*tensor.Tensor {
+	ts := nn.StateMap(g.g, "G")
+	if g.ema != nil {
+		for k, v := range g.ema.Shadow() {
+			ts[k] = v
+		}
+	}
+	return ts
+}

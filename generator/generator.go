@@ -1,0 +1,260 @@
+// Package generator is a trained generator on its own: the file
+// generator.safetensors that every run writes, and the sampler that reads
+// it. The file holds G's weights (the moving average's when the run kept
+// one) and buffers, and in its metadata everything needed to rebuild and
+// use G without the run, its discriminator, its optimisers or its data:
+// the architecture and its options, the latent size, the shape and value
+// range of the samples, the class names, and the minmax version that wrote
+// it. `minmax sample`, `minmax eval` and every later consumer (a server, an
+// exporter) load only this file.
+package generator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+
+	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/checkpoint"
+	"github.com/minmaxgan/minmax/internal/version"
+	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// File is the generator file's name in a run directory.
+const File = "generator.safetensors"
+
+// Format tags generator files.
+const Format = "minmax-generator-1"
+
+// Info describes a generator: what it is (architecture, options, latent
+// size, data shape) and where it comes from.
+type Info struct {
+	// Arch is the registered architecture, Options its options (a pointer
+	// to the architecture's options struct).
+	Arch    string
+	Options any
+	Latent  int
+	// Data is the shape of a sample and the class names.
+	Data arch.Data
+	// Range is the interval the samples lie in, [-1, 1] for images (G ends
+	// in tanh); nil for points, which are unbounded.
+	Range *[2]float64
+	// Provenance: the data set or spec G learnt, its run's preset, loss
+	// and seed, the step of the weights, whether they are a moving
+	// average, and the minmax version that wrote the file (set by Save).
+	Source  string
+	Preset  string
+	Loss    string
+	Seed    uint64
+	Step    int
+	EMA     bool
+	Version string
+}
+
+// Conditional reports whether G takes class labels.
+func (i *Info) Conditional() bool {
+	s, err := arch.Lookup(i.Arch)
+	return err == nil && s.Conditional
+}
+
+// Save writes G's state (named as nn.StateMap(G, "G"): the weights to
+// sample with and the buffers) and info to path, atomically.
+func Save(path string, state map[string]*tensor.Tensor, info Info) error {
+	spec, err := arch.Lookup(info.Arch)
+	if err != nil {
+		return err
+	}
+	opts, err := spec.OptionsJSON(info.Options)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(info.Data)
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{
+		"format":         Format,
+		"arch":           info.Arch,
+		"options":        opts,
+		"latent":         strconv.Itoa(info.Latent),
+		"data":           string(data),
+		"value_range":    "unbounded",
+		"source":         info.Source,
+		"preset":         info.Preset,
+		"loss":           info.Loss,
+		"seed":           strconv.FormatUint(info.Seed, 10),
+		"step":           strconv.Itoa(info.Step),
+		"ema":            strconv.FormatBool(info.EMA),
+		"minmax_version": version.Version,
+	}
+	if r := info.Range; r != nil {
+		b, _ := json.Marshal(r)
+		meta["value_range"] = string(b)
+	}
+	return checkpoint.Save(path, state, meta)
+}
+
+// Generator is a generator loaded from its file, ready to sample. Its
+// methods may be called from several goroutines; they take turns.
+type Generator struct {
+	Info Info
+	G    nn.Module
+
+	mu sync.Mutex
+	tp *autograd.Tape
+}
+
+// ErrNotGenerator is matched (errors.Is) by Load's error for a file that is
+// a safetensors file but not a generator file.
+var ErrNotGenerator = errors.New("not a minmax generator file")
+
+// Load reads a generator file, rebuilds G from its metadata and restores
+// its weights, refusing a file whose tensors do not match the architecture
+// exactly or hold values that are not finite.
+func Load(path string) (*Generator, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s: "+format, append([]any{path}, args...)...)
+	}
+	if f.Meta["format"] != Format {
+		return nil, fmt.Errorf("%s: %w (format %q, want %q)", path, ErrNotGenerator, f.Meta["format"], Format)
+	}
+	info := Info{Arch: f.Meta["arch"], Source: f.Meta["source"], Preset: f.Meta["preset"], Loss: f.Meta["loss"],
+		Version: f.Meta["minmax_version"], EMA: f.Meta["ema"] == "true"}
+	spec, err := arch.Lookup(info.Arch)
+	if err != nil {
+		return nil, fail("written by minmax %s: %v; this minmax (%s) cannot rebuild it", info.Version, err, version.Version)
+	}
+	if info.Options, err = spec.OptionsFromJSON(f.Meta["options"]); err != nil {
+		return nil, fail("%v", err)
+	}
+	if info.Latent, err = strconv.Atoi(f.Meta["latent"]); err != nil || info.Latent < 1 {
+		return nil, fail("metadata latent is %q, want a positive size", f.Meta["latent"])
+	}
+	if err := json.Unmarshal([]byte(f.Meta["data"]), &info.Data); err != nil {
+		return nil, fail("metadata data: %v", err)
+	}
+	if r := f.Meta["value_range"]; r != "" && r != "unbounded" {
+		var v [2]float64
+		if err := json.Unmarshal([]byte(r), &v); err != nil || !(v[0] < v[1]) {
+			return nil, fail("metadata value_range is %q, want [lo, hi]", r)
+		}
+		info.Range = &v
+	}
+	info.Seed, _ = strconv.ParseUint(f.Meta["seed"], 10, 64)
+	info.Step, _ = strconv.Atoi(f.Meta["step"])
+	g, err := spec.BuildG(info.Options, info.Latent, info.Data, tensor.NewRNG(0))
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	for name, t := range f.Tensors {
+		if i := firstNonFinite(t.Data); i >= 0 {
+			return nil, fail("tensor %s holds %v at index %d: the weights are not usable", name, t.Data[i], i)
+		}
+	}
+	if err := f.Restore(nn.StateMap(g, "G"), false); err != nil {
+		return nil, fail("the weights do not match the %s architecture with these options: %w", info.Arch, err)
+	}
+	return &Generator{Info: info, G: g}, nil
+}
+
+func firstNonFinite(x []float32) int {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Chunk is how many samples Generate runs through G at a time. G runs in
+// evaluation mode, where each sample depends only on its own code, so the
+// chunking does not change the samples.
+const Chunk = 256
+
+// Generate maps n latent codes z (n×Latent) with classes labels (n, or nil
+// when G is unconditional) to samples, written into out (n×Dim), in
+// evaluation mode.
+func (g *Generator) Generate(z []float32, labels []int, n int, out []float32) error {
+	lat, dim := g.Info.Latent, g.Info.Data.Dim
+	if len(z) != n*lat || len(out) != n*dim {
+		return fmt.Errorf("generator: %d codes and %d outputs for %d samples of latent size %d and dimension %d", len(z), len(out), n, lat, dim)
+	}
+	cond := g.Info.Conditional()
+	switch {
+	case cond && len(labels) != n:
+		return fmt.Errorf("generator: this generator is class-conditional and needs %d labels, got %d", n, len(labels))
+	case !cond && labels != nil:
+		return fmt.Errorf("generator: this generator is not class-conditional; it takes no labels")
+	}
+	for i, l := range labels {
+		if l < 0 || l >= len(g.Info.Data.Classes) {
+			return fmt.Errorf("generator: label %d of sample %d is not a class (0 to %d)", l, i, len(g.Info.Data.Classes)-1)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.tp == nil {
+		g.tp = autograd.NewTape()
+	}
+	tp := g.tp
+	defer tp.Reset()
+	for lo := 0; lo < n; lo += Chunk {
+		hi := min(lo+Chunk, n)
+		tp.Reset()
+		tp.SetRecording(false)
+		zc, err := tensor.FromData(z[lo*lat:hi*lat], hi-lo, lat)
+		if err != nil {
+			return err
+		}
+		c := &nn.Ctx{Tape: tp}
+		if labels != nil {
+			c.Labels = labels[lo:hi]
+		}
+		y := g.G.Forward(c, tp.Leaf(zc))
+		if err := tp.Err(); err != nil {
+			return err
+		}
+		copy(out[lo*dim:hi*dim], y.Data())
+	}
+	return nil
+}
+
+// Codes returns n latent codes drawn from N(0, 1) by a generator seeded
+// with seed: the codes `minmax sample --seed` uses.
+func Codes(n, latent int, seed uint64) []float32 {
+	z := make([]float32, n*latent)
+	tensor.NewRNG(seed).Normal(z, 0, 1)
+	return z
+}
+
+// CycleLabels returns n labels cycling through k classes: 0, 1, ..., k-1,
+// 0, 1, ...
+func CycleLabels(n, k int) []int {
+	l := make([]int, n)
+	for i := range l {
+		l[i] = i % k
+	}
+	return l
+}
+
+// Sample draws n samples at the codes of seed (Codes); a conditional
+// generator gets labels (nil: cycling through the classes).
+func (g *Generator) Sample(n int, seed uint64, labels []int) ([]float32, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("generator: %d samples asked for, want at least 1", n)
+	}
+	if labels == nil && g.Info.Conditional() {
+		labels = CycleLabels(n, len(g.Info.Data.Classes))
+	}
+	out := make([]float32, n*g.Info.Data.Dim)
+	return out, g.Generate(Codes(n, g.Info.Latent, seed), labels, n, out)
+}

@@ -1,0 +1,85 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// Descend takes one step of opt down loss, which must have been recorded
+// on tp: it zeroes the gradients of opt's parameters, back-propagates into
+// them, and applies the update. It returns the L2 norm of the gradient,
+// and an error if the loss or the gradient is not finite (the update is
+// then not applied).
+//
+// Every training loop of minmax is made of it: each player's move in the
+// GAN trainer (package gan), the theory lab's discriminator and the
+// evaluator's classifier (through Loop).
+func Descend(tp *autograd.Tape, loss *autograd.Node, opt Optimizer) (gradNorm float64, err error) {
+	ps := opt.Params()
+	autograd.ZeroGrads(ps)
+	if err := tp.Backward(loss, ps); err != nil {
+		return 0, err
+	}
+	gradNorm = GradNorm(ps)
+	if l := float64(loss.Item()); math.IsNaN(l) || math.IsInf(l, 0) || math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
+		return gradNorm, fmt.Errorf("diverged: loss %g, gradient norm %g", l, gradNorm)
+	}
+	opt.Step()
+	return gradNorm, nil
+}
+
+// GradNorm is the L2 norm of the gradients of ps, accumulated in float64
+// parameter by parameter, in order.
+func GradNorm(ps []*autograd.Param) float64 {
+	var s float64
+	for _, p := range ps {
+		s += tensor.SumSquares(p.Grad.Data)
+	}
+	return math.Sqrt(s)
+}
+
+// Loop minimises a loss by Steps descents of Opt, with the learning rate
+// set by Schedule from LR before each one; the same loop serves every
+// single-player training in minmax (the theory lab's discriminator, the
+// evaluator's classifier).
+type Loop struct {
+	Opt      *Adam
+	LR       float64
+	Schedule Schedule
+	Steps    int
+	// Loss records the loss of step (0-based) on tp, which has been reset.
+	Loss func(tp *autograd.Tape, step int) (*autograd.Node, error)
+	// After, when set, hears every step's loss; an error stops the loop.
+	After func(step int, loss float64) error
+}
+
+// Run runs the loop on tp (a fresh tape when nil) and returns the first
+// error, naming the step.
+func (l *Loop) Run(tp *autograd.Tape) error {
+	if l.Opt == nil || l.Loss == nil || l.Steps < 0 {
+		return fmt.Errorf("optim: Loop needs an optimiser, a loss and a step count >= 0")
+	}
+	if tp == nil {
+		tp = autograd.NewTape()
+	}
+	for step := 0; step < l.Steps; step++ {
+		l.Opt.LR = l.Schedule.LR(l.LR, step, l.Steps)
+		tp.Reset()
+		loss, err := l.Loss(tp, step)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if _, err := Descend(tp, loss, l.Opt); err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if l.After != nil {
+			if err := l.After(step, float64(loss.Item())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
