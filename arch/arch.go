@@ -260,7 +260,14 @@ func (s *Spec) Options() []Option {
 		if key == "" || key == "-" {
 			continue
 		}
-		b, _ := yaml.Marshal(def.Field(i).Interface())
+		var n yaml.Node
+		if err := n.Encode(def.Field(i).Interface()); err != nil {
+			continue
+		}
+		if n.Kind == yaml.SequenceNode {
+			n.Style = yaml.FlowStyle
+		}
+		b, _ := yaml.Marshal(&n)
 		out = append(out, Option{Key: key, Type: f.Type.String(), Default: strings.TrimSpace(string(b)), Help: f.Tag.Get("help")})
 	}
 	return out

@@ -249,6 +249,7 @@ func (m Model) MarshalYAML() (any, error) {
 			return nil, err
 		}
 		if on.Kind == yaml.MappingNode {
+			flowLists(&on)
 			out.Content = append(out.Content, on.Content...)
 		}
 	}
@@ -306,9 +307,30 @@ func (r *Recipe) Value(key string) (string, error) {
 	if v.Kind() == reflect.String {
 		return v.String(), nil
 	}
-	b, err := yaml.Marshal(v.Interface())
+	var n yaml.Node
+	if err := n.Encode(v.Interface()); err != nil {
+		return "", err
+	}
+	flowLists(&n)
+	b, err := yaml.Marshal(&n)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// flowLists writes the lists of scalars under n on one line ([128, 128]).
+func flowLists(n *yaml.Node) {
+	if n.Kind == yaml.SequenceNode {
+		flat := true
+		for _, c := range n.Content {
+			flat = flat && c.Kind == yaml.ScalarNode
+		}
+		if flat {
+			n.Style = yaml.FlowStyle
+		}
+	}
+	for _, c := range n.Content {
+		flowLists(c)
+	}
 }

@@ -180,6 +180,9 @@ func Resume(dir string, steps int, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "samples"), 0o755); err != nil {
+		return nil, err
+	}
 	r := newRun(dir, b, opt)
 	step, err := r.loadCheckpoint(filepath.Join(dir, CheckpointFile))
 	if err != nil {

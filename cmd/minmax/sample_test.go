@@ -1,0 +1,71 @@
+package main
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// An image run trained on a copy of its data, which is then moved away,
+// still samples: minmax sample reads only the generator file. A relative
+// --data and a relative --run work from another working folder.
+func TestSampleNeedsOnlyTheGeneratorFile(t *testing.T) {
+	root := t.TempDir()
+	fakeMNIST(t, root, 40)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	if err := os.Chdir(root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, "train", "--data", "./mnist", "--model", "dcgan", "--width", "4", "--batch", "8", "--steps", "3",
+		"--eval-every", "2", "--threads", "1", "--no-pictures", "--run", "runs/r"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(root, "runs/r/config.yaml"))
+	if !strings.Contains(string(cfg), "source: "+filepath.Join(root, "mnist")) {
+		t.Fatalf("the data path is not stored absolute:\n%s", cfg)
+	}
+	if err := os.Rename(filepath.Join(root, "mnist"), filepath.Join(root, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.Chdir(other); err != nil {
+		t.Fatal(err)
+	}
+	grid := filepath.Join(other, "grid.png")
+	if _, err := runCLI(t, "sample", "--run", filepath.Join(root, "runs/r"), "--n", "64", "--out", "grid.png"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil || img.Bounds().Dx() < 8*28 {
+		t.Fatalf("grid: %v, %v", img.Bounds(), err)
+	}
+	// Resuming needs the data, and says which is missing.
+	_, err = runCLI(t, "train", "--resume", filepath.Join(root, "runs/r"), "--steps", "4")
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "mnist")) {
+		t.Fatalf("resume without its data: %v", err)
+	}
+}
+
+// An architecture that does not fit the data is refused at the flag.
+func TestArchitectureMustFitTheData(t *testing.T) {
+	_, err := runCLI(t, "train", "--model", "dcgan", "--run", filepath.Join(t.TempDir(), "r"))
+	if err == nil || !strings.Contains(err.Error(), "--model (model.arch): the dcgan architecture models images, not 2-D points; for points use mlp") {
+		t.Fatalf("dcgan on ring8: %v", err)
+	}
+	_, err = runCLI(t, "train", "--opt", "width=3", "--run", filepath.Join(t.TempDir(), "r"))
+	if err == nil || !strings.Contains(err.Error(), `--opt width (model.width): the mlp architecture has no option "width"`) {
+		t.Fatalf("--opt width on mlp: %v", err)
+	}
+	out, err := runCLI(t, "train", "--help")
+	if err != nil || !strings.Contains(out, "g_hidden ([]int, default [128, 128])") || !strings.Contains(out, "dcgan    the DCGAN") {
+		t.Fatalf("train --help does not list the architectures and options:\n%s", out)
+	}
+}

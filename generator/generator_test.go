@@ -1,0 +1,180 @@
+package generator
+
+import (
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/checkpoint"
+	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// saved builds G of an architecture, saves it and returns it with the file.
+func saved(t *testing.T, name string, opts any, d arch.Data) (nn.Module, string, Info) {
+	t.Helper()
+	spec, err := arch.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts == nil {
+		opts = spec.Defaults()
+	}
+	g, err := spec.BuildG(opts, 16, d, tensor.NewRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := Info{Arch: name, Options: opts, Latent: 16, Data: d, Source: "somewhere", Preset: "p", Loss: "hinge", Seed: 3, Step: 77, EMA: true}
+	if d.Kind == arch.Images {
+		info.Range = &[2]float64{-1, 1}
+	}
+	path := filepath.Join(t.TempDir(), File)
+	if err := Save(path, nn.StateMap(g, "G"), info); err != nil {
+		t.Fatal(err)
+	}
+	return g, path, info
+}
+
+// direct runs G itself in evaluation mode.
+func direct(t *testing.T, g nn.Module, z []float32, n, lat int) []float32 {
+	tp := autograd.NewTape()
+	zt, _ := tensor.FromData(z, n, lat)
+	y := g.Forward(&nn.Ctx{Tape: tp}, tp.Leaf(zt))
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return append([]float32(nil), y.Data()...)
+}
+
+// A generator file rebuilds G alone: the same samples as the model that
+// was saved, and the same description.
+func TestSaveLoad(t *testing.T) {
+	for _, c := range []struct {
+		arch string
+		opts any
+		data arch.Data
+	}{
+		{"mlp", &arch.MLPOptions{GHidden: []int{8, 8}, DHidden: []int{4}, GActivation: "leakyrelu:0.1", DActivation: "relu", GBatchNorm: true}, arch.PointData(2)},
+		{"dcgan", &arch.DCGANOptions{Width: 4}, arch.ImageData(28, 28, 1, []string{"a", "b"})},
+	} {
+		g, path, info := saved(t, c.arch, c.opts, c.data)
+		// Give batch norm's running statistics non-trivial values.
+		for _, b := range nn.Buffers(g) {
+			for i := range b.Tensor.Data {
+				b.Tensor.Data[i] = 0.5 + 0.01*float32(i)
+			}
+		}
+		if err := Save(path, nn.StateMap(g, "G"), info); err != nil {
+			t.Fatal(err)
+		}
+		back, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bi := back.Info
+		if bi.Arch != info.Arch || bi.Latent != 16 || bi.Step != 77 || bi.Seed != 3 || !bi.EMA || bi.Source != "somewhere" ||
+			bi.Loss != "hinge" || bi.Version == "" || !equalData(bi.Data, c.data) || (c.data.Kind == arch.Images) != (bi.Range != nil) {
+			t.Fatalf("%s: info %+v, saved %+v", c.arch, bi, info)
+		}
+		z := Codes(300, 16, 9)
+		want := direct(t, g, z, 300, 16)
+		got, err := back.Sample(300, 9, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: value %d: %v from the file, %v from the model", c.arch, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func equalData(a, b arch.Data) bool {
+	return a.Kind == b.Kind && a.Dim == b.Dim && a.Height == b.Height && a.Width == b.Width && a.Channels == b.Channels &&
+		strings.Join(a.Classes, "|") == strings.Join(b.Classes, "|")
+}
+
+// Files that are not usable generators are refused with the reason.
+func TestLoadRefuses(t *testing.T) {
+	g, path, info := saved(t, "mlp", nil, arch.PointData(2))
+	st := nn.StateMap(g, "G")
+	dir := filepath.Dir(path)
+
+	other := filepath.Join(dir, "other.safetensors")
+	checkpoint.Save(other, st, map[string]string{"format": "minmax-run-2"})
+	if _, err := Load(other); !errors.Is(err, ErrNotGenerator) {
+		t.Errorf("a checkpoint: %v", err)
+	}
+
+	nan := filepath.Join(dir, "nan.safetensors")
+	w := st["G.fc1.weight"].Data
+	keep := w[3]
+	w[3] = float32(math.NaN())
+	Save(nan, st, info)
+	w[3] = keep
+	if _, err := Load(nan); err == nil || !strings.Contains(err.Error(), "G.fc1.weight") || !strings.Contains(err.Error(), "NaN") {
+		t.Errorf("NaN weights: %v", err)
+	}
+
+	wrong := filepath.Join(dir, "wrong.safetensors")
+	info2 := info
+	info2.Options = &arch.MLPOptions{GHidden: []int{64}, DHidden: []int{4}, GActivation: "relu", DActivation: "relu"}
+	Save(wrong, st, info2)
+	if _, err := Load(wrong); err == nil || !strings.Contains(err.Error(), "do not match") {
+		t.Errorf("mismatched options: %v", err)
+	}
+
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Generate(make([]float32, 16), []int{0}, 1, make([]float32, 2)); err == nil {
+		t.Error("labels for an unconditional generator were accepted")
+	}
+	if err := back.Generate(make([]float32, 15), nil, 1, make([]float32, 2)); err == nil {
+		t.Error("a short code was accepted")
+	}
+	if _, err := back.Sample(0, 1, nil); err == nil {
+		t.Error("zero samples accepted")
+	}
+}
+
+// Concurrent callers share one generator and get the same samples.
+func TestConcurrentSampling(t *testing.T) {
+	_, path, _ := saved(t, "dcgan", &arch.DCGANOptions{Width: 4}, arch.ImageData(28, 28, 1, nil))
+	g, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := g.Sample(20, 5, nil)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := g.Sample(20, 5, nil)
+			if err == nil {
+				for j := range got {
+					if got[j] != want[j] {
+						err = errors.New("samples differ")
+						break
+					}
+				}
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
