@@ -133,8 +133,10 @@ func Register[O any](b Builder[O]) {
 		optType:  reflect.TypeOf(zero),
 		defaults: func() any { o := def; return &o },
 		check:    func(o any, d Data) error { return b.Check(o.(*O), d) },
-		newG:     func(o any, latent int, d Data, rng *tensor.RNG) (nn.Module, error) { return b.G(o.(*O), latent, d, rng) },
-		newD:     func(o any, d Data, rng *tensor.RNG) (nn.Module, error) { return b.D(o.(*O), d, rng) },
+		newG: func(o any, latent int, d Data, rng *tensor.RNG) (nn.Module, error) {
+			return b.G(o.(*O), latent, d, rng)
+		},
+		newD: func(o any, d Data, rng *tensor.RNG) (nn.Module, error) { return b.D(o.(*O), d, rng) },
 	}
 }
 

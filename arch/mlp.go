@@ -55,4 +55,3 @@ func checkMLP(o *MLPOptions, d Data) error {
 	}
 	return nil
 }
-

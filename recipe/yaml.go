@@ -293,7 +293,6 @@ func setLeaf(v reflect.Value, key, value string) error {
 	return decodeValue(n.Content[0], v, key)
 }
 
-
 // Value returns the value of one setting as it would be written on the
 // command line ("2e-4", "[64, 64]", "true").
 func (r *Recipe) Value(key string) (string, error) {
