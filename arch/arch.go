@@ -131,13 +131,25 @@ func Register[O any](b Builder[O]) {
 	registry[b.Name] = &Spec{
 		Name: b.Name, Doc: b.Doc, Kind: b.Kind, Conditional: b.Conditional,
 		optType:  reflect.TypeOf(zero),
-		defaults: func() any { o := def; return &o },
+		defaults: func() any { return deepCopy(&def) },
 		check:    func(o any, d Data) error { return b.Check(o.(*O), d) },
 		newG: func(o any, latent int, d Data, rng *tensor.RNG) (nn.Module, error) {
 			return b.G(o.(*O), latent, d, rng)
 		},
 		newD: func(o any, d Data, rng *tensor.RNG) (nn.Module, error) { return b.D(o.(*O), d, rng) },
 	}
+}
+
+// deepCopy returns a copy of *o that shares no slices with it.
+func deepCopy[O any](o *O) *O {
+	out := *o
+	if y, err := yaml.Marshal(o); err == nil {
+		var c O
+		if yaml.Unmarshal(y, &c) == nil {
+			out = c
+		}
+	}
+	return &out
 }
 
 // Names lists the registered architectures, sorted.
