@@ -56,7 +56,7 @@ func (r Recipe) Build() (*Built, error) {
 	} else {
 		p, err := dist.Parse(r.Data.Source)
 		if err != nil {
-			return nil, bad("data.source", "%v", err)
+			return nil, sourceError(r.Data.Source, err)
 		}
 		b.P, sampler = p, &gan.PointSampler{D: p}
 		b.Data = arch.PointData(p.Dim())

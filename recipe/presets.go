@@ -203,11 +203,7 @@ func ForData(source string) (Recipe, error) {
 	}
 	p, err := dist.Parse(source)
 	if err != nil {
-		if looksLikePath(source) {
-			return Recipe{}, bad("data.source", "no such file, folder or data set: %s (data sets: %s; presets: %s; or a distribution spec, docs/distributions.md)",
-				source, strings.Join(imgdata.NamedSets(), ", "), strings.Join(PresetNames(), ", "))
-		}
-		return Recipe{}, bad("data.source", "%v (or a data set: %s; or a file or folder of images)", err, strings.Join(imgdata.NamedSets(), ", "))
+		return Recipe{}, sourceError(source, err)
 	}
 	base := "ring8"
 	if p.Dim() == 1 {
@@ -216,6 +212,16 @@ func ForData(source string) (Recipe, error) {
 	r, _ := Preset(base)
 	r.Data.Source = source
 	return r, nil
+}
+
+// sourceError explains a data source that is neither image data nor a
+// valid distribution spec (parseErr is the spec's error).
+func sourceError(source string, parseErr error) error {
+	if looksLikePath(source) {
+		return bad("data.source", "no such file, folder or data set: %s (data sets: %s; presets: %s; or a distribution spec, docs/distributions.md)",
+			source, strings.Join(imgdata.NamedSets(), ", "), strings.Join(PresetNames(), ", "))
+	}
+	return bad("data.source", "%v (or a data set: %s; or a file or folder of images)", parseErr, strings.Join(imgdata.NamedSets(), ", "))
 }
 
 // looksLikePath reports whether a --data value that is not a valid spec

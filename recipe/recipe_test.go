@@ -206,3 +206,13 @@ func TestSetAndValue(t *testing.T) {
 		}
 	}
 }
+
+// A recipe whose data have gone says so, naming the path.
+func TestBuildWithMissingData(t *testing.T) {
+	r, _ := Preset("dcgan-fashion-mnist")
+	r.Data.Source = "/no/such/copy"
+	_, err := r.Build()
+	if err == nil || !strings.Contains(err.Error(), "data.source: no such file, folder or data set: /no/such/copy") {
+		t.Fatalf("err = %v", err)
+	}
+}

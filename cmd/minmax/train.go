@@ -155,7 +155,8 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 				what := fmt.Sprintf("%d steps", r.Steps())
 				if r.IsImage() {
 					d := r.Data
-					what = fmt.Sprintf("%d steps (%g epochs of %d images of %dx%dx%d)", r.Steps(), rec.Optim.Epochs, r.Images.Set.N, d.Height, d.Width, d.Channels)
+					epochs := float64(r.Steps()) * float64(r.Recipe.Optim.Batch) / float64(r.Images.Set.N)
+					what = fmt.Sprintf("%d steps (%.3g epochs of %d images of %dx%dx%d)", r.Steps(), epochs, r.Images.Set.N, d.Height, d.Width, d.Channels)
 				}
 				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads) into %s\n",
 					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, runDir)
