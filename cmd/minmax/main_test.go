@@ -98,3 +98,10 @@ func TestSweepFindsTheOptimumAtPEqualsQ(t *testing.T) {
 		t.Fatalf("maximum %v at θ = %v, want 2 log 2 at θ = 1", m.Max, m.ArgMax)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	out, err := runCLI(t, "--version")
+	if err != nil || !strings.HasPrefix(out, "minmax 0.") || !strings.Contains(out, "commit") {
+		t.Fatalf("--version: %q, %v", out, err)
+	}
+}
