@@ -351,3 +351,21 @@ func (s *Spec) OptionsFromJSON(j string) (any, error) {
 	}
 	return s.DecodeOptions(y)
 }
+
+// SquarePlan is the size plan of the image architectures that grow a
+// start×start map by factors of two: 7 and 2 doublings for 28 pixels, 4
+// and 3 for 32, 4 and 4 for 64. name is the architecture, for messages.
+func SquarePlan(name string, d Data) (start, doublings int, err error) {
+	if d.Height != d.Width {
+		return 0, 0, fmt.Errorf("the %s architecture needs square images, got %s", name, d)
+	}
+	switch d.Height {
+	case 28:
+		return 7, 2, nil
+	case 32:
+		return 4, 3, nil
+	case 64:
+		return 4, 4, nil
+	}
+	return 0, 0, fmt.Errorf("the %s architecture takes 28, 32 or 64 pixels, got %s (image_size scales a folder of images)", name, d)
+}

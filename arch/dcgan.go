@@ -35,18 +35,8 @@ func init() {
 
 // dcganSteps returns the start size (7 or 4) and the number of ×2 steps.
 func dcganSteps(o *DCGANOptions, d Data) (start, n int, err error) {
-	if d.Height != d.Width {
-		return 0, 0, fmt.Errorf("the dcgan architecture needs square images, got %s", d)
-	}
-	switch d.Height {
-	case 28:
-		start, n = 7, 2
-	case 32:
-		start, n = 4, 3
-	case 64:
-		start, n = 4, 4
-	default:
-		return 0, 0, fmt.Errorf("the dcgan architecture takes 28, 32 or 64 pixels, got %s (image_size scales a folder of images)", d)
+	if start, n, err = SquarePlan("dcgan", d); err != nil {
+		return 0, 0, err
 	}
 	if d.Channels != 1 && d.Channels != 3 {
 		return 0, 0, fmt.Errorf("the dcgan architecture takes 1 or 3 channels, got %s", d)

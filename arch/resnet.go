@@ -36,18 +36,8 @@ func init() {
 // resnetSteps returns G's start size and the number of ×2 blocks: 7 and 2
 // for 28 pixels, 4 and 3 for 32, 4 and 4 for 64.
 func resnetSteps(o *ResNetOptions, d Data) (start, n int, err error) {
-	if d.Height != d.Width {
-		return 0, 0, fmt.Errorf("the resnet architecture needs square images, got %s", d)
-	}
-	switch d.Height {
-	case 28:
-		start, n = 7, 2
-	case 32:
-		start, n = 4, 3
-	case 64:
-		start, n = 4, 4
-	default:
-		return 0, 0, fmt.Errorf("the resnet architecture takes 28, 32 or 64 pixels, got %s (image_size scales a folder of images)", d)
+	if start, n, err = SquarePlan("resnet", d); err != nil {
+		return 0, 0, err
 	}
 	if o.Width < 1 {
 		return 0, 0, fmt.Errorf("width: must be at least 1, got %d", o.Width)
