@@ -252,6 +252,12 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 		t.convBackward(n, g, needs)
 	case opBatchNorm:
 		t.batchNormBackward(n, g, needs)
+	case opBatchMatMul:
+		t.bmmBackward(n, g, needs)
+	case opSoftmax:
+		t.softmaxBackward(n, g, needs)
+	case opGather, opScatter:
+		t.indexBackward(n, g, needs)
 	case opLogSoftmax: // dx = g − softmax(x)·Σ g over the row
 		t.accum(x, t.Sub(g, t.Mul(t.Exp(n), t.Sum(g, true, 1))), needs)
 	default:

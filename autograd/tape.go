@@ -44,6 +44,10 @@ const (
 	opBatchNorm
 	opGradOut // a gradient computed by a fused kernel outside any graph
 	opLogSoftmax
+	opBatchMatMul
+	opSoftmax
+	opGather
+	opScatter
 	numOps
 )
 
@@ -57,7 +61,8 @@ var opNames = [numOps]string{
 	opBroadcastTo: "BroadcastTo", opReshape: "Reshape", opSlice: "Slice",
 	opPad: "Pad", opConcat: "Concat", opConv: "Conv2D", opConvT: "ConvTranspose2D",
 	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opGradOut: "FusedGrad",
-	opLogSoftmax: "LogSoftmax",
+	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
+	opGather: "Gather", opScatter: "ScatterAdd",
 }
 
 func (o opKind) String() string { return opNames[o] }
@@ -73,6 +78,7 @@ type Node struct {
 	a     [3]int  // integer attributes (axis, start, end, transposes)
 	geo   tensor.ConvGeom
 	aux   []float32 // op-specific tape-owned data kept for backward (batch norm's statistics)
+	index []int32   // Gather's and ScatterAdd's index map (tape-owned)
 
 	tape  *Tape
 	epoch uint64
@@ -108,6 +114,8 @@ type Tape struct {
 	used  int
 	bufs  [][]float32
 	nbuf  int
+	ibufs [][]int32 // the arena of index maps, as bufs
+	nibuf int
 	ptrs  []*Node
 	nptr  int
 	epoch uint64
@@ -137,6 +145,7 @@ func NewTape() *Tape {
 func (t *Tape) Reset() {
 	t.used = 0
 	t.nbuf = 0
+	t.nibuf = 0
 	t.nptr = 0
 	t.epoch++
 	t.err = nil
@@ -145,12 +154,12 @@ func (t *Tape) Reset() {
 
 // Mark is a position on a tape, taken by Mark and returned to by Rewind.
 type Mark struct {
-	used, nbuf, nptr int
-	epoch            uint64
+	used, nbuf, nibuf, nptr int
+	epoch                   uint64
 }
 
 // Mark returns the tape's current position.
-func (t *Tape) Mark() Mark { return Mark{t.used, t.nbuf, t.nptr, t.epoch} }
+func (t *Tape) Mark() Mark { return Mark{t.used, t.nbuf, t.nibuf, t.nptr, t.epoch} }
 
 // Rewind forgets every node recorded since m, so that the ops that follow
 // reuse their memory, while the nodes before m stay valid. The trainer
@@ -170,7 +179,7 @@ func (t *Tape) Rewind(m Mark) error {
 			p.leafEpoch = t.epoch
 		}
 	}
-	t.used, t.nbuf, t.nptr = m.used, m.nbuf, m.nptr
+	t.used, t.nbuf, t.nibuf, t.nptr = m.used, m.nbuf, m.nibuf, m.nptr
 	return nil
 }
 
@@ -252,6 +261,24 @@ func (t *Tape) alloc(n int) []float32 {
 	b := make([]float32, n)
 	t.bufs = append(t.bufs, b)
 	t.nbuf++
+	return b
+}
+
+// allocIndex returns an index map of n int32 from the tape's arena (same
+// rules as alloc).
+func (t *Tape) allocIndex(n int) []int32 {
+	if t.nibuf < len(t.ibufs) {
+		b := t.ibufs[t.nibuf]
+		if cap(b) < n {
+			b = make([]int32, n, n+n/4)
+			t.ibufs[t.nibuf] = b
+		}
+		t.nibuf++
+		return b[:n]
+	}
+	b := make([]int32, n)
+	t.ibufs = append(t.ibufs, b)
+	t.nibuf++
 	return b
 }
 

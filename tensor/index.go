@@ -1,0 +1,83 @@
+package tensor
+
+import "math"
+
+// Gather writes dst[i] = x[idx[i]], or 0 where idx[i] < 0: a copy through
+// an index map (embedding lookups, max pooling, image translations).
+func Gather(dst, x []float32, idx []int32) {
+	idx = idx[:len(dst)]
+	for i, j := range idx {
+		if j >= 0 {
+			dst[i] = x[j]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// ScatterAdd is Gather's adjoint: dst (zeroed first) receives g[i] added
+// at idx[i] for every i with idx[i] >= 0, in order of i, so the sums do not
+// depend on anything but the data.
+func ScatterAdd(dst, g []float32, idx []int32) {
+	clear(dst)
+	idx = idx[:len(g)]
+	for i, j := range idx {
+		if j >= 0 {
+			dst[j] += g[i]
+		}
+	}
+}
+
+// MaxPoolIndex writes into idx, for each f×f window of the channel-last
+// images x (n, h, w, c) (h and w multiples of f), the index in x of the
+// window's largest value per channel (the first one on ties), in the
+// order of the pooled output (n, h/f, w/f, c).
+func MaxPoolIndex(idx []int32, x []float32, n, h, w, c, f int) {
+	oh, ow := h/f, w/f
+	o := 0
+	for b := 0; b < n; b++ {
+		for y := 0; y < oh; y++ {
+			for xx := 0; xx < ow; xx++ {
+				base := ((b*h+y*f)*w + xx*f) * c
+				for ch := 0; ch < c; ch++ {
+					best, bi := float32(math.Inf(-1)), base+ch
+					for dy := 0; dy < f; dy++ {
+						row := base + dy*w*c + ch
+						for dx := 0; dx < f; dx++ {
+							if v := x[row+dx*c]; v > best {
+								best, bi = v, row+dx*c
+							}
+						}
+					}
+					idx[o] = int32(bi)
+					o++
+				}
+			}
+		}
+	}
+}
+
+// Softmax writes the softmax of x over the middle axis of its
+// (outer, mid, inner) view into dst, computed stably (the maximum is
+// subtracted before exponentiating; sums in float64).
+func Softmax(dst, x []float32, outer, mid, inner int) {
+	for o := 0; o < outer; o++ {
+		for in := 0; in < inner; in++ {
+			base := o*mid*inner + in
+			m := x[base]
+			for k := 1; k < mid; k++ {
+				m = max(m, x[base+k*inner])
+			}
+			var s float64
+			for k := 0; k < mid; k++ {
+				e := math.Exp(float64(x[base+k*inner] - m))
+				dst[base+k*inner] = float32(e)
+				s += e
+			}
+			inv := float32(1 / s)
+			for k := 0; k < mid; k++ {
+				dst[base+k*inner] *= inv
+			}
+		}
+	}
+}
