@@ -21,7 +21,7 @@ type BatchNorm struct {
 	Features    int
 	Eps         float32
 	Momentum    float32
-	Gamma, Beta *autograd.Param
+	Gamma, Beta *autograd.Param // nil without an affine part
 	// RunningMean and RunningVar are buffers (not trained), saved in
 	// checkpoints.
 	RunningMean, RunningVar *tensor.Tensor
@@ -30,14 +30,29 @@ type BatchNorm struct {
 // NewBatchNorm makes a BatchNorm over the given number of features with
 // γ = 1, β = 0.
 func NewBatchNorm(features int) *BatchNorm {
-	b := &BatchNorm{Features: features, Eps: 1e-5, Momentum: 0.1}
+	b := newBatchNorm(features)
 	b.Gamma = b.NewParam("weight", features)
 	b.Beta = b.NewParam("bias", features)
+	b.Gamma.Value.Fill(1)
 	b.RunningMean = b.NewBuffer("running_mean", features)
 	b.RunningVar = b.NewBuffer("running_var", features)
-	b.Gamma.Value.Fill(1)
 	b.RunningVar.Fill(1)
 	return b
+}
+
+// NewBatchNormPlain makes a BatchNorm without γ and β (PyTorch's
+// affine=False): it only normalises, for a layer that scales and shifts
+// by other means (ConditionalBatchNorm).
+func NewBatchNormPlain(features int) *BatchNorm {
+	b := newBatchNorm(features)
+	b.RunningMean = b.NewBuffer("running_mean", features)
+	b.RunningVar = b.NewBuffer("running_var", features)
+	b.RunningVar.Fill(1)
+	return b
+}
+
+func newBatchNorm(features int) *BatchNorm {
+	return &BatchNorm{Features: features, Eps: 1e-5, Momentum: 0.1}
 }
 
 // Forward normalises x, whose last axis holds the features.
@@ -58,7 +73,12 @@ func (b *BatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 
 func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
 	t := c.Tape
-	gamma, beta := b.Weight(c, b.Gamma), t.Param(b.Beta)
+	var gamma, beta *autograd.Node
+	if b.Gamma != nil {
+		gamma, beta = b.Weight(c, b.Gamma), t.Param(b.Beta)
+	} else {
+		gamma, beta = t.Full(1, b.Features), t.Full(0, b.Features)
+	}
 	if !c.Training {
 		// y = (x - μ)/σ·γ + β as x·s + (β - μ·s) with s = γ/σ: the
 		// per-feature work is done on vectors and only two passes go over
@@ -78,4 +98,45 @@ func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
 		tensor.MomentumUpdate(b.RunningVar.Data, v, b.Momentum, unbias)
 	}
 	return y
+}
+
+// ConditionalBatchNorm is BigGAN's class-conditional batch norm: x is
+// normalised without an affine part of its own, then scaled by 1 + gain(y)
+// and shifted by bias(y), where y = c.Cond (N, ydim) is the conditioning
+// vector and gain and bias are Linear layers without bias (spectrally
+// normalised in BigGAN). Children: bn, gain, bias.
+type ConditionalBatchNorm struct {
+	Base
+	BN         *BatchNorm
+	Gain, Bias *Linear
+}
+
+// NewConditionalBatchNorm makes the layer for c features conditioned on
+// vectors of width ydim.
+func NewConditionalBatchNorm(c, ydim int, rng *tensor.RNG) *ConditionalBatchNorm {
+	b := &ConditionalBatchNorm{}
+	b.BN = Add(&b.Base, "bn", NewBatchNormPlain(c))
+	b.Gain = Add(&b.Base, "gain", NewLinear(ydim, c, false, rng))
+	b.Bias = Add(&b.Base, "bias", NewLinear(ydim, c, false, rng))
+	return b
+}
+
+// Forward normalises x, channel-last (N, ..., C), and applies the
+// conditional scale and shift of c.Cond.
+func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
+	t := c.Tape
+	if c.Cond == nil {
+		return t.Failf("nn: ConditionalBatchNorm needs the conditioning vector c.Cond")
+	}
+	s := x.Shape()
+	n, ch := s[0], s[len(s)-1]
+	var bs [tensor.MaxRank]int
+	for i := range s {
+		bs[i] = 1
+	}
+	bs[0], bs[len(s)-1] = n, ch
+	h := b.BN.Forward(c, x)
+	gain := t.Reshape(t.AddScalar(b.Gain.Forward(c, c.Cond), 1), bs[:len(s)]...)
+	bias := t.Reshape(b.Bias.Forward(c, c.Cond), bs[:len(s)]...)
+	return t.Add(t.Mul(h, gain), bias)
 }

@@ -25,6 +25,10 @@ type Ctx struct {
 	// Labels is the condition of a class-conditional model: one class per
 	// sample of the batch (nil for an unconditional pass).
 	Labels []int
+	// Cond is a conditioning vector per sample, (N, width), that a model
+	// computes from the labels (and, in BigGAN, a chunk of z) and sets
+	// before running the layers that read it (ConditionalBatchNorm).
+	Cond *autograd.Node
 	// Step is the training step the pass belongs to (counted from 1; 0
 	// outside training). Transforms that act once per step (a power
 	// iteration) compare it with the last step they acted on.

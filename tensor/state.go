@@ -131,3 +131,26 @@ func Mean(x []float32) float64 {
 	}
 	return s / float64(len(x))
 }
+
+// PowerIteration takes one step of the power method for the largest
+// singular value of w (rows×cols, row-major): v = wᵀu/‖wᵀu‖, then
+// u = wv/‖wv‖, each norm floored at eps (PyTorch's normalize). u has rows
+// elements, v cols; both are updated in place.
+func PowerIteration(u, v, w []float32, rows, cols int, eps float32) {
+	MatMul(v, w, u, cols, 1, rows, true, false, false)
+	Normalize(v, eps)
+	MatMul(u, w, v, rows, 1, cols, false, false, false)
+	Normalize(u, eps)
+}
+
+// Normalize scales x to unit L2 norm (the norm floored at eps).
+func Normalize(x []float32, eps float32) {
+	n := float32(math.Sqrt(SumSquares(x)))
+	if n < eps {
+		n = eps
+	}
+	inv := 1 / n
+	for i := range x {
+		x[i] *= inv
+	}
+}

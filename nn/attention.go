@@ -1,0 +1,51 @@
+package nn
+
+import (
+	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// SelfAttention is the self-attention layer of SAGAN (Zhang et al. 2019)
+// as BigGAN uses it, on channel-last maps (N, H, W, C) with H and W even:
+// θ = conv(x) and φ = maxpool₂(conv(x)) with C/8 channels, g =
+// maxpool₂(conv(x)) with C/2, β = softmax(θφᵀ) over the pooled positions,
+// o = conv(βg) back to C channels, and x + γo with γ a learned scalar that
+// starts at 0. The convolutions are 1×1 without bias. Children: theta, phi,
+// g, o; own state: "gamma".
+type SelfAttention struct {
+	Base
+	C             int
+	Theta, Phi, G *Conv2D
+	O             *Conv2D
+	Gamma         *autograd.Param
+	c8, c2        int
+}
+
+// NewSelfAttention makes the layer for c channels (c >= 8).
+func NewSelfAttention(c int, rng *tensor.RNG) *SelfAttention {
+	a := &SelfAttention{C: c, c8: max(1, c/8), c2: max(1, c/2)}
+	a.Theta = Add(&a.Base, "theta", NewConv2D(c, a.c8, 1, 1, 0, false, rng))
+	a.Phi = Add(&a.Base, "phi", NewConv2D(c, a.c8, 1, 1, 0, false, rng))
+	a.G = Add(&a.Base, "g", NewConv2D(c, a.c2, 1, 1, 0, false, rng))
+	a.O = Add(&a.Base, "o", NewConv2D(a.c2, c, 1, 1, 0, false, rng))
+	a.Gamma = a.NewParam("gamma")
+	return a
+}
+
+// Forward attends over the positions of x, shape (N, H, W, C).
+func (a *SelfAttention) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
+	t := c.Tape
+	s := x.Shape()
+	if len(s) != 4 || s[3] != a.C || s[1]%2 != 0 || s[2]%2 != 0 {
+		return t.Failf("nn: SelfAttention of %d channels: input %s, want (N, H, W, %d) with H and W even", a.C, tensor.FormatShape(s), a.C)
+	}
+	n, h, w := s[0], s[1], s[2]
+	hw := h * w
+	theta := t.Reshape(a.Theta.Forward(c, x), n, hw, a.c8)
+	phi := t.Reshape(t.MaxPool2D(a.Phi.Forward(c, x), 2), n, hw/4, a.c8)
+	g := t.Reshape(t.MaxPool2D(a.G.Forward(c, x), 2), n, hw/4, a.c2)
+	beta := t.Softmax(t.BatchMatMul(theta, phi, false, true), -1) // (N, HW, HW/4)
+	o := t.Reshape(t.BatchMatMul(beta, g, false, false), n, h, w, a.c2)
+	o = a.O.Forward(c, o)
+	return t.Add(x, t.Mul(o, t.Param(a.Gamma)))
+}
