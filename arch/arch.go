@@ -85,16 +85,13 @@ type Spec struct {
 	// Doc says in one line what the architecture is.
 	Doc string
 	// Kind is the data the architecture models.
-	Kind Kind
-	// Conditional architectures take class labels (nn.Ctx.Labels) in G
-	// and D; they need labelled data.
-	Conditional bool
-
-	optType  reflect.Type // the options struct
-	defaults func() any   // a pointer to a fresh options struct
-	check    func(opts any, d Data) error
-	newG     func(opts any, latent int, d Data, rng *tensor.RNG) (nn.Module, error)
-	newD     func(opts any, d Data, rng *tensor.RNG) (nn.Module, error)
+	Kind        Kind
+	optType     reflect.Type // the options struct
+	defaults    func() any   // a pointer to a fresh options struct
+	conditional func(opts any) bool
+	check       func(opts any, d Data) error
+	newG        func(opts any, latent int, d Data, rng *tensor.RNG) (nn.Module, error)
+	newD        func(opts any, d Data, rng *tensor.RNG) (nn.Module, error)
 }
 
 // Builder is what an architecture's file gives Register: its options
@@ -103,9 +100,12 @@ type Spec struct {
 // and D. G is always built before D from the same random source, so a
 // seed gives the same initial weights every time.
 type Builder[O any] struct {
-	Name, Doc   string
-	Kind        Kind
-	Conditional bool
+	Name, Doc string
+	Kind      Kind
+	// Conditional, when set, says whether the options make a
+	// class-conditional model (G and D read nn.Ctx.Labels), which needs
+	// labelled data; nil means never.
+	Conditional func(o *O) bool
 	Defaults    O
 	// Check reports why the architecture with these options cannot model
 	// the data (nil if it can). Errors about an option should start with
@@ -129,10 +129,11 @@ func Register[O any](b Builder[O]) {
 	}
 	def := b.Defaults
 	registry[b.Name] = &Spec{
-		Name: b.Name, Doc: b.Doc, Kind: b.Kind, Conditional: b.Conditional,
-		optType:  reflect.TypeOf(zero),
-		defaults: func() any { return deepCopy(&def) },
-		check:    func(o any, d Data) error { return b.Check(o.(*O), d) },
+		Name: b.Name, Doc: b.Doc, Kind: b.Kind,
+		conditional: func(o any) bool { return b.Conditional != nil && b.Conditional(o.(*O)) },
+		optType:     reflect.TypeOf(zero),
+		defaults:    func() any { return deepCopy(&def) },
+		check:       func(o any, d Data) error { return b.Check(o.(*O), d) },
 		newG: func(o any, latent int, d Data, rng *tensor.RNG) (nn.Module, error) {
 			return b.G(o.(*O), latent, d, rng)
 		},
@@ -192,6 +193,13 @@ func Lookup(name string) (*Spec, error) {
 	return nil, fmt.Errorf("%q is not an architecture; want one of %s", name, strings.Join(Names(), ", "))
 }
 
+// IsConditional reports whether the architecture with options opts is
+// class-conditional: G and D read the labels of nn.Ctx, and the data must
+// have classes.
+func (s *Spec) IsConditional(opts any) bool {
+	return s.ownOptions(opts) == nil && s.conditional(opts)
+}
+
 // Defaults returns a fresh options value of the architecture (a pointer to
 // its options struct) holding the defaults.
 func (s *Spec) Defaults() any { return s.defaults() }
@@ -208,8 +216,8 @@ func (s *Spec) Check(opts any, d Data) error {
 	if d.Kind != s.Kind {
 		return fmt.Errorf("the %s architecture models %s, not %s; for %s use %s", s.Name, s.Kind, d, d.Kind, joinOr(ForKind(d.Kind)))
 	}
-	if s.Conditional && len(d.Classes) < 2 {
-		return fmt.Errorf("the %s architecture is class-conditional and needs labelled data with at least two classes", s.Name)
+	if s.conditional(opts) && len(d.Classes) < 2 {
+		return fmt.Errorf("conditional: the %s architecture is class-conditional here and needs labelled data with at least two classes (%s has none); set conditional: false", s.Name, d)
 	}
 	return s.check(opts, d)
 }

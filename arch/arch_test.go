@@ -70,7 +70,7 @@ func TestCheck(t *testing.T) {
 		d    arch.Data
 		want string
 	}{
-		{mlp, nil, arch.ImageData(28, 28, 1, nil), "the mlp architecture models points, not 28x28x1 images; for images use dcgan"},
+		{mlp, nil, arch.ImageData(28, 28, 1, nil), "the mlp architecture models points, not 28x28x1 images; for images use biggan, dcgan or resnet"},
 		{dc, nil, arch.PointData(2), "models images, not 2-D points; for points use mlp"},
 		{dc, nil, arch.ImageData(30, 30, 1, nil), "28, 32 or 64 pixels"},
 		{dc, nil, arch.ImageData(28, 32, 1, nil), "square"},

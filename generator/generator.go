@@ -59,7 +59,7 @@ type Info struct {
 // Conditional reports whether G takes class labels.
 func (i *Info) Conditional() bool {
 	s, err := arch.Lookup(i.Arch)
-	return err == nil && s.Conditional
+	return err == nil && s.IsConditional(i.Options)
 }
 
 // Save writes G's state (named as nn.StateMap(G, "G"): the weights to

@@ -98,7 +98,7 @@ func (r *Recipe) GameConfig(spec *arch.Spec, d arch.Data) (gan.Config, error) {
 		D:     gan.Adam{LR: o.D.LR, Beta1: o.D.Beta1, Beta2: o.D.Beta2},
 		Steps: o.Steps, Schedule: sched, EMA: o.GEMA,
 	}
-	if spec.Conditional {
+	if spec.IsConditional(r.Model.Options) {
 		cfg.Classes = len(d.Classes)
 	}
 	return cfg, nil

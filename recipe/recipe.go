@@ -249,7 +249,7 @@ func (r *Recipe) Validate() error {
 // model.arch.
 func optionError(spec *arch.Spec, err error) error {
 	msg := err.Error()
-	if k, rest, ok := strings.Cut(msg, ": "); ok && spec.HasOption(k) {
+	if k, rest, ok := strings.Cut(msg, ": "); ok && (spec.HasOption(k) || k == "latent") {
 		return bad("model."+k, "%s", rest)
 	}
 	return bad("model.arch", "%s", msg)

@@ -31,7 +31,7 @@ var recipeFlags = []struct {
 	{"channels", "data.channels", "int", "image channels: 1 or 3 (0: as stored)"},
 	{"model", "model.arch", "string", "architecture: " + strings.Join(arch.Names(), ", ") + " (see below)"},
 	{"latent", "model.latent", "int", "latent dimension"},
-	{"width", "model.width", "int", "the width option of the architecture (dcgan, resnet)"},
+	{"width", "model.width", "int", "the width option of the architecture (dcgan, resnet, biggan)"},
 	{"g-batchnorm", "model.g_batchnorm", "bool", "batch normalisation in G's hidden layers (mlp)"},
 	{"loss", "loss.name", "string", "minimax (the seed's), nonsaturating, hinge, wasserstein, leastsquares"},
 	{"r1", "loss.r1_gamma", "float", "R1 penalty γ on real data (0: off)"},
