@@ -23,6 +23,18 @@ func (t *Tape) Grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) 
 	return append([]*Node(nil), gs...), nil
 }
 
+// GradOf is Grad for a single target, without allocating: what gradient
+// penalties call at every step.
+func (t *Tape) GradOf(loss, wrt *Node, createGraph bool) (*Node, error) {
+	t.one[0] = wrt
+	gs, err := t.grad(loss, t.one[:], createGraph)
+	t.one[0] = nil
+	if err != nil {
+		return nil, err
+	}
+	return gs[0], nil
+}
+
 // grad is Grad returning a tape-owned slice (reused by the next call), so
 // that Backward allocates nothing.
 func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) {

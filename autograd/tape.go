@@ -127,6 +127,7 @@ type Tape struct {
 	scratch []float32 // transient buffer of one op (see scratchBuf)
 
 	needs []bool
+	one   [1]*Node // GradOf's target list
 	grads []*Node
 	wrt   []*Node
 	out   []*Node

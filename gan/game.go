@@ -58,10 +58,30 @@ type Config struct {
 	// EMA is the decay of a moving average of G's weights (Yazıcı et al.
 	// 2019; BigGAN), which then generates every sample; 0 turns it off.
 	EMA float64
+	// EMAStart is the step before which the average copies G's weights
+	// (BigGAN starts it after the first phase of training).
+	EMAStart int
 	// Classes > 0 makes the game class-conditional: real batches come with
 	// their labels, generated ones with labels drawn uniformly, and both
 	// players read them from nn.Ctx.Labels.
 	Classes int
+	// Joint selects BigGAN-PyTorch's step: D's generated batch comes from a
+	// G pass that is not recorded, D judges the generated and the real
+	// batch as one batch, and G's move draws a fresh batch. Otherwise the
+	// step is PyTorch's DCGAN example's: one recorded G pass serves both
+	// moves, and D judges each batch separately (which matters for batch
+	// norm in D).
+	Joint bool
+	// OrthoReg is β of BigGAN's orthogonal regularisation of G's linear and
+	// convolution weights W (flattened to rows): G's loss gains
+	// β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖², BigGAN-PyTorch's update (0: off).
+	OrthoReg float64
+	// LeCam is λ of the LeCam regularisation of D (Tseng et al. 2021): D's
+	// loss gains λ (E relu(D(x) − α_fake)² + E relu(α_real − D(G(z)))²),
+	// α the moving averages (decay 0.99) of D's mean outputs (0: off).
+	LeCam float64
+	// Augment, when set, transforms every image D sees (DiffAugment).
+	Augment *Augment
 }
 
 func (c *Config) validate() error {
@@ -84,6 +104,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("EMA decay must be in [0, 1), got %g", c.EMA)
 	case c.Classes < 0:
 		return fmt.Errorf("classes must be >= 0, got %d", c.Classes)
+	case c.OrthoReg < 0 || c.LeCam < 0:
+		return fmt.Errorf("regularisation weights must be >= 0, got orthogonal %g and LeCam %g", c.OrthoReg, c.LeCam)
+	case c.EMAStart < 0:
+		return fmt.Errorf("the EMA's start step must be >= 0, got %d", c.EMAStart)
 	}
 	return nil
 }
@@ -102,13 +126,26 @@ type Game struct {
 	rng        *tensor.RNG
 	step       int
 
-	tp         *autograd.Tape
-	ctx        nn.Ctx
-	evalTp     *autograd.Tape // Generate's and Discriminate's, reused between calls
-	z, real    *tensor.Tensor
-	eps        *tensor.Tensor
-	realLabels []int
-	fakeLabels []int
+	tp          *autograd.Tape
+	ctx         nn.Ctx
+	evalTp      *autograd.Tape // Generate's and Discriminate's, reused between calls
+	z, real     *tensor.Tensor
+	eps         *tensor.Tensor
+	realLabels  []int
+	fakeLabels  []int
+	jointLabels []int // generated then real (Joint)
+
+	ortho     []orthoTerm
+	lecamReal float64 // moving averages of D's mean outputs (LeCam)
+	lecamFake float64
+}
+
+// orthoTerm is one weight under orthogonal regularisation, with the mask
+// of its Gram matrix's off-diagonal.
+type orthoTerm struct {
+	w          *autograd.Param
+	rows, cols int
+	mask       *tensor.Tensor
 }
 
 // Stats are the figures of one step.
@@ -146,6 +183,10 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 	if cfg.Classes > 0 {
 		gm.realLabels = make([]int, cfg.Batch)
 		gm.fakeLabels = make([]int, cfg.Batch)
+		gm.jointLabels = make([]int, 2*cfg.Batch)
+	}
+	if cfg.OrthoReg > 0 {
+		gm.ortho = orthoTerms(g)
 	}
 	if cfg.EMA > 0 {
 		e, err := optim.NewEMA(nn.ParamList(g), cfg.EMA)
@@ -182,14 +223,15 @@ func (g *Game) SetSteps(n int) error {
 	return nil
 }
 
-// Step sets the scheduled learning rates, plays one round (Opt.DSteps
+// Step sets the scheduled learning rates, plays one round (Config.DSteps
 // updates of D, then one of G) and updates the moving average of G.
 //
 // As in PyTorch's DCGAN example, the generated batch of the last D update
 // is the one G then learns from: G's forward pass is recorded once and
 // used by both moves (D's update only asks for D's gradients, so nothing
 // flows into G there), and G's move runs D afresh, with its updated
-// weights, on that batch.
+// weights, on that batch. With Config.Joint the step is BigGAN-PyTorch's
+// instead (see Config).
 func (g *Game) Step() (Stats, error) {
 	c := &g.cfg
 	g.optG.LR = c.Schedule.LR(c.G.LR, g.step, c.Steps)
@@ -204,8 +246,8 @@ func (g *Game) Step() (Stats, error) {
 	// (1) Update D network: minimise the loss of D (eq. 1 for the seed's
 	// minimax game) with G fixed.
 	for k := 0; k < c.DSteps; k++ {
-		last := k == c.DSteps-1
-		if !last {
+		last := k == c.DSteps-1 && !c.Joint
+		if k > 0 || c.Joint {
 			tp.Reset()
 		}
 		g.data.Sample(g.rng, c.Batch, g.real.Data, g.realLabels)
@@ -217,10 +259,20 @@ func (g *Game) Step() (Stats, error) {
 		tp.SetRecording(prev)
 		mark = tp.Mark()
 		xReal := tp.Leaf(g.real)
-		ctx.Labels = g.realLabels
-		dReal := g.d.Forward(ctx, xReal)
-		ctx.Labels = g.fakeLabels
-		dFake := g.d.Forward(ctx, fake)
+		var dReal, dFake *autograd.Node
+		if c.Joint {
+			// D judges generated and real images as one batch.
+			copy(g.jointLabels, g.fakeLabels)
+			copy(g.jointLabels[c.Batch:], g.realLabels)
+			ctx.Labels = g.jointLabels
+			out := g.d.Forward(ctx, g.augment(tp.Concat(0, tp.Leaf(fake.Value()), xReal)))
+			dFake, dReal = tp.Slice(out, 0, 0, c.Batch), tp.Slice(out, 0, c.Batch, 2*c.Batch)
+		} else {
+			ctx.Labels = g.realLabels
+			dReal = g.d.Forward(ctx, g.augment(xReal))
+			ctx.Labels = g.fakeLabels
+			dFake = g.d.Forward(ctx, g.augment(fake))
+		}
 		lossD := c.Loss.D(tp, dReal, dFake)
 		total := lossD
 		if every := max(c.R1Every, 1); c.R1Gamma > 0 && g.step%every == 0 {
@@ -247,30 +299,105 @@ func (g *Game) Step() (Stats, error) {
 		}
 		st.LossD = float64(lossD.Item())
 		st.DReal, st.DFake = tensor.Mean(dReal.Data()), tensor.Mean(dFake.Data())
+		if c.LeCam > 0 {
+			total = tp.Add(total, g.lecam(tp, dReal, dFake, st.DReal, st.DFake))
+		}
 		var err error
 		if st.GradD, err = optim.Descend(tp, total, g.optD); err != nil {
 			return st, fmt.Errorf("step %d: D's update %w (D loss %g, penalty %g)", st.Step, err, st.LossD, st.Penalty)
 		}
 	}
-	// D's activations are dead now: G's move reuses their memory.
-	if err := tp.Rewind(mark); err != nil {
+	if c.Joint {
+		// G's move draws a fresh batch, recorded.
+		tp.Reset()
+		g.rng.Normal(g.z.Data, 0, 1)
+		g.drawLabels()
+		ctx.Labels = g.fakeLabels
+		fake = g.g.Forward(ctx, tp.Leaf(g.z))
+	} else if err := tp.Rewind(mark); err != nil { // D's activations are dead now: G's move reuses their memory
 		return st, err
 	}
 	// (2) Update G network: minimise G's loss (eq. 2, V_G = -V_D, for the
 	// minimax game) through the updated D; D's parameters stay untouched.
 	ctx.Labels = g.fakeLabels
-	dFake := g.d.Forward(ctx, fake)
+	dFake := g.d.Forward(ctx, g.augment(fake))
 	lossG := c.Loss.G(tp, dFake)
 	st.LossG = float64(lossG.Item())
+	if len(g.ortho) > 0 {
+		lossG = tp.Add(lossG, g.orthoPenalty(tp))
+	}
 	var err error
 	if st.GradG, err = optim.Descend(tp, lossG, g.optG); err != nil {
 		return st, fmt.Errorf("step %d: G's update %w (G loss %g)", st.Step, err, st.LossG)
 	}
 	g.step++
 	if g.ema != nil {
-		g.ema.Update()
+		if g.step <= c.EMAStart {
+			g.ema.Copy()
+		} else {
+			g.ema.Update()
+		}
 	}
 	return st, nil
+}
+
+// augment applies DiffAugment to images D is about to see, if configured.
+func (g *Game) augment(x *autograd.Node) *autograd.Node {
+	if g.cfg.Augment == nil {
+		return x
+	}
+	return g.cfg.Augment.Apply(g.tp, g.rng, x)
+}
+
+// lecam updates the moving averages of D's mean outputs and returns the
+// LeCam penalty of this batch.
+func (g *Game) lecam(tp *autograd.Tape, dReal, dFake *autograd.Node, mReal, mFake float64) *autograd.Node {
+	const decay = 0.99
+	g.lecamReal = decay*g.lecamReal + (1-decay)*mReal
+	g.lecamFake = decay*g.lecamFake + (1-decay)*mFake
+	r := tp.Mean(tp.Square(tp.ReLU(tp.AddScalar(dReal, float32(-g.lecamFake)))), false)
+	f := tp.Mean(tp.Square(tp.ReLU(tp.Affine(dFake, -1, float32(g.lecamReal)))), false)
+	return tp.Scale(tp.Add(r, f), float32(g.cfg.LeCam))
+}
+
+// orthoTerms lists G's linear and convolution weights with their masks.
+func orthoTerms(m nn.Module) []orthoTerm {
+	var out []orthoTerm
+	nn.Walk(m, func(_ string, mm nn.Module) {
+		var w *autograd.Param
+		switch l := mm.(type) {
+		case *nn.Linear:
+			w = l.W
+		case *nn.Conv2D:
+			w = l.W
+		default:
+			return
+		}
+		rows := w.Value.Dim(0)
+		mask := tensor.New(rows, rows)
+		mask.Fill(1)
+		for i := range rows {
+			mask.Data[i*rows+i] = 0
+		}
+		out = append(out, orthoTerm{w: w, rows: rows, cols: w.Value.Len() / rows, mask: mask})
+	})
+	return out
+}
+
+// orthoPenalty is β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖² over the regularised weights.
+func (g *Game) orthoPenalty(tp *autograd.Tape) *autograd.Node {
+	var sum *autograd.Node
+	for _, o := range g.ortho {
+		w := tp.Reshape(tp.Param(o.w), o.rows, o.cols)
+		gram := tp.Mul(tp.MatMul(w, w, false, true), tp.Leaf(o.mask))
+		term := tp.Sum(tp.Square(gram), false)
+		if sum == nil {
+			sum = term
+		} else {
+			sum = tp.Add(sum, term)
+		}
+	}
+	return tp.Scale(sum, float32(g.cfg.OrthoReg/2))
 }
 
 // drawLabels draws the classes of a generated batch, uniformly.
@@ -366,6 +493,10 @@ func (g *Game) State() (State, error) {
 			meta["data."+k] = v
 		}
 	}
+	if g.cfg.LeCam > 0 {
+		meta["lecam.real"] = strconv.FormatFloat(g.lecamReal, 'g', -1, 64)
+		meta["lecam.fake"] = strconv.FormatFloat(g.lecamFake, 'g', -1, 64)
+	}
 	return State{Tensors: ts, Meta: meta}, nil
 }
 
@@ -398,6 +529,14 @@ func (g *Game) Restore(meta map[string]string) error {
 		if err := s.Restore(dm); err != nil {
 			return err
 		}
+	}
+	if g.cfg.LeCam > 0 {
+		r, err1 := strconv.ParseFloat(meta["lecam.real"], 64)
+		f, err2 := strconv.ParseFloat(meta["lecam.fake"], 64)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("metadata lecam.real and lecam.fake (%q, %q) do not give LeCam's averages", meta["lecam.real"], meta["lecam.fake"])
+		}
+		g.lecamReal, g.lecamFake = r, f
 	}
 	g.optG.SetSteps(ints["optG.steps"])
 	g.optD.SetSteps(ints["optD.steps"])

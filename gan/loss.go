@@ -111,11 +111,10 @@ func LossByName(name string) (Loss, error) {
 // building block of R1 and the WGAN gradient penalty. out must be D's
 // output on the batch x (one score per row).
 func gradNormSq(t *autograd.Tape, out, x *autograd.Node) (*autograd.Node, error) {
-	gs, err := t.Grad(t.Sum(out, false), []*autograd.Node{x}, true)
+	g, err := t.GradOf(t.Sum(out, false), x, true)
 	if err != nil {
 		return nil, err
 	}
-	g := gs[0]
 	if g == nil {
 		return nil, fmt.Errorf("gradient penalty: D's output does not depend on its input")
 	}

@@ -181,6 +181,14 @@ func (e *EMA) Update() {
 	}
 }
 
+// Copy sets the average to the parameters' current values (an average
+// that has not started yet follows them).
+func (e *EMA) Copy() {
+	for i, p := range e.params {
+		tensor.Copy(e.shadow[i].Data, p.Value.Data)
+	}
+}
+
 // Shadow returns the averaged tensors by parameter name (for checkpoints
 // and for sampling with the averaged weights).
 func (e *EMA) Shadow() map[string]*tensor.Tensor {

@@ -45,7 +45,30 @@ func (j *bmmJob) one(pool *parallel.Pool, i int) {
 	gemm.Sgemm(pool, j.transA, j.transB, m, n, k, 1, j.a[i*m*k:(i+1)*m*k], lda, j.b[i*k*n:(i+1)*k*n], ldb, beta, j.c[i*m*n:(i+1)*m*n], n)
 }
 
-var bmmJobs = sync.Pool{New: func() any { return new(bmmJob) }}
+// bmmFree holds jobs for reuse, so that a batched product allocates
+// nothing in a training step's steady state.
+var (
+	bmmMu   sync.Mutex
+	bmmFree []*bmmJob
+)
+
+func getBMMJob() *bmmJob {
+	bmmMu.Lock()
+	defer bmmMu.Unlock()
+	if n := len(bmmFree); n > 0 {
+		j := bmmFree[n-1]
+		bmmFree = bmmFree[:n-1]
+		return j
+	}
+	return new(bmmJob)
+}
+
+func putBMMJob(j *bmmJob) {
+	*j = bmmJob{}
+	bmmMu.Lock()
+	bmmFree = append(bmmFree, j)
+	bmmMu.Unlock()
+}
 
 // BatchMatMul computes c[i] = op(a[i]) @ op(b[i]) (+ c[i] when accumulate)
 // for i < batch, with the matrices of MatMul stored one after another.
@@ -53,7 +76,7 @@ var bmmJobs = sync.Pool{New: func() any { return new(bmmJob) }}
 // each over the threads; every element is summed in the same order either
 // way, so the result does not depend on the thread count.
 func BatchMatMul(c, a, b []float32, batch, m, n, k int, transA, transB, accumulate bool) {
-	j := bmmJobs.Get().(*bmmJob)
+	j := getBMMJob()
 	*j = bmmJob{c: c, a: a, b: b, m: m, n: n, k: k, transA: transA, transB: transB, accu: accumulate}
 	pool := parallel.Default()
 	if 2*float64(m)*float64(n)*float64(k) >= bmmSplitFlops || batch == 1 {
@@ -63,6 +86,5 @@ func BatchMatMul(c, a, b []float32, batch, m, n, k int, transA, transB, accumula
 	} else {
 		pool.For(batch, j)
 	}
-	*j = bmmJob{}
-	bmmJobs.Put(j)
+	putBMMJob(j)
 }

@@ -154,3 +154,6 @@ func Normalize(x []float32, eps float32) {
 		x[i] *= inv
 	}
 }
+
+// Copy copies src into dst (of one length).
+func Copy(dst, src []float32) { copy(dst, src[:len(dst)]) }

@@ -1,0 +1,181 @@
+package gan
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/autograd/gradcheck"
+	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// bigganGame is a small conditional BigGAN game with every technique on:
+// the joint step, spectral norm, attention, hinge loss, orthogonal
+// regularisation, LeCam, DiffAugment, an EMA with a start step.
+func bigganGame(t testing.TB, seed uint64) *Game {
+	t.Helper()
+	spec, _ := arch.Lookup("biggan")
+	data := arch.ImageData(28, 28, 1, []string{"0", "1", "2", "3"})
+	o := &arch.BigGANOptions{Width: 8, Conditional: true, SharedDim: 8, Hier: true, Attention: 14, SN: true, Ortho: true, DPlain: 1}
+	rng := tensor.NewRNG(seed)
+	g, d, err := spec.Build(o, 12, data, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aug, _ := ParseAugment("color,translation,cutout", 28, 28, 1)
+	adam := Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999}
+	game, err := NewGame(Config{Loss: Losses["hinge"], Batch: 8, Latent: 12, DSteps: 2, G: adam, D: adam, Steps: 100,
+		EMA: 0.999, EMAStart: 3, Classes: 4, Joint: true, OrthoReg: 1e-4, LeCam: 0.3, Augment: aug, R1Gamma: 0.1, R1Every: 2},
+		g, d, noiseImages{dim: data.Dim, classes: 4}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return game
+}
+
+// The BigGAN step allocates nothing in its steady state either, and is
+// deterministic.
+func TestBigGANStep(t *testing.T) {
+	g := bigganGame(t, 1)
+	for i := 0; i < 4; i++ {
+		if _, err := g.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(5, func() {
+		if _, err := g.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("a steady-state BigGAN step made %v heap allocations, want 0", allocs)
+	}
+	h := bigganGame(t, 1)
+	for i := 0; i < 10; i++ {
+		h.Step()
+	}
+	a, b := weights(g.G()), weights(h.G())
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("weight %d differs between identical games", i)
+		}
+	}
+	// The EMA copied G up to step 3, then averaged.
+	st, _ := g.State()
+	if st.Meta["lecam.real"] == "" {
+		t.Error("LeCam's averages are not in the state")
+	}
+}
+
+// Until its start step the EMA follows G's weights; then it averages.
+func TestEMAStart(t *testing.T) {
+	g := toyGame(t, 1, 16)
+	g.cfg.EMAStart = 2
+	for i := 0; i < 2; i++ {
+		if _, err := g.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := g.G().(*nn.MLP).Layers[0].W.Value.Data
+	shadow := g.ema.Shadow()["G.fc1.weight"].Data
+	for i := range live {
+		if live[i] != shadow[i] {
+			t.Fatalf("before its start the EMA differs from G at %d", i)
+		}
+	}
+	g.Step()
+	same := true
+	for i := range live {
+		same = same && live[i] == shadow[i]
+	}
+	if same {
+		t.Fatal("after its start the EMA still equals G")
+	}
+}
+
+// DiffAugment is differentiable in the images, and its transformations do
+// what they say.
+func TestAugment(t *testing.T) {
+	a, err := ParseAugment("color,translation,cutout", 8, 8, 3)
+	if err != nil || a.String() != "color,translation,cutout" {
+		t.Fatalf("%v %v", a, err)
+	}
+	if _, err := ParseAugment("rotate", 8, 8, 3); err == nil || !strings.Contains(err.Error(), "rotate") {
+		t.Errorf("unknown transformation: %v", err)
+	}
+	if a, _ := ParseAugment("none", 8, 8, 3); a != nil {
+		t.Error("none is not nil")
+	}
+	x := tensor.New(2, 8*8*3)
+	tensor.NewRNG(1).Normal(x.Data, 0, 0.5)
+	f := func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+		return tp.Tanh(a.Apply(tp, tensor.NewRNG(7), in[0])) // the same draws at every evaluation
+	}
+	if err := gradcheck.Check(f, []*tensor.Tensor{x}, gradcheck.Options{MaxElems: 48}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gradcheck.CheckSecond(f, []*tensor.Tensor{x}, gradcheck.Options{MaxElems: 48}); err != nil {
+		t.Fatal(err)
+	}
+	// Cutout zeroes a quarter of the image (a 4×4 square of 8×8) when no
+	// translation moves it: count zeros on an image of ones.
+	c, _ := ParseAugment("cutout", 8, 8, 1)
+	ones := tensor.New(1, 64)
+	ones.Fill(1)
+	tp := autograd.NewTape()
+	y := c.Apply(tp, tensor.NewRNG(3), tp.Leaf(ones))
+	zeros := 0
+	for _, v := range y.Data() {
+		if v == 0 {
+			zeros++
+		}
+	}
+	if zeros == 0 || zeros > 16 {
+		t.Errorf("cutout zeroed %d of 64 pixels, want 1 to 16 (a 4×4 square, clipped at the border)", zeros)
+	}
+	// Translation moves by at most an eighth (1 pixel of 8) and fills zeros.
+	tr, _ := ParseAugment("translation", 8, 8, 1)
+	tp.Reset()
+	y = tr.Apply(tp, tensor.NewRNG(4), tp.Leaf(ones))
+	zeros = 0
+	for _, v := range y.Data() {
+		if v == 0 {
+			zeros++
+		}
+	}
+	if zeros > 15 {
+		t.Errorf("translation left %d zeros, at most 15 (one row and one column)", zeros)
+	}
+}
+
+// The orthogonal penalty is β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖²: zero for orthogonal
+// rows, the formula otherwise.
+func TestOrthoPenalty(t *testing.T) {
+	g := toyGame(t, 2, 16)
+	g.cfg.OrthoReg = 0.5
+	g.ortho = orthoTerms(g.G())
+	var want float64
+	for _, o := range g.ortho {
+		w := o.w.Value.Data
+		for i := 0; i < o.rows; i++ {
+			for j := 0; j < o.rows; j++ {
+				if i == j {
+					continue
+				}
+				var s float64
+				for k := 0; k < o.cols; k++ {
+					s += float64(w[i*o.cols+k]) * float64(w[j*o.cols+k])
+				}
+				want += s * s
+			}
+		}
+	}
+	want *= 0.25
+	tp := autograd.NewTape()
+	got := float64(g.orthoPenalty(tp).Item())
+	if math.Abs(got-want)/want > 1e-4 {
+		t.Fatalf("penalty %v, want %v", got, want)
+	}
+}
