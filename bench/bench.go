@@ -6,9 +6,15 @@
 package bench
 
 import (
+	"strconv"
+
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/imgdata"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/recipe"
@@ -114,9 +120,10 @@ func MM1024() Workload {
 
 // Workloads are the workloads by name.
 var Workloads = map[string]func() Workload{
-	"mm1024":  MM1024,
-	"toy":     Toy,
-	"dcgan28": DCGAN28,
+	"mm1024":   MM1024,
+	"toy":      Toy,
+	"dcgan28":  DCGAN28,
+	"biggan32": BigGAN32,
 }
 
 // Names lists the workloads, sorted.
@@ -182,4 +189,55 @@ func stepper(r recipe.Recipe) (func() error, error) {
 		_, err := b.Game.Step()
 		return err
 	}, nil
+}
+
+// BigGAN32 is the `biggan32` workload of ../shared/bench/README.md: the
+// class-conditional BigGAN of ../shared/bench/peer/torch_gan_bench.py (G32
+// and D32: the biggan architecture's defaults at 32×32×3 with 10 classes,
+// latent 120), batch 64, hinge loss, Adam 2e-4 (0, 0.999) for both players,
+// BigGAN-PyTorch's step (an unrecorded G pass for D's batch, D on generated
+// and real images as one batch, a fresh batch for G's move) and an EMA of G
+// (0.9999) after each step, by the real trainer. The data are 50,000 fixed
+// random images with random labels, as the peer's.
+func BigGAN32() Workload {
+	return Workload{
+		Name: "biggan32", Unit: "step/s",
+		Setup: func(seed uint64) (func() error, error) {
+			const n, classes, batch, latent = 50000, 10, 64, 120
+			rng := tensor.NewRNG(seed)
+			names := make([]string, classes)
+			for i := range names {
+				names[i] = strconv.Itoa(i)
+			}
+			set := &imgdata.Set{N: n, C: 3, H: 32, W: 32, Pix: make([]uint8, n*3*32*32), Labels: make([]int, n), Classes: names, Source: "random images"}
+			for i := range set.Pix {
+				set.Pix[i] = uint8(rng.IntN(256))
+			}
+			for i := range set.Labels {
+				set.Labels[i] = rng.IntN(classes)
+			}
+			sampler, err := gan.NewImageSampler(set)
+			if err != nil {
+				return nil, err
+			}
+			spec, err := arch.Lookup("biggan")
+			if err != nil {
+				return nil, err
+			}
+			g, d, err := spec.Build(spec.Defaults(), latent, arch.ImageData(32, 32, 3, names), rng)
+			if err != nil {
+				return nil, err
+			}
+			adam := gan.Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999}
+			game, err := gan.NewGame(gan.Config{Loss: gan.Losses["hinge"], Batch: batch, Latent: latent, DSteps: 1,
+				G: adam, D: adam, Steps: 1 << 30, EMA: 0.9999, Classes: classes, Joint: true}, g, d, sampler, rng)
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				_, err := game.Step()
+				return err
+			}, nil
+		},
+	}
 }

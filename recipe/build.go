@@ -44,6 +44,14 @@ func (r Recipe) Build() (*Built, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n := r.Data.Subset; n > 0 {
+			if n > set.N {
+				return nil, bad("data.subset", "%d images asked for, %s has %d", n, r.Data.Source, set.N)
+			}
+			if set, err = set.Subset(tensor.NewRNG(r.Run.Seed ^ 0x5b5e7).Choose(set.N, n)); err != nil {
+				return nil, bad("data.subset", "%v", err)
+			}
+		}
 		s, err := gan.NewImageSampler(set)
 		if err != nil {
 			return nil, bad("data.source", "%v", err)
@@ -100,6 +108,16 @@ func (r *Recipe) GameConfig(spec *arch.Spec, d arch.Data) (gan.Config, error) {
 	}
 	if spec.IsConditional(r.Model.Options) {
 		cfg.Classes = len(d.Classes)
+	}
+	cfg.EMAStart, cfg.Joint = o.GEMAStart, o.BigGANStep
+	cfg.OrthoReg, cfg.LeCam = r.Loss.OrthoReg, r.Loss.LeCam
+	if r.Loss.DiffAugment != "" {
+		if d.Kind != arch.Images {
+			return cfg, bad("loss.diffaugment", "DiffAugment transforms images; the data are %s", d)
+		}
+		if cfg.Augment, err = gan.ParseAugment(r.Loss.DiffAugment, d.Height, d.Width, d.Channels); err != nil {
+			return cfg, bad("loss.diffaugment", "%v", err)
+		}
 	}
 	return cfg, nil
 }

@@ -42,6 +42,10 @@ type Data struct {
 	ImageSize int `yaml:"image_size,omitempty"`
 	// Channels is 1 or 3 (0: as stored; a folder of images: 3).
 	Channels int `yaml:"channels,omitempty"`
+	// Subset, when > 0, trains on that many training images chosen at
+	// random (with the run's seed) instead of all of them: the small-data
+	// regime where DiffAugment matters.
+	Subset int `yaml:"subset,omitempty"`
 }
 
 // Model is the architecture (a name registered in package arch), the
@@ -66,6 +70,14 @@ type Loss struct {
 	R1Every int     `yaml:"r1_every,omitempty"`
 	// GPLambda is the WGAN gradient penalty λ (needed by wasserstein).
 	GPLambda float64 `yaml:"gp_lambda"`
+	// OrthoReg is β of BigGAN's orthogonal regularisation of G's weights
+	// (0: off; BigGAN uses 1e-4).
+	OrthoReg float64 `yaml:"ortho_reg,omitempty"`
+	// LeCam is λ of the LeCam regularisation of D (0: off).
+	LeCam float64 `yaml:"lecam,omitempty"`
+	// DiffAugment is the policy of DiffAugment on every image D sees:
+	// "translation,cutout,color" or a subset ("": off).
+	DiffAugment string `yaml:"diffaugment,omitempty"`
 }
 
 // Optim is how the players learn: batch, length, optimisers, schedule and
@@ -85,8 +97,14 @@ type Optim struct {
 	// at the last step).
 	Schedule string `yaml:"lr_decay"`
 	// GEMA is the decay of a moving average of G's weights, which then
-	// generates every sample and evaluation (0: off).
-	GEMA float64 `yaml:"g_ema,omitempty"`
+	// generates every sample and evaluation (0: off); before step
+	// GEMAStart the average copies the weights.
+	GEMA      float64 `yaml:"g_ema,omitempty"`
+	GEMAStart int     `yaml:"g_ema_start,omitempty"`
+	// BigGANStep selects BigGAN-PyTorch's step (D judges a generated batch
+	// from an unrecorded G pass together with the real one; G's move draws
+	// a fresh batch) instead of PyTorch's DCGAN example's.
+	BigGANStep bool `yaml:"biggan_step,omitempty"`
 }
 
 // Adam are one player's Adam settings.
@@ -213,6 +231,17 @@ func (r *Recipe) Validate() error {
 		return bad("optim.d_steps", "must be at least 1, got %d", o.DSteps)
 	case o.GEMA < 0 || o.GEMA >= 1:
 		return bad("optim.g_ema", "must be in [0, 1) (0: off), got %g", o.GEMA)
+	case o.GEMAStart < 0:
+		return bad("optim.g_ema_start", "must be >= 0, got %d", o.GEMAStart)
+	case r.Loss.OrthoReg < 0:
+		return bad("loss.ortho_reg", "must be >= 0, got %g", r.Loss.OrthoReg)
+	case r.Loss.LeCam < 0:
+		return bad("loss.lecam", "must be >= 0, got %g", r.Loss.LeCam)
+	case r.Data.Subset < 0:
+		return bad("data.subset", "must be 0 (all images) or a number of images, got %d", r.Data.Subset)
+	}
+	if _, err := gan.ParseAugment(r.Loss.DiffAugment, 1, 1, 1); err != nil {
+		return bad("loss.diffaugment", "%v", err)
 	}
 	for _, p := range []struct {
 		key string
