@@ -77,12 +77,13 @@ func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConv, []int{nb, g.OH, g.OW, o}, nil, x, w, bias)
 	n.geo = g
-	col := t.scratchBuf(rows * k)
-	tensor.Im2Col(col, x.t.Data, nb, c, g)
+	col := x.t.Data // a 1×1 convolution's patches are the image itself
+	if !g.IsPointwise() {
+		col = t.scratchBuf(rows * k)
+		tensor.Im2Col(col, x.t.Data, nb, c, g)
+	}
 	if bias != nil {
-		for r := 0; r < rows; r++ {
-			copy(n.t.Data[r*o:(r+1)*o], bias.t.Data)
-		}
+		tensor.FillRows(n.t.Data, bias.t.Data)
 	}
 	tensor.MatMul(n.t.Data, col, w.t.Data, rows, o, k, false, true, bias != nil)
 	return n
@@ -94,6 +95,13 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(cout)
 	n := t.node(opConvT, []int{nb, g.H, g.W, cout}, nil, x, w, bias)
 	n.geo = g
+	if g.IsPointwise() { // the columns are the output
+		if bias != nil {
+			tensor.FillRows(n.t.Data, bias.t.Data)
+		}
+		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, k, cin, false, false, bias != nil)
+		return n
+	}
 	cols := t.scratchBuf(rows * k) // consumed by Col2Im right away
 	tensor.MatMul(cols, x.t.Data, w.t.Data, rows, k, cin, false, false, false)
 	var b []float32
@@ -115,8 +123,11 @@ func (t *Tape) convW(a, b *Node, g tensor.ConvGeom) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConvW, []int{o, g.KH, g.KW, c}, nil, a, b, nil)
 	n.geo = g
-	col := t.scratchBuf(rows * k) // not needed after the product
-	tensor.Im2Col(col, a.t.Data, nb, c, g)
+	col := a.t.Data
+	if !g.IsPointwise() {
+		col = t.scratchBuf(rows * k) // not needed after the product
+		tensor.Im2Col(col, a.t.Data, nb, c, g)
+	}
 	tensor.MatMul(n.t.Data, b.t.Data, col, o, k, rows, true, false, false)
 	return n
 }

@@ -74,6 +74,10 @@ const (
 )
 
 func binRow(op BinOp, dst, a, b []float32) {
+	if op <= OpMul {
+		i := simdBin(int(op), dst, a[:len(dst)], b[:len(dst)]) // bit-identical to the loops below
+		dst, a, b = dst[i:], a[i:], b[i:]
+	}
 	switch op {
 	case OpAdd:
 		for i := range dst {
@@ -187,29 +191,73 @@ func Binary(op BinOp, dst []float32, outShape []int, a []float32, aShape []int, 
 		}
 		return
 	}
-	var sa, sb [MaxRank]int
-	alignedStrides(aShape, outShape, &sa)
-	alignedStrides(bShape, outShape, &sb)
-	rank := len(outShape)
-	last := outShape[rank-1]
-	la, lb := sa[rank-1], sb[rank-1]
-	var idx [MaxRank]int
-	ia, ib := 0, 0
-	for o := 0; o < n; o += last {
+	var bc bcast
+	bc.set(outShape, aShape, bShape)
+	rows := n / bc.last
+	if !runElemJob(rows, n, elemJob{kind: elemBinGen, op: op, dst: dst, x: a, g: b, bc: bc}) {
+		bc.binRows(op, dst, a, b, 0, rows)
+	}
+}
+
+// bcast describes a general broadcast of one or two operands to outShape,
+// row by row (a row is the output's last axis): their aligned strides.
+type bcast struct {
+	out        [MaxRank]int
+	sa, sb     [MaxRank]int
+	rank, last int
+}
+
+func (bc *bcast) set(outShape, aShape, bShape []int) {
+	bc.rank = len(outShape)
+	copy(bc.out[:], outShape)
+	bc.last = outShape[bc.rank-1]
+	alignedStrides(aShape, outShape, &bc.sa)
+	if bShape != nil {
+		alignedStrides(bShape, outShape, &bc.sb)
+	}
+}
+
+// offsets returns the offsets in a and b of the start of output row r.
+func (bc *bcast) offsets(r int) (ia, ib int) {
+	for d := bc.rank - 2; d >= 0; d-- {
+		i := r % bc.out[d]
+		r /= bc.out[d]
+		ia += i * bc.sa[d]
+		ib += i * bc.sb[d]
+	}
+	return ia, ib
+}
+
+// binRows computes output rows [lo, hi) of dst = a op b.
+func (bc *bcast) binRows(op BinOp, dst, a, b []float32, lo, hi int) {
+	last := bc.last
+	la, lb := bc.sa[bc.rank-1], bc.sb[bc.rank-1]
+	for r := lo; r < hi; r++ {
+		ia, ib := bc.offsets(r)
+		o := r * last
+		if la == 1 && lb == 1 { // both contiguous along the last axis: one row op
+			binRow(op, dst[o:o+last], a[ia:ia+last], b[ib:ib+last])
+			continue
+		}
 		for j := 0; j < last; j++ {
 			dst[o+j] = apply(op, a[ia+j*la], b[ib+j*lb])
 		}
-		// advance the multi-index over all but the last dim
-		for d := rank - 2; d >= 0; d-- {
-			idx[d]++
-			ia += sa[d]
-			ib += sb[d]
-			if idx[d] < outShape[d] {
-				break
-			}
-			ia -= sa[d] * idx[d]
-			ib -= sb[d] * idx[d]
-			idx[d] = 0
+	}
+}
+
+// copyRows computes output rows [lo, hi) of a BroadcastTo of x.
+func (bc *bcast) copyRows(dst, x []float32, lo, hi int) {
+	last := bc.last
+	lx := bc.sa[bc.rank-1]
+	for r := lo; r < hi; r++ {
+		ix, _ := bc.offsets(r)
+		o := r * last
+		if lx == 1 {
+			copy(dst[o:o+last], x[ix:ix+last])
+			continue
+		}
+		for j := 0; j < last; j++ {
+			dst[o+j] = x[ix+j*lx]
 		}
 	}
 }
@@ -255,26 +303,11 @@ func BroadcastTo(dst []float32, outShape []int, x []float32, xShape []int) {
 		}
 		return
 	}
-	var sx [MaxRank]int
-	alignedStrides(xShape, outShape, &sx)
-	rank := len(outShape)
-	last := outShape[rank-1]
-	lx := sx[rank-1]
-	var idx [MaxRank]int
-	ix := 0
-	for o := 0; o < n; o += last {
-		for j := 0; j < last; j++ {
-			dst[o+j] = x[ix+j*lx]
-		}
-		for d := rank - 2; d >= 0; d-- {
-			idx[d]++
-			ix += sx[d]
-			if idx[d] < outShape[d] {
-				break
-			}
-			ix -= sx[d] * idx[d]
-			idx[d] = 0
-		}
+	var bc bcast
+	bc.set(outShape, xShape, nil)
+	rows := n / bc.last
+	if !runElemJob(rows, n, elemJob{kind: elemBcast, dst: dst, x: x, bc: bc}) {
+		bc.copyRows(dst, x, 0, rows)
 	}
 }
 

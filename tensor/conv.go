@@ -133,6 +133,22 @@ func im2colRows(col, x []float32, lo, hi, c int, g *ConvGeom) {
 			}
 			row := base + iy*g.W*c
 			ix0 := ox*g.SW - g.PW
+			if g.SW == 1 {
+				// Stride 1: the taps of a kernel row that fall inside the
+				// image are one contiguous run of the input row.
+				kx0, kx1 := max(0, -ix0), min(g.KW, g.W-ix0)
+				if kx0 > 0 {
+					clear(dst[d : d+kx0*c])
+				}
+				if kx1 > kx0 {
+					copy(dst[d+kx0*c:d+kx1*c], x[row+(ix0+kx0)*c:row+(ix0+kx1)*c])
+				}
+				if kx1 < g.KW {
+					clear(dst[d+max(kx1, kx0)*c : d+g.KW*c])
+				}
+				d += g.KW * c
+				continue
+			}
 			if c == 1 {
 				for kx := 0; kx < g.KW; kx++ {
 					ix := ix0 + kx
@@ -158,6 +174,24 @@ func im2colRows(col, x []float32, lo, hi, c int, g *ConvGeom) {
 	}
 }
 
+// IsPointwise reports whether the geometry is a 1×1 kernel with stride 1
+// and no padding, whose unfolded patches are the image itself.
+func (g ConvGeom) IsPointwise() bool {
+	return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0
+}
+
+// FillRows writes row into each of the len(dst)/len(row) rows of dst,
+// by doubling copies.
+func FillRows(dst, row []float32) {
+	if len(row) == 0 || len(dst) == 0 {
+		return
+	}
+	n := copy(dst, row)
+	for n < len(dst) {
+		n += copy(dst[n:], dst[:n])
+	}
+}
+
 // Col2Im is the adjoint of Im2Col: it folds col, (n·OH·OW)×(KH·KW·c), back
 // into dst, n images of g.H×g.W×c, summing the contributions that overlap;
 // dst starts from bias (one value per channel) or from zero when bias is
@@ -179,9 +213,7 @@ func col2imImage(dst, col, bias []float32, img, c int, g *ConvGeom) {
 	if bias == nil {
 		clear(out)
 	} else {
-		for p := 0; p < g.H*g.W; p++ {
-			copy(out[p*c:(p+1)*c], bias)
-		}
+		FillRows(out, bias)
 	}
 	k := g.PatchLen(c)
 	r := img * g.OH * g.OW
@@ -203,7 +235,8 @@ func col2imImage(dst, col, bias []float32, img, c int, g *ConvGeom) {
 					if ix >= 0 && ix < g.W {
 						d := out[row+ix*c : row+ix*c+c]
 						v := src[s : s+c]
-						for i := range d {
+						j := simdBin(0, d, d, v) // d += v, bit-identical to the loop
+						for i := j; i < len(d); i++ {
 							d[i] += v[i]
 						}
 					}

@@ -59,25 +59,45 @@ func MaxPoolIndex(idx []int32, x []float32, n, h, w, c, f int) {
 
 // Softmax writes the softmax of x over the middle axis of its
 // (outer, mid, inner) view into dst, computed stably (the maximum is
-// subtracted before exponentiating; sums in float64).
+// subtracted before exponentiating; sums in float64). Large ones are split
+// over the worker pool by line; each line is computed as alone.
 func Softmax(dst, x []float32, outer, mid, inner int) {
+	if inner == 1 {
+		if !runElemJob(outer, outer*mid, elemJob{kind: elemSoftmax, dst: dst, x: x, w: mid}) {
+			softmaxLines(dst, x, 0, outer, mid)
+		}
+		return
+	}
 	for o := 0; o < outer; o++ {
 		for in := 0; in < inner; in++ {
-			base := o*mid*inner + in
-			m := x[base]
-			for k := 1; k < mid; k++ {
-				m = max(m, x[base+k*inner])
-			}
-			var s float64
-			for k := 0; k < mid; k++ {
-				e := math.Exp(float64(x[base+k*inner] - m))
-				dst[base+k*inner] = float32(e)
-				s += e
-			}
-			inv := float32(1 / s)
-			for k := 0; k < mid; k++ {
-				dst[base+k*inner] *= inv
-			}
+			softmaxLine(dst, x, o*mid*inner+in, mid, inner)
 		}
+	}
+}
+
+// softmaxLines computes lines [lo, hi) of a softmax over contiguous lines
+// of length mid.
+func softmaxLines(dst, x []float32, lo, hi, mid int) {
+	for o := lo; o < hi; o++ {
+		softmaxLine(dst, x, o*mid, mid, 1)
+	}
+}
+
+// softmaxLine computes the softmax of the mid values of x at base, base +
+// stride, ...
+func softmaxLine(dst, x []float32, base, mid, stride int) {
+	m := x[base]
+	for k := 1; k < mid; k++ {
+		m = max(m, x[base+k*stride])
+	}
+	var s float64
+	for k := 0; k < mid; k++ {
+		e := math.Exp(float64(x[base+k*stride] - m))
+		dst[base+k*stride] = float32(e)
+		s += e
+	}
+	inv := float32(1 / s)
+	for k := 0; k < mid; k++ {
+		dst[base+k*stride] *= inv
 	}
 }

@@ -22,6 +22,9 @@ const (
 	elemBin     // dst = a op b, elements [lo, hi)
 	elemBinRowB // rows [lo, hi) of dst = a op b, b one row of width w
 	elemBinRowA // rows [lo, hi) of dst = a op b, a one row of width w
+	elemBinGen  // rows [lo, hi) of a general broadcast (see binRows)
+	elemBcast   // rows [lo, hi) of a general BroadcastTo (see bcastRows)
+	elemSoftmax // lines [lo, hi) of a softmax (w: the axis length)
 )
 
 type elemJob struct {
@@ -30,6 +33,7 @@ type elemJob struct {
 	slope     float32
 	w         int // row width for elemColSum and the row kinds
 	op        BinOp
+	bc        bcast // the general broadcast kinds
 }
 
 var elemJobs = sync.Pool{New: func() any { return new(elemJob) }}
@@ -54,6 +58,12 @@ func (j *elemJob) Run(_, lo, hi int) {
 		for r := lo * j.w; r < hi*j.w; r += j.w {
 			binRow(j.op, j.dst[r:r+j.w], j.x, j.g[r:r+j.w])
 		}
+	case elemBinGen:
+		j.bc.binRows(j.op, j.dst, j.x, j.g, lo, hi)
+	case elemBcast:
+		j.bc.copyRows(j.dst, j.x, lo, hi)
+	case elemSoftmax:
+		softmaxLines(j.dst, j.x, lo, hi, j.w)
 	}
 }
 

@@ -45,3 +45,17 @@ func simdLeaky(dst, x, g []float32, slope float32) int {
 	leakyAVX2(&dst[0], &x[0], &g[0], n, slope)
 	return n
 }
+
+//go:noescape
+func binAVX2(op int, dst, a, b *float32, n int)
+
+// simdBin does the multiple-of-8 head of dst = a op b for add, sub and mul
+// (0, 1, 2) and returns how many elements it did.
+func simdBin(op int, dst, a, b []float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 || op > 2 {
+		return 0
+	}
+	binAVX2(op, &dst[0], &a[0], &b[0], n)
+	return n
+}

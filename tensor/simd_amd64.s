@@ -144,3 +144,53 @@ leaky8:
 leakydone:
 	VZEROUPPER
 	RET
+
+// func binAVX2(op int, dst, a, b *float32, n int)
+// dst = a op b for op 0 (add), 1 (sub), 2 (mul), n a multiple of 8; one
+// rounding per element, as the Go loop.
+TEXT ·binAVX2(SB), NOSPLIT, $0-40
+	MOVQ op+0(FP), AX
+	MOVQ dst+8(FP), DI
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), DX
+	MOVQ n+32(FP), CX
+	CMPQ AX, $1
+	JEQ  sub8
+	CMPQ AX, $2
+	JEQ  mul8
+add8:
+	CMPQ    CX, $8
+	JL      bindone
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     add8
+sub8:
+	CMPQ    CX, $8
+	JL      bindone
+	VMOVUPS (SI), Y0
+	VSUBPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     sub8
+mul8:
+	CMPQ    CX, $8
+	JL      bindone
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     mul8
+bindone:
+	VZEROUPPER
+	RET

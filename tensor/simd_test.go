@@ -31,6 +31,10 @@ func TestSIMDMatchesGo(t *testing.T) {
 			{"ReLUMask", func(d []float32) { ReLUMask(d, x, g) }},
 			{"LeakyReLU", func(d []float32) { LeakyReLU(d, x, 0.2) }},
 			{"LeakyMask", func(d []float32) { LeakyMask(d, x, g, 0.2) }},
+			{"Add", func(d []float32) { binRow(OpAdd, d, x, g) }},
+			{"Sub", func(d []float32) { binRow(OpSub, d, x, g) }},
+			{"Mul", func(d []float32) { binRow(OpMul, d, x, g) }},
+			{"AddInPlace", func(d []float32) { copy(d, x); binRow(OpAdd, d, d, g) }},
 		} {
 			a, b := make([]float32, n), make([]float32, n)
 			k.run(a)
