@@ -88,7 +88,7 @@ type Spec struct {
 	Kind        Kind
 	optType     reflect.Type // the options struct
 	defaults    func() any   // a pointer to a fresh options struct
-	conditional func(opts any) bool
+	conditional func(opts any, d Data) bool
 	check       func(opts any, d Data) error
 	newG        func(opts any, latent int, d Data, rng *tensor.RNG) (nn.Module, error)
 	newD        func(opts any, d Data, rng *tensor.RNG) (nn.Module, error)
@@ -103,9 +103,9 @@ type Builder[O any] struct {
 	Name, Doc string
 	Kind      Kind
 	// Conditional, when set, says whether the options make a
-	// class-conditional model (G and D read nn.Ctx.Labels), which needs
-	// labelled data; nil means never.
-	Conditional func(o *O) bool
+	// class-conditional model of data d (G and D read nn.Ctx.Labels),
+	// which needs labelled data; nil means never.
+	Conditional func(o *O, d Data) bool
 	Defaults    O
 	// Check reports why the architecture with these options cannot model
 	// the data (nil if it can). Errors about an option should start with
@@ -130,7 +130,7 @@ func Register[O any](b Builder[O]) {
 	def := b.Defaults
 	registry[b.Name] = &Spec{
 		Name: b.Name, Doc: b.Doc, Kind: b.Kind,
-		conditional: func(o any) bool { return b.Conditional != nil && b.Conditional(o.(*O)) },
+		conditional: func(o any, d Data) bool { return b.Conditional != nil && b.Conditional(o.(*O), d) },
 		optType:     reflect.TypeOf(zero),
 		defaults:    func() any { return deepCopy(&def) },
 		check:       func(o any, d Data) error { return b.Check(o.(*O), d) },
@@ -194,10 +194,10 @@ func Lookup(name string) (*Spec, error) {
 }
 
 // IsConditional reports whether the architecture with options opts is
-// class-conditional: G and D read the labels of nn.Ctx, and the data must
-// have classes.
-func (s *Spec) IsConditional(opts any) bool {
-	return s.ownOptions(opts) == nil && s.conditional(opts)
+// class-conditional on data d: G and D read the labels of nn.Ctx, and the
+// data must have classes.
+func (s *Spec) IsConditional(opts any, d Data) bool {
+	return s.ownOptions(opts) == nil && s.conditional(opts, d)
 }
 
 // Defaults returns a fresh options value of the architecture (a pointer to
@@ -216,7 +216,7 @@ func (s *Spec) Check(opts any, d Data) error {
 	if d.Kind != s.Kind {
 		return fmt.Errorf("the %s architecture models %s, not %s; for %s use %s", s.Name, s.Kind, d, d.Kind, joinOr(ForKind(d.Kind)))
 	}
-	if s.conditional(opts) && len(d.Classes) < 2 {
+	if s.conditional(opts, d) && len(d.Classes) < 2 {
 		return fmt.Errorf("conditional: the %s architecture is class-conditional here and needs labelled data with at least two classes (%s has none); set conditional: false", s.Name, d)
 	}
 	return s.check(opts, d)

@@ -13,10 +13,10 @@ import (
 // ablations.
 type BigGANOptions struct {
 	Width       int  `yaml:"width" help:"channels of every block of G and D"`
-	Conditional bool `yaml:"conditional" help:"class-conditional: conditional batch norm from a shared class embedding in G, a projection discriminator (needs labelled data)"`
+	Conditional string `yaml:"conditional" help:"class-conditional (conditional batch norm from a shared class embedding in G, a projection discriminator): true (needs labelled data), false, or auto (when the data have two classes or more)"`
 	SharedDim   int  `yaml:"shared_dim" help:"width of G's shared class embedding"`
 	Hier        bool `yaml:"hier" help:"hierarchical latent: z split into one chunk for the first layer and one per block, fed to the blocks' batch norms"`
-	Attention   int  `yaml:"attention" help:"resolution of self-attention in G and D (0: none)"`
+	Attention   int  `yaml:"attention" help:"resolution of self-attention in G and D (0: none; -1: half the image size)"`
 	SN          bool `yaml:"spectral_norm" help:"spectral normalisation of every weight of G and D (not G's shared embedding)"`
 	Ortho       bool `yaml:"ortho_init" help:"orthogonal initialisation of every weight (else PyTorch's defaults)"`
 	DPlain      int  `yaml:"d_plain_blocks" help:"blocks without downsampling at the end of D"`
@@ -28,9 +28,9 @@ func init() {
 		Doc: "BigGAN (Brock et al. 2019) at small scale: ResNet G and D, spectral norm, shared class embedding and " +
 			"hierarchical z into conditional batch norm, self-attention, projection discriminator; 28, 32 or 64 pixels",
 		Kind: Images,
-		Defaults: BigGANOptions{Width: 64, Conditional: true, SharedDim: 128, Hier: true, Attention: 16, SN: true, Ortho: true,
+		Defaults: BigGANOptions{Width: 64, Conditional: "auto", SharedDim: 128, Hier: true, Attention: -1, SN: true, Ortho: true,
 			DPlain: 2},
-		Conditional: func(o *BigGANOptions) bool { return o.Conditional },
+		Conditional: func(o *BigGANOptions, d Data) bool { return o.conditional(d) },
 		Check: func(o *BigGANOptions, d Data) error {
 			_, err := newBigGANPlan(o, d)
 			return err
@@ -42,6 +42,17 @@ func init() {
 			return NewBigGANDiscriminator(o, d, rng)
 		},
 	})
+}
+
+// conditional decides whether the model is class-conditional on d.
+func (o *BigGANOptions) conditional(d Data) bool {
+	switch o.Conditional {
+	case "true", "yes":
+		return true
+	case "auto", "":
+		return len(d.Classes) >= 2
+	}
+	return false
 }
 
 // bigganPlan is the shape of a BigGAN for a data shape.
@@ -58,9 +69,11 @@ func newBigGANPlan(o *BigGANOptions, d Data) (bigganPlan, error) {
 		return bigganPlan{}, err
 	}
 	switch {
+	case o.Conditional != "" && o.Conditional != "auto" && o.Conditional != "true" && o.Conditional != "false" && o.Conditional != "yes" && o.Conditional != "no":
+		return bigganPlan{}, fmt.Errorf("conditional: %q; want true, false or auto", o.Conditional)
 	case o.Width < 8:
 		return bigganPlan{}, fmt.Errorf("width: must be at least 8 (attention divides it by 8), got %d", o.Width)
-	case o.Conditional && o.SharedDim < 1:
+	case o.conditional(d) && o.SharedDim < 1:
 		return bigganPlan{}, fmt.Errorf("shared_dim: a conditional model needs a shared embedding of width >= 1, got %d", o.SharedDim)
 	case o.DPlain < 0:
 		return bigganPlan{}, fmt.Errorf("d_plain_blocks: must be >= 0, got %d", o.DPlain)
@@ -68,23 +81,27 @@ func newBigGANPlan(o *BigGANOptions, d Data) (bigganPlan, error) {
 	// D halves the image until it is twice G's start (BigGAN-PyTorch's
 	// CIFAR discriminator ends at 8×8), then runs its plain blocks.
 	p := bigganPlan{start: start, ups: ups, downs: ups - 1, attnG: -1, attnD: -1}
-	if o.Attention != 0 {
+	attn := o.Attention
+	if attn < 0 {
+		attn = d.Height / 2
+	}
+	if attn != 0 {
 		for k := range ups {
-			if start<<(k+1) == o.Attention {
+			if start<<(k+1) == attn {
 				p.attnG = k
 			}
 		}
 		for k := range p.downs {
-			if d.Height>>(k+1) == o.Attention {
+			if d.Height>>(k+1) == attn {
 				p.attnD = k
 			}
 		}
-		if p.attnG < 0 || p.attnD < 0 || o.Attention%2 != 0 {
+		if p.attnG < 0 || p.attnD < 0 || attn%2 != 0 {
 			var res []int
 			for k := range p.downs {
 				res = append(res, d.Height>>(k+1))
 			}
-			return p, fmt.Errorf("attention: %d is not a resolution where both G and D can attend for %s; use one of %v, or 0", o.Attention, d, res)
+			return p, fmt.Errorf("attention: %d is not a resolution where both G and D can attend for %s; use one of %v, 0 (none) or -1 (half the size)", attn, d, res)
 		}
 	}
 	return p, nil
@@ -165,7 +182,7 @@ func NewBigGANGenerator(o *BigGANOptions, latent int, d Data, rng *tensor.RNG) (
 	if o.Hier {
 		ydim += g.chunk
 	}
-	if o.Conditional {
+	if o.conditional(d) {
 		ydim += o.SharedDim
 		g.Shared = nn.Add(&g.Base, "shared", nn.NewEmbedding(len(d.Classes), o.SharedDim, rng))
 	}
@@ -324,7 +341,7 @@ func NewBigGANDiscriminator(o *BigGANOptions, d Data, rng *tensor.RNG) (*BigGAND
 		in = c
 	}
 	dis.FC = nn.Add(&dis.Base, "fc", nn.NewLinear(c, 1, true, rng))
-	if o.Conditional {
+	if o.conditional(d) {
 		dis.Embed = nn.Add(&dis.Base, "embed", nn.NewEmbedding(len(d.Classes), c, rng))
 	}
 	if err := bigganFinish(dis, o, rng); err != nil {

@@ -32,7 +32,7 @@ func TestBigGANIsTheBenchmarkNetwork(t *testing.T) {
 	if got := nn.NumParams(d); got != 270530 {
 		t.Errorf("D has %d parameters, the peer's D32 270,530", got)
 	}
-	if !s.IsConditional(s.Defaults()) {
+	if !s.IsConditional(s.Defaults(), cifarLike) {
 		t.Error("the default BigGAN is not conditional")
 	}
 	sn := 0
@@ -80,13 +80,13 @@ func TestBigGANOptions(t *testing.T) {
 		lat  int
 		want string
 	}{
-		{arch.BigGANOptions{Width: 16, Conditional: true, SharedDim: 8, Hier: true, Attention: 14, SN: true, Ortho: true, DPlain: 2}, mnist, 24, ""},
-		{arch.BigGANOptions{Width: 16, DPlain: 1}, unlabelled, 10, ""},
-		{arch.BigGANOptions{Width: 16, Hier: true, Attention: 14}, unlabelled, 12, ""},
-		{arch.BigGANOptions{Width: 16, Conditional: true, SharedDim: 8}, unlabelled, 12, "conditional: "},
-		{arch.BigGANOptions{Width: 16, Attention: 7}, unlabelled, 12, "attention: 7 is not a resolution"},
-		{arch.BigGANOptions{Width: 16, Hier: true}, unlabelled, 10, "latent: 10 does not split into 3"},
-		{arch.BigGANOptions{Width: 4}, unlabelled, 10, "width: must be at least 8"},
+		{arch.BigGANOptions{Width: 16, Conditional: "true", SharedDim: 8, Hier: true, Attention: 14, SN: true, Ortho: true, DPlain: 2}, mnist, 24, ""},
+		{arch.BigGANOptions{Width: 16, Conditional: "false", DPlain: 1}, unlabelled, 10, ""},
+		{arch.BigGANOptions{Width: 16, Conditional: "false", Hier: true, Attention: 14}, unlabelled, 12, ""},
+		{arch.BigGANOptions{Width: 16, Conditional: "true", SharedDim: 8}, unlabelled, 12, "conditional: "},
+		{arch.BigGANOptions{Width: 16, Conditional: "false", Attention: 7}, unlabelled, 12, "attention: 7 is not a resolution"},
+		{arch.BigGANOptions{Width: 16, Conditional: "false", Hier: true}, unlabelled, 10, "latent: 10 does not split into 3"},
+		{arch.BigGANOptions{Width: 4, Conditional: "false"}, unlabelled, 10, "width: must be at least 8"},
 	} {
 		g, d, err := s.Build(&c.o, c.lat, c.d, tensor.NewRNG(1))
 		if c.want != "" {

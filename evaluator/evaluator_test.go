@@ -87,19 +87,19 @@ func TestScoreSanity(t *testing.T) {
 	}
 	other := twoClasses(300, 4)
 	x, _ := Images(other, nil)
-	same, err := e.Score(real, x, 300, 1)
+	same, err := e.Score(real, x, nil, 300, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := tensor.NewRNG(5)
 	noise := make([]float32, 300*784)
 	rng.Uniform(noise, -1, 1)
-	bad, _ := e.Score(real, noise, 300, 1)
+	bad, _ := e.Score(real, noise, nil, 300, 1)
 	one := make([]float32, 300*784)
 	for i := 0; i < 300; i++ {
 		copy(one[i*784:(i+1)*784], x[:784])
 	}
-	single, _ := e.Score(real, one, 300, 1)
+	single, _ := e.Score(real, one, nil, 300, 1)
 	t.Logf("real: FD %.3f P %.3f R %.3f C %.3f; noise: FD %.3f; one image: R %.3f C %.3f shares %v",
 		same.FD, same.Precision, same.Recall, same.Coverage, bad.FD, single.Recall, single.Coverage, single.Classes.Shares)
 	if same.FD*20 > bad.FD || same.Precision < 0.7 || same.Recall < 0.7 || same.Coverage < 0.7 {

@@ -49,7 +49,8 @@ func NewJudge(data, path string, maxReal int, seed uint64) (*Judge, error) {
 }
 
 // Score computes every metric of n samples (channel-last, in [-1, 1])
-// against the judge's real images.
-func (j *Judge) Score(fake []float32, n int, seed uint64) (Scores, error) {
-	return j.Scorer.Score(j.Real, fake, n, seed)
+// against the judge's real images; labels (or nil) are the classes the
+// samples were asked for (Scores.ConditionalAccuracy).
+func (j *Judge) Score(fake []float32, labels []int, n int, seed uint64) (Scores, error) {
+	return j.Scorer.Score(j.Real, fake, labels, n, seed)
 }

@@ -27,6 +27,10 @@ type Scores struct {
 	Density   float64            `json:"density"`
 	Coverage  float64            `json:"coverage"`
 	Classes   metrics.ClassStats `json:"classes"`
+	// ConditionalAccuracy is, for samples of a class-conditional generator,
+	// the share that the evaluator classifies as the class they were asked
+	// for (unset otherwise).
+	ConditionalAccuracy *float64 `json:"conditional_accuracy,omitempty"`
 	// Stacked holds the Stacked MNIST mode counts; it is set only when the
 	// samples are scored by a Stacked evaluator.
 	Stacked *StackedModes `json:"stacked_mnist,omitempty"`
@@ -108,16 +112,47 @@ func realFeatures(e Model, set *imgdata.Set, name string, maxReal int, seed uint
 
 // Score computes every metric of n samples (channel-last, in [-1, 1])
 // against the real features. KID uses 100 subsets of up to 1,000 vectors
-// (half the smaller set when that is under 2,000).
-func (e *Net) Score(real *Real, fake []float32, n int, seed uint64) (Scores, error) {
+// (half the smaller set when that is under 2,000). When labels (the class
+// each sample was asked for) are given, Scores.ConditionalAccuracy is the
+// share of samples the evaluator classifies as asked.
+func (e *Net) Score(real *Real, fake []float32, labels []int, n int, seed uint64) (Scores, error) {
 	start := time.Now()
 	ff, fp, err := e.Apply(fake, n)
 	if err != nil {
 		return Scores{}, err
 	}
 	s, err := scoreFeatures(e, real, ff, fp, n, seed)
+	if err == nil && labels != nil {
+		s.ConditionalAccuracy, err = conditionalAccuracy(fp, labels, n, len(e.Classes))
+	}
 	s.Seconds = time.Since(start).Seconds()
 	return s, err
+}
+
+// conditionalAccuracy is the share of the n samples whose most probable
+// class (probs, n×k) is the one they were asked for.
+func conditionalAccuracy(probs []float32, labels []int, n, k int) (*float64, error) {
+	if len(labels) != n {
+		return nil, fmt.Errorf("evaluator: %d labels for %d samples", len(labels), n)
+	}
+	right := 0
+	for i, l := range labels {
+		if l < 0 || l >= k {
+			return nil, fmt.Errorf("evaluator: label %d of sample %d is not one of the evaluator's %d classes", l, i, k)
+		}
+		row := probs[i*k : (i+1)*k]
+		best := 0
+		for c, p := range row {
+			if p > row[best] {
+				best = c
+			}
+		}
+		if best == l {
+			right++
+		}
+	}
+	acc := float64(right) / float64(n)
+	return &acc, nil
 }
 
 // scoreFeatures computes the metrics from the features ff and class
@@ -168,8 +203,9 @@ type Scorer interface {
 	// (chosen at random with seed when it has more), named name in scores.
 	RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error)
 	// Score computes the metrics of n channel-last samples in [-1, 1]
-	// against real.
-	Score(real *Real, fake []float32, n int, seed uint64) (Scores, error)
+	// against real; labels (or nil) are the classes the samples were
+	// asked for.
+	Score(real *Real, fake []float32, labels []int, n int, seed uint64) (Scores, error)
 }
 
 // DefaultFor returns where the evaluator that scores data lives by default

@@ -115,7 +115,7 @@ func (st *Stacked) RealFeatures(set *imgdata.Set, name string, maxReal int, seed
 // first min(n, real count) samples, so that they compare equal numbers of
 // real and generated images, as those metrics assume; Scores.FakeN says
 // how many, Scores.Stacked.Samples how many were counted for the modes.
-func (st *Stacked) Score(real *Real, fake []float32, n int, seed uint64) (Scores, error) {
+func (st *Stacked) Score(real *Real, fake []float32, labels []int, n int, seed uint64) (Scores, error) {
 	start := time.Now()
 	ff, fp, err := st.Apply(fake, n)
 	if err != nil {
@@ -125,6 +125,11 @@ func (st *Stacked) Score(real *Real, fake []float32, n int, seed uint64) (Scores
 	s, err := scoreFeatures(st, real, ff[:m*st.FeatureLen()], fp[:m*1000], m, seed)
 	if err != nil {
 		return s, err
+	}
+	if labels != nil {
+		if s.ConditionalAccuracy, err = conditionalAccuracy(fp, labels, n, 1000); err != nil {
+			return s, err
+		}
 	}
 	digits := make([][3]int, n)
 	for i := range digits {

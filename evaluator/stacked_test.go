@@ -93,7 +93,7 @@ func TestStackedScoresChannelByChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same, err := st.Score(ref, x, real.N, 1)
+	same, err := st.Score(ref, x, nil, real.N, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestStackedScoresChannelByChannel(t *testing.T) {
 	for i := range real.N {
 		copy(one[i*3*784:(i+1)*3*784], x[:3*784])
 	}
-	single, err := st.Score(ref, one, real.N, 1)
+	single, err := st.Score(ref, one, nil, real.N, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

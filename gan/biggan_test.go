@@ -19,7 +19,7 @@ func bigganGame(t testing.TB, seed uint64) *Game {
 	t.Helper()
 	spec, _ := arch.Lookup("biggan")
 	data := arch.ImageData(28, 28, 1, []string{"0", "1", "2", "3"})
-	o := &arch.BigGANOptions{Width: 8, Conditional: true, SharedDim: 8, Hier: true, Attention: 14, SN: true, Ortho: true, DPlain: 1}
+	o := &arch.BigGANOptions{Width: 8, Conditional: "true", SharedDim: 8, Hier: true, Attention: 14, SN: true, Ortho: true, DPlain: 1}
 	rng := tensor.NewRNG(seed)
 	g, d, err := spec.Build(o, 12, data, rng)
 	if err != nil {

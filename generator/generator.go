@@ -11,6 +11,7 @@ package generator
 
 import (
 	"encoding/json"
+	"strings"
 	"errors"
 	"fmt"
 	"math"
@@ -59,7 +60,7 @@ type Info struct {
 // Conditional reports whether G takes class labels.
 func (i *Info) Conditional() bool {
 	s, err := arch.Lookup(i.Arch)
-	return err == nil && s.IsConditional(i.Options)
+	return err == nil && s.IsConditional(i.Options, i.Data)
 }
 
 // Save writes G's state (named as nn.StateMap(G, "G"): the weights to
@@ -236,6 +237,29 @@ func Codes(n, latent int, seed uint64) []float32 {
 	return z
 }
 
+// TruncatedCodes is Codes with BigGAN's truncation trick: every value
+// beyond ±t is drawn again (from the same source, after the first draw of
+// all the codes) until it falls within, which trades variety for fidelity.
+// t <= 0 means no truncation (Codes).
+func TruncatedCodes(n, latent int, seed uint64, t float64) []float32 {
+	z := make([]float32, n*latent)
+	rng := tensor.NewRNG(seed)
+	rng.Normal(z, 0, 1)
+	if t <= 0 {
+		return z
+	}
+	lim := float32(t)
+	var one [1]float32
+	for i, v := range z {
+		for v > lim || v < -lim {
+			rng.Normal(one[:], 0, 1)
+			v = one[0]
+		}
+		z[i] = v
+	}
+	return z
+}
+
 // CycleLabels returns n labels cycling through k classes: 0, 1, ..., k-1,
 // 0, 1, ...
 func CycleLabels(n, k int) []int {
@@ -246,15 +270,96 @@ func CycleLabels(n, k int) []int {
 	return l
 }
 
-// Sample draws n samples at the codes of seed (Codes); a conditional
-// generator gets labels (nil: cycling through the classes).
-func (g *Generator) Sample(n int, seed uint64, labels []int) ([]float32, error) {
+// Options choose the samples of Sample.
+type Options struct {
+	// Seed seeds the latent codes (Codes).
+	Seed uint64
+	// Truncation, when > 0, redraws latent values beyond ±Truncation.
+	Truncation float64
+	// Class is the class of every sample of a conditional generator; -1
+	// cycles through the classes (0, 1, ..., 0, 1, ...).
+	Class int
+}
+
+// Labels returns the classes a conditional generator's n samples are
+// asked for under o (nil for an unconditional generator), or an error for
+// a class it does not have.
+func (g *Generator) Labels(n int, o Options) ([]int, error) {
+	k := len(g.Info.Data.Classes)
+	if !g.Info.Conditional() {
+		if o.Class >= 0 {
+			return nil, fmt.Errorf("generator: this generator is not class-conditional; it takes no class")
+		}
+		return nil, nil
+	}
+	if o.Class < 0 {
+		return CycleLabels(n, k), nil
+	}
+	if o.Class >= k {
+		return nil, fmt.Errorf("generator: class %d is not one of its %d classes (0 to %d)", o.Class, k, k-1)
+	}
+	l := make([]int, n)
+	for i := range l {
+		l[i] = o.Class
+	}
+	return l, nil
+}
+
+// ClassIndex reads a class given as its number or its name.
+func (g *Generator) ClassIndex(s string) (int, error) {
+	names := g.Info.Data.Classes
+	for i, c := range names {
+		if strings.EqualFold(c, s) {
+			return i, nil
+		}
+	}
+	if k, err := strconv.Atoi(s); err == nil && k >= 0 && k < len(names) {
+		return k, nil
+	}
+	if len(names) == 0 {
+		return 0, fmt.Errorf("the generator has no classes")
+	}
+	return 0, fmt.Errorf("%q is not a class of the generator: want 0 to %d or one of %s", s, len(names)-1, strings.Join(names, ", "))
+}
+
+// Sample draws n samples under o and returns them with their classes (nil
+// for an unconditional generator).
+func (g *Generator) Sample(n int, o Options) (x []float32, labels []int, err error) {
 	if n < 1 {
-		return nil, fmt.Errorf("generator: %d samples asked for, want at least 1", n)
+		return nil, nil, fmt.Errorf("generator: %d samples asked for, want at least 1", n)
 	}
-	if labels == nil && g.Info.Conditional() {
-		labels = CycleLabels(n, len(g.Info.Data.Classes))
+	if labels, err = g.Labels(n, o); err != nil {
+		return nil, nil, err
 	}
-	out := make([]float32, n*g.Info.Data.Dim)
-	return out, g.Generate(Codes(n, g.Info.Latent, seed), labels, n, out)
+	x = make([]float32, n*g.Info.Data.Dim)
+	return x, labels, g.Generate(TruncatedCodes(n, g.Info.Latent, o.Seed, o.Truncation), labels, n, x)
+}
+
+// Interpolate draws steps samples along the straight line from the code of
+// seed a to the code of seed b (each Codes(1, latent, seed), truncated
+// under o.Truncation), at o.Class for a conditional generator (-1: class
+// 0): BigGAN's interpolations at a fixed class.
+func (g *Generator) Interpolate(a, b uint64, steps int, o Options) ([]float32, error) {
+	if steps < 2 {
+		return nil, fmt.Errorf("generator: an interpolation needs at least 2 steps, got %d", steps)
+	}
+	lat := g.Info.Latent
+	za, zb := TruncatedCodes(1, lat, a, o.Truncation), TruncatedCodes(1, lat, b, o.Truncation)
+	z := make([]float32, steps*lat)
+	for i := range steps {
+		f := float32(i) / float32(steps-1)
+		for j := range lat {
+			z[i*lat+j] = (1-f)*za[j] + f*zb[j]
+		}
+	}
+	var labels []int
+	if g.Info.Conditional() {
+		o.Class = max(o.Class, 0)
+		var err error
+		if labels, err = g.Labels(steps, o); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]float32, steps*g.Info.Data.Dim)
+	return out, g.Generate(z, labels, steps, out)
 }

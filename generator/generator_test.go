@@ -83,7 +83,7 @@ func TestSaveLoad(t *testing.T) {
 		}
 		z := Codes(300, 16, 9)
 		want := direct(t, g, z, 300, 16)
-		got, err := back.Sample(300, 9, nil)
+		got, _, err := back.Sample(300, Options{Seed: 9, Class: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestLoadRefuses(t *testing.T) {
 	if err := back.Generate(make([]float32, 15), nil, 1, make([]float32, 2)); err == nil {
 		t.Error("a short code was accepted")
 	}
-	if _, err := back.Sample(0, 1, nil); err == nil {
+	if _, _, err := back.Sample(0, Options{Seed: 1, Class: -1}); err == nil {
 		t.Error("zero samples accepted")
 	}
 }
@@ -152,14 +152,14 @@ func TestConcurrentSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := g.Sample(20, 5, nil)
+	want, _, _ := g.Sample(20, Options{Seed: 5, Class: -1})
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := g.Sample(20, 5, nil)
+			got, _, err := g.Sample(20, Options{Seed: 5, Class: -1})
 			if err == nil {
 				for j := range got {
 					if got[j] != want[j] {

@@ -106,7 +106,7 @@ func (r *Recipe) GameConfig(spec *arch.Spec, d arch.Data) (gan.Config, error) {
 		D:     gan.Adam{LR: o.D.LR, Beta1: o.D.Beta1, Beta2: o.D.Beta2},
 		Steps: o.Steps, Schedule: sched, EMA: o.GEMA,
 	}
-	if spec.IsConditional(r.Model.Options) {
+	if spec.IsConditional(r.Model.Options, d) {
 		cfg.Classes = len(d.Classes)
 	}
 	cfg.EMAStart, cfg.Joint = o.GEMAStart, o.BigGANStep

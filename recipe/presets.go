@@ -60,6 +60,32 @@ func dcgan(name, data string) Recipe {
 	}
 }
 
+// biggan is the BigGAN recipe (Brock et al. 2019) scaled to two cores: the
+// biggan architecture at width 32 (every technique on: spectral norm,
+// shared embedding and hierarchical z into conditional batch norm,
+// self-attention at half the image size, a projection discriminator,
+// orthogonal initialisation), hinge loss, Adam 2e-4 with β = (0, 0.999)
+// for both players, BigGAN-PyTorch's step, and samples from an EMA of G
+// (0.999, from step 1,000).
+func biggan(name, data, conditional string) Recipe {
+	return Recipe{
+		Preset: name,
+		Data:   Data{Source: data},
+		Model: model("biggan", 120, func(o any) {
+			b := o.(*arch.BigGANOptions)
+			b.Width, b.SharedDim, b.Conditional = 32, 32, conditional
+		}),
+		Loss: Loss{Name: "hinge"},
+		Optim: Optim{
+			Batch: 64, Epochs: 2, DSteps: 1, Schedule: "none",
+			G:    Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999},
+			D:    Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999},
+			GEMA: 0.999, GEMAStart: 1000, BigGANStep: true,
+		},
+		Run: Run{Seed: 1, EvalEvery: 500, CheckpointEvery: 1000},
+	}
+}
+
 // presets are the complete recipes chosen with --preset.
 var presets = map[string]func() Recipe{
 	// 8 Gaussians on a circle of radius 2, sd 0.02 (Metz et al. 2017,
@@ -85,6 +111,23 @@ var presets = map[string]func() Recipe{
 		r.Optim.Steps, r.Optim.Schedule, r.Loss.R1Gamma = 30000, "linear", 0.1
 		r.Optim.G.LR, r.Optim.D.LR = 2e-3, 2e-3
 		r.Run.EvalEvery, r.Run.JSDEvery, r.Run.CheckpointEvery = 1000, 5000, 5000
+		return r
+	},
+	// BigGAN on Fashion-MNIST, class-conditional.
+	"biggan-fashion-mnist": func() Recipe { return biggan("biggan-fashion-mnist", "fashion-mnist", "true") },
+	// BigGAN on MNIST, class-conditional.
+	"biggan-mnist": func() Recipe { return biggan("biggan-mnist", "mnist", "true") },
+	// BigGAN on Stacked MNIST, unconditional (the 1,000 modes must be found
+	// without labels).
+	"biggan-stacked-mnist": func() Recipe { return biggan("biggan-stacked-mnist", imgdata.StackedMNIST, "false") },
+	// BigGAN on CIFAR-10 at 32×32 RGB, class-conditional.
+	"biggan-cifar10": func() Recipe { return biggan("biggan-cifar10", "cifar10", "true") },
+	// BigGAN on a folder of images (--data PATH), resized to 64×64 RGB:
+	// conditional on the sub-folders when there are at least two, else
+	// unconditional (conditional: auto).
+	"biggan-folder": func() Recipe {
+		r := biggan("biggan-folder", "", "auto")
+		r.Data.ImageSize, r.Data.Channels, r.Optim.Epochs = 64, 3, 25
 		return r
 	},
 	// A 1-D mixture of three Gaussians of different weights and widths.

@@ -19,7 +19,7 @@ func TestPresetsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name == "dcgan-folder" {
+		if strings.HasSuffix(name, "-folder") {
 			r.Data.Source = "/some/folder"
 		}
 		if err := r.Validate(); err != nil {

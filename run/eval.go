@@ -13,6 +13,7 @@ import (
 	"github.com/minmaxgan/minmax/generator"
 	"github.com/minmaxgan/minmax/lab"
 	"github.com/minmaxgan/minmax/metrics"
+	"github.com/minmaxgan/minmax/nn"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -47,7 +48,7 @@ func (r *Run) evaluateSamples(jsdSteps int, seed uint64) (Eval, []float32, error
 			if err != nil {
 				return e, nil, err
 			}
-			s, err := r.judge.Score(x, n, seed)
+			s, err := r.judge.Score(x, r.labels(n), n, seed)
 			if err != nil {
 				return e, nil, fmt.Errorf("scoring with the evaluator: %w", err)
 			}
@@ -120,6 +121,17 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 	e, fake, err := r.evaluateSamples(jsdSteps, r.Recipe.Run.Seed*1000003+uint64(step))
 	if err != nil {
 		return err
+	}
+	for _, m := range []struct {
+		prefix string
+		m      nn.Module
+	}{{"G.", r.Game.G()}, {"D.", r.Game.D()}} {
+		for _, s := range nn.Sigmas(m.m) {
+			if e.SpectralNorms == nil {
+				e.SpectralNorms = map[string]float64{}
+			}
+			e.SpectralNorms[m.prefix+s.Name] = s.Value
+		}
 	}
 	r.hist.evals = append(r.hist.evals, e)
 	if err := r.enc.Encode(struct {

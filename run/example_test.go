@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/minmaxgan/minmax/generator"
 	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/run"
 )
@@ -32,7 +33,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	pts, _ := g.Sample(5, 1, nil)
+	pts, _, _ := g.Sample(5, generator.Options{Seed: 1, Class: -1})
 	fmt.Println("its generator file: step", g.Info.Step, "of", g.Info.Arch, "on", g.Info.Source, "drew", len(pts)/2, "points")
 	// Output:
 	// evaluated at step 100 on 2500 samples of 8 modes

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/minmaxgan/minmax/checkpoint"
+	"github.com/minmaxgan/minmax/generator"
 )
 
 // copyDir copies the files of a test fixture's folder into a fresh one.
@@ -52,7 +53,7 @@ func TestRunsOfMinmax01AreRead(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, GeneratorFile)); err != nil {
 		t.Fatalf("no generator file written: %v", err)
 	}
-	pts, err := g.Sample(5, 1, nil)
+	pts, _, err := g.Sample(5, generator.Options{Seed: 1, Class: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,9 @@ type Eval struct {
 	JSDSE       *float64 `json:"jsd_se,omitempty"`
 	// Image metrics from the run's evaluator network, on a small sample.
 	Images *evaluator.Scores `json:"images,omitempty"`
+	// SpectralNorms are the estimates σ of the spectrally normalised
+	// weights of G and D ("G.blocks.0.conv1.weight") at their last pass.
+	SpectralNorms map[string]float64 `json:"spectral_norms,omitempty"`
 }
 
 // Progress receives the run's progress: every step, and each evaluation.

@@ -128,12 +128,12 @@ accuracy.`,
 
 // imageScores evaluates n samples (channel-last, [-1, 1]) of data's images
 // with the evaluator at path and prints them.
-func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, n int, seed uint64, extra map[string]any) error {
+func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, labels []int, n int, seed uint64, extra map[string]any) error {
 	j, err := evaluator.NewJudge(data, evalPath, 10000, seed)
 	if err != nil {
 		return err
 	}
-	s, err := j.Score(fake, n, seed)
+	s, err := j.Score(fake, labels, n, seed)
 	if err != nil {
 		return err
 	}
@@ -160,6 +160,9 @@ func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32
 	k := len(j.Scorer.ClassNames())
 	fmt.Fprintf(w, "classes: entropy %.3f of %.3f, largest share %.3f, smallest %.3f; score (IS analogue) %.2f of %d\n",
 		s.Classes.Entropy, logf(k), s.Classes.MaxShare, s.Classes.MinShare, s.Classes.Score, k)
+	if a := s.ConditionalAccuracy; a != nil {
+		fmt.Fprintf(w, "conditional accuracy (the evaluator's class is the class asked for)  %.4f\n", *a)
+	}
 	if st := s.Stacked; st != nil {
 		fmt.Fprintf(w, "Stacked MNIST: %d of 1000 modes covered, KL(q || uniform) %.4f (%d samples)\n", st.Modes, st.KL, st.Samples)
 	}

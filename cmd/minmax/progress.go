@@ -64,7 +64,11 @@ func (p *progress) Eval(e run.Eval) {
 		parts = append(parts, fmt.Sprintf("JSD ≈ %.4f ± %.4f", *e.JSDEstimate, *e.JSDSE))
 	}
 	if s := e.Images; s != nil {
-		parts = append(parts, fmt.Sprintf("FD %.2f, KID %.4f, precision %.3f, recall %.3f (%d samples, evaluator %s)", s.FD, s.KID.Mean, s.Precision, s.Recall, s.FakeN, s.Evaluator))
+		cond := ""
+		if a := s.ConditionalAccuracy; a != nil {
+			cond = fmt.Sprintf(", class as asked %.1f%%", 100**a)
+		}
+		parts = append(parts, fmt.Sprintf("FD %.2f, KID %.4f, precision %.3f, recall %.3f%s (%d samples, evaluator %s)", s.FD, s.KID.Mean, s.Precision, s.Recall, cond, s.FakeN, s.Evaluator))
 	}
 	if len(parts) == 0 {
 		return

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/generator"
 
 	"github.com/minmaxgan/minmax/imgdata"
 
@@ -18,9 +19,11 @@ import (
 
 func newSampleCmd() *cobra.Command {
 	var (
-		dir, out string
-		n        int
-		seed     uint64
+		dir, out, class, labelsOut string
+		n                          int
+		seed, to                   uint64
+		truncation                 float64
+		interpolate                bool
 	)
 	c := &cobra.Command{
 		Use:   "sample --run DIR --n N --out FILE",
@@ -39,10 +42,20 @@ image runs:
              or an existing folder)
   FILE.idx   uint8 IDX, N x H x W (grey) or N x H x W x C (colour): the MNIST
              format, readable by any IDX reader
-  FILE.npy   float32 in [-1, 1], N x C x H x W (PyTorch's layout)`,
+  FILE.npy   float32 in [-1, 1], N x C x H x W (PyTorch's layout)
+
+A class-conditional generator makes --class K (a number or a class name)
+for every sample, or cycles through its classes (0, 1, ..., 0, 1, ...);
+--labels-out FILE.idx writes the class asked for each sample (IDX uint8,
+N). --truncation T redraws latent values beyond ±T (BigGAN's truncation
+trick: less variety, more fidelity). --interpolate draws --n images along
+the line from the code of --seed to the code of --to, at one class.`,
 		Example: `  minmax sample --run runs/ring8-20261126-120000 --n 10000 --out samples.npy
   minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 64 --out grid.png
-  minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 10000 --out fake.idx`,
+  minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 10000 --out fake.idx
+  minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 10000 --out s.idx --labels-out l.idx
+  minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 64 --class Sneaker --truncation 0.5 --out sneakers.png
+  minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --interpolate --seed 1 --to 2 --n 8 --class 3 --out walk.png`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if dir == "" || out == "" {
@@ -68,9 +81,46 @@ image runs:
 			case image && !folder && ext != ".png" && ext != ".idx" && ext != ".npy":
 				return usageError{fmt.Errorf("sample: --out %s: an image run's samples go to a .png grid, a folder (end the path with /), an .idx or an .npy file", out)}
 			}
-			pts, err := g.Sample(n, seed, nil)
-			if err != nil {
+			opt := generator.Options{Seed: seed, Class: -1, Truncation: truncation}
+			if class != "" {
+				if !g.Info.Conditional() {
+					return usageError{fmt.Errorf("sample: --class: the generator of %s is not class-conditional", dir)}
+				}
+				k, err := g.ClassIndex(class)
+				if err != nil {
+					return usageError{fmt.Errorf("sample: --class: %w", err)}
+				}
+				opt.Class = k
+			}
+			if truncation < 0 {
+				return usageError{fmt.Errorf("sample: --truncation must be >= 0 (0: none), got %g", truncation)}
+			}
+			var pts []float32
+			var labels []int
+			if interpolate {
+				if !c.Flags().Changed("to") {
+					return usageError{fmt.Errorf("sample: --interpolate needs --to SEED, the code to go to")}
+				}
+				if pts, err = g.Interpolate(seed, to, n, opt); err != nil {
+					return usageError{fmt.Errorf("sample: %w", err)}
+				}
+				if g.Info.Conditional() {
+					labels, _ = g.Labels(n, generator.Options{Class: max(opt.Class, 0)})
+				}
+			} else if pts, labels, err = g.Sample(n, opt); err != nil {
 				return err
+			}
+			if labelsOut != "" {
+				if labels == nil {
+					return usageError{fmt.Errorf("sample: --labels-out: the generator of %s is not class-conditional", dir)}
+				}
+				b := make([]uint8, len(labels))
+				for i, l := range labels {
+					b[i] = uint8(l)
+				}
+				if err := imgdata.WriteIDX(labelsOut, []int{len(b)}, b); err != nil {
+					return fmt.Errorf("sample: %w", err)
+				}
 			}
 			dim := d.Dim
 			switch {
@@ -110,6 +160,11 @@ image runs:
 	f.StringVar(&out, "out", "", "output: .csv or .npy (toy); .png grid, folder/, .idx or .npy (images)")
 	f.IntVar(&n, "n", 1000, "number of samples")
 	f.Uint64Var(&seed, "seed", 1, "seed of the latent codes")
+	f.StringVar(&class, "class", "", "conditional generators: the class of every sample, a number or a name (default: cycle through the classes)")
+	f.StringVar(&labelsOut, "labels-out", "", "conditional generators: write the class asked for each sample to this IDX file (uint8, N)")
+	f.Float64Var(&truncation, "truncation", 0, "redraw latent values beyond ±T (the truncation trick; 0: none)")
+	f.BoolVar(&interpolate, "interpolate", false, "draw --n images from the code of --seed to the code of --to")
+	f.Uint64Var(&to, "to", 0, "with --interpolate: the seed of the code to go to")
 	return c
 }
 
@@ -135,6 +190,7 @@ func newEvalCmd() *cobra.Command {
 		seed     uint64
 		evalPath string
 		samples  string
+		labelsIn string
 		data     string
 		n        int
 		profile  string
@@ -196,7 +252,20 @@ otherwise.`,
 				n = evalCount(c, n, data)
 				m := min(n, count)
 				dim := len(x) / count
-				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], m, seed, map[string]any{"samples": samples})
+				var labels []int
+				if labelsIn != "" {
+					dims, b, err := imgdata.ReadIDX(labelsIn)
+					if err != nil {
+						return fmt.Errorf("eval --labels: %w", err)
+					}
+					if len(dims) != 1 || dims[0] != count {
+						return usageError{fmt.Errorf("eval --labels %s: IDX dimensions %v, want one label for each of the %d samples of %s", labelsIn, dims, count, samples)}
+					}
+					for _, v := range b[:m] {
+						labels = append(labels, int(v))
+					}
+				}
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], labels, m, seed, map[string]any{"samples": samples})
 			}
 			g, err := run.OpenGenerator(dir, func(msg string) { fmt.Fprintln(c.ErrOrStderr(), msg) })
 			if err != nil {
@@ -204,11 +273,11 @@ otherwise.`,
 			}
 			if g.Info.Data.Kind == arch.Images {
 				n = evalCount(c, n, g.Info.Source)
-				x, err := g.Sample(n, seed, nil)
+				x, labels, err := g.Sample(n, generator.Options{Seed: seed, Class: -1})
 				if err != nil {
 					return err
 				}
-				return imageScores(c.OutOrStdout(), asJSON, evalPath, g.Info.Source, x, n, seed,
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, g.Info.Source, x, labels, n, seed,
 					map[string]any{"run": dir, "step": g.Info.Step, "loss": g.Info.Loss, "data": g.Info.Source})
 			}
 			e, err := run.EvaluatePoints(g, jsdSteps, seed)
@@ -248,6 +317,7 @@ otherwise.`,
 	f.Uint64Var(&seed, "seed", 1, "seed of the evaluation")
 	f.StringVar(&evalPath, "evaluator", "", "images: the evaluator network (default evaluators/DATA.safetensors; stacked-mnist: evaluators/mnist.safetensors)")
 	f.StringVar(&samples, "samples", "", "images: score this .idx or .npy file of images instead of a run")
+	f.StringVar(&labelsIn, "labels", "", "with --samples: the class each sample was asked for (IDX uint8, as sample --labels-out writes), for the conditional accuracy")
 	f.StringVar(&data, "data", "", "images, with --samples: the data set to compare with")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the evaluation to this file (go tool pprof)")
 	f.IntVar(&n, "n", 10000, "images: number of samples to score (stacked-mnist: 26000, as in VEEGAN and PacGAN)")
