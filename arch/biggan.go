@@ -78,9 +78,13 @@ func newBigGANPlan(o *BigGANOptions, d Data) (bigganPlan, error) {
 	case o.DPlain < 0:
 		return bigganPlan{}, fmt.Errorf("d_plain_blocks: must be >= 0, got %d", o.DPlain)
 	}
-	// D halves the image until it is twice G's start (BigGAN-PyTorch's
-	// CIFAR discriminator ends at 8×8), then runs its plain blocks.
-	p := bigganPlan{start: start, ups: ups, downs: ups - 1, attnG: -1, attnD: -1}
+	// D halves the image while it is larger than 8×8 (BigGAN-PyTorch's
+	// CIFAR discriminator ends at 8×8; 28×28 images end at 7×7), then runs
+	// its plain blocks.
+	p := bigganPlan{start: start, ups: ups, attnG: -1, attnD: -1}
+	for s := d.Height; s > 8; s /= 2 {
+		p.downs++
+	}
 	attn := o.Attention
 	if attn < 0 {
 		attn = d.Height / 2

@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"path/filepath"
 	"slices"
@@ -345,13 +346,16 @@ func (r *Run) curves() error {
 			Curves: []viz.Curve{{Name: "modes covered", X: cs, Y: cov, Color: viz.ColP}, {Name: "high-quality samples", X: cs, Y: hq, Color: viz.ColD}},
 		})
 	}
-	var is, fd, prec, rec, cover, ss, modes []float64
+	var is, fd, prec, rec, cover, ss, modes, cs2, cacc []float64
 	var scored *Eval
 	for i, e := range r.hist.evals {
 		if s := e.Images; s != nil {
 			is = append(is, float64(e.Step))
 			fd = append(fd, s.FD)
 			prec, rec, cover = append(prec, s.Precision), append(rec, s.Recall), append(cover, s.Coverage)
+			if a := s.ConditionalAccuracy; a != nil {
+				cs2, cacc = append(cs2, float64(e.Step)), append(cacc, *a)
+			}
 			scored = &r.hist.evals[i]
 			if st := s.Stacked; st != nil {
 				ss, modes = append(ss, float64(e.Step)), append(modes, float64(st.Modes))
@@ -365,6 +369,10 @@ func (r *Run) curves() error {
 				XLabel: "step", YLabel: "FD", Curves: []viz.Curve{{X: is, Y: fd, Color: viz.ColD}}},
 			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.35, // room for the legend
 				Curves: []viz.Curve{{Name: "precision", X: is, Y: prec, Color: viz.ColP}, {Name: "recall", X: is, Y: rec, Color: viz.ColQ}, {Name: "coverage", X: is, Y: cover, Color: viz.ColD}}})
+		if len(cacc) > 0 {
+			panels = append(panels, viz.Panel{Title: "conditional accuracy: share of samples the evaluator classifies as the class asked for", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.05,
+				Curves: []viz.Curve{{X: cs2, Y: cacc, Color: viz.ColD}}})
+		}
 		if st := s.Stacked; st != nil {
 			// A generator uniform over the 1,000 triples covers 1000(1 - 0.999ⁿ)
 			// of them in n samples on average.
@@ -376,7 +384,56 @@ func (r *Run) curves() error {
 					{Name: "uniform generator", X: []float64{ss[0], ss[len(ss)-1]}, Y: []float64{uniform, uniform}, Color: viz.ColP}}})
 		}
 	}
+	if p, ok := r.sigmaPanel(); ok {
+		panels = append(panels, p)
+	}
 	return viz.SavePanels(filepath.Join(r.Dir, "curves.png"), 9, 2.8, panels)
+}
+
+// sigmaPanel plots the spectral-norm estimates over training: for G and
+// for D, the smallest, the median and the largest σ over their layers.
+func (r *Run) sigmaPanel() (viz.Panel, bool) {
+	type series struct{ x, lo, med, hi []float64 }
+	var g, d series
+	for _, e := range r.hist.evals {
+		if len(e.SpectralNorms) == 0 {
+			continue
+		}
+		for _, who := range []struct {
+			prefix string
+			s      *series
+		}{{"G.", &g}, {"D.", &d}} {
+			var v []float64
+			for k, s := range e.SpectralNorms {
+				if len(k) > 2 && k[:2] == who.prefix {
+					v = append(v, s)
+				}
+			}
+			if len(v) == 0 {
+				continue
+			}
+			slices.Sort(v)
+			who.s.x = append(who.s.x, float64(e.Step))
+			who.s.lo, who.s.med, who.s.hi = append(who.s.lo, v[0]), append(who.s.med, v[len(v)/2]), append(who.s.hi, v[len(v)-1])
+		}
+	}
+	if len(g.x) == 0 && len(d.x) == 0 {
+		return viz.Panel{}, false
+	}
+	var cs []viz.Curve
+	for _, c := range []struct {
+		name  string
+		s     series
+		color color.Color
+	}{{"G", g, viz.ColQ}, {"D", d, viz.ColD}} {
+		if len(c.s.x) == 0 {
+			continue
+		}
+		cs = append(cs, viz.Curve{Name: c.name + ": largest", X: c.s.x, Y: c.s.hi, Color: c.color},
+			viz.Curve{Name: c.name + ": median", X: c.s.x, Y: c.s.med, Color: c.color, Dashed: true},
+			viz.Curve{Name: c.name + ": smallest", X: c.s.x, Y: c.s.lo, Color: c.color, Dotted: true})
+	}
+	return viz.Panel{Title: "spectral norms σ of the raw weights (each layer's weight is divided by its σ)", XLabel: "step", YLabel: "σ", Curves: cs}, true
 }
 
 // smooth is a trailing moving average over w points.

@@ -31,6 +31,7 @@ type Curve struct {
 	X, Y   []float64
 	Color  color.Color
 	Dashed bool
+	Dotted bool
 }
 
 // Panel is one plot of a figure.
@@ -120,6 +121,9 @@ func (pn Panel) build() (*plot.Plot, error) {
 			l.Width = vg.Points(1.8)
 			if c.Dashed {
 				l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+			}
+			if c.Dotted {
+				l.Dashes = []vg.Length{vg.Points(1.5), vg.Points(3)}
 			}
 			p.Add(l)
 			if c.Name != "" && !named {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minmaxgan/minmax/imgdata"
 )
 
 // An image run trained on a copy of its data, which is then moved away,
@@ -67,5 +69,47 @@ func TestArchitectureMustFitTheData(t *testing.T) {
 	out, err := runCLI(t, "train", "--help")
 	if err != nil || !strings.Contains(out, "g_hidden ([]int, default [128, 128])") || !strings.Contains(out, "dcgan    the DCGAN") {
 		t.Fatalf("train --help does not list the architectures and options:\n%s", out)
+	}
+}
+
+// A class-conditional run samples a class asked by number or name, writes
+// the classes asked for, truncates, and interpolates at a class.
+func TestConditionalSampling(t *testing.T) {
+	root := t.TempDir()
+	fakeMNIST(t, root, 40)
+	dir := filepath.Join(root, "r")
+	if _, err := runCLI(t, "train", "--data", filepath.Join(root, "mnist"), "--model", "biggan", "--opt", "width=8", "--opt", "shared_dim=4",
+		"--latent", "12", "--batch", "8", "--steps", "2", "--eval-every", "2", "--threads", "1", "--no-pictures", "--run", dir); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "s.idx")
+	labels := filepath.Join(root, "l.idx")
+	if _, err := runCLI(t, "sample", "--run", dir, "--n", "25", "--out", out, "--labels-out", labels); err != nil {
+		t.Fatal(err)
+	}
+	dims, l, err := imgdata.ReadIDX(labels)
+	if err != nil || len(dims) != 1 || dims[0] != 25 {
+		t.Fatalf("labels file: %v %v", dims, err)
+	}
+	for i, v := range l {
+		if int(v) != i%10 {
+			t.Fatalf("label %d is %d, want the classes cycling", i, v)
+		}
+	}
+	if _, err := runCLI(t, "sample", "--run", dir, "--n", "4", "--class", "7", "--truncation", "0.5", "--out", out, "--labels-out", labels); err != nil {
+		t.Fatal(err)
+	}
+	if _, l, _ := imgdata.ReadIDX(labels); l[0] != 7 || l[3] != 7 {
+		t.Errorf("--class 7 wrote labels %v", l)
+	}
+	if _, err := runCLI(t, "sample", "--run", dir, "--n", "4", "--class", "eleven", "--out", out); err == nil || !strings.Contains(err.Error(), "not a class") {
+		t.Errorf("an unknown class: %v", err)
+	}
+	grid := filepath.Join(root, "walk.png")
+	if _, err := runCLI(t, "sample", "--run", dir, "--interpolate", "--seed", "1", "--to", "2", "--n", "6", "--class", "3", "--out", grid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, "sample", "--run", dir, "--interpolate", "--n", "6", "--out", grid); err == nil || !strings.Contains(err.Error(), "--to") {
+		t.Errorf("--interpolate without --to: %v", err)
 	}
 }
