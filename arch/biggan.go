@@ -12,14 +12,14 @@ import (
 // stabilisation technique of the architecture can be switched off, for
 // ablations.
 type BigGANOptions struct {
-	Width       int  `yaml:"width" help:"channels of every block of G and D"`
+	Width       int    `yaml:"width" help:"channels of every block of G and D"`
 	Conditional string `yaml:"conditional" help:"class-conditional (conditional batch norm from a shared class embedding in G, a projection discriminator): true (needs labelled data), false, or auto (when the data have two classes or more)"`
-	SharedDim   int  `yaml:"shared_dim" help:"width of G's shared class embedding"`
-	Hier        bool `yaml:"hier" help:"hierarchical latent: z split into one chunk for the first layer and one per block, fed to the blocks' batch norms"`
-	Attention   int  `yaml:"attention" help:"resolution of self-attention in G and D (0: none; -1: half the image size)"`
-	SN          bool `yaml:"spectral_norm" help:"spectral normalisation of every weight of G and D (not G's shared embedding)"`
-	Ortho       bool `yaml:"ortho_init" help:"orthogonal initialisation of every weight (else PyTorch's defaults)"`
-	DPlain      int  `yaml:"d_plain_blocks" help:"blocks without downsampling at the end of D"`
+	SharedDim   int    `yaml:"shared_dim" help:"width of G's shared class embedding"`
+	Hier        bool   `yaml:"hier" help:"hierarchical latent: z split into one chunk for the first layer and one per block, fed to the blocks' batch norms"`
+	Attention   int    `yaml:"attention" help:"resolution of self-attention in G and D (0: none; -1: half the image size)"`
+	SN          bool   `yaml:"spectral_norm" help:"spectral normalisation of every weight of G and D (not G's shared embedding)"`
+	Ortho       bool   `yaml:"ortho_init" help:"orthogonal initialisation of every weight (else PyTorch's defaults)"`
+	DPlain      int    `yaml:"d_plain_blocks" help:"blocks without downsampling at the end of D"`
 }
 
 func init() {

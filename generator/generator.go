@@ -11,11 +11,11 @@ package generator
 
 import (
 	"encoding/json"
-	"strings"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/minmaxgan/minmax/arch"

@@ -48,7 +48,7 @@ func (r Recipe) Build() (*Built, error) {
 			if n > set.N {
 				return nil, bad("data.subset", "%d images asked for, %s has %d", n, r.Data.Source, set.N)
 			}
-			if set, err = set.Subset(tensor.NewRNG(r.Run.Seed ^ 0x5b5e7).Choose(set.N, n)); err != nil {
+			if set, err = set.Subset(tensor.NewRNG(r.Run.Seed^0x5b5e7).Choose(set.N, n)); err != nil {
 				return nil, bad("data.subset", "%v", err)
 			}
 		}
