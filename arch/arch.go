@@ -121,11 +121,11 @@ var registry = map[string]*Spec{}
 // name registered twice is a programming error (it panics at start-up).
 func Register[O any](b Builder[O]) {
 	if _, dup := registry[b.Name]; dup || b.Name == "" || b.G == nil || b.D == nil || b.Check == nil || (b.Kind != Points && b.Kind != Images) {
-		panic(fmt.Sprintf("arch: bad or duplicate registration of %q", b.Name))
+		panic(fmt.Sprintf("bad or duplicate registration of %q", b.Name))
 	}
 	var zero O
 	if reflect.TypeOf(zero).Kind() != reflect.Struct {
-		panic(fmt.Sprintf("arch: the options of %q must be a struct", b.Name))
+		panic(fmt.Sprintf("the options of %q must be a struct", b.Name))
 	}
 	def := b.Defaults
 	registry[b.Name] = &Spec{
@@ -224,7 +224,7 @@ func (s *Spec) Check(opts any, d Data) error {
 
 func (s *Spec) ownOptions(opts any) error {
 	if reflect.TypeOf(opts) != reflect.PointerTo(s.optType) {
-		return fmt.Errorf("arch: options of type %T given to the %s architecture (want *%v)", opts, s.Name, s.optType)
+		return fmt.Errorf("options of type %T given to the %s architecture (want *%v)", opts, s.Name, s.optType)
 	}
 	return nil
 }

@@ -241,7 +241,7 @@ func (g *BigGANGenerator) Forward(c *nn.Ctx, z *autograd.Node) *autograd.Node {
 	var e *autograd.Node
 	if g.Shared != nil {
 		if len(c.Labels) != n {
-			return t.Failf("arch: a conditional BigGAN needs %d labels, got %d", n, len(c.Labels))
+			return t.Failf("a conditional BigGAN needs %d labels, got %d", n, len(c.Labels))
 		}
 		e = g.Shared.Lookup(c, c.Labels)
 	}
@@ -370,7 +370,7 @@ func (d *BigGANDiscriminator) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Nod
 	out := d.FC.Forward(c, h)
 	if d.Embed != nil {
 		if len(c.Labels) != n {
-			return t.Failf("arch: a conditional BigGAN needs %d labels, got %d", n, len(c.Labels))
+			return t.Failf("a conditional BigGAN needs %d labels, got %d", n, len(c.Labels))
 		}
 		proj := t.Sum(t.Mul(d.Embed.Lookup(c, c.Labels), h), true, 1)
 		out = t.Add(out, proj)

@@ -46,7 +46,7 @@ func ExampleTape_Err() {
 	tp := autograd.NewTape()
 	tp.MatMul(tp.Full(1, 3, 4), tp.Full(1, 5, 2), false, false)
 	fmt.Println(tp.Err())
-	// Output: autograd: MatMul: shapes [3 4] and [5 2]: inner dimensions 4 and 5 differ
+	// Output: MatMul: shapes [3 4] and [5 2]: inner dimensions 4 and 5 differ
 }
 
 func must(t *tensor.Tensor, err error) *tensor.Tensor {

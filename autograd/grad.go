@@ -46,7 +46,7 @@ func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) 
 	}
 	for i, w := range wrt {
 		if w == nil || w.tape != t || w.epoch != t.epoch {
-			return nil, fmt.Errorf("autograd: Grad: target %d: %w", i, ErrStaleNode)
+			return nil, fmt.Errorf("Grad: target %d: %w", i, ErrStaleNode)
 		}
 	}
 	last := loss.idx

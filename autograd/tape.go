@@ -171,7 +171,7 @@ func (t *Tape) Mark() Mark { return Mark{t.used, t.nbuf, t.nibuf, t.nptr, t.epoc
 // is handed out anew.
 func (t *Tape) Rewind(m Mark) error {
 	if m.epoch != t.epoch || m.used > t.used {
-		return fmt.Errorf("autograd: Rewind: the mark is not a position of this tape's current step")
+		return fmt.Errorf("Rewind: the mark is not a position of this tape's current step")
 	}
 	t.epoch++
 	for _, n := range t.nodes[:m.used] {
@@ -214,7 +214,7 @@ func (t *Tape) failf(format string, args ...any) *Node {
 	if t.err != nil {
 		return t.bad
 	}
-	return t.fail(fmt.Errorf("autograd: "+format, args...))
+	return t.fail(fmt.Errorf(""+format, args...))
 }
 
 // Failf records an error (the first one sticks, as for the built-in ops)
@@ -238,7 +238,7 @@ func (t *Tape) ok(op opKind, ns ...*Node) bool {
 			return false
 		}
 		if n.tape != t || n.epoch != t.epoch {
-			t.fail(fmt.Errorf("autograd: %v: input %d (%v %v): %w", op, i, n.op, sh(n.t.Shape()), ErrStaleNode))
+			t.fail(fmt.Errorf("%v: input %d (%v %v): %w", op, i, n.op, sh(n.t.Shape()), ErrStaleNode))
 			return false
 		}
 	}

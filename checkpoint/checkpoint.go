@@ -48,7 +48,7 @@ type FormatError struct {
 // Error formats the error as "checkpoint FILE: MSG".
 func (e *FormatError) Error() string {
 	if e.File == "" {
-		return "checkpoint: " + e.Msg
+		return "" + e.Msg
 	}
 	return "checkpoint " + e.File + ": " + e.Msg
 }
@@ -544,10 +544,10 @@ func hook(step string) error {
 func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string) error {
 	names, header, err := prepare(tensors, meta)
 	if err != nil {
-		return fmt.Errorf("checkpoint: save %s: %w", path, err)
+		return fmt.Errorf("save %s: %w", path, err)
 	}
 	if err := atomicfile.Write(path, func(w io.Writer) error { return writeFile(w, header, names, tensors) }); err != nil {
-		return fmt.Errorf("checkpoint: save: %w", err)
+		return fmt.Errorf("save: %w", err)
 	}
 	return nil
 }

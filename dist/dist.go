@@ -140,15 +140,15 @@ func Landmarks(d Dist) []Landmark {
 func SampleN(d Dist, r *rand.Rand, n int, out []float64) error {
 	switch {
 	case d == nil:
-		return errors.New("dist: SampleN: nil Dist")
+		return errors.New("SampleN: nil Dist")
 	case r == nil:
-		return errors.New("dist: SampleN: nil *rand.Rand")
+		return errors.New("SampleN: nil *rand.Rand")
 	case n < 0:
-		return fmt.Errorf("dist: SampleN: negative sample count %d", n)
+		return fmt.Errorf("SampleN: negative sample count %d", n)
 	}
 	dim := d.Dim()
 	if n > 0 && len(out)/n < dim {
-		return fmt.Errorf("dist: SampleN: out has length %d, need n*Dim = %d*%d", len(out), n, dim)
+		return fmt.Errorf("SampleN: out has length %d, need n*Dim = %d*%d", len(out), n, dim)
 	}
 	for i := range n {
 		d.Sample(r, out[i*dim:(i+1)*dim])
@@ -239,5 +239,5 @@ func badArg(arg int, format string, a ...any) *argError {
 
 // wrapArg prefixes a constructor's argument error with the constructor.
 func wrapArg(sig string, e *argError) error {
-	return fmt.Errorf("dist: %s: %w", sig, e)
+	return fmt.Errorf("%s: %w", sig, e)
 }

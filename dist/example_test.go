@@ -29,7 +29,7 @@ func ExampleParse_error() {
 	_, err := dist.Parse("mix(0.5:N(0, 1), 0.5:N2(0, 0, 1))")
 	fmt.Println(err)
 	// Output:
-	// dist: bad spec at column 22: mix components have different dimensions: 1 and 2
+	// bad spec at column 22: mix components have different dimensions: 1 and 2
 	//   mix(0.5:N(0, 1), 0.5:N2(0, 0, 1))
 	//                        ^
 }

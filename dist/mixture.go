@@ -29,14 +29,14 @@ type Mixture struct {
 // and all components of one dimension.
 func NewMixture(weights []float64, comps []Dist) (*Mixture, error) {
 	if len(comps) == 0 {
-		return nil, errors.New("dist: mix: no components")
+		return nil, errors.New("mix: no components")
 	}
 	if len(weights) != len(comps) {
-		return nil, fmt.Errorf("dist: mix: %d weights for %d components", len(weights), len(comps))
+		return nil, fmt.Errorf("mix: %d weights for %d components", len(weights), len(comps))
 	}
 	for i, c := range comps {
 		if c == nil {
-			return nil, fmt.Errorf("dist: mix: component %d is nil", i+1)
+			return nil, fmt.Errorf("mix: component %d is nil", i+1)
 		}
 	}
 	for i, w := range weights {
@@ -46,7 +46,7 @@ func NewMixture(weights []float64, comps []Dist) (*Mixture, error) {
 	}
 	for i, c := range comps[1:] {
 		if c.Dim() != comps[0].Dim() {
-			return nil, fmt.Errorf("dist: mix: components have different dimensions: %d and %d (component %d is %s)",
+			return nil, fmt.Errorf("mix: components have different dimensions: %d and %d (component %d is %s)",
 				comps[0].Dim(), c.Dim(), i+2, c)
 		}
 	}

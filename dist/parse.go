@@ -35,7 +35,7 @@ func (e *SyntaxError) Error() string {
 		}
 		return r
 	}, e.Spec)
-	return fmt.Sprintf("dist: bad spec at column %d: %s\n  %s\n  %s^",
+	return fmt.Sprintf("bad spec at column %d: %s\n  %s\n  %s^",
 		col+1, e.Msg, line, strings.Repeat(" ", col))
 }
 

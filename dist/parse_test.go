@@ -129,7 +129,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestSyntaxErrorFormat(t *testing.T) {
 	_, err := Parse("ring(8, sd=)")
-	want := "dist: bad spec at column 12: expected a number after 'sd=', found ')'\n" +
+	want := "bad spec at column 12: expected a number after 'sd=', found ')'\n" +
 		"  ring(8, sd=)\n" +
 		"             ^"
 	if err == nil || err.Error() != want {
@@ -138,7 +138,7 @@ func TestSyntaxErrorFormat(t *testing.T) {
 	// Control characters are shown as spaces so the caret stays aligned,
 	// and columns count runes, not bytes.
 	_, err = Parse("mix(\t1:é)")
-	want = "dist: bad spec at column 8: expected a distribution (one of N, U, Laplace, N2, ring, grid, mix), found 'é'\n" +
+	want = "bad spec at column 8: expected a distribution (one of N, U, Laplace, N2, ring, grid, mix), found 'é'\n" +
 		"  mix( 1:é)\n" +
 		"         ^"
 	if err == nil || err.Error() != want {

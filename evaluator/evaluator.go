@@ -55,7 +55,7 @@ type Net struct {
 // channels and class names.
 func New(size, channels int, classes []string, rng *tensor.RNG) (*Net, error) {
 	if size < 8 || size%4 != 0 || (channels != 1 && channels != 3) || len(classes) < 2 {
-		return nil, fmt.Errorf("evaluator: %d×%d×%d images with %d classes: want a size that is a multiple of 4 (at least 8), 1 or 3 channels and at least 2 classes", size, size, channels, len(classes))
+		return nil, fmt.Errorf("%d×%d×%d images with %d classes: want a size that is a multiple of 4 (at least 8), 1 or 3 channels and at least 2 classes", size, size, channels, len(classes))
 	}
 	e := &Net{Size: size, Channels: channels, Classes: classes}
 	widths := []int{32, 64, 128}
@@ -118,13 +118,13 @@ type Options struct {
 // on test.
 func Train(data string, train, test *imgdata.Set, o Options) (*Net, error) {
 	if train.Labels == nil || test.Labels == nil {
-		return nil, fmt.Errorf("evaluator: %s has no labels: an evaluator is a classifier and needs them", data)
+		return nil, fmt.Errorf("%s has no labels: an evaluator is a classifier and needs them", data)
 	}
 	if train.H != train.W || test.H != train.H || test.C != train.C {
-		return nil, fmt.Errorf("evaluator: train images %d×%d×%d and test images %d×%d×%d must be square and alike", train.H, train.W, train.C, test.H, test.W, test.C)
+		return nil, fmt.Errorf("train images %d×%d×%d and test images %d×%d×%d must be square and alike", train.H, train.W, train.C, test.H, test.W, test.C)
 	}
 	if o.Epochs < 1 || o.Batch < 2 || o.LR <= 0 {
-		return nil, fmt.Errorf("evaluator: epochs %d, batch %d and learning rate %g must be positive (batch at least 2)", o.Epochs, o.Batch, o.LR)
+		return nil, fmt.Errorf("epochs %d, batch %d and learning rate %g must be positive (batch at least 2)", o.Epochs, o.Batch, o.LR)
 	}
 	rng := tensor.NewRNG(o.Seed)
 	e, err := New(train.H, train.C, train.Classes, rng)
@@ -141,7 +141,7 @@ func Train(data string, train, test *imgdata.Set, o Options) (*Net, error) {
 	perm := make([]int, train.N)
 	perEpoch := train.N / o.Batch
 	if perEpoch < 1 {
-		return nil, fmt.Errorf("evaluator: %d training images make no batch of %d", train.N, o.Batch)
+		return nil, fmt.Errorf("%d training images make no batch of %d", train.N, o.Batch)
 	}
 	var sum float64
 	loop := optim.Loop{
@@ -199,7 +199,7 @@ func Train(data string, train, test *imgdata.Set, o Options) (*Net, error) {
 		},
 	}
 	if err := loop.Run(nil); err != nil {
-		return nil, fmt.Errorf("evaluator: training: %w", err)
+		return nil, fmt.Errorf("training: %w", err)
 	}
 	return e, nil
 }
@@ -241,7 +241,7 @@ const applyChunk = 128
 // so a Net must not be applied from several goroutines at once.
 func (e *Net) Apply(x []float32, n int) (features, probs []float32, err error) {
 	if len(x) != n*e.Dim() {
-		return nil, nil, fmt.Errorf("evaluator: %d values are not %d images of %d×%d×%d", len(x), n, e.Size, e.Size, e.Channels)
+		return nil, nil, fmt.Errorf("%d values are not %d images of %d×%d×%d", len(x), n, e.Size, e.Size, e.Channels)
 	}
 	k := len(e.Classes)
 	features = make([]float32, n*FeatureDim)
@@ -275,7 +275,7 @@ func (e *Net) Apply(x []float32, n int) (features, probs []float32, err error) {
 // TestAccuracy is the share of s's images whose argmax class is their label.
 func (e *Net) TestAccuracy(s *imgdata.Set) (float64, error) {
 	if s.Labels == nil {
-		return 0, fmt.Errorf("evaluator: %s has no labels", s.Source)
+		return 0, fmt.Errorf("%s has no labels", s.Source)
 	}
 	x, err := Images(s, nil)
 	if err != nil {

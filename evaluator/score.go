@@ -88,7 +88,7 @@ func (e *Net) RealFeatures(set *imgdata.Set, name string, maxReal int, seed uint
 func realFeatures(e Model, set *imgdata.Set, name string, maxReal int, seed uint64) (*Real, error) {
 	size, channels := e.Shape()
 	if set.H != size || set.W != size || set.C != channels {
-		return nil, fmt.Errorf("evaluator: it takes %d×%d×%d images, the real data are %d×%d×%d", size, size, channels, set.H, set.W, set.C)
+		return nil, fmt.Errorf("it takes %d×%d×%d images, the real data are %d×%d×%d", size, size, channels, set.H, set.W, set.C)
 	}
 	var idx []int
 	if maxReal > 0 && set.N > maxReal {
@@ -133,12 +133,12 @@ func (e *Net) Score(real *Real, fake []float32, labels []int, n int, seed uint64
 // class (probs, n×k) is the one they were asked for.
 func conditionalAccuracy(probs []float32, labels []int, n, k int) (*float64, error) {
 	if len(labels) != n {
-		return nil, fmt.Errorf("evaluator: %d labels for %d samples", len(labels), n)
+		return nil, fmt.Errorf("%d labels for %d samples", len(labels), n)
 	}
 	right := 0
 	for i, l := range labels {
 		if l < 0 || l >= k {
-			return nil, fmt.Errorf("evaluator: label %d of sample %d is not one of the evaluator's %d classes", l, i, k)
+			return nil, fmt.Errorf("label %d of sample %d is not one of the evaluator's %d classes", l, i, k)
 		}
 		row := probs[i*k : (i+1)*k]
 		best := 0

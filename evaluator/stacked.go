@@ -26,7 +26,7 @@ type Stacked struct {
 // NewStacked wraps an MNIST evaluator for Stacked MNIST.
 func NewStacked(digits *Net) (*Stacked, error) {
 	if digits.Size != 28 || digits.Channels != 1 || len(digits.Classes) != 10 {
-		return nil, fmt.Errorf("evaluator: Stacked MNIST needs an MNIST evaluator (28×28, 1 channel, 10 classes); this one (%s, trained on %s) takes %d×%d×%d images with %d classes",
+		return nil, fmt.Errorf("Stacked MNIST needs an MNIST evaluator (28×28, 1 channel, 10 classes); this one (%s, trained on %s) takes %d×%d×%d images with %d classes",
 			digits.ID, digits.Data, digits.Size, digits.Size, digits.Channels, len(digits.Classes))
 	}
 	st := &Stacked{Digits: digits, names: make([]string, 1000)}
@@ -59,10 +59,10 @@ const stackedChunk = 2000
 func (st *Stacked) Apply(x []float32, n int) (features, probs []float32, err error) {
 	const plane = 28 * 28
 	if st.Digits == nil || len(st.names) != 1000 || st.Digits.Size != 28 || st.Digits.Channels != 1 || len(st.Digits.Classes) != 10 {
-		return nil, nil, fmt.Errorf("evaluator: a Stacked scorer must be made by NewStacked from an MNIST evaluator (28×28, 1 channel, 10 classes)")
+		return nil, nil, fmt.Errorf("a Stacked scorer must be made by NewStacked from an MNIST evaluator (28×28, 1 channel, 10 classes)")
 	}
 	if n < 0 || len(x) != n*3*plane {
-		return nil, nil, fmt.Errorf("evaluator: %d values are not %d images of 28×28×3", len(x), n)
+		return nil, nil, fmt.Errorf("%d values are not %d images of 28×28×3", len(x), n)
 	}
 	features = make([]float32, n*3*FeatureDim)
 	probs = make([]float32, n*1000)

@@ -169,7 +169,7 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 		return nil, err
 	}
 	if g == nil || d == nil || data == nil || rng == nil {
-		return nil, fmt.Errorf("gan: NewGame needs G, D, data and a random source")
+		return nil, fmt.Errorf("NewGame needs G, D, data and a random source")
 	}
 	gm := &Game{
 		cfg: cfg, g: g, d: d, data: data, rng: rng,

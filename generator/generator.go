@@ -187,18 +187,18 @@ const Chunk = 256
 func (g *Generator) Generate(z []float32, labels []int, n int, out []float32) error {
 	lat, dim := g.Info.Latent, g.Info.Data.Dim
 	if len(z) != n*lat || len(out) != n*dim {
-		return fmt.Errorf("generator: %d codes and %d outputs for %d samples of latent size %d and dimension %d", len(z), len(out), n, lat, dim)
+		return fmt.Errorf("%d codes and %d outputs for %d samples of latent size %d and dimension %d", len(z), len(out), n, lat, dim)
 	}
 	cond := g.Info.Conditional()
 	switch {
 	case cond && len(labels) != n:
-		return fmt.Errorf("generator: this generator is class-conditional and needs %d labels, got %d", n, len(labels))
+		return fmt.Errorf("this generator is class-conditional and needs %d labels, got %d", n, len(labels))
 	case !cond && labels != nil:
-		return fmt.Errorf("generator: this generator is not class-conditional; it takes no labels")
+		return fmt.Errorf("this generator is not class-conditional; it takes no labels")
 	}
 	for i, l := range labels {
 		if l < 0 || l >= len(g.Info.Data.Classes) {
-			return fmt.Errorf("generator: label %d of sample %d is not a class (0 to %d)", l, i, len(g.Info.Data.Classes)-1)
+			return fmt.Errorf("label %d of sample %d is not a class (0 to %d)", l, i, len(g.Info.Data.Classes)-1)
 		}
 	}
 	g.mu.Lock()
@@ -288,7 +288,7 @@ func (g *Generator) Labels(n int, o Options) ([]int, error) {
 	k := len(g.Info.Data.Classes)
 	if !g.Info.Conditional() {
 		if o.Class >= 0 {
-			return nil, fmt.Errorf("generator: this generator is not class-conditional; it takes no class")
+			return nil, fmt.Errorf("this generator is not class-conditional; it takes no class")
 		}
 		return nil, nil
 	}
@@ -296,7 +296,7 @@ func (g *Generator) Labels(n int, o Options) ([]int, error) {
 		return CycleLabels(n, k), nil
 	}
 	if o.Class >= k {
-		return nil, fmt.Errorf("generator: class %d is not one of its %d classes (0 to %d)", o.Class, k, k-1)
+		return nil, fmt.Errorf("class %d is not one of its %d classes (0 to %d)", o.Class, k, k-1)
 	}
 	l := make([]int, n)
 	for i := range l {
@@ -326,7 +326,7 @@ func (g *Generator) ClassIndex(s string) (int, error) {
 // for an unconditional generator).
 func (g *Generator) Sample(n int, o Options) (x []float32, labels []int, err error) {
 	if n < 1 {
-		return nil, nil, fmt.Errorf("generator: %d samples asked for, want at least 1", n)
+		return nil, nil, fmt.Errorf("%d samples asked for, want at least 1", n)
 	}
 	if labels, err = g.Labels(n, o); err != nil {
 		return nil, nil, err
@@ -341,7 +341,7 @@ func (g *Generator) Sample(n int, o Options) (x []float32, labels []int, err err
 // 0): BigGAN's interpolations at a fixed class.
 func (g *Generator) Interpolate(a, b uint64, steps int, o Options) ([]float32, error) {
 	if steps < 2 {
-		return nil, fmt.Errorf("generator: an interpolation needs at least 2 steps, got %d", steps)
+		return nil, fmt.Errorf("an interpolation needs at least 2 steps, got %d", steps)
 	}
 	lat := g.Info.Latent
 	za, zb := TruncatedCodes(1, lat, a, o.Truncation), TruncatedCodes(1, lat, b, o.Truncation)

@@ -45,7 +45,7 @@ const cifarMeta = "batches.meta.txt"
 // frog, horse, ship, truck.
 func ReadCIFAR10(paths ...string) (*Set, error) {
 	if len(paths) == 0 {
-		return nil, errors.New("imgdata: ReadCIFAR10: no files given")
+		return nil, errors.New("ReadCIFAR10: no files given")
 	}
 	counts := make([]int, len(paths))
 	total := 0
@@ -55,7 +55,7 @@ func ReadCIFAR10(paths ...string) (*Set, error) {
 			return nil, err
 		}
 		if total += n; total > MaxDataBytes/cifarRecord {
-			return nil, fmt.Errorf("imgdata: %s: the CIFAR-10 files together hold more than the %d bytes this package reads", p, MaxDataBytes)
+			return nil, fmt.Errorf("%s: the CIFAR-10 files together hold more than the %d bytes this package reads", p, MaxDataBytes)
 		}
 		counts[i] = n
 	}
@@ -94,7 +94,7 @@ func cifarRecords(path string) (int, error) {
 		return 0, osErr(err, path)
 	}
 	if fi.IsDir() {
-		return 0, fmt.Errorf("imgdata: %s is a folder; expected a CIFAR-10 binary batch file such as data_batch_1.bin (Open accepts folders)", path)
+		return 0, fmt.Errorf("%s is a folder; expected a CIFAR-10 binary batch file such as data_batch_1.bin (Open accepts folders)", path)
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(f, head)
@@ -110,7 +110,7 @@ func cifarRecords(path string) (int, error) {
 	}
 	size := fi.Size()
 	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("imgdata: %s is not a regular file; expected a CIFAR-10 binary batch file", path)
+		return 0, fmt.Errorf("%s is not a regular file; expected a CIFAR-10 binary batch file", path)
 	}
 	if size == 0 {
 		return 0, formatErr(path, "the file is empty; expected CIFAR-10 records of %d bytes (1 label byte, then %d pixel bytes)", cifarRecord, cifarPixels)

@@ -77,20 +77,20 @@ type folderImage struct {
 // do not depend on it.
 func ReadFolder(dir string, size, channels int) (*Set, error) {
 	if size < 1 || size > MaxImageSide {
-		return nil, fmt.Errorf("imgdata: ReadFolder %s: image size %d; expected 1 to %d (images of a folder are scaled to size×size)", dir, size, MaxImageSide)
+		return nil, fmt.Errorf("ReadFolder %s: image size %d; expected 1 to %d (images of a folder are scaled to size×size)", dir, size, MaxImageSide)
 	}
 	if channels == 0 {
 		channels = 3
 	}
 	if channels != 1 && channels != 3 {
-		return nil, fmt.Errorf("imgdata: ReadFolder %s: %d channels; expected 1 (grayscale) or 3 (RGB)", dir, channels)
+		return nil, fmt.Errorf("ReadFolder %s: %d channels; expected 1 (grayscale) or 3 (RGB)", dir, channels)
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, osErr(err, dir)
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("imgdata: %s is not a folder", dir)
+		return nil, fmt.Errorf("%s is not a folder", dir)
 	}
 	files, err := findImages(dir)
 	if err != nil {
@@ -102,7 +102,7 @@ func ReadFolder(dir string, size, channels int) (*Set, error) {
 	n := len(files)
 	plane := size * size
 	if _, ok := product(n, channels, plane); !ok {
-		return nil, fmt.Errorf("imgdata: %s: %d images of %d×%d×%d are more than the %d bytes this package reads", dir, n, channels, size, size, MaxDataBytes)
+		return nil, fmt.Errorf("%s: %d images of %d×%d×%d are more than the %d bytes this package reads", dir, n, channels, size, size, MaxDataBytes)
 	}
 	s := &Set{N: n, C: channels, H: size, W: size, Pix: make([]uint8, n*channels*plane), Source: dir}
 
@@ -172,7 +172,7 @@ func ReadFolder(dir string, size, channels int) (*Set, error) {
 type noImagesError struct{ dir string }
 
 func (e *noImagesError) Error() string {
-	return "imgdata: " + e.dir + ": no images found (looked for .png, .jpg and .jpeg files in it and its sub-folders)"
+	return "" + e.dir + ": no images found (looked for .png, .jpg and .jpeg files in it and its sub-folders)"
 }
 
 // findImages walks dir in lexical order and returns its image files.

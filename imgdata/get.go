@@ -98,7 +98,7 @@ func findNamed(name string) *namedSet {
 }
 
 func notANameError(name string) error {
-	return fmt.Errorf("imgdata: %q is not a data set name; expected one of %s", name, strings.Join(NamedSets(), ", "))
+	return fmt.Errorf("%q is not a data set name; expected one of %s", name, strings.Join(NamedSets(), ", "))
 }
 
 // howToGet is the advice for a missing named set.
@@ -147,11 +147,11 @@ func get(ctx context.Context, n *namedSet, dest string, log io.Writer) (string, 
 	name := n.name
 	dirs, _ := searchDirs(n)
 	if n.module == nil {
-		return "", fmt.Errorf("imgdata: %s cannot be fetched by minmax (%w); to get it: %s", name, ErrNoInstaller, howToGet(n, dirs))
+		return "", fmt.Errorf("%s cannot be fetched by minmax (%w); to get it: %s", name, ErrNoInstaller, howToGet(n, dirs))
 	}
 	if dest == "" {
 		if len(dirs) == 0 {
-			return "", fmt.Errorf("imgdata: no user cache folder to put %s in; give a folder or set %s", name, EnvData)
+			return "", fmt.Errorf("no user cache folder to put %s in; give a folder or set %s", name, EnvData)
 		}
 		dest = dirs[len(dirs)-1]
 	}
@@ -171,7 +171,7 @@ func get(ctx context.Context, n *namedSet, dest string, log io.Writer) (string, 
 func goModDownload(ctx context.Context, query string) (string, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("imgdata: the go command is needed to fetch %s and is not on PATH: %w", query, err)
+		return "", fmt.Errorf("the go command is needed to fetch %s and is not on PATH: %w", query, err)
 	}
 	cmd := exec.CommandContext(ctx, gobin, "mod", "download", "-json", query)
 	cmd.Dir = os.TempDir() // outside the user's module, which is left alone
@@ -189,9 +189,9 @@ func goModDownload(ctx context.Context, query string) (string, error) {
 			msg = runErr.Error()
 		}
 		if ctx.Err() != nil { // interrupted: say so in a way errors.Is sees
-			return "", fmt.Errorf("imgdata: go mod download %s: %w", query, ctx.Err())
+			return "", fmt.Errorf("go mod download %s: %w", query, ctx.Err())
 		}
-		return "", fmt.Errorf("imgdata: go mod download %s failed: %s", query, msg)
+		return "", fmt.Errorf("go mod download %s failed: %s", query, msg)
 	}
 	return info.Dir, nil
 }
@@ -221,7 +221,7 @@ func installFiles(src, dest string, files map[string]string, log io.Writer) erro
 		data[name] = b
 	}
 	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return fmt.Errorf("imgdata: making %s: %w", dest, err)
+		return fmt.Errorf("making %s: %w", dest, err)
 	}
 	for _, name := range names {
 		path := filepath.Join(dest, name)

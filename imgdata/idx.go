@@ -157,9 +157,9 @@ func (f *idxFile) failure(err error) error {
 func osErr(err error, path string) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("imgdata: %w", err)
+		return fmt.Errorf("%w", err)
 	}
-	return fmt.Errorf("imgdata: %s: %w", path, err)
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // shape formats dims as "60000×28×28".
@@ -186,7 +186,7 @@ func readIDX(path, what string, check func(dims []int) string) (dims []int, data
 		return nil, nil, 0, osErr(err, path)
 	}
 	if fi.IsDir() {
-		return nil, nil, 0, fmt.Errorf("imgdata: %s is a folder; expected an IDX file", path)
+		return nil, nil, 0, fmt.Errorf("%s is a folder; expected an IDX file", path)
 	}
 	rawCount := &countReader{r: osf}
 	br := bufio.NewReaderSize(rawCount, 1<<16)
@@ -414,15 +414,15 @@ func chw(hwc []uint8, n, h, w, c int) []uint8 {
 // the same folder, synced, then renamed over path.
 func WriteIDX(path string, dims []int, data []uint8) error {
 	if len(dims) == 0 || len(dims) > MaxIDXDims {
-		return fmt.Errorf("imgdata: WriteIDX %s: %d dimensions; expected 1 to %d", path, len(dims), MaxIDXDims)
+		return fmt.Errorf("WriteIDX %s: %d dimensions; expected 1 to %d", path, len(dims), MaxIDXDims)
 	}
 	for i, d := range dims {
 		if d < 1 || int64(d) > math.MaxUint32 {
-			return fmt.Errorf("imgdata: WriteIDX %s: dimension %d is %d; expected 1 to %d", path, i+1, d, uint32(math.MaxUint32))
+			return fmt.Errorf("WriteIDX %s: dimension %d is %d; expected 1 to %d", path, i+1, d, uint32(math.MaxUint32))
 		}
 	}
 	if n, ok := product(dims...); !ok || n != len(data) {
-		return fmt.Errorf("imgdata: WriteIDX %s: dimensions %s do not match the %d data bytes", path, shape(dims), len(data))
+		return fmt.Errorf("WriteIDX %s: dimensions %s do not match the %d data bytes", path, shape(dims), len(data))
 	}
 	hdr := make([]byte, 4+4*len(dims))
 	hdr[2] = 0x08
@@ -458,7 +458,7 @@ func WriteSetIDX(path string, s *Set) error {
 		return err
 	}
 	if s.N == 0 {
-		return fmt.Errorf("imgdata: WriteSetIDX %s: the set is empty", path)
+		return fmt.Errorf("WriteSetIDX %s: the set is empty", path)
 	}
 	if s.C == 1 {
 		return WriteIDX(path, []int{s.N, s.H, s.W}, s.Pix)

@@ -149,13 +149,13 @@ func Open(spec, split string, size, channels int) (*Set, error) {
 		split = "train"
 	case "train", "test":
 	default:
-		return nil, fmt.Errorf("imgdata: split %q; expected train or test", split)
+		return nil, fmt.Errorf("split %q; expected train or test", split)
 	}
 	if size < 0 || channels < 0 {
-		return nil, fmt.Errorf("imgdata: %s: size %d and channels %d; expected 0 (as stored) or more", spec, size, channels)
+		return nil, fmt.Errorf("%s: size %d and channels %d; expected 0 (as stored) or more", spec, size, channels)
 	}
 	if spec == "" {
-		return nil, fmt.Errorf("imgdata: no data given; expected a data set name (%s) or a path", strings.Join(NamedSets(), ", "))
+		return nil, fmt.Errorf("no data given; expected a data set name (%s) or a path", strings.Join(NamedSets(), ", "))
 	}
 	name := CanonicalName(spec)
 	if n := findNamed(name); n != nil {
@@ -167,7 +167,7 @@ func Open(spec, split string, size, channels int) (*Set, error) {
 	fi, err := os.Stat(spec)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !strings.ContainsAny(spec, `/\.`) {
-			return nil, fmt.Errorf("imgdata: %q is neither a data set name (%s) nor an existing file or folder", spec, strings.Join(NamedSets(), ", "))
+			return nil, fmt.Errorf("%q is neither a data set name (%s) nor an existing file or folder", spec, strings.Join(NamedSets(), ", "))
 		}
 		return nil, osErr(err, spec)
 	}
@@ -212,7 +212,7 @@ func openNamed(n *namedSet, split string, size, channels int) (*Set, error) {
 		return s, checkStored(s, size, channels)
 	}
 	var msg strings.Builder
-	fmt.Fprintf(&msg, "imgdata: data set %q not found; looked in %s", n.name, strings.Join(dirs, " and "))
+	fmt.Fprintf(&msg, "data set %q not found; looked in %s", n.name, strings.Join(dirs, " and "))
 	if env {
 		fmt.Fprintf(&msg, " (the environment variable %s is set, so nowhere else)", EnvData)
 	}
@@ -242,7 +242,7 @@ func checkStored(s *Set, size, channels int) error {
 	if asked == nil {
 		return nil
 	}
-	return fmt.Errorf("imgdata: %s: the images are %d×%d with %s; asked for %s, but only image folders are resized or converted (0 means as stored)",
+	return fmt.Errorf("%s: the images are %d×%d with %s; asked for %s, but only image folders are resized or converted (0 means as stored)",
 		s.Source, s.H, s.W, plural(s.C, "channel"), strings.Join(asked, " and "))
 }
 
@@ -346,7 +346,7 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 			for _, p := range idxPrefixes[split] {
 				names = append(names, p+"-images-idx3-ubyte[.gz]")
 			}
-			return nil, fmt.Errorf("imgdata: %s: an IDX data set without a %s split: there is no %s (%w)", dir, split, strings.Join(names, " nor "), ErrNoSplit)
+			return nil, fmt.Errorf("%s: an IDX data set without a %s split: there is no %s (%w)", dir, split, strings.Join(names, " nor "), ErrNoSplit)
 		}
 		return ReadIDXSet(img, lab, classes...)
 	case layoutCIFAR:
@@ -362,7 +362,7 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 			if split == "test" {
 				want = "test_batch.bin"
 			}
-			return nil, fmt.Errorf("imgdata: %s: CIFAR-10 batches without a %s split: there is no %s (%w)", cdir, split, want, ErrNoSplit)
+			return nil, fmt.Errorf("%s: CIFAR-10 batches without a %s split: there is no %s (%w)", cdir, split, want, ErrNoSplit)
 		}
 		s, err := ReadCIFAR10(files...)
 		if err != nil {
@@ -374,15 +374,15 @@ func openDir(dir, split string, size, channels, layout int, classes []string) (*
 		return s, nil
 	}
 	if split != "train" {
-		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which has only a train split, not %q (%w)", dir, split, ErrNoSplit)
+		return nil, fmt.Errorf("%s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which has only a train split, not %q (%w)", dir, split, ErrNoSplit)
 	}
 	if size == 0 {
-		return nil, fmt.Errorf("imgdata: %s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which needs an image size to scale them to (size is 0; %w)", dir, ErrNeedSize)
+		return nil, fmt.Errorf("%s: holds no IDX files or CIFAR-10 batches, so it is read as a folder of images, which needs an image size to scale them to (size is 0; %w)", dir, ErrNeedSize)
 	}
 	s, err := ReadFolder(dir, size, channels)
 	var none *noImagesError
 	if errors.As(err, &none) {
-		return nil, fmt.Errorf("imgdata: %s: no data found: no IDX files (train-images-idx3-ubyte[.gz], t10k-…), no CIFAR-10 batches (data_batch_N.bin, test_batch.bin, also in cifar-10-batches-bin/) and no images (.png, .jpg, .jpeg, also in sub-folders)", dir)
+		return nil, fmt.Errorf("%s: no data found: no IDX files (train-images-idx3-ubyte[.gz], t10k-…), no CIFAR-10 batches (data_batch_N.bin, test_batch.bin, also in cifar-10-batches-bin/) and no images (.png, .jpg, .jpeg, also in sub-folders)", dir)
 	}
 	return s, err
 }
@@ -421,7 +421,7 @@ func openFile(path string) (*Set, error) {
 		}
 		return ReadIDXSet(path, lab)
 	case isImageName(base):
-		return nil, fmt.Errorf("imgdata: %s is a single image; give the folder of images instead", path)
+		return nil, fmt.Errorf("%s is a single image; give the folder of images instead", path)
 	}
 	return nil, formatErr(path, "not a data set file: expected an IDX file (MNIST format, raw or gzip-compressed) or a CIFAR-10 .bin batch; or give a folder")
 }

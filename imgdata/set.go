@@ -25,12 +25,12 @@ type FormatError struct {
 	Msg string
 }
 
-// Error formats the error as "imgdata: FILE: MSG".
+// Error formats the error as "FILE: MSG".
 func (e *FormatError) Error() string {
 	if e.File == "" {
-		return "imgdata: " + e.Msg
+		return "" + e.Msg
 	}
-	return "imgdata: " + e.File + ": " + e.Msg
+	return "" + e.File + ": " + e.Msg
 }
 
 // formatErr returns a *FormatError for file with a formatted message.
@@ -89,28 +89,28 @@ func (s *Set) Image(i int) []uint8 {
 func (s *Set) Validate() error {
 	switch {
 	case s == nil:
-		return errors.New("imgdata: nil set")
+		return errors.New("nil set")
 	case s.C != 1 && s.C != 3:
-		return fmt.Errorf("imgdata: set has %d channels; expected 1 or 3", s.C)
+		return fmt.Errorf("set has %d channels; expected 1 or 3", s.C)
 	case s.N < 0 || s.H <= 0 || s.W <= 0:
-		return fmt.Errorf("imgdata: set has shape %d×%d×%d×%d; expected N ≥ 0 and positive H and W", s.N, s.C, s.H, s.W)
+		return fmt.Errorf("set has shape %d×%d×%d×%d; expected N ≥ 0 and positive H and W", s.N, s.C, s.H, s.W)
 	}
 	size, ok := product(s.N, s.C, s.H, s.W)
 	if !ok || size != len(s.Pix) {
-		return fmt.Errorf("imgdata: set of shape %d×%d×%d×%d has %d pixel values; expected %d", s.N, s.C, s.H, s.W, len(s.Pix), size)
+		return fmt.Errorf("set of shape %d×%d×%d×%d has %d pixel values; expected %d", s.N, s.C, s.H, s.W, len(s.Pix), size)
 	}
 	if s.Labels == nil {
 		return nil
 	}
 	if len(s.Labels) != s.N {
-		return fmt.Errorf("imgdata: set has %d images but %d labels", s.N, len(s.Labels))
+		return fmt.Errorf("set has %d images but %d labels", s.N, len(s.Labels))
 	}
 	if len(s.Classes) == 0 && s.N > 0 {
-		return errors.New("imgdata: set has labels but no classes")
+		return errors.New("set has labels but no classes")
 	}
 	for i, l := range s.Labels {
 		if l < 0 || l >= len(s.Classes) {
-			return fmt.Errorf("imgdata: label %d of the set is %d; expected 0 to %d (%d classes)", i, l, len(s.Classes)-1, len(s.Classes))
+			return fmt.Errorf("label %d of the set is %d; expected 0 to %d (%d classes)", i, l, len(s.Classes)-1, len(s.Classes))
 		}
 	}
 	return nil
@@ -153,17 +153,17 @@ func (s *Set) Batch(idx []int, dst []float32) error {
 	n := s.ImageLen()
 	want, ok := product(len(idx), n)
 	if !ok {
-		return fmt.Errorf("imgdata: Batch of %d images of %d×%d×%d is too large", len(idx), s.C, s.H, s.W)
+		return fmt.Errorf("Batch of %d images of %d×%d×%d is too large", len(idx), s.C, s.H, s.W)
 	}
 	if len(dst) != want {
-		return fmt.Errorf("imgdata: Batch of %d images of %d×%d×%d needs a dst of %d values; it has %d", len(idx), s.C, s.H, s.W, want, len(dst))
+		return fmt.Errorf("Batch of %d images of %d×%d×%d needs a dst of %d values; it has %d", len(idx), s.C, s.H, s.W, want, len(dst))
 	}
 	if size, ok := product(s.N, n); !ok || len(s.Pix) != size {
-		return fmt.Errorf("imgdata: Batch: the set of %d images of %d×%d×%d has %d pixel values; expected %d", s.N, s.C, s.H, s.W, len(s.Pix), size)
+		return fmt.Errorf("Batch: the set of %d images of %d×%d×%d has %d pixel values; expected %d", s.N, s.C, s.H, s.W, len(s.Pix), size)
 	}
 	for k, i := range idx {
 		if i < 0 || i >= s.N {
-			return fmt.Errorf("imgdata: Batch: index %d (position %d) is out of range for %d images", i, k, s.N)
+			return fmt.Errorf("Batch: index %d (position %d) is out of range for %d images", i, k, s.N)
 		}
 	}
 	lut := &toFloat
@@ -213,12 +213,12 @@ func (s *Set) Subset(idx []int) (*Set, error) {
 	}
 	for k, i := range idx {
 		if i < 0 || i >= s.N {
-			return nil, fmt.Errorf("imgdata: Subset: index %d (position %d) is out of range for %d images", i, k, s.N)
+			return nil, fmt.Errorf("Subset: index %d (position %d) is out of range for %d images", i, k, s.N)
 		}
 	}
 	n := s.ImageLen()
 	if _, ok := product(len(idx), n); !ok {
-		return nil, fmt.Errorf("imgdata: Subset of %d images of %d values is too large", len(idx), n)
+		return nil, fmt.Errorf("Subset of %d images of %d values is too large", len(idx), n)
 	}
 	out := &Set{N: len(idx), C: s.C, H: s.H, W: s.W, Classes: s.Classes, Source: s.Source}
 	out.Pix = make([]uint8, len(idx)*n)
@@ -241,14 +241,14 @@ func (s *Set) Subset(idx []int) (*Set, error) {
 // exactly n×c×h×w values.
 func FromFloat(x []float32, n, c, h, w int) (*Set, error) {
 	if c != 1 && c != 3 {
-		return nil, fmt.Errorf("imgdata: FromFloat: %d channels; expected 1 or 3", c)
+		return nil, fmt.Errorf("FromFloat: %d channels; expected 1 or 3", c)
 	}
 	if n < 1 || h < 1 || w < 1 {
-		return nil, fmt.Errorf("imgdata: FromFloat: shape %d×%d×%d×%d; expected positive sizes", n, c, h, w)
+		return nil, fmt.Errorf("FromFloat: shape %d×%d×%d×%d; expected positive sizes", n, c, h, w)
 	}
 	size, ok := product(n, c, h, w)
 	if !ok || size != len(x) {
-		return nil, fmt.Errorf("imgdata: FromFloat: shape %d×%d×%d×%d needs %d values; x has %d", n, c, h, w, size, len(x))
+		return nil, fmt.Errorf("FromFloat: shape %d×%d×%d×%d needs %d values; x has %d", n, c, h, w, size, len(x))
 	}
 	pix := make([]uint8, size)
 	for i, v := range x {
@@ -309,7 +309,7 @@ func HoldOut(s *Set, frac float64, seed uint64) (train, test *Set, err error) {
 		return nil, nil, err
 	}
 	if !(frac > 0 && frac < 1) || s.N < 2 {
-		return nil, nil, fmt.Errorf("imgdata: HoldOut: %d images and a test fraction of %g; expected at least 2 images and a fraction strictly between 0 and 1", s.N, frac)
+		return nil, nil, fmt.Errorf("HoldOut: %d images and a test fraction of %g; expected at least 2 images and a fraction strictly between 0 and 1", s.N, frac)
 	}
 	nTest := min(max(1, int(float64(s.N)*frac+0.5)), s.N-1)
 	isTest := make([]bool, s.N)

@@ -147,10 +147,10 @@ func TestValidate(t *testing.T) {
 
 func TestFormatError(t *testing.T) {
 	var err error = &FormatError{File: "/x/y", Msg: "bad"}
-	if err.Error() != "imgdata: /x/y: bad" {
+	if err.Error() != "/x/y: bad" {
 		t.Errorf("Error() = %q", err)
 	}
-	if (&FormatError{Msg: "bad"}).Error() != "imgdata: bad" {
+	if (&FormatError{Msg: "bad"}).Error() != "bad" {
 		t.Error("FormatError without a file")
 	}
 }

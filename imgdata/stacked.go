@@ -38,20 +38,20 @@ func Stack(src *Set, n int, seed uint64) (*Set, error) {
 	}
 	switch {
 	case src.C != 1:
-		return nil, fmt.Errorf("imgdata: Stack: %s has %d channels; expected a one-channel set", src.Source, src.C)
+		return nil, fmt.Errorf("Stack: %s has %d channels; expected a one-channel set", src.Source, src.C)
 	case src.Labels == nil:
-		return nil, fmt.Errorf("imgdata: Stack: %s has no labels; a stacked set's classes come from them", src.Source)
+		return nil, fmt.Errorf("Stack: %s has no labels; a stacked set's classes come from them", src.Source)
 	case src.N < 1 || n < 1:
-		return nil, fmt.Errorf("imgdata: Stack: %d images from a set of %d; expected at least 1 of each", n, src.N)
+		return nil, fmt.Errorf("Stack: %d images from a set of %d; expected at least 1 of each", n, src.N)
 	}
 	k := len(src.Classes)
 	if k > 100 {
-		return nil, fmt.Errorf("imgdata: Stack: %s has %d classes; at most 100 are stacked (%d³ classes)", src.Source, k, k)
+		return nil, fmt.Errorf("Stack: %s has %d classes; at most 100 are stacked (%d³ classes)", src.Source, k, k)
 	}
 	plane := src.H * src.W
 	size, ok := product(n, 3, plane)
 	if !ok {
-		return nil, fmt.Errorf("imgdata: Stack: %d images of 3×%d×%d are too many", n, src.H, src.W)
+		return nil, fmt.Errorf("Stack: %d images of 3×%d×%d are too many", n, src.H, src.W)
 	}
 	out := &Set{N: n, C: 3, H: src.H, W: src.W, Pix: make([]uint8, size), Labels: make([]int, n),
 		Source: fmt.Sprintf("%d stacked triples of %s (seed %#x)", n, src.Source, seed)}
@@ -87,14 +87,14 @@ func Stack(src *Set, n int, seed uint64) (*Set, error) {
 // openStacked builds split of Stacked MNIST from the MNIST data set.
 func openStacked(split string, size, channels int) (*Set, error) {
 	if (size != 0 && size != 28) || (channels != 0 && channels != 3) {
-		return nil, fmt.Errorf("imgdata: %s: the images are 28×28 with 3 channels; asked for size %d and %d channels, but only image folders are resized or converted (0 means as stored)", StackedMNIST, size, channels)
+		return nil, fmt.Errorf("%s: the images are 28×28 with 3 channels; asked for size %d and %d channels, but only image folders are resized or converted (0 means as stored)", StackedMNIST, size, channels)
 	}
 	mnist, err := Open("mnist", split, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s is built from MNIST: %w", StackedMNIST, err)
 	}
 	if len(mnist.Classes) != 10 {
-		return nil, fmt.Errorf("imgdata: %s: MNIST (%s) has %d classes; expected 10", StackedMNIST, mnist.Source, len(mnist.Classes))
+		return nil, fmt.Errorf("%s: MNIST (%s) has %d classes; expected 10", StackedMNIST, mnist.Source, len(mnist.Classes))
 	}
 	n, seed := StackedTrainN, uint64(stackedTrainSeed)
 	if split == "test" {

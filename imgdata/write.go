@@ -17,7 +17,7 @@ import (
 // the package in its errors.
 func writeAtomic(path string, write func(w io.Writer) error) error {
 	if err := atomicfile.Write(path, write); err != nil {
-		return fmt.Errorf("imgdata: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	return nil
 }
@@ -54,12 +54,12 @@ func GridImage(s *Set, opt GridOptions) (image.Image, error) {
 		return nil, err
 	}
 	if s.N == 0 {
-		return nil, errors.New("imgdata: GridImage: the set is empty")
+		return nil, errors.New("GridImage: the set is empty")
 	}
 	cols, pad, scale := opt.Cols, opt.Pad, opt.Scale
 	switch {
 	case cols < 0:
-		return nil, fmt.Errorf("imgdata: GridImage: Cols is %d; expected 0 (automatic) or more", cols)
+		return nil, fmt.Errorf("GridImage: Cols is %d; expected 0 (automatic) or more", cols)
 	case cols == 0:
 		cols = int(math.Ceil(math.Sqrt(float64(s.N))))
 	}
@@ -72,7 +72,7 @@ func GridImage(s *Set, opt GridOptions) (image.Image, error) {
 	}
 	switch {
 	case scale < 0:
-		return nil, fmt.Errorf("imgdata: GridImage: Scale is %d; expected 0 (automatic) or more", scale)
+		return nil, fmt.Errorf("GridImage: Scale is %d; expected 0 (automatic) or more", scale)
 	case scale == 0:
 		scale = min(8, max(1, (64+max(s.H, s.W)-1)/max(s.H, s.W)))
 	}
@@ -86,7 +86,7 @@ func GridImage(s *Set, opt GridOptions) (image.Image, error) {
 		gh, okh = product(rows, th+pad)
 	}
 	if !okw || !okh || gw+pad > maxGridPixels || gh+pad > maxGridPixels || (gw+pad)*(gh+pad) > maxGridPixels {
-		return nil, fmt.Errorf("imgdata: GridImage: %d images of %d×%d at scale %d in %d columns make too large a picture", s.N, s.H, s.W, scale, cols)
+		return nil, fmt.Errorf("GridImage: %d images of %d×%d at scale %d in %d columns make too large a picture", s.N, s.H, s.W, scale, cols)
 	}
 	gw += pad
 	gh += pad
@@ -196,11 +196,11 @@ func WritePNGFolder(dir string, s *Set) error {
 		name := fmt.Sprintf("%0*d.png", digits, i)
 		if err := batch.Add(name, func(w io.Writer) error { return enc.Encode(w, img) }); err != nil {
 			batch.Abort()
-			return fmt.Errorf("imgdata: %w", err)
+			return fmt.Errorf("%w", err)
 		}
 	}
 	if err := batch.Commit(); err != nil {
-		return fmt.Errorf("imgdata: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	return nil
 }

@@ -165,10 +165,10 @@ type fitted struct {
 func fit(p, q Sampler, o Options) (*fitted, error) {
 	o.defaults()
 	if p.Dim() != q.Dim() {
-		return nil, fmt.Errorf("lab: P has dimension %d and Q has %d; they must agree", p.Dim(), q.Dim())
+		return nil, fmt.Errorf("P has dimension %d and Q has %d; they must agree", p.Dim(), q.Dim())
 	}
 	if o.Steps < 1 || o.Batch < 1 || o.EvalN < 2 {
-		return nil, fmt.Errorf("lab: steps (%d), batch (%d) and evaluation sample (%d) must be positive", o.Steps, o.Batch, o.EvalN)
+		return nil, fmt.Errorf("steps (%d), batch (%d) and evaluation sample (%d) must be positive", o.Steps, o.Batch, o.EvalN)
 	}
 	f := &fitted{start: time.Now()}
 	dim := p.Dim()
@@ -211,7 +211,7 @@ func fit(p, q Sampler, o Options) (*fitted, error) {
 		}
 	}
 	if err := loop.Run(tp); err != nil {
-		return nil, fmt.Errorf("lab: training the discriminator: %w", err)
+		return nil, fmt.Errorf("training the discriminator: %w", err)
 	}
 	f.batch = &batchEval{mlp: d, norm: f.norm, tp: tp}
 	return f, nil

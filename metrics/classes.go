@@ -26,7 +26,7 @@ type ClassStats struct {
 // (each row a softmax, summing to 1).
 func ClassStatistics(probs []float32, n, k int) (ClassStats, error) {
 	if n < 1 || k < 2 || len(probs) != n*k {
-		return ClassStats{}, fmt.Errorf("metrics: %d probabilities do not make %d rows of %d classes", len(probs), n, k)
+		return ClassStats{}, fmt.Errorf("%d probabilities do not make %d rows of %d classes", len(probs), n, k)
 	}
 	counts := make([]float64, k)
 	marg := make([]float64, k)
@@ -35,7 +35,7 @@ func ClassStatistics(probs []float32, n, k int) (ClassStats, error) {
 		best := 0
 		for c, p := range row {
 			if p < 0 || math.IsNaN(float64(p)) {
-				return ClassStats{}, fmt.Errorf("metrics: probability %d of row %d is %v", c, i, p)
+				return ClassStats{}, fmt.Errorf("probability %d of row %d is %v", c, i, p)
 			}
 			if p > row[best] {
 				best = c
@@ -76,13 +76,13 @@ func ClassStatistics(probs []float32, n, k int) (ClassStats, error) {
 // generator).
 func StackedModes(digits [][3]int) (covered int, kl float64, err error) {
 	if len(digits) == 0 {
-		return 0, 0, fmt.Errorf("metrics: no samples")
+		return 0, 0, fmt.Errorf("no samples")
 	}
 	var counts [1000]int
 	for i, d := range digits {
 		for _, v := range d {
 			if v < 0 || v > 9 {
-				return 0, 0, fmt.Errorf("metrics: sample %d has digit %d, want 0 to 9", i, v)
+				return 0, 0, fmt.Errorf("sample %d has digit %d, want 0 to 9", i, v)
 			}
 		}
 		counts[100*d[0]+10*d[1]+d[2]]++

@@ -20,11 +20,11 @@ type Features struct {
 // NewFeatures checks that x holds n vectors of dimension d.
 func NewFeatures(x []float32, n, d int) (Features, error) {
 	if n < 1 || d < 1 || len(x) != n*d {
-		return Features{}, fmt.Errorf("metrics: %d values do not make %d feature vectors of dimension %d", len(x), n, d)
+		return Features{}, fmt.Errorf("%d values do not make %d feature vectors of dimension %d", len(x), n, d)
 	}
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return Features{}, fmt.Errorf("metrics: feature %d of vector %d is %v", i%d, i/d, v)
+			return Features{}, fmt.Errorf("feature %d of vector %d is %v", i%d, i/d, v)
 		}
 	}
 	return Features{N: n, D: d, X: x}, nil
@@ -95,10 +95,10 @@ func (f Features) moments() ([]float64, *mat.SymDense) {
 // used by common FID code can turn complex.
 func FrechetDistance(a, b Features) (float64, error) {
 	if a.D != b.D {
-		return 0, fmt.Errorf("metrics: feature dimensions %d and %d differ", a.D, b.D)
+		return 0, fmt.Errorf("feature dimensions %d and %d differ", a.D, b.D)
 	}
 	if a.N < 2 || b.N < 2 {
-		return 0, fmt.Errorf("metrics: the Fréchet distance needs at least 2 vectors per set, got %d and %d", a.N, b.N)
+		return 0, fmt.Errorf("the Fréchet distance needs at least 2 vectors per set, got %d and %d", a.N, b.N)
 	}
 	mua, sa := a.moments()
 	mub, sb := b.moments()
@@ -124,7 +124,7 @@ func FrechetDistance(a, b Features) (float64, error) {
 	}
 	var es mat.EigenSym
 	if !es.Factorize(sym, false) {
-		return 0, fmt.Errorf("metrics: the eigendecomposition for the Fréchet distance did not converge")
+		return 0, fmt.Errorf("the eigendecomposition for the Fréchet distance did not converge")
 	}
 	var trRoot float64
 	for _, l := range es.Values(nil) {
@@ -140,7 +140,7 @@ func FrechetDistance(a, b Features) (float64, error) {
 func sqrtSym(s *mat.SymDense) (*mat.Dense, error) {
 	var es mat.EigenSym
 	if !es.Factorize(s, true) {
-		return nil, fmt.Errorf("metrics: the eigendecomposition of a covariance did not converge")
+		return nil, fmt.Errorf("the eigendecomposition of a covariance did not converge")
 	}
 	vals := es.Values(nil)
 	var vecs mat.Dense
@@ -197,11 +197,11 @@ func (k *KID) UnmarshalJSON(b []byte) error {
 // subsets from rng.
 func KernelInceptionDistance(a, b Features, subsets, size int, rng *tensor.RNG) (KID, error) {
 	if a.D != b.D {
-		return KID{}, fmt.Errorf("metrics: feature dimensions %d and %d differ", a.D, b.D)
+		return KID{}, fmt.Errorf("feature dimensions %d and %d differ", a.D, b.D)
 	}
 	size = min(size, a.N, b.N)
 	if size < 2 || subsets < 1 {
-		return KID{}, fmt.Errorf("metrics: KID needs subsets of at least 2 vectors and at least 1 subset, got %d and %d", size, subsets)
+		return KID{}, fmt.Errorf("KID needs subsets of at least 2 vectors and at least 1 subset, got %d and %d", size, subsets)
 	}
 	d := a.D
 	xs, ys := make([]float32, size*d), make([]float32, size*d)
@@ -286,14 +286,14 @@ func PrecisionRecallDensityCoverage(real, fake Features, k int) (PRDC, error) {
 // which dominate, are computed once for all of them.
 func PRDCs(real, fake Features, ks ...int) ([]PRDC, error) {
 	if real.D != fake.D {
-		return nil, fmt.Errorf("metrics: feature dimensions %d and %d differ", real.D, fake.D)
+		return nil, fmt.Errorf("feature dimensions %d and %d differ", real.D, fake.D)
 	}
 	if len(ks) == 0 {
-		return nil, fmt.Errorf("metrics: no k given for precision and recall")
+		return nil, fmt.Errorf("no k given for precision and recall")
 	}
 	for _, k := range ks {
 		if k < 1 || real.N <= k || fake.N <= k {
-			return nil, fmt.Errorf("metrics: k = %d nearest neighbours need more than k vectors per set, got %d real and %d generated", k, real.N, fake.N)
+			return nil, fmt.Errorf("k = %d nearest neighbours need more than k vectors per set, got %d real and %d generated", k, real.N, fake.N)
 		}
 	}
 	rReal := kthRadii(real, ks)

@@ -23,14 +23,14 @@ type Coverage struct {
 // ModeCoverage scores samples (n×dim, row-major) against modes.
 func ModeCoverage(samples []float32, dim int, modes []dist.Mode) (Coverage, error) {
 	if len(modes) == 0 {
-		return Coverage{}, fmt.Errorf("metrics: no modes given")
+		return Coverage{}, fmt.Errorf("no modes given")
 	}
 	if dim < 1 || len(samples)%dim != 0 {
-		return Coverage{}, fmt.Errorf("metrics: %d numbers do not make samples of dimension %d", len(samples), dim)
+		return Coverage{}, fmt.Errorf("%d numbers do not make samples of dimension %d", len(samples), dim)
 	}
 	for i, m := range modes {
 		if len(m.Center) != dim {
-			return Coverage{}, fmt.Errorf("metrics: mode %d has dimension %d, samples have %d", i, len(m.Center), dim)
+			return Coverage{}, fmt.Errorf("mode %d has dimension %d, samples have %d", i, len(m.Center), dim)
 		}
 	}
 	n := len(samples) / dim

@@ -37,7 +37,7 @@ func (a *SelfAttention) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	t := c.Tape
 	s := x.Shape()
 	if len(s) != 4 || s[3] != a.C || s[1]%2 != 0 || s[2]%2 != 0 {
-		return t.Failf("nn: SelfAttention of %d channels: input %s, want (N, H, W, %d) with H and W even", a.C, tensor.FormatShape(s), a.C)
+		return t.Failf("SelfAttention of %d channels: input %s, want (N, H, W, %d) with H and W even", a.C, tensor.FormatShape(s), a.C)
 	}
 	n, h, w := s[0], s[1], s[2]
 	hw := h * w

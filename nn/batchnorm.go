@@ -60,7 +60,7 @@ func (b *BatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	t := c.Tape
 	s := x.Shape()
 	if len(s) < 2 || s[len(s)-1] != b.Features {
-		return t.Failf("nn: BatchNorm of %d features: input %s, want (..., %d)", b.Features, tensor.FormatShape(s), b.Features)
+		return t.Failf("BatchNorm of %d features: input %s, want (..., %d)", b.Features, tensor.FormatShape(s), b.Features)
 	}
 	if len(s) > 2 { // (N, H, W, C) as the (N·H·W, C) matrix it is stored as
 		var shape [tensor.MaxRank]int
@@ -126,7 +126,7 @@ func NewConditionalBatchNorm(c, ydim int, rng *tensor.RNG) *ConditionalBatchNorm
 func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	t := c.Tape
 	if c.Cond == nil {
-		return t.Failf("nn: ConditionalBatchNorm needs the conditioning vector c.Cond")
+		return t.Failf("ConditionalBatchNorm needs the conditioning vector c.Cond")
 	}
 	s := x.Shape()
 	n, ch := s[0], s[len(s)-1]

@@ -79,7 +79,7 @@ func (c *ConvTranspose2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
 func Upsample2D(t *autograd.Tape, x *autograd.Node, f int) *autograd.Node {
 	s := x.Shape()
 	if len(s) != 4 || f < 1 {
-		return t.Failf("nn: Upsample2D: input %s by %d, want (N, H, W, C) and a factor >= 1", tensor.FormatShape(s), f)
+		return t.Failf("Upsample2D: input %s by %d, want (N, H, W, C) and a factor >= 1", tensor.FormatShape(s), f)
 	}
 	n, h, w, c := s[0], s[1], s[2], s[3]
 	y := t.BroadcastTo(t.Reshape(x, n*h, 1, w, 1, c), n*h, f, w, f, c)
@@ -91,7 +91,7 @@ func Upsample2D(t *autograd.Tape, x *autograd.Node, f int) *autograd.Node {
 func AvgPool2D(t *autograd.Tape, x *autograd.Node, f int) *autograd.Node {
 	s := x.Shape()
 	if len(s) != 4 || f < 1 || s[1]%f != 0 || s[2]%f != 0 {
-		return t.Failf("nn: AvgPool2D: input %s by %d, want (N, H, W, C) with H and W multiples of the factor", tensor.FormatShape(s), f)
+		return t.Failf("AvgPool2D: input %s by %d, want (N, H, W, C) with H and W multiples of the factor", tensor.FormatShape(s), f)
 	}
 	n, h, w, c := s[0], s[1], s[2], s[3]
 	y := t.Mean(t.Reshape(x, n*h/f, f, w/f, f, c), true, 1, 3)

@@ -78,7 +78,7 @@ func (b *Base) base() *Base { return b }
 
 func (b *Base) fail(format string, args ...any) {
 	if b.err == nil {
-		b.err = fmt.Errorf("nn: "+format, args...)
+		b.err = fmt.Errorf(""+format, args...)
 	}
 }
 
@@ -172,7 +172,7 @@ func Parametrize(m Module, name string, t Transform) error {
 			continue
 		}
 		if b.params[i].t != nil {
-			return fmt.Errorf("nn: parameter %q already has a transform", name)
+			return fmt.Errorf("parameter %q already has a transform", name)
 		}
 		b.params[i].t = t
 		for _, buf := range t.Buffers() {
@@ -181,7 +181,7 @@ func Parametrize(m Module, name string, t Transform) error {
 		}
 		return b.err
 	}
-	return fmt.Errorf("nn: the module has no parameter %q (it has %s)", name, strings.Join(paramNames(b), ", "))
+	return fmt.Errorf("the module has no parameter %q (it has %s)", name, strings.Join(paramNames(b), ", "))
 }
 
 // TransformOf returns the transform attached to m's own parameter name,

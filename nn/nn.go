@@ -119,11 +119,11 @@ type MLP struct {
 // batch normalisation after every hidden layer when batchNorm is set.
 func NewMLP(sizes []int, hidden, out Activation, batchNorm bool, rng *tensor.RNG) (*MLP, error) {
 	if len(sizes) < 2 {
-		return nil, fmt.Errorf("nn: an MLP needs at least an input and an output size, got %v", sizes)
+		return nil, fmt.Errorf("an MLP needs at least an input and an output size, got %v", sizes)
 	}
 	for i, s := range sizes {
 		if s < 1 {
-			return nil, fmt.Errorf("nn: MLP layer size %d is %d, want >= 1", i, s)
+			return nil, fmt.Errorf("MLP layer size %d is %d, want >= 1", i, s)
 		}
 	}
 	m := &MLP{Hidden: hidden, Out: out}

@@ -33,7 +33,7 @@ type SpectralNorm struct {
 // with u and v drawn at random (unit norm) from rng.
 func NewSpectralNorm(shape []int, rng *tensor.RNG) (*SpectralNorm, error) {
 	if len(shape) < 2 {
-		return nil, fmt.Errorf("nn: spectral norm needs a weight of rank 2 or more, got shape %s", tensor.FormatShape(shape))
+		return nil, fmt.Errorf("spectral norm needs a weight of rank 2 or more, got shape %s", tensor.FormatShape(shape))
 	}
 	rows := shape[0]
 	cols := tensor.NumElems(shape) / rows
@@ -59,7 +59,7 @@ func AddSpectralNorm(m Module, name string, rng *tensor.RNG) (*SpectralNorm, err
 			return s, Parametrize(m, name, s)
 		}
 	}
-	return nil, fmt.Errorf("nn: the module has no parameter %q (it has %v)", name, paramNames(m.base()))
+	return nil, fmt.Errorf("the module has no parameter %q (it has %v)", name, paramNames(m.base()))
 }
 
 // Apply returns w/σ(w), advancing the power iteration as described.

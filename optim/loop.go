@@ -60,7 +60,7 @@ type Loop struct {
 // error, naming the step.
 func (l *Loop) Run(tp *autograd.Tape) error {
 	if l.Opt == nil || l.Loss == nil || l.Steps < 0 {
-		return fmt.Errorf("optim: Loop needs an optimiser, a loss and a step count >= 0")
+		return fmt.Errorf("Loop needs an optimiser, a loss and a step count >= 0")
 	}
 	if tp == nil {
 		tp = autograd.NewTape()

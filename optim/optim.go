@@ -164,7 +164,7 @@ type EMA struct {
 // NewEMA starts an average of ps at their current values.
 func NewEMA(ps []*autograd.Param, decay float64) (*EMA, error) {
 	if decay < 0 || decay >= 1 {
-		return nil, fmt.Errorf("optim: EMA decay %g must be in [0, 1)", decay)
+		return nil, fmt.Errorf("EMA decay %g must be in [0, 1)", decay)
 	}
 	e := &EMA{Decay: decay, params: ps}
 	for _, p := range ps {

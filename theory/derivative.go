@@ -62,14 +62,14 @@ func FunctionalDerivativeNorms(p, q dist.Dist, d func(x []float64) float64, n in
 		return DerivativeNorms{}, err
 	}
 	if d == nil {
-		return DerivativeNorms{}, errors.New("theory: FunctionalDerivativeNorms: nil discriminator")
+		return DerivativeNorms{}, errors.New("FunctionalDerivativeNorms: nil discriminator")
 	}
 	limit := 100000
 	if dm.dim == 2 {
 		limit = 4000
 	}
 	if n < 1 || n > limit {
-		return DerivativeNorms{}, fmt.Errorf("theory: FunctionalDerivativeNorms: n = %d; want 1 <= n <= %d in %d-D", n, limit, dm.dim)
+		return DerivativeNorms{}, fmt.Errorf("FunctionalDerivativeNorms: n = %d; want 1 <= n <= %d in %d-D", n, limit, dm.dim)
 	}
 	var h [2]float64
 	cell := 1.0
@@ -83,7 +83,7 @@ func FunctionalDerivativeNorms(p, q dist.Dist, d func(x []float64) float64, n in
 		P, Q := math.Exp(p.LogProb(x)), math.Exp(q.LogProb(x))
 		v := math.Abs(derivative(P, Q, d(x)))
 		if v != v {
-			return fmt.Errorf("theory: FunctionalDerivativeNorms: δV_D/δD is NaN at x = %v", x)
+			return fmt.Errorf("FunctionalDerivativeNorms: δV_D/δD is NaN at x = %v", x)
 		}
 		out.MaxAbs = max(out.MaxAbs, v)
 		out.L1 += v * cell

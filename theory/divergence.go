@@ -82,7 +82,7 @@ func (in Integrator) VD(p, q dist.Dist, d func(x []float64) float64) (Result, er
 		return Result{}, err
 	}
 	if d == nil {
-		return Result{}, errors.New("theory: VD: nil discriminator")
+		return Result{}, errors.New("VD: nil discriminator")
 	}
 	return in.integrate("V_D", dm, func(x []float64) float64 {
 		P, Q := math.Exp(p.LogProb(x)), math.Exp(q.LogProb(x))

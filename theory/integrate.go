@@ -57,7 +57,7 @@ type ToleranceError struct {
 
 // Error describes the shortfall and gives the best value.
 func (e *ToleranceError) Error() string {
-	return fmt.Sprintf("theory: %s: error estimate %.3g exceeds the tolerance %.3g after %d evaluations (%s); best value %.15g",
+	return fmt.Sprintf("%s: error estimate %.3g exceeds the tolerance %.3g after %d evaluations (%s); best value %.15g",
 		e.Quantity, e.Result.Err, e.Target, e.Result.Evals, e.Reason, e.Result.Value)
 }
 
@@ -73,7 +73,7 @@ func (in Integrator) settings() (absTol, relTol float64, maxEvals int, err error
 		maxEvals = DefaultMaxEvals
 	}
 	if !(absTol > 0) || !(relTol > 0) || math.IsInf(absTol, 0) || math.IsInf(relTol, 0) || maxEvals < 0 {
-		return 0, 0, 0, fmt.Errorf("theory: invalid Integrator settings %+v: tolerances must be finite and >= 0, MaxEvals >= 0", in)
+		return 0, 0, 0, fmt.Errorf("invalid Integrator settings %+v: tolerances must be finite and >= 0, MaxEvals >= 0", in)
 	}
 	return absTol, relTol, maxEvals, nil
 }
@@ -89,14 +89,14 @@ type domain struct {
 
 func newDomain(p, q dist.Dist) (*domain, error) {
 	if p == nil || q == nil {
-		return nil, errors.New("theory: nil distribution")
+		return nil, errors.New("nil distribution")
 	}
 	dim := p.Dim()
 	if dim != q.Dim() {
-		return nil, fmt.Errorf("theory: P = %s and Q = %s have different dimensions (%d and %d)", p, q, dim, q.Dim())
+		return nil, fmt.Errorf("P = %s and Q = %s have different dimensions (%d and %d)", p, q, dim, q.Dim())
 	}
 	if dim != 1 && dim != 2 {
-		return nil, fmt.Errorf("theory: P = %s has dimension %d; only 1 and 2 are supported", p, dim)
+		return nil, fmt.Errorf("P = %s has dimension %d; only 1 and 2 are supported", p, dim)
 	}
 	dm := &domain{dim: dim}
 	plo, phi := p.Bounds()
@@ -105,7 +105,7 @@ func newDomain(p, q dist.Dist) (*domain, error) {
 		dm.lo[a] = min(plo[a], qlo[a])
 		dm.hi[a] = max(phi[a], qhi[a])
 		if !(dm.lo[a] < dm.hi[a]) || math.IsInf(dm.hi[a]-dm.lo[a], 0) || math.IsNaN(dm.hi[a]-dm.lo[a]) {
-			return nil, fmt.Errorf("theory: the bounds of %s and %s along axis %d, [%g, %g], are not a finite interval",
+			return nil, fmt.Errorf("the bounds of %s and %s along axis %d, [%g, %g], are not a finite interval",
 				p, q, a, dm.lo[a], dm.hi[a])
 		}
 		dm.breaks[a] = append(p.Breaks(a), q.Breaks(a)...)
@@ -119,7 +119,7 @@ func newDomain(p, q dist.Dist) (*domain, error) {
 		// that is invisible to float64 quadrature.
 		for a := range dim {
 			if lim := minScale * max(dm.hi[a]-dm.lo[a], math.Abs(l.Center[a])); l.Scale < lim {
-				return nil, fmt.Errorf("theory: %s and %s: a component at %v has scale %g, too narrow to integrate over [%g, %g] in float64 (the limit is %.3g)",
+				return nil, fmt.Errorf("%s and %s: a component at %v has scale %g, too narrow to integrate over [%g, %g] in float64 (the limit is %.3g)",
 					p, q, l.Center, l.Scale, dm.lo[a], dm.hi[a], lim)
 			}
 		}
@@ -146,10 +146,10 @@ func (in Integrator) integrate(what string, dm *domain, f func(x []float64) floa
 	switch {
 	case st.nan:
 		return Result{Value: math.NaN(), Err: math.Inf(1), Evals: st.evals},
-			fmt.Errorf("theory: %s: the integrand is NaN at x = %v", what, st.nanAt)
+			fmt.Errorf("%s: the integrand is NaN at x = %v", what, st.nanAt)
 	case st.posInf && st.negInf:
 		return Result{Value: math.NaN(), Err: math.Inf(1), Evals: st.evals},
-			fmt.Errorf("theory: %s: the integrand takes both +Inf and -Inf", what)
+			fmt.Errorf("%s: the integrand takes both +Inf and -Inf", what)
 	case st.posInf:
 		return Result{Value: math.Inf(1), Evals: st.evals}, nil
 	case st.negInf:
@@ -238,7 +238,7 @@ func (in Integrator) Integrate(p, q dist.Dist, f func(x []float64) float64) (Res
 		return Result{}, err
 	}
 	if f == nil {
-		return Result{}, errors.New("theory: Integrate: nil integrand")
+		return Result{}, errors.New("Integrate: nil integrand")
 	}
 	return in.integrate("integral", dm, f)
 }

@@ -40,7 +40,7 @@ func (in Integrator) MassM(p, q dist.Dist, region func(x []float64) bool) (Resul
 // first order. It is an error if the region has no M-mass.
 func (in Integrator) WeightedRMSE(p, q dist.Dist, f func(x []float64) float64, region func(x []float64) bool) (Result, error) {
 	if f == nil {
-		return Result{}, errors.New("theory: WeightedRMSE: nil function")
+		return Result{}, errors.New("WeightedRMSE: nil function")
 	}
 	den, err := in.MassM(p, q, region)
 	if err != nil {
@@ -67,7 +67,7 @@ func (in Integrator) WeightedRMSE(p, q dist.Dist, f func(x []float64) float64, r
 		return num, err
 	}
 	if !(den.Value > 0) {
-		return Result{Evals: evals}, fmt.Errorf("theory: WeightedRMSE: the region has M-mass %g", den.Value)
+		return Result{Evals: evals}, fmt.Errorf("WeightedRMSE: the region has M-mass %g", den.Value)
 	}
 	ms := max(num.Value, 0) / den.Value
 	rmse := math.Sqrt(ms)

@@ -29,7 +29,7 @@ type ScatterFrame struct {
 // same square axes [lo, hi]², real points blue and generated orange.
 func SaveScatterGrid(path string, frames []ScatterFrame, cols int, lo, hi float64, title string) error {
 	if len(frames) == 0 {
-		return fmt.Errorf("viz: no frames to draw")
+		return fmt.Errorf("no frames to draw")
 	}
 	rows := (len(frames) + cols - 1) / cols
 	grid := make([][]*plot.Plot, rows)
@@ -95,7 +95,7 @@ func SaveScatterGrid(path string, frames []ScatterFrame, cols int, lo, hi float6
 // last frame held three times as long).
 func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay int) error {
 	if len(frames) == 0 {
-		return fmt.Errorf("viz: no frames to animate")
+		return fmt.Errorf("no frames to animate")
 	}
 	anim := &gif.GIF{}
 	for i, panels := range frames {
@@ -130,7 +130,7 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 		anim.Delay = append(anim.Delay, d)
 	}
 	if err := atomicfile.Write(path, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
-		return fmt.Errorf("viz: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func (pn Panel) build() (*plot.Plot, error) {
 		for _, seg := range segments(c.X, c.Y) {
 			l, err := plotter.NewLine(seg)
 			if err != nil {
-				return nil, fmt.Errorf("viz: curve %q: %w", c.Name, err)
+				return nil, fmt.Errorf("curve %q: %w", c.Name, err)
 			}
 			l.Color = c.Color
 			l.Width = vg.Points(1.8)
@@ -226,7 +226,7 @@ func writePNG(path string, img *vgimg.Canvas) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("viz: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	return nil
 }

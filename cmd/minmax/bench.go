@@ -42,15 +42,15 @@ With --json it prints one JSON line per result on stdout, e.g.
 			out := c.OutOrStdout()
 			mk, ok := bench.Workloads[workload]
 			if !ok {
-				return usageError{fmt.Errorf("bench: unknown --workload %q; want one of %s", workload, strings.Join(bench.Names(), ", "))}
+				return usageError{fmt.Errorf("unknown --workload %q; want one of %s", workload, strings.Join(bench.Names(), ", "))}
 			}
 			if threads < 1 {
-				return usageError{fmt.Errorf("bench: --threads must be at least 1, got %d", threads)}
+				return usageError{fmt.Errorf("--threads must be at least 1, got %d", threads)}
 			}
 			if profile != "" {
 				stopProfile, err := startProfile(profile)
 				if err != nil {
-					return fmt.Errorf("bench: --cpuprofile: %w", err)
+					return fmt.Errorf("--cpuprofile: %w", err)
 				}
 				defer stopProfile()
 			}
