@@ -2,11 +2,14 @@ package checkpoint
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/bits"
 	"os"
@@ -175,6 +178,11 @@ func Read(name string, data []byte) (*File, error) {
 		return nil, fail("the file holds %d bytes of tensor data but the header describes only %d: %d trailing bytes", len(body), end, len(body)-end)
 	}
 
+	if want, ok := f.Meta[ChecksumKey]; ok {
+		if got := checksum(body); got != want {
+			return nil, fail("the tensor data do not match their checksum (%s %s, the data give %s): the file is corrupt", ChecksumKey, want, got)
+		}
+	}
 	for _, e := range entries {
 		raw := body[e.begin:e.end]
 		vals := make([]float32, len(raw)/4)
@@ -550,6 +558,56 @@ func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string
 		return fmt.Errorf("save: %w", err)
 	}
 	return nil
+}
+
+// SaveChecked is Save with the SHA-256 of the tensor data recorded in the
+// metadata under ChecksumKey, which Read verifies: what minmax writes for
+// its own files (checkpoints, generator files, evaluators), so that a
+// corrupted file is refused rather than loaded with wrong weights.
+func SaveChecked(path string, tensors map[string]*tensor.Tensor, meta map[string]string) error {
+	meta = maps.Clone(meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[ChecksumKey] = tensorChecksum(tensors)
+	return Save(path, tensors, meta)
+}
+
+// ChecksumKey is the metadata key under which SaveChecked records the
+// SHA-256 of the data section ("sha256:HEX"); Read verifies it when
+// present (files from other writers, and from minmax before 0.2, have
+// none).
+const ChecksumKey = "checksum"
+
+// checksum is the checksum of a data section.
+func checksum(body []byte) string {
+	h := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// tensorChecksum is the checksum of the data section Save writes for
+// tensors (in the order of their sorted names).
+func tensorChecksum(tensors map[string]*tensor.Tensor) string {
+	names := make([]string, 0, len(tensors))
+	for n, t := range tensors {
+		if t != nil {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	buf := make([]byte, 0, 64<<10)
+	for _, n := range names {
+		for _, v := range tensors[n].Data {
+			if len(buf) == cap(buf) {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+	}
+	h.Write(buf)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // prepare checks tensors and meta for Save and returns the sorted tensor

@@ -805,3 +805,24 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// SaveChecked records the data's SHA-256; a flipped byte in the data is
+// then refused, naming the checksum.
+func TestChecksum(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.safetensors")
+	ts := map[string]*tensor.Tensor{"w": tensor.New(4)}
+	ts["w"].Data[2] = 1.5
+	if err := SaveChecked(path, ts, map[string]string{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(path)
+	if err != nil || !strings.HasPrefix(f.Meta[ChecksumKey], "sha256:") || f.Meta["k"] != "v" {
+		t.Fatalf("%v %v", f, err)
+	}
+	b, _ := os.ReadFile(path)
+	b[len(b)-5] ^= 0x40
+	os.WriteFile(path, b, 0o644)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("a corrupted file: %v", err)
+	}
+}

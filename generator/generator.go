@@ -97,7 +97,7 @@ func Save(path string, state map[string]*tensor.Tensor, info Info) error {
 		b, _ := json.Marshal(r)
 		meta["value_range"] = string(b)
 	}
-	return checkpoint.Save(path, state, meta)
+	return checkpoint.SaveChecked(path, state, meta)
 }
 
 // Generator is a generator loaded from its file, ready to sample. Its
@@ -325,14 +325,79 @@ func (g *Generator) ClassIndex(s string) (int, error) {
 // Sample draws n samples under o and returns them with their classes (nil
 // for an unconditional generator).
 func (g *Generator) Sample(n int, o Options) (x []float32, labels []int, err error) {
-	if n < 1 {
-		return nil, nil, fmt.Errorf("%d samples asked for, want at least 1", n)
-	}
-	if labels, err = g.Labels(n, o); err != nil {
+	st, err := g.Stream(n, o)
+	if err != nil {
 		return nil, nil, err
 	}
-	x = make([]float32, n*g.Info.Data.Dim)
-	return x, labels, g.Generate(TruncatedCodes(n, g.Info.Latent, o.Seed, o.Truncation), labels, n, x)
+	return st.Next(n)
+}
+
+// Stream is a draw of n samples made a chunk at a time (Next), so that any
+// number of samples can be written with bounded memory; the samples are
+// those of Sample(n, o).
+type Stream struct {
+	g    *Generator
+	o    Options
+	n    int
+	pos  int
+	z    tensor.NormalStream
+	rng  *tensor.RNG
+	zbuf []float32
+}
+
+// Stream starts a draw of n samples under o.
+func (g *Generator) Stream(n int, o Options) (*Stream, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%d samples asked for, want at least 1", n)
+	}
+	if _, err := g.Labels(1, o); err != nil {
+		return nil, err
+	}
+	rng := tensor.NewRNG(o.Seed)
+	return &Stream{g: g, o: o, n: n, rng: rng, z: rng.NormalStream(0, 1)}, nil
+}
+
+// Left is the number of samples not drawn yet.
+func (s *Stream) Left() int { return s.n - s.pos }
+
+// Next draws the next min(max, Left()) samples and their classes (nil for
+// an unconditional generator); at the end it returns no samples.
+func (s *Stream) Next(max int) (x []float32, labels []int, err error) {
+	k := min(max, s.Left())
+	if k <= 0 {
+		return nil, nil, nil
+	}
+	lat := s.g.Info.Latent
+	if cap(s.zbuf) < k*lat {
+		s.zbuf = make([]float32, k*lat)
+	}
+	z := s.zbuf[:k*lat]
+	s.z.Fill(z, s.pos*lat)
+	if t := s.o.Truncation; t > 0 { // as TruncatedCodes: redraws in order
+		lim := float32(t)
+		var one [1]float32
+		for i, v := range z {
+			for v > lim || v < -lim {
+				s.rng.Normal(one[:], 0, 1)
+				v = one[0]
+			}
+			z[i] = v
+		}
+	}
+	if labels, err = s.g.Labels(k, s.o); err != nil {
+		return nil, nil, err
+	}
+	if labels != nil && s.o.Class < 0 {
+		for i := range labels {
+			labels[i] = (s.pos + i) % len(s.g.Info.Data.Classes)
+		}
+	}
+	x = make([]float32, k*s.g.Info.Data.Dim)
+	if err := s.g.Generate(z, labels, k, x); err != nil {
+		return nil, nil, err
+	}
+	s.pos += k
+	return x, labels, nil
 }
 
 // Interpolate draws steps samples along the straight line from the code of

@@ -178,3 +178,39 @@ func TestConcurrentSampling(t *testing.T) {
 		}
 	}
 }
+
+// A stream drawn in chunks gives the samples of one Sample call, with and
+// without truncation, classes cycling across chunks.
+func TestStreamMatchesSample(t *testing.T) {
+	_, path, _ := saved(t, "mlp", nil, arch.PointData(2))
+	g, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Options{{Seed: 3, Class: -1}, {Seed: 4, Class: -1, Truncation: 0.7}} {
+		want, _, err := g.Sample(9000, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := g.Stream(9000, o)
+		var got []float32
+		for st.Left() > 0 {
+			x, _, err := st.Next(2500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, x...)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: value %d streamed %v, sampled %v", o, i, got[i], want[i])
+			}
+		}
+		z := TruncatedCodes(9000, g.Info.Latent, o.Seed, o.Truncation)
+		x := make([]float32, 9000*2)
+		g.Generate(z, nil, 9000, x)
+		if x[17999] != want[17999] {
+			t.Fatalf("Sample does not draw TruncatedCodes")
+		}
+	}
+}

@@ -424,12 +424,7 @@ func WriteIDX(path string, dims []int, data []uint8) error {
 	if n, ok := product(dims...); !ok || n != len(data) {
 		return fmt.Errorf("WriteIDX %s: dimensions %s do not match the %d data bytes", path, shape(dims), len(data))
 	}
-	hdr := make([]byte, 4+4*len(dims))
-	hdr[2] = 0x08
-	hdr[3] = byte(len(dims))
-	for i, d := range dims {
-		binary.BigEndian.PutUint32(hdr[4+4*i:], uint32(d))
-	}
+	hdr := IDXHeader(dims)
 	gz := strings.HasSuffix(strings.ToLower(path), ".gz")
 	return writeAtomic(path, func(w io.Writer) error {
 		if gz {
@@ -464,4 +459,16 @@ func WriteSetIDX(path string, s *Set) error {
 		return WriteIDX(path, []int{s.N, s.H, s.W}, s.Pix)
 	}
 	return WriteIDX(path, []int{s.N, s.H, s.W, s.C}, s.HWC())
+}
+
+// IDXHeader is the header of an IDX file of unsigned bytes with the given
+// dimensions (each 1 to 2³²−1), for writers that stream the data after it.
+func IDXHeader(dims []int) []byte {
+	hdr := make([]byte, 4+4*len(dims))
+	hdr[2] = 0x08
+	hdr[3] = byte(len(dims))
+	for i, d := range dims {
+		binary.BigEndian.PutUint32(hdr[4+4*i:], uint32(d))
+	}
+	return hdr
 }

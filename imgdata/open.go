@@ -167,7 +167,11 @@ func Open(spec, split string, size, channels int) (*Set, error) {
 	fi, err := os.Stat(spec)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !strings.ContainsAny(spec, `/\.`) {
-			return nil, fmt.Errorf("%q is neither a data set name (%s) nor an existing file or folder", spec, strings.Join(NamedSets(), ", "))
+			hint := ""
+			if g := Suggest(spec); g != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", g)
+			}
+			return nil, fmt.Errorf("%q is neither a data set name (%s) nor an existing file or folder%s", spec, strings.Join(NamedSets(), ", "), hint)
 		}
 		return nil, osErr(err, spec)
 	}
@@ -480,4 +484,42 @@ func Layout(spec string) SourceLayout {
 		return LayoutCIFAR
 	}
 	return LayoutFolder
+}
+
+// Suggest returns the name among candidates (the data set names when
+// none are given) closest to s, if it is a likely typo (at most two edits,
+// and fewer than half of s), else "".
+func Suggest(s string, candidates ...string) string {
+	if len(candidates) == 0 {
+		candidates = NamedSets()
+	}
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD && 2*d < len(s) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }

@@ -258,6 +258,14 @@ func FromFloat(x []float32, n, c, h, w int) (*Set, error) {
 }
 
 // toByte maps v in [-1, 1] to round((v+1)×127.5), clamping, NaN to 0.
+// ToBytes converts values in [-1, 1] to pixels 0 to 255 (clamped, NaN to
+// 0), as FromFloat does.
+func ToBytes(dst []uint8, x []float32) {
+	for i, v := range x[:len(dst)] {
+		dst[i] = toByte(v)
+	}
+}
+
 func toByte(v float32) uint8 {
 	f := (float64(v) + 1) * 127.5
 	switch {

@@ -167,16 +167,42 @@ func WritePNGFolder(dir string, s *Set) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return osErr(err, dir)
+	w, err := NewPNGFolderWriter(dir, s.N)
+	if err != nil {
+		return err
 	}
-	digits := nameDigits(s.N)
-	batch := atomicfile.NewBatch(dir)
+	if err := w.Add(s); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
+
+// PNGFolderWriter writes the images of a folder export (WritePNGFolder)
+// set by set, so that any number of images can be written with bounded
+// memory; nothing takes its final name before Commit.
+type PNGFolderWriter struct {
+	batch  *atomicfile.Batch
+	digits int
+	next   int
+	enc    png.Encoder
+}
+
+// NewPNGFolderWriter starts an export of n images to dir (created if
+// needed).
+func NewPNGFolderWriter(dir string, n int) (*PNGFolderWriter, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, osErr(err, dir)
+	}
+	return &PNGFolderWriter{batch: atomicfile.NewBatch(dir), digits: nameDigits(n), enc: png.Encoder{CompressionLevel: png.DefaultCompression}}, nil
+}
+
+// Add writes the images of s, numbered after those added before.
+func (w *PNGFolderWriter) Add(s *Set) error {
 	plane := s.H * s.W
 	rect := image.Rect(0, 0, s.W, s.H)
 	gray := &image.Gray{Rect: rect, Stride: s.W}
 	rgb := image.NewRGBA(rect)
-	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	for i := range s.N {
 		src := s.Image(i)
 		var img image.Image
@@ -193,14 +219,17 @@ func WritePNGFolder(dir string, s *Set) error {
 			}
 			img = rgb
 		}
-		name := fmt.Sprintf("%0*d.png", digits, i)
-		if err := batch.Add(name, func(w io.Writer) error { return enc.Encode(w, img) }); err != nil {
-			batch.Abort()
-			return fmt.Errorf("%w", err)
+		name := fmt.Sprintf("%0*d.png", w.digits, w.next)
+		w.next++
+		if err := w.batch.Add(name, func(out io.Writer) error { return w.enc.Encode(out, img) }); err != nil {
+			return err
 		}
-	}
-	if err := batch.Commit(); err != nil {
-		return fmt.Errorf("%w", err)
 	}
 	return nil
 }
+
+// Commit gives every image its final name.
+func (w *PNGFolderWriter) Commit() error { return w.batch.Commit() }
+
+// Abort removes what was written.
+func (w *PNGFolderWriter) Abort() { w.batch.Abort() }

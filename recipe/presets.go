@@ -260,6 +260,10 @@ func ForData(source string) (Recipe, error) {
 // sourceError explains a data source that is neither image data nor a
 // valid distribution spec (parseErr is the spec's error).
 func sourceError(source string, parseErr error) error {
+	if g := imgdata.Suggest(source, append(imgdata.NamedSets(), PresetNames()...)...); g != "" && !strings.Contains(source, "(") {
+		return bad("data.source", "no data set, preset or file %q: did you mean %s? (data sets: %s; presets: %s; or a path, or a distribution spec, docs/distributions.md)",
+			source, g, strings.Join(imgdata.NamedSets(), ", "), strings.Join(PresetNames(), ", "))
+	}
 	if looksLikePath(source) {
 		return bad("data.source", "no such file, folder or data set: %s (data sets: %s; presets: %s; or a distribution spec, docs/distributions.md)",
 			source, strings.Join(imgdata.NamedSets(), ", "), strings.Join(PresetNames(), ", "))

@@ -129,6 +129,9 @@ type Run struct {
 	// images each evaluation scores (0: 1,000).
 	Evaluator   string `yaml:"evaluator,omitempty"`
 	EvalSamples int    `yaml:"eval_samples,omitempty"`
+	// NoPictures skips the pictures at the end of the run (--no-pictures,
+	// kept for --resume).
+	NoPictures bool `yaml:"no_pictures,omitempty"`
 }
 
 // Error names the setting (its YAML key, e.g. "optim.g.lr") that cannot

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -154,11 +155,39 @@ func decodeValue(n *yaml.Node, v reflect.Value, key string) error {
 		return decodeStruct(n, v, key)
 	}
 	target := reflect.New(v.Type())
+	if !tagFits(n, v.Type()) {
+		return bad(key, "want %s, got %s (line %d)", kindName(v.Type()), describe(n), n.Line)
+	}
 	if err := n.Decode(target.Interface()); err != nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null" && v.Kind() != reflect.Slice) {
 		return bad(key, "want %s, got %s (line %d)", kindName(v.Type()), describe(n), n.Line)
 	}
 	v.Set(target.Elem())
 	return nil
+}
+
+// tagFits refuses scalars that YAML would convert silently into a
+// narrower type (1.5 into a whole number).
+func tagFits(n *yaml.Node, t reflect.Type) bool {
+	if n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice {
+		for _, c := range n.Content {
+			if !tagFits(resolve(c), t.Elem()) {
+				return false
+			}
+		}
+		return true
+	}
+	if n.Kind != yaml.ScalarNode {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint64, reflect.Uint, reflect.Uint32:
+		return n.Tag == "!!int"
+	case reflect.Float64, reflect.Float32:
+		return n.Tag == "!!int" || n.Tag == "!!float"
+	case reflect.Bool:
+		return n.Tag == "!!bool"
+	}
+	return true
 }
 
 // kindName says in words what a value of type t is.
@@ -290,7 +319,12 @@ func setLeaf(v reflect.Value, key, value string) error {
 	if err := yaml.Unmarshal([]byte(value), &n); err != nil || len(n.Content) == 0 {
 		return bad(key, "want %s, got %q", kindName(v.Type()), value)
 	}
-	return decodeValue(n.Content[0], v, key)
+	err := decodeValue(n.Content[0], v, key)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Msg = strings.TrimSuffix(e.Msg, " (line 1)") // a value, not a file
+	}
+	return err
 }
 
 // Value returns the value of one setting as it would be written on the
@@ -332,4 +366,61 @@ func flowLists(n *yaml.Node) {
 	for _, c := range n.Content {
 		flowLists(c)
 	}
+}
+
+// Diff lists the keys whose values differ between a and b ("model.width",
+// "optim.g.lr"), sorted; a key one of them lacks counts as differing.
+func Diff(a, b Recipe) ([]string, error) {
+	fa, err := flat(a)
+	if err != nil {
+		return nil, err
+	}
+	fb, err := flat(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for k, v := range fa {
+		if w, ok := fb[k]; !ok || w != v {
+			out = append(out, k)
+		}
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// flat maps every setting of r to its value as YAML text.
+func flat(r Recipe) (map[string]string, error) {
+	y, err := r.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(y, &n); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		n = resolve(n)
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			walk(prefix, n.Content[0])
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(join(prefix, n.Content[i].Value), n.Content[i+1])
+			}
+			return
+		}
+		b, _ := yaml.Marshal(n)
+		out[prefix] = strings.TrimSpace(string(b))
+	}
+	walk("", &n)
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/dist"
@@ -14,6 +15,7 @@ import (
 	"github.com/minmaxgan/minmax/lab"
 	"github.com/minmaxgan/minmax/metrics"
 	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -134,7 +136,7 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 		}
 	}
 	r.hist.evals = append(r.hist.evals, e)
-	if err := r.enc.Encode(struct {
+	if err := r.record(step, struct {
 		Step int  `json:"step"`
 		Eval Eval `json:"eval"`
 	}{step, e}); err != nil {
@@ -205,7 +207,7 @@ func Summary(e *Eval, data, loss string, seed uint64) map[string]any {
 	m := map[string]any{"step": e.Step, "data": data, "loss": loss, "seed": seed}
 	if c := e.Coverage; c != nil {
 		m["modes_covered"], m["modes_total"], m["hq_fraction"] = c.ModesCovered, c.ModesTotal, c.HQFraction
-		m["reverse_kl"] = finite(c.ReverseKL)
+		m["reverse_kl"] = c.ReverseKL
 		m["samples"] = c.Samples
 	}
 	if e.JSDEstimate != nil {
@@ -217,40 +219,88 @@ func Summary(e *Eval, data, loss string, seed uint64) map[string]any {
 	return m
 }
 
-func finite(v float64) any {
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return nil
-	}
-	return v
-}
-
 // OpenGenerator loads the generator of the run in dir from its generator
-// file, which is all sampling needs. A run written by minmax 0.1 has no
-// generator file; its checkpoint is then read with its recipe (which needs
-// its data, as training did) and the generator file is written into the
-// run, once, saying so on notice.
+// file, which is all sampling needs, after checking that the run's
+// config.yaml (when there is one) still describes it. A run written by
+// minmax 0.1 has no generator file; its checkpoint is then read with its
+// recipe (which needs its data, as training did) and the generator file is
+// written into the run, once, saying so on notice.
 func OpenGenerator(dir string, notice func(msg string)) (*generator.Generator, error) {
 	path := filepath.Join(dir, GeneratorFile)
 	g, err := generator.Load(path)
-	if err == nil || !errors.Is(err, os.ErrNotExist) {
-		return g, err
+	if errors.Is(err, os.ErrNotExist) {
+		if g, err = upgrade(dir, notice); err != nil {
+			return nil, err
+		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	if err := matchesConfig(dir, g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// upgrade writes the generator file of a run of minmax 0.1 from its
+// checkpoint.
+func upgrade(dir string, notice func(msg string)) (*generator.Generator, error) {
 	if _, serr := os.Stat(filepath.Join(dir, CheckpointFile)); serr != nil {
 		if _, cerr := os.Stat(filepath.Join(dir, ConfigFile)); cerr != nil {
 			return nil, fmt.Errorf("%s is not a run directory: it has no %s", dir, GeneratorFile)
 		}
 		return nil, fmt.Errorf("the run in %s has no %s nor %s: it has not saved a checkpoint yet", dir, GeneratorFile, CheckpointFile)
 	}
-	r, err := Resume(dir, 0, Options{})
+	r, err := open(dir, 0, Options{}, false)
 	if err != nil {
 		return nil, fmt.Errorf("the run in %s was written by an earlier minmax (0.1, without %s); making one from its checkpoint needs its recipe and data, and failed: %w; resume it with a minmax that has its data, or train it again", dir, GeneratorFile, err)
 	}
+	err = r.Checkpoint()
 	r.Close()
-	if err := r.Checkpoint(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if notice != nil {
 		notice(fmt.Sprintf("the run in %s was written by minmax 0.1: wrote its %s from the checkpoint", dir, GeneratorFile))
 	}
-	return generator.Load(path)
+	return generator.Load(filepath.Join(dir, GeneratorFile))
+}
+
+// matchesConfig refuses a generator whose run directory's config.yaml
+// says otherwise about the model or the data: an edited config.yaml would
+// otherwise describe a generator it did not make.
+func matchesConfig(dir string, g *generator.Generator) error {
+	rec, err := LoadRecipe(dir)
+	if err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, ConfigFile)); errors.Is(serr, os.ErrNotExist) {
+			return nil // a generator file on its own
+		}
+		return err
+	}
+	var differ []string
+	add := func(key, cfg, gen string) {
+		if cfg != gen {
+			differ = append(differ, fmt.Sprintf("%s (config.yaml: %s, %s: %s)", key, cfg, GeneratorFile, gen))
+		}
+	}
+	add("model.arch", rec.Model.Arch, g.Info.Arch)
+	add("model.latent", fmt.Sprint(rec.Model.Latent), fmt.Sprint(g.Info.Latent))
+	add("data.source", rec.Data.Source, g.Info.Source)
+	if rec.Model.Arch == g.Info.Arch {
+		probe := rec.Clone()
+		probe.Model.Options = g.Info.Options
+		keys, err := recipe.Diff(rec, probe)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			a, _ := rec.Value(k)
+			b, _ := probe.Value(k)
+			add(k, a, b)
+		}
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("%s: config.yaml does not describe its %s: %s; restore config.yaml (the generator's settings are in its metadata)", dir, GeneratorFile, strings.Join(differ, ", "))
+	}
+	return nil
 }

@@ -53,14 +53,32 @@ func WriteNPY(path string, data []float32, n, dim int) error {
 // WriteNPYShape writes float32 data of the given shape as a NumPy .npy
 // file (format 1.0, little-endian '<f4', C order), atomically.
 func WriteNPYShape(path string, data []float32, shape ...int) error {
-	dims := make([]string, len(shape))
 	total := 1
-	for i, d := range shape {
-		dims[i] = strconv.Itoa(d)
+	for _, d := range shape {
 		total *= d
 	}
 	if total != len(data) {
 		return fmt.Errorf("%s: %d values do not make shape %v", path, len(data), shape)
+	}
+	return writeAtomicFunc(path, func(w io.Writer) error {
+		if _, err := w.Write(npyHeader(shape)); err != nil {
+			return err
+		}
+		buf := make([]byte, 4*len(data))
+		for i, v := range data {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		_, err := w.Write(buf)
+		return err
+	})
+}
+
+// npyHeader is the header of a .npy file (format 1.0) of little-endian
+// float32 in C order with the given shape, padded to 64 bytes.
+func npyHeader(shape []int) []byte {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
 	}
 	tuple := strings.Join(dims, ", ")
 	if len(shape) == 1 {
@@ -71,25 +89,9 @@ func WriteNPYShape(path string, data []float32, shape ...int) error {
 	hdr := 10 + len(header) + 1
 	pad := (64 - hdr%64) % 64
 	header += strings.Repeat(" ", pad) + "\n"
-	return writeAtomicFunc(path, func(w io.Writer) error {
-		if _, err := w.Write([]byte("\x93NUMPY\x01\x00")); err != nil {
-			return err
-		}
-		var hl [2]byte
-		binary.LittleEndian.PutUint16(hl[:], uint16(len(header)))
-		if _, err := w.Write(hl[:]); err != nil {
-			return err
-		}
-		if _, err := io.WriteString(w, header); err != nil {
-			return err
-		}
-		buf := make([]byte, 4*len(data))
-		for i, v := range data {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-		}
-		_, err := w.Write(buf)
-		return err
-	})
+	out := []byte("\x93NUMPY\x01\x00")
+	out = binary.LittleEndian.AppendUint16(out, uint16(len(header)))
+	return append(out, header...)
 }
 
 // ReadNPY reads a NumPy .npy file of little-endian float32 in C order

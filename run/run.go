@@ -2,12 +2,15 @@ package run
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/minmaxgan/minmax/arch"
@@ -16,6 +19,7 @@ import (
 	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/generator"
+	"github.com/minmaxgan/minmax/internal/atomicfile"
 	"github.com/minmaxgan/minmax/internal/version"
 	"github.com/minmaxgan/minmax/metrics"
 	"github.com/minmaxgan/minmax/recipe"
@@ -36,6 +40,9 @@ const (
 	CheckpointFile = "checkpoint.safetensors"
 	EvalFile       = "eval.json"
 	GeneratorFile  = generator.File
+	// LockFile holds the lock of a run directory while a process trains
+	// in it (and that process's id).
+	LockFile = ".lock"
 )
 
 // Eval is one evaluation of the generator.
@@ -72,6 +79,10 @@ type Options struct {
 	// estimate the JSD (default 600 during the run and 2000 at the end);
 	// negative turns the estimate off.
 	JSDSteps int
+	// Warn, when set, hears what the run reports without stopping: a
+	// metric that is not finite (written as null), temporary files of a
+	// killed save removed.
+	Warn func(msg string)
 }
 
 // Run is a training run in a directory: the game (built from the recipe
@@ -91,10 +102,11 @@ type Run struct {
 
 	metrics *os.File
 	mw      *bufio.Writer
-	enc     *json.Encoder
 	snapZ   *tensor.Tensor // fixed latent codes for snapshots and evaluation
 	hist    history
 	opt     Options
+	lock    *dirLock
+	warned  map[string]bool // non-finite metrics already reported
 
 	judge *evaluator.Judge // image runs: scores each evaluation, when available
 }
@@ -119,11 +131,28 @@ const evalSamples = 2500
 // gridImages is the number of images in an image run's sample grids (8×8).
 const gridImages = 64
 
-// New starts a fresh run of rec in dir (created if needed; an existing
-// checkpoint there is an error: resume it or choose another directory).
-func New(rec recipe.Recipe, dir string, opt Options) (*Run, error) {
-	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil {
-		return nil, fmt.Errorf("%s already holds a run (%s); resume it with --resume %s, or choose another --run directory", dir, CheckpointFile, dir)
+// New starts a fresh run of rec in dir, created if needed. dir must not
+// hold a run already (resume it, or choose another directory) nor be a
+// folder of other files; while the run is open no other process can use
+// it (the directory is locked until Close).
+func New(rec recipe.Recipe, dir string, opt Options) (r *Run, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.unlock()
+		}
+	}()
+	if err := checkFreshDir(dir); err != nil {
+		return nil, err
+	}
+	if opt.NoPictures {
+		rec.Run.NoPictures = true
 	}
 	b, err := rec.Build()
 	if err != nil {
@@ -132,7 +161,9 @@ func New(rec recipe.Recipe, dir string, opt Options) (*Run, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "samples"), 0o755); err != nil {
 		return nil, err
 	}
-	r := newRun(dir, b, opt)
+	r = newRun(dir, b, opt)
+	r.lock = lock
+	r.removeTemps()
 	if err := writeConfig(filepath.Join(dir, ConfigFile), r.Recipe); err != nil {
 		return nil, err
 	}
@@ -143,6 +174,50 @@ func New(rec recipe.Recipe, dir string, opt Options) (*Run, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkFreshDir refuses a directory that holds a run (which should be
+// resumed) or files that are not a run's.
+func checkFreshDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil {
+		return fmt.Errorf("%s already holds a run (%s); resume it with --resume %s, or choose another --run directory", dir, CheckpointFile, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
+		return nil // a run that stopped before its first checkpoint: started afresh
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == LockFile || atomicfile.IsTemp(name):
+		case name == "samples" && e.IsDir():
+			if inner, _ := os.ReadDir(filepath.Join(dir, name)); len(inner) == 0 {
+				continue
+			}
+			fallthrough
+		default:
+			return fmt.Errorf("%s is not empty and holds no minmax run (no %s): choose a new or empty --run directory", dir, ConfigFile)
+		}
+	}
+	return nil
+}
+
+// removeTemps deletes the temporary files that a process killed while
+// saving left in the run's folders.
+func (r *Run) removeTemps() {
+	for _, d := range []string{r.Dir, filepath.Join(r.Dir, "samples")} {
+		if n, err := atomicfile.RemoveTemps(d); err == nil && n > 0 {
+			r.warn(fmt.Sprintf("removed %d temporary file(s) left in %s by a save that did not finish", n, d))
+		}
+	}
+}
+
+func (r *Run) warn(msg string) {
+	if r.opt.Warn != nil {
+		r.opt.Warn(msg)
+	}
 }
 
 func newRun(dir string, b *recipe.Built, opt Options) *Run {
@@ -169,12 +244,51 @@ func LoadRecipe(dir string) (recipe.Recipe, error) {
 	return r, nil
 }
 
-// Resume reopens the run in dir at its checkpoint. steps, if > 0, replaces
-// the configured number of steps (to train longer).
+// ErrFinished is matched (errors.Is) by Resume's error for a run that has
+// already trained all its steps.
+var ErrFinished = errors.New("the run has finished")
+
+// Resume reopens the run in dir at its checkpoint to train on. steps, if
+// > 0, replaces the configured number of steps (to train longer) and must
+// be more than the checkpoint's step; a run at its last step is refused
+// (ErrFinished) unless steps says how much longer to train. A config.yaml
+// that no longer matches the checkpoint's recipe is refused, naming the
+// keys that differ.
 func Resume(dir string, steps int, opt Options) (*Run, error) {
+	return open(dir, steps, opt, true)
+}
+
+// open reopens a run at its checkpoint; train says it is to be trained
+// (Resume's checks) rather than only read.
+func open(dir string, steps int, opt Options, train bool) (r *Run, err error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("no run directory %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.unlock()
+		}
+	}()
 	rec, err := LoadRecipe(dir)
 	if err != nil {
 		return nil, err
+	}
+	ck, err := checkpoint.Load(filepath.Join(dir, CheckpointFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s holds no checkpoint yet (%s): there is nothing to resume; start it afresh with --run %s", dir, CheckpointFile, dir)
+		}
+		return nil, err
+	}
+	if err := sameRecipe(dir, rec, ck.Meta); err != nil {
+		return nil, err
+	}
+	if opt.NoPictures {
+		rec.Run.NoPictures = true
 	}
 	if steps > 0 {
 		rec.Optim.Steps, rec.Optim.Epochs = steps, 0
@@ -186,23 +300,65 @@ func Resume(dir string, steps int, opt Options) (*Run, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "samples"), 0o755); err != nil {
 		return nil, err
 	}
-	r := newRun(dir, b, opt)
-	step, err := r.loadCheckpoint(filepath.Join(dir, CheckpointFile))
+	r = newRun(dir, b, opt)
+	r.lock = lock
+	step, err := r.restore(ck)
 	if err != nil {
 		return nil, err
 	}
-	if steps > 0 {
-		if err := writeConfig(filepath.Join(dir, ConfigFile), r.Recipe); err != nil {
+	if train {
+		switch {
+		case steps > 0 && steps <= step:
+			return nil, fmt.Errorf("%s is at step %d: --steps %d must be more than that to train on", dir, step, steps)
+		case steps == 0 && step >= r.Steps():
+			return nil, fmt.Errorf("%s is at step %d of %d: %w; give --steps N (more than %d) to train longer", dir, step, r.Steps(), ErrFinished, step)
+		}
+		r.removeTemps()
+		if steps > 0 || opt.NoPictures {
+			if err := writeConfig(filepath.Join(dir, ConfigFile), r.Recipe); err != nil {
+				return nil, err
+			}
+		}
+		if err := r.loadJudge(); err != nil {
+			return nil, err
+		}
+		if err := r.openMetrics(step); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.loadJudge(); err != nil {
-		return nil, err
-	}
-	if err := r.openMetrics(step); err != nil {
-		return nil, err
-	}
 	return r, nil
+}
+
+// sameRecipe refuses a config.yaml that differs from the recipe the
+// checkpoint was written with (the length of the run and whether it draws
+// pictures aside: those change with --resume --steps and --no-pictures).
+func sameRecipe(dir string, rec recipe.Recipe, meta map[string]string) error {
+	y, ok := meta["config.yaml"]
+	if !ok {
+		return nil
+	}
+	saved, err := recipe.Parse([]byte(y), recipe.Recipe{})
+	if err != nil {
+		return fmt.Errorf("%s: the recipe saved in %s does not read: %w", dir, CheckpointFile, err)
+	}
+	keys, err := recipe.Diff(saved, rec)
+	if err != nil {
+		return err
+	}
+	var differ []string
+	for _, k := range keys {
+		switch k {
+		case "optim.steps", "optim.epochs", "run.no_pictures":
+		default:
+			a, _ := saved.Value(k)
+			b, _ := rec.Value(k)
+			differ = append(differ, fmt.Sprintf("%s (checkpoint: %s, config.yaml: %s)", k, a, b))
+		}
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("%s: config.yaml does not match the recipe its checkpoint was trained with: %s; restore config.yaml (the checkpoint's recipe is in its metadata) or start a new run", dir, strings.Join(differ, ", "))
+	}
+	return nil
 }
 
 // Steps is the length of the run.
@@ -297,12 +453,39 @@ func (r *Run) openMetrics(step int) error {
 		return err
 	}
 	r.metrics, r.mw = f, bufio.NewWriter(f)
-	r.enc = json.NewEncoder(r.mw)
 	return nil
 }
 
-// Close flushes and closes the metrics file.
+// record writes one line of metrics.jsonl. A value that is not finite is
+// written as null, and the run warns naming the metric and the step.
+func (r *Run) record(step int, v any) error {
+	b, bad, err := finiteJSON(v)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", MetricsFile, err)
+	}
+	for _, p := range bad {
+		if r.warned[p] {
+			continue
+		}
+		if r.warned == nil {
+			r.warned = map[string]bool{}
+		}
+		r.warned[p] = true
+		r.warn(fmt.Sprintf("step %d: %s is not finite (written as null in %s; later steps where it is not are not reported)", step, p, MetricsFile))
+	}
+	if _, err := r.mw.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w", MetricsFile, err)
+	}
+	return nil
+}
+
+// Close flushes and closes the metrics file and releases the run
+// directory.
 func (r *Run) Close() error {
+	defer func() {
+		r.lock.unlock()
+		r.lock = nil
+	}()
 	if r.metrics == nil {
 		return nil
 	}
@@ -336,11 +519,12 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 		}
 		st, err := game.Step()
 		if err != nil {
-			r.mw.Flush()
-			return nil, err
+			// Keep the work: the last good evaluation and a checkpoint of
+			// the state the failure left, then say what failed.
+			return nil, r.fail(err)
 		}
-		if err := r.enc.Encode(st); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", MetricsFile, err)
+		if err := r.record(st.Step, st); err != nil {
+			return nil, err
 		}
 		r.hist.stats = append(r.hist.stats, st)
 		if r.opt.Progress != nil {
@@ -366,20 +550,52 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 	if err := r.mw.Flush(); err != nil {
 		return nil, err
 	}
-	var final *Eval
-	if len(r.hist.evals) > 0 {
-		final = &r.hist.evals[len(r.hist.evals)-1]
-		b, _ := json.MarshalIndent(Summary(final, r.Recipe.Data.Source, r.Recipe.Loss.Name, r.Recipe.Run.Seed), "", "  ")
-		if err := writeAtomic(filepath.Join(r.Dir, EvalFile), append(b, '\n')); err != nil {
-			return nil, err
-		}
+	final, err := r.writeEval()
+	if err != nil {
+		return nil, err
 	}
-	if !r.opt.NoPictures {
+	if !r.opt.NoPictures && !r.Recipe.Run.NoPictures {
 		if err := r.Pictures(); err != nil {
 			return final, err
 		}
 	}
 	return final, nil
+}
+
+// writeEval writes eval.json from the last evaluation (if any) and
+// returns it.
+func (r *Run) writeEval() (*Eval, error) {
+	if len(r.hist.evals) == 0 {
+		return nil, nil
+	}
+	final := &r.hist.evals[len(r.hist.evals)-1]
+	b, _, err := finiteJSON(Summary(final, r.Recipe.Data.Source, r.Recipe.Loss.Name, r.Recipe.Run.Seed))
+	if err != nil {
+		return nil, err
+	}
+	var ind bytes.Buffer
+	json.Indent(&ind, b, "", "  ")
+	ind.WriteByte('\n')
+	return final, writeAtomic(filepath.Join(r.Dir, EvalFile), ind.Bytes())
+}
+
+// fail saves what a failed step leaves (the metrics so far, eval.json
+// from the last evaluation, a checkpoint) and returns the step's error,
+// with what could not be saved.
+func (r *Run) fail(stepErr error) error {
+	errs := []error{stepErr}
+	if err := r.mw.Flush(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := r.writeEval(); err != nil {
+		errs = append(errs, fmt.Errorf("writing %s: %w", EvalFile, err))
+	}
+	if err := r.Checkpoint(); err != nil {
+		errs = append(errs, fmt.Errorf("the checkpoint after the failure: %w", err))
+	} else {
+		r.warn(fmt.Sprintf("saved the checkpoint (step %d) and %s after the failure", r.Game.StepsDone(), EvalFile))
+	}
+	return errors.Join(errs...)
 }
 
 // Generate draws n samples from G (its moving average when the run keeps
@@ -452,24 +668,29 @@ func (r *Run) Checkpoint() error {
 	st.Meta["format"] = checkpointFormat
 	st.Meta["config.yaml"] = string(cfg)
 	st.Meta["minmax_version"] = version.Version
-	if err := checkpoint.Save(filepath.Join(r.Dir, CheckpointFile), st.Tensors, st.Meta); err != nil {
+	if err := checkpoint.SaveChecked(filepath.Join(r.Dir, CheckpointFile), st.Tensors, st.Meta); err != nil {
 		return err
 	}
 	return generator.Save(filepath.Join(r.Dir, GeneratorFile), r.Game.GeneratorState(), r.generatorInfo())
 }
 
-// loadCheckpoint restores everything Checkpoint saved and returns the step.
-func (r *Run) loadCheckpoint(path string) (int, error) {
-	f, err := checkpoint.Load(path)
-	if err != nil {
-		return 0, err
-	}
+// restore sets the game to the checkpoint f (everything Checkpoint saved)
+// and returns the step.
+func (r *Run) restore(f *checkpoint.File) (int, error) {
+	path := filepath.Join(r.Dir, CheckpointFile)
 	if !readableFormats[f.Meta["format"]] {
 		return 0, fmt.Errorf("%s: not a minmax run checkpoint (format %q, want %q)", path, f.Meta["format"], checkpointFormat)
 	}
 	st, err := r.Game.State()
 	if err != nil {
 		return 0, err
+	}
+	for name, t := range f.Tensors {
+		for i, v := range t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return 0, fmt.Errorf("%s: tensor %s holds %v at index %d: the state is not usable (the run diverged before this checkpoint)", path, name, v, i)
+			}
+		}
 	}
 	if err := f.Restore(st.Tensors, false); err != nil {
 		return 0, fmt.Errorf("%s does not match this run's models: %w", path, err)

@@ -95,3 +95,34 @@ func (g *RNG) MarshalBinary() ([]byte, error) { return g.src.MarshalBinary() }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (g *RNG) UnmarshalBinary(b []byte) error { return g.src.UnmarshalBinary(b) }
+
+// NormalStream is one Normal call drawn in pieces: NormalStream takes the
+// call's key from the generator, as Normal does, and Fill writes any range
+// of the values that Normal would have written into a slice long enough,
+// so that codes for millions of samples can be drawn a chunk at a time and
+// still equal those of one call.
+type NormalStream struct {
+	key       uint64
+	mean, std float32
+}
+
+// NormalStream starts a stream of N(mean, std²) values (one Normal call).
+func (g *RNG) NormalStream(mean, std float32) NormalStream {
+	return NormalStream{key: g.src.Uint64(), mean: mean, std: std}
+}
+
+// Fill writes the values [off, off+len(dst)) of the stream into dst.
+func (s NormalStream) Fill(dst []float32, off int) {
+	var buf [normalChunk]float32
+	for len(dst) > 0 {
+		c, in := off/normalChunk, off%normalChunk
+		n := min(len(dst), normalChunk-in)
+		if in == 0 && n == normalChunk {
+			fillNormal(dst[:n], s.key, c, s.mean, s.std)
+		} else {
+			fillNormal(buf[:in+n], s.key, c, s.mean, s.std)
+			copy(dst[:n], buf[in:in+n])
+		}
+		dst, off = dst[n:], off+n
+	}
+}

@@ -261,3 +261,22 @@ func TestChooseDrawsDistinctIndices(t *testing.T) {
 		t.Error("Choose(5, 0) is not empty")
 	}
 }
+
+// A NormalStream gives, piece by piece and from any offset, the values of
+// one Normal call.
+func TestNormalStream(t *testing.T) {
+	want := make([]float32, 3*normalChunk+77)
+	NewRNG(5).Normal(want, 0.5, 2)
+	s := NewRNG(5).NormalStream(0.5, 2)
+	got := make([]float32, len(want))
+	for off := 0; off < len(got); {
+		n := min(1000+off%3*1000, len(got)-off)
+		s.Fill(got[off:off+n], off)
+		off += n
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("value %d: stream %v, Normal %v", i, got[i], want[i])
+		}
+	}
+}

@@ -42,15 +42,18 @@ With --json it prints one JSON line per result on stdout, e.g.
 			out := c.OutOrStdout()
 			mk, ok := bench.Workloads[workload]
 			if !ok {
-				return usageError{fmt.Errorf("unknown --workload %q; want one of %s", workload, strings.Join(bench.Names(), ", "))}
+				return usageError{fmt.Errorf("bench: unknown --workload %q; want one of %s", workload, strings.Join(bench.Names(), ", "))}
 			}
 			if threads < 1 {
-				return usageError{fmt.Errorf("--threads must be at least 1, got %d", threads)}
+				return usageError{fmt.Errorf("bench: --threads must be at least 1, got %d", threads)}
+			}
+			if windows < 1 || windows > 1000 {
+				return usageError{fmt.Errorf("bench: --windows must be 1 to 1000 (the median of that many timed windows is reported), got %d", windows)}
 			}
 			if profile != "" {
 				stopProfile, err := startProfile(profile)
 				if err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
+					return fmt.Errorf("bench: --cpuprofile: %w", err)
 				}
 				defer stopProfile()
 			}

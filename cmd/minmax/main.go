@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/minmaxgan/minmax/internal/version"
 	"github.com/spf13/cobra"
@@ -23,6 +25,13 @@ import (
 
 // usageError marks errors in how the command was called (exit status 2).
 type usageError struct{ error }
+
+// exitError ends the process with its code and no message (the command
+// has said what happened): 130 and 143 for a run stopped by SIGINT or
+// SIGTERM after saving.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // gcPercent is the garbage collector's target unless GOGC is set. Most of
 // a training process's heap is the tape's arena and the data set: large,
@@ -38,6 +47,10 @@ func main() {
 	}
 	root := newRoot()
 	if err := root.Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
 		fmt.Fprintln(os.Stderr, "minmax:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -61,11 +74,39 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 	}
 	root.SetVersionTemplate("minmax {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%s: %w (see 'minmax %s --help')", c.Name(), err, c.Name())}
+		return usageError{fmt.Errorf("%s: %s (see 'minmax %s --help')", c.Name(), flagMessage(err), c.Name())}
 	})
 	root.AddCommand(newTrainCmd(), newBenchCmd(), newEvaluatorCmd(),
 		newSampleCmd(), newEvalCmd(), newDataCmd(),
 		newTheoryCmd(),
 	)
 	return root
+}
+
+// flagMessage rewrites pflag's errors about values, which quote Go's
+// parsers ("strconv.ParseInt: parsing ..."), in plain words.
+func flagMessage(err error) string {
+	msg := err.Error()
+	var ne *strconv.NumError
+	if !errors.As(err, &ne) {
+		return msg
+	}
+	what := "a number"
+	switch {
+	case strings.HasPrefix(ne.Func, "ParseInt"), strings.HasPrefix(ne.Func, "ParseUint"):
+		what = "a whole number"
+		if strings.HasPrefix(ne.Func, "ParseUint") {
+			what = "a whole number >= 0"
+		}
+	case strings.HasPrefix(ne.Func, "ParseBool"):
+		what = "true or false"
+	}
+	if ne.Err == strconv.ErrRange {
+		what += " in range"
+	}
+	// pflag: invalid argument "x" for "-n, --n" flag: strconv.ParseInt: ...
+	if i := strings.Index(msg, ": strconv."); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg + ": want " + what
 }

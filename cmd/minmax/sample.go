@@ -64,7 +64,9 @@ the line from the code of --seed to the code of --to, at one class.`,
 			if n < 1 {
 				return usageError{fmt.Errorf("sample: --n must be at least 1, got %d", n)}
 			}
-			ext := strings.ToLower(filepath.Ext(out))
+			if truncation < 0 {
+				return usageError{fmt.Errorf("sample: --truncation must be >= 0 (0: none), got %g", truncation)}
+			}
 			folder := strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator))
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				folder = true
@@ -74,12 +76,12 @@ the line from the code of --seed to the code of --to, at one class.`,
 				return fmt.Errorf("sample --run %s: %w", dir, err)
 			}
 			d := g.Info.Data
-			image := d.Kind == arch.Images
-			switch {
-			case !image && ext != ".csv" && ext != ".npy":
-				return usageError{fmt.Errorf("sample: --out %s: a toy run's samples go to a .csv or .npy file", out)}
-			case image && !folder && ext != ".png" && ext != ".idx" && ext != ".npy":
-				return usageError{fmt.Errorf("sample: --out %s: an image run's samples go to a .png grid, a folder (end the path with /), an .idx or an .npy file", out)}
+			format, err := run.SampleFormat(out, folder, d)
+			if err != nil {
+				return usageError{fmt.Errorf("sample: --out %w", err)}
+			}
+			if err := run.CheckSampleCount(out, format, n, d); err != nil {
+				return usageError{fmt.Errorf("sample: --n: %w", err)}
 			}
 			opt := generator.Options{Seed: seed, Class: -1, Truncation: truncation}
 			if class != "" {
@@ -92,63 +94,54 @@ the line from the code of --seed to the code of --to, at one class.`,
 				}
 				opt.Class = k
 			}
-			if truncation < 0 {
-				return usageError{fmt.Errorf("sample: --truncation must be >= 0 (0: none), got %g", truncation)}
+			if labelsOut != "" && !g.Info.Conditional() {
+				return usageError{fmt.Errorf("sample: --labels-out: the generator of %s is not class-conditional", dir)}
 			}
-			var pts []float32
-			var labels []int
+			var asked []uint8
 			if interpolate {
 				if !c.Flags().Changed("to") {
 					return usageError{fmt.Errorf("sample: --interpolate needs --to SEED, the code to go to")}
 				}
-				if pts, err = g.Interpolate(seed, to, n, opt); err != nil {
+				if format != run.FormatGrid && format != run.FormatFolder {
+					return usageError{fmt.Errorf("sample: --interpolate writes a .png grid or a folder, not %s", out)}
+				}
+				pts, err := g.Interpolate(seed, to, n, opt)
+				if err != nil {
 					return usageError{fmt.Errorf("sample: %w", err)}
 				}
+				set, err := run.ImageSet(d, pts, n)
+				if err == nil {
+					if format == run.FormatGrid {
+						err = imgdata.SaveSetGrid(out, set, imgdata.GridOptions{Cols: min(8, n)})
+					} else {
+						err = imgdata.WritePNGFolder(out, set)
+					}
+				}
+				if err != nil {
+					return fmt.Errorf("sample: %w", err)
+				}
 				if g.Info.Conditional() {
-					labels, _ = g.Labels(n, generator.Options{Class: max(opt.Class, 0)})
+					for range n {
+						asked = append(asked, uint8(max(opt.Class, 0)))
+					}
 				}
-			} else if pts, labels, err = g.Sample(n, opt); err != nil {
-				return err
-			}
-			if labelsOut != "" {
-				if labels == nil {
-					return usageError{fmt.Errorf("sample: --labels-out: the generator of %s is not class-conditional", dir)}
+			} else {
+				st, err := g.Stream(n, opt)
+				if err != nil {
+					return usageError{fmt.Errorf("sample: %w", err)}
 				}
-				b := make([]uint8, len(labels))
-				for i, l := range labels {
-					b[i] = uint8(l)
-				}
-				if err := imgdata.WriteIDX(labelsOut, []int{len(b)}, b); err != nil {
+				if asked, err = run.SampleTo(out, format, st, d, labelsOut != ""); err != nil {
 					return fmt.Errorf("sample: %w", err)
 				}
 			}
+			if labelsOut != "" {
+				if err := imgdata.WriteIDX(labelsOut, []int{len(asked)}, asked); err != nil {
+					return fmt.Errorf("sample: --labels-out: %w", err)
+				}
+			}
 			dim := d.Dim
-			switch {
-			case !image && ext == ".csv":
-				err = run.WriteCSV(out, pts, dim)
-			case !image:
-				err = run.WriteNPY(out, pts, n, dim)
-			case ext == ".npy" && !folder:
-				err = run.WriteNPYShape(out, run.ToCHW(pts, n, d.Height, d.Width, d.Channels), n, d.Channels, d.Height, d.Width)
-			default:
-				var set *imgdata.Set
-				if set, err = run.ImageSet(d, pts, n); err != nil {
-					break
-				}
-				switch {
-				case folder:
-					err = imgdata.WritePNGFolder(out, set)
-				case ext == ".png":
-					err = imgdata.SaveSetGrid(out, set, imgdata.GridOptions{Cols: min(8, n)})
-				default:
-					err = imgdata.WriteSetIDX(out, set)
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("sample: %w", err)
-			}
 			what := fmt.Sprintf("samples of dimension %d", dim)
-			if image {
+			if d.Kind == arch.Images {
 				what = fmt.Sprintf("images of %dx%dx%d", d.Height, d.Width, d.Channels)
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s from step %d of %s to %s\n", n, what, g.Info.Step, dir, out)
@@ -230,8 +223,11 @@ otherwise.`,
 			if threads < 1 {
 				return usageError{fmt.Errorf("eval: --threads must be at least 1, got %d", threads)}
 			}
-			if n < 2 {
-				return usageError{fmt.Errorf("eval: --n must be at least 2, got %d", n)}
+			if n < 2 || n > run.MaxSamples {
+				return usageError{fmt.Errorf("eval: --n must be 2 to %d, got %d", run.MaxSamples, n)}
+			}
+			if jsdSteps < 0 {
+				return usageError{fmt.Errorf("eval: --jsd-steps must be >= 0 (0: no JSD estimate), got %d", jsdSteps)}
 			}
 			parallel.SetThreads(threads)
 			if profile != "" {

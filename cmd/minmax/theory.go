@@ -48,15 +48,15 @@ Examples:
 				return err
 			}
 			if threads < 1 {
-				return usageError{fmt.Errorf("--threads must be at least 1, got %d", threads)}
+				return usageError{fmt.Errorf("theory: --threads must be at least 1, got %d", threads)}
 			}
 			if steps < 1 || batch < 1 {
-				return usageError{fmt.Errorf("--steps (%d) and --batch (%d) must be at least 1", steps, batch)}
+				return usageError{fmt.Errorf("theory: --steps (%d) and --batch (%d) must be at least 1", steps, batch)}
 			}
 			parallel.SetThreads(threads)
 			ex, err := lab.ComputeExact(p, q)
 			if err != nil {
-				return fmt.Errorf("%w", err)
+				return fmt.Errorf("theory: %w", err)
 			}
 			if !asJSON {
 				printExact(out, p, q, ex)
@@ -76,15 +76,15 @@ Examples:
 			}
 			r, err := lab.Train(p, q, ex, opts)
 			if err != nil {
-				return fmt.Errorf("%w", err)
+				return fmt.Errorf("theory: %w", err)
 			}
 			var paths []string
 			if outDir != "" {
 				if err := os.MkdirAll(outDir, 0o755); err != nil {
-					return fmt.Errorf("--out: %w", err)
+					return fmt.Errorf("theory: --out: %w", err)
 				}
 				if paths, err = lab.Plot(p, q, r, outDir, seed); err != nil {
-					return fmt.Errorf("%w", err)
+					return fmt.Errorf("theory: %w", err)
 				}
 			}
 			if asJSON {
@@ -130,7 +130,7 @@ Examples:
 
 func parsePair(pSpec, qSpec string) (dist.Dist, dist.Dist, error) {
 	if pSpec == "" || qSpec == "" {
-		return nil, nil, usageError{fmt.Errorf("both --p and --q are required (e.g. --p 'N(0, 1)' --q 'N(1, 2)')")}
+		return nil, nil, usageError{fmt.Errorf("theory: both --p and --q are required (e.g. --p 'N(0, 1)' --q 'N(1, 2)')")}
 	}
 	p, err := dist.Parse(pSpec)
 	if err != nil {
@@ -141,7 +141,7 @@ func parsePair(pSpec, qSpec string) (dist.Dist, dist.Dist, error) {
 		return nil, nil, usageError{fmt.Errorf("--q: %w", err)}
 	}
 	if p.Dim() != q.Dim() {
-		return nil, nil, usageError{fmt.Errorf("--p is %d-dimensional and --q is %d-dimensional; they must agree", p.Dim(), q.Dim())}
+		return nil, nil, usageError{fmt.Errorf("theory: --p is %d-dimensional and --q is %d-dimensional; they must agree", p.Dim(), q.Dim())}
 	}
 	return p, q, nil
 }

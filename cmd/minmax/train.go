@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -101,15 +102,29 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 				}
 				defer stopProfile()
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			// SIGINT and SIGTERM stop the run after a checkpoint; the exit
+			// status then says which (130, 143), so scripts can tell an
+			// interrupted run from a finished one.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			var got atomic.Value
+			go func() {
+				if s, ok := <-sigs; ok {
+					got.Store(s)
+					cancel()
+				}
+			}()
 			errOut := c.ErrOrStderr()
-			opt := run.Options{Progress: newProgress(errOut), NoPictures: noPictures}
+			opt := run.Options{Progress: newProgress(errOut), NoPictures: noPictures,
+				Warn: func(msg string) { fmt.Fprintf(errOut, "\nwarning: %s\n", msg) }}
 			var r *run.Run
 			if resume != "" {
 				// The recipe of a resumed run is its config.yaml: changing it
 				// midway would not continue the same run.
-				for _, name := range []string{"preset", "config", "run", "opt"} {
+				for _, name := range []string{"preset", "config", "run", "opt"} { // --no-pictures may be given
 					if c.Flags().Changed(name) {
 						return usageError{fmt.Errorf("train: --%s cannot be combined with --resume (the run's config.yaml is its recipe; only --steps, --threads and --no-pictures may be given)", name)}
 					}
@@ -165,7 +180,11 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 			final, err := r.Train(ctx)
 			if errors.Is(err, context.Canceled) {
 				fmt.Fprintf(errOut, "\ninterrupted at step %d: checkpoint saved; continue with: minmax train --resume %s\n", r.Game.StepsDone(), r.Dir)
-				return nil
+				code := 130
+				if s, _ := got.Load().(os.Signal); s == syscall.SIGTERM {
+					code = 143
+				}
+				return exitError{code}
 			}
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
