@@ -107,6 +107,9 @@ func howToGet(n *namedSet, dirs []string) string {
 	if len(dirs) > 0 {
 		target = dirs[len(dirs)-1] + string(filepath.Separator)
 	}
+	if n.archive != nil {
+		return fmt.Sprintf("minmax data get %s (downloads %s and checks its MD5); or by hand: %s", n.name, n.archive.url, fmt.Sprintf(n.get, target))
+	}
 	if n.module != nil {
 		return fmt.Sprintf("minmax data get %s (the go command fetches the Go module %s, which ships the files, and they are checked against their SHA-256s and copied into %s); or by hand: %s",
 			n.name, n.module.query(), target, fmt.Sprintf(n.get, target))
@@ -146,7 +149,7 @@ func get(ctx context.Context, n *namedSet, dest string, log io.Writer) (string, 
 	}
 	name := n.name
 	dirs, _ := searchDirs(n)
-	if n.module == nil {
+	if n.module == nil && n.archive == nil {
 		return "", fmt.Errorf("%s cannot be fetched by minmax (%w); to get it: %s", name, ErrNoInstaller, howToGet(n, dirs))
 	}
 	if dest == "" {
@@ -154,6 +157,16 @@ func get(ctx context.Context, n *namedSet, dest string, log io.Writer) (string, 
 			return "", fmt.Errorf("no user cache folder to put %s in; give a folder or set %s", name, EnvData)
 		}
 		dest = dirs[len(dirs)-1]
+	}
+	if n.archive != nil {
+		if detect(dest) == n.layout {
+			fmt.Fprintf(log, "%s is already in %s\n", name, dest)
+			return dest, nil
+		}
+		if err := download(ctx, name, n.archive, dest, log, fmt.Sprintf(n.get, dest)); err != nil {
+			return "", err
+		}
+		return dest, nil
 	}
 	fmt.Fprintf(log, "fetching the Go module %s with the go command\n", n.module.query())
 	src, err := goModDownload(ctx, n.module.query())

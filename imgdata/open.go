@@ -50,6 +50,7 @@ type namedSet struct {
 	system  string          // folder a system package installs it in, or ""
 	get     string          // how to get it by hand, with %s for the folder to put it in
 	module  *goModuleSource // a Go module that ships it (Get fetches it), or nil
+	archive *urlSource      // an archive at an address (Get downloads it), or nil
 }
 
 // idxFiles lists the four files of an MNIST-like data set.
@@ -86,6 +87,7 @@ var namedSets = []namedSet{
 		name:    "cifar10",
 		layout:  layoutCIFAR,
 		classes: cifar10Classes,
+		archive: cifar10Download,
 		get:     "download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (the binary version) and extract it into %s (tar xzf cifar-10-binary.tar.gz -C DIR, which makes DIR/cifar-10-batches-bin/)",
 	},
 }
