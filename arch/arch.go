@@ -63,18 +63,38 @@ func (d Data) String() string {
 func (d Data) Validate() error {
 	switch d.Kind {
 	case Points:
-		if d.Dim < 1 {
-			return fmt.Errorf("points of dimension %d", d.Dim)
+		if d.Dim < 1 || d.Dim > MaxPointDim {
+			return fmt.Errorf("points of dimension %d (1 to %d)", d.Dim, MaxPointDim)
 		}
 	case Images:
-		if d.Height < 1 || d.Width < 1 || d.Channels < 1 || d.Dim != d.Height*d.Width*d.Channels {
-			return fmt.Errorf("images of %dx%dx%d with %d values each", d.Height, d.Width, d.Channels, d.Dim)
+		if d.Height < 1 || d.Width < 1 || d.Channels < 1 || d.Height > MaxSide || d.Width > MaxSide || d.Channels > 4 ||
+			d.Dim != d.Height*d.Width*d.Channels {
+			return fmt.Errorf("images of %dx%dx%d with %d values each (at most %dx%d pixels of 1 to 4 channels)", d.Height, d.Width, d.Channels, d.Dim, MaxSide, MaxSide)
 		}
 	default:
 		return fmt.Errorf("data of kind %q (want points or images)", d.Kind)
 	}
+	if len(d.Classes) > MaxClasses {
+		return fmt.Errorf("%d classes; at most %d", len(d.Classes), MaxClasses)
+	}
 	return nil
 }
+
+// Bounds on what an architecture is built for. They are far beyond what
+// minmax trains, and keep sizes read from a file (a generator file's
+// metadata) from asking for more memory than a machine has.
+const (
+	// MaxLatent is the largest latent size.
+	MaxLatent = 1 << 16
+	// MaxClasses is the most classes of a data set.
+	MaxClasses = 1 << 16
+	// MaxSide is the largest image side.
+	MaxSide = 1 << 12
+	// MaxPointDim is the largest dimension of points.
+	MaxPointDim = 1 << 16
+	// MaxWidth is the largest width option of a convolutional architecture.
+	MaxWidth = 1 << 10
+)
 
 // Spec is a registered architecture: its name, what it is, its options
 // and how to build its generator and discriminator. Architectures register
@@ -250,8 +270,8 @@ func (s *Spec) BuildG(opts any, latent int, d Data, rng *tensor.RNG) (nn.Module,
 	if err := s.Check(opts, d); err != nil {
 		return nil, err
 	}
-	if latent < 1 {
-		return nil, fmt.Errorf("latent size %d: want at least 1", latent)
+	if latent < 1 || latent > MaxLatent {
+		return nil, fmt.Errorf("latent size %d: want 1 to %d", latent, MaxLatent)
 	}
 	g, err := s.newG(opts, latent, d, rng)
 	if err != nil {

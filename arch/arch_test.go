@@ -75,9 +75,14 @@ func TestCheck(t *testing.T) {
 		{dc, nil, arch.ImageData(30, 30, 1, nil), "28, 32 or 64 pixels"},
 		{dc, nil, arch.ImageData(28, 32, 1, nil), "square"},
 		{dc, nil, arch.ImageData(28, 28, 2, nil), "1 or 3 channels"},
-		{dc, &arch.DCGANOptions{Width: 0}, arch.ImageData(28, 28, 1, nil), "width: must be at least 1"},
+		{dc, &arch.DCGANOptions{Width: 0}, arch.ImageData(28, 28, 1, nil), "width: must be 1 to 512"},
 		{mlp, &arch.MLPOptions{GActivation: "swish", DActivation: "relu"}, arch.PointData(2), "g_activation: unknown activation"},
 		{mlp, &arch.MLPOptions{GHidden: []int{0}, GActivation: "relu", DActivation: "relu"}, arch.PointData(2), "g_hidden: layer widths"},
+		// Sizes a file may claim are bounded before anything is allocated.
+		{dc, &arch.DCGANOptions{Width: 100000}, arch.ImageData(28, 28, 1, nil), "width: must be 1 to 512"},
+		{mlp, nil, arch.PointData(1 << 20), "points of dimension 1048576 (1 to 65536)"},
+		{dc, nil, arch.ImageData(1<<13, 1<<13, 1, nil), "at most 4096x4096 pixels"},
+		{dc, nil, arch.ImageData(28, 28, 1, make([]string, 1<<17)), "131072 classes; at most 65536"},
 	}
 	for _, c := range cases {
 		opts := c.opts
@@ -142,4 +147,16 @@ func Example() {
 	logit := d.Forward(c, x)
 	fmt.Println(x.Shape(), logit.Shape(), nn.NumParams(g), nn.NumParams(d), tp.Err())
 	// Output: [2 784] [2 1] 759681 138689 <nil>
+}
+
+// A latent size or MLP beyond the bounds is refused before it is built.
+func TestBuildBounds(t *testing.T) {
+	mlp, _ := arch.Lookup("mlp")
+	if _, err := mlp.BuildG(mlp.Defaults(), arch.MaxLatent+1, arch.PointData(2), tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), "latent size 65537: want 1 to 65536") {
+		t.Errorf("latent beyond the bound: %v", err)
+	}
+	wide := &arch.MLPOptions{GHidden: []int{1 << 14, 1 << 14, 1 << 14}, DHidden: []int{4}, GActivation: "relu", DActivation: "relu"}
+	if _, err := mlp.BuildG(wide, 8, arch.PointData(2), tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), "more than 268435456 weights") {
+		t.Errorf("an MLP of 2^29 weights: %v", err)
+	}
 }

@@ -73,10 +73,12 @@ func newBigGANPlan(o *BigGANOptions, d Data) (bigganPlan, error) {
 		return bigganPlan{}, fmt.Errorf("conditional: %q; want true, false or auto", o.Conditional)
 	case o.Width < 8:
 		return bigganPlan{}, fmt.Errorf("width: must be at least 8 (attention divides it by 8), got %d", o.Width)
-	case o.conditional(d) && o.SharedDim < 1:
-		return bigganPlan{}, fmt.Errorf("shared_dim: a conditional model needs a shared embedding of width >= 1, got %d", o.SharedDim)
-	case o.DPlain < 0:
-		return bigganPlan{}, fmt.Errorf("d_plain_blocks: must be >= 0, got %d", o.DPlain)
+	case o.Width > MaxWidth:
+		return bigganPlan{}, fmt.Errorf("width: must be at most %d, got %d", MaxWidth, o.Width)
+	case o.conditional(d) && (o.SharedDim < 1 || o.SharedDim > MaxWidth):
+		return bigganPlan{}, fmt.Errorf("shared_dim: a conditional model needs a shared embedding of width 1 to %d, got %d", MaxWidth, o.SharedDim)
+	case o.DPlain < 0 || o.DPlain > 16:
+		return bigganPlan{}, fmt.Errorf("d_plain_blocks: must be 0 to 16, got %d", o.DPlain)
 	}
 	// D halves the image while it is larger than 8×8 (BigGAN-PyTorch's
 	// CIFAR discriminator ends at 8×8; 28×28 images end at 7×7), then runs

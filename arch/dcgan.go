@@ -41,8 +41,8 @@ func dcganSteps(o *DCGANOptions, d Data) (start, n int, err error) {
 	if d.Channels != 1 && d.Channels != 3 {
 		return 0, 0, fmt.Errorf("the dcgan architecture takes 1 or 3 channels, got %s", d)
 	}
-	if o.Width < 1 {
-		return 0, 0, fmt.Errorf("width: must be at least 1, got %d", o.Width)
+	if o.Width < 1 || o.Width > MaxWidth/2 {
+		return 0, 0, fmt.Errorf("width: must be 1 to %d (the widest layer has 8 times as many channels), got %d", MaxWidth/2, o.Width)
 	}
 	return start, n, nil
 }

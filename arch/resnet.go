@@ -39,8 +39,8 @@ func resnetSteps(o *ResNetOptions, d Data) (start, n int, err error) {
 	if start, n, err = SquarePlan("resnet", d); err != nil {
 		return 0, 0, err
 	}
-	if o.Width < 1 {
-		return 0, 0, fmt.Errorf("width: must be at least 1, got %d", o.Width)
+	if o.Width < 1 || o.Width > MaxWidth {
+		return 0, 0, fmt.Errorf("width: must be 1 to %d, got %d", MaxWidth, o.Width)
 	}
 	return start, n, nil
 }

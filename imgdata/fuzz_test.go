@@ -1,7 +1,13 @@
 package imgdata
 
 import (
+	"bytes"
 	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,6 +113,75 @@ func FuzzReadCIFAR10(f *testing.F) {
 			if s.Labels[i] != int(data[i*3073]) || s.Pix[i*3072] != data[i*3073+1] || s.Pix[i*3072+3071] != data[i*3073+3072] {
 				t.Fatalf("record %d misread", i)
 			}
+		}
+	})
+}
+
+// FuzzReadFolder reads a folder of two class sub-folders, one image each:
+// a fixed valid PNG and the fuzzed bytes under the extension ext picks.
+// The folder reads as a labelled set of two images at the size asked, or is
+// refused naming the fuzzed file.
+func FuzzReadFolder(f *testing.F) {
+	gray := image.NewGray(image.Rect(0, 0, 5, 3))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 17)
+	}
+	rgba := image.NewNRGBA(image.Rect(0, 0, 2, 4))
+	for i := range rgba.Pix {
+		rgba.Pix[i] = uint8(i * 29)
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, 3, 3), color.Palette{color.Black, color.White, color.RGBA{200, 10, 10, 255}})
+	pal.Pix[4] = 2
+	encode := func(img image.Image, jpg bool) []byte {
+		var b bytes.Buffer
+		var err error
+		if jpg {
+			err = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+		} else {
+			err = png.Encode(&b, img)
+		}
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	valid := encode(gray, false)
+	for _, img := range []image.Image{gray, rgba, pal} {
+		p, j := encode(img, false), encode(img, true)
+		f.Add(p, uint8(0), uint8(4), true)
+		f.Add(j, uint8(1), uint8(7), false)
+		f.Add(p[:len(p)/2], uint8(0), uint8(3), true)
+		f.Add(j[:len(j)-4], uint8(2), uint8(8), false)
+	}
+	f.Add([]byte("not an image"), uint8(0), uint8(8), true)
+	f.Add([]byte{}, uint8(1), uint8(1), false)
+
+	f.Fuzz(func(t *testing.T, data []byte, ext, size uint8, grey bool) {
+		dir := t.TempDir()
+		for _, c := range []string{"cats", "dogs"} {
+			if err := os.Mkdir(filepath.Join(dir, c), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeFile(t, filepath.Join(dir, "cats"), "a.png", valid)
+		name := "b" + []string{".png", ".jpg", ".JPEG"}[int(ext)%3]
+		bad := writeFile(t, filepath.Join(dir, "dogs"), name, data)
+		side := 1 + int(size)%32
+		channels := 3
+		if grey {
+			channels = 1
+		}
+		s, err := ReadFolder(dir, side, channels)
+		if err != nil {
+			checkReadError(t, err, bad)
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("ReadFolder returned an invalid set: %v", err)
+		}
+		if s.N != 2 || s.H != side || s.W != side || s.C != channels || len(s.Pix) != 2*side*side*channels ||
+			!slices.Equal(s.Classes, []string{"cats", "dogs"}) || !slices.Equal(s.Labels, []int{0, 1}) {
+			t.Fatalf("ReadFolder returned %d images of %dx%dx%d, classes %v, labels %v", s.N, s.H, s.W, s.C, s.Classes, s.Labels)
 		}
 	})
 }

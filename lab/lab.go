@@ -289,22 +289,43 @@ func heldOutVD(p, q Sampler, d *batchEval, n int, rng *tensor.RNG) (vd, se float
 	const chunk = 8192
 	x := make([]float64, chunk*dim)
 	moments := func(src Sampler, sign float64) (mean, variance float64) {
-		var s, s2 float64
+		var w welford
 		for done := 0; done < n; done += chunk {
 			k := min(chunk, n-done)
 			sampleN(src, rng.Rand(), k, x)
 			for _, v := range d.eval(x[:k*dim]) {
-				f := softplus(sign * v)
-				s += f
-				s2 += f * f
+				w.add(softplus(sign * v))
 			}
 		}
-		mean = s / float64(n)
-		return mean, (s2/float64(n) - mean*mean) * float64(n) / float64(n-1)
+		return w.mean, w.variance()
 	}
 	mp, vp := moments(p, -1)
 	mq, vq := moments(q, +1)
 	return mp + mq, math.Sqrt(vp/float64(n) + vq/float64(n))
+}
+
+// welford accumulates a mean and a variance in one pass by Welford's
+// updates. The textbook one-pass sum of squares loses every digit, and can
+// turn negative, when the values are large and nearly equal, as the losses
+// of a D far from the data are.
+type welford struct {
+	n        int
+	mean, m2 float64
+}
+
+func (w *welford) add(x float64) {
+	w.n++
+	delta := x - w.mean
+	w.mean += delta / float64(w.n)
+	w.m2 += delta * (x - w.mean)
+}
+
+// variance is the unbiased sample variance (0 for fewer than 2 values).
+func (w *welford) variance() float64 {
+	if w.n < 2 {
+		return 0
+	}
+	return w.m2 / float64(w.n-1)
 }
 
 // batchEval evaluates the trained D at many points at once with the

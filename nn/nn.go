@@ -115,15 +115,27 @@ type MLP struct {
 	Out    Activation   // after the last layer (none for a logit)
 }
 
+// MaxMLPWeights bounds the weights of an MLP (2^28 values, 1 GiB), so
+// that sizes read from a file cannot ask for more memory than a machine
+// has.
+const MaxMLPWeights = 1 << 28
+
 // NewMLP builds an MLP with layer sizes sizes[0] -> sizes[1] -> ..., with
 // batch normalisation after every hidden layer when batchNorm is set.
 func NewMLP(sizes []int, hidden, out Activation, batchNorm bool, rng *tensor.RNG) (*MLP, error) {
 	if len(sizes) < 2 {
 		return nil, fmt.Errorf("an MLP needs at least an input and an output size, got %v", sizes)
 	}
+	var weights int64
 	for i, s := range sizes {
 		if s < 1 {
 			return nil, fmt.Errorf("MLP layer size %d is %d, want >= 1", i, s)
+		}
+		if i > 0 {
+			weights += int64(sizes[i-1]) * int64(min(s, MaxMLPWeights))
+			if weights > MaxMLPWeights {
+				return nil, fmt.Errorf("an MLP of sizes %v has more than %d weights", sizes, MaxMLPWeights)
+			}
 		}
 	}
 	m := &MLP{Hidden: hidden, Out: out}

@@ -207,8 +207,8 @@ func (r *Recipe) Validate() error {
 	if r.Model.Options == nil {
 		r.Model.Options = spec.Defaults()
 	}
-	if r.Model.Latent < 1 {
-		return bad("model.latent", "must be at least 1, got %d", r.Model.Latent)
+	if r.Model.Latent < 1 || r.Model.Latent > arch.MaxLatent {
+		return bad("model.latent", "must be 1 to %d, got %d", arch.MaxLatent, r.Model.Latent)
 	}
 	loss, err := gan.LossByName(r.Loss.Name)
 	if err != nil {

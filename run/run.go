@@ -139,6 +139,7 @@ func New(rec recipe.Recipe, dir string, opt Options) (r *Run, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	_, statErr := os.Stat(filepath.Join(dir, LockFile))
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
@@ -149,6 +150,9 @@ func New(rec recipe.Recipe, dir string, opt Options) (r *Run, err error) {
 		}
 	}()
 	if err := checkFreshDir(dir); err != nil {
+		if errors.Is(statErr, os.ErrNotExist) {
+			os.Remove(filepath.Join(dir, LockFile)) // leave a refused folder as it was
+		}
 		return nil, err
 	}
 	if opt.NoPictures {
@@ -189,6 +193,7 @@ func checkFreshDir(dir string) error {
 	if err != nil {
 		return err
 	}
+	var others []string
 	for _, e := range entries {
 		switch name := e.Name(); {
 		case name == LockFile || atomicfile.IsTemp(name):
@@ -198,8 +203,15 @@ func checkFreshDir(dir string) error {
 			}
 			fallthrough
 		default:
-			return fmt.Errorf("%s is not empty and holds no minmax run (no %s): choose a new or empty --run directory", dir, ConfigFile)
+			others = append(others, name)
 		}
+	}
+	if len(others) > 0 {
+		list := strings.Join(others[:min(3, len(others))], ", ")
+		if len(others) > 3 {
+			list += fmt.Sprintf(" and %d more", len(others)-3)
+		}
+		return fmt.Errorf("%s is not empty (%s) and holds no minmax run (no %s): choose a new or empty --run directory", dir, list, ConfigFile)
 	}
 	return nil
 }

@@ -49,6 +49,14 @@ func TestSampleNeedsOnlyTheGeneratorFile(t *testing.T) {
 	if err != nil || img.Bounds().Dx() < 8*28 {
 		t.Fatalf("grid: %v, %v", img.Bounds(), err)
 	}
+	// A grid has a readable size; more images go to a folder or a file.
+	_, err = runCLI(t, "sample", "--run", filepath.Join(root, "runs/r"), "--n", "2501", "--out", "big.png")
+	if err == nil || !strings.Contains(err.Error(), "at most 2500") {
+		t.Fatalf("a grid of 2501 images: %v", err)
+	}
+	if _, serr := os.Stat(filepath.Join(other, "big.png")); serr == nil {
+		t.Fatal("the refused grid was written")
+	}
 	// Resuming needs the data, and says which is missing.
 	_, err = runCLI(t, "train", "--resume", filepath.Join(root, "runs/r"), "--steps", "4")
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "mnist")) {
