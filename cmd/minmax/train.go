@@ -74,8 +74,11 @@ generator file (generator.safetensors: all that minmax sample needs). Without
 --preset, --data chooses the tuned recipe of its kind: ring8's for 2-D
 distribution specs, mix1d's for 1-D ones, dcgan-NAME for a data set name,
 dcgan-folder for a folder of images, dcgan-fashion-mnist's for IDX files and
-dcgan-cifar10's for CIFAR-10 batches; with no --data either, ring8. Ctrl-C
-saves a checkpoint; --resume DIR continues it exactly.
+dcgan-cifar10's for CIFAR-10 batches; with no --data either, ring8.
+
+Ctrl-C (SIGINT) or SIGTERM saves a checkpoint and exits with 130 or 143;
+--resume DIR continues it exactly. One process at a time uses a run
+directory; a folder of other files is not used.
 
 Presets: ` + strings.Join(recipe.PresetNames(), ", ") + `
 
