@@ -156,6 +156,17 @@ func TestEvaluatorOfAnImageFolder(t *testing.T) {
 	if s.RealN != 60 || s.FakeN != 20 || !strings.Contains(s.Real, "all images") {
 		t.Errorf("scored %d samples against %d real images (%s)", s.FakeN, s.RealN, s.Real)
 	}
+	// The classes asked for, with one outside the folder's two classes.
+	asked := make([]uint8, 20)
+	asked[13] = 2
+	labels := filepath.Join(t.TempDir(), "asked.idx")
+	if err := imgdata.WriteIDX(labels, []int{20}, asked); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runCLI(t, "eval", "--samples", file, "--labels", labels, "--data", dir, "--evaluator", ev)
+	if err == nil || !strings.Contains(err.Error(), labels) || !strings.Contains(err.Error(), "the label at index 13 is 2; the 2 classes") {
+		t.Errorf("a label outside the classes: %v", err)
+	}
 }
 
 // Other spellings of the data set names lead to the same preset.

@@ -128,10 +128,18 @@ accuracy.`,
 
 // imageScores evaluates n samples (channel-last, [-1, 1]) of data's images
 // with the evaluator at path and prints them.
-func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, labels []int, n int, seed uint64, extra map[string]any) error {
+func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32, labels []int, labelsFile string, n int, seed uint64, extra map[string]any) error {
 	j, err := evaluator.NewJudge(data, evalPath, 10000, seed)
 	if err != nil {
 		return err
+	}
+	if labelsFile != "" {
+		k := len(j.Scorer.ClassNames())
+		for i, l := range labels {
+			if l < 0 || l >= k {
+				return fmt.Errorf("eval --labels %s: the label at index %d is %d; the %d classes of %s are 0 to %d", labelsFile, i, l, k, data, k-1)
+			}
+		}
 	}
 	s, err := j.Score(fake, labels, n, seed)
 	if err != nil {

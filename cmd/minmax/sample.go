@@ -261,7 +261,7 @@ otherwise.`,
 						labels = append(labels, int(v))
 					}
 				}
-				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], labels, m, seed, map[string]any{"samples": samples})
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, data, x[:m*dim], labels, labelsIn, m, seed, map[string]any{"samples": samples})
 			}
 			g, err := run.OpenGenerator(dir, func(msg string) { fmt.Fprintln(c.ErrOrStderr(), msg) })
 			if err != nil {
@@ -273,7 +273,7 @@ otherwise.`,
 				if err != nil {
 					return err
 				}
-				return imageScores(c.OutOrStdout(), asJSON, evalPath, g.Info.Source, x, labels, n, seed,
+				return imageScores(c.OutOrStdout(), asJSON, evalPath, g.Info.Source, x, labels, "", n, seed,
 					map[string]any{"run": dir, "step": g.Info.Step, "loss": g.Info.Loss, "data": g.Info.Source})
 			}
 			e, err := run.EvaluatePoints(g, jsdSteps, seed)

@@ -38,5 +38,12 @@ func Commit() string {
 	return rev
 }
 
-// String is "0.2.0 (commit abc123def456)".
-func String() string { return Version + " (commit " + Commit() + ")" }
+// String is "0.2.0 (commit abc123def456)", or says why the commit is not
+// known.
+func String() string {
+	c := Commit()
+	if c == "unknown" {
+		return Version + " (commit unknown: built without version control information, as by go run, go test or -buildvcs=false)"
+	}
+	return Version + " (commit " + c + ")"
+}
