@@ -68,24 +68,22 @@ func (t *Tape) convInputs(op opKind, x, w, bias *Node) bool {
 	return t.ok(op, x, w, bias)
 }
 
-// conv is Conv2D for a checked geometry. The unfolded input goes to the
-// tape's scratch buffer: the weight gradient unfolds the input again, which
-// measured no slower than keeping the columns (they are the largest
-// activations of a DCGAN step) and takes 40 MB less for dcgan28.
+// conv is Conv2D for a checked geometry. The input is never unfolded: the
+// product gathers its patches block by block as it packs them
+// (tensor.ConvMatMul), and the weight gradient gathers them again.
 func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	nb, c, o := x.t.Dim(0), x.t.Dim(3), w.t.Dim(0)
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConv, []int{nb, g.OH, g.OW, o}, nil, x, w, bias)
 	n.geo = g
-	col := x.t.Data // a 1×1 convolution's patches are the image itself
-	if !g.IsPointwise() {
-		col = t.scratchBuf(rows * k)
-		tensor.Im2Col(col, x.t.Data, nb, c, g)
-	}
 	if bias != nil {
 		tensor.FillRows(n.t.Data, bias.t.Data)
 	}
-	tensor.MatMul(n.t.Data, col, w.t.Data, rows, o, k, false, true, bias != nil)
+	if g.IsPointwise() { // a 1×1 convolution's patches are the image itself
+		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, bias != nil)
+		return n
+	}
+	tensor.ConvMatMul(n.t.Data, x.t.Data, w.t.Data, nb, c, o, g, bias != nil)
 	return n
 }
 
@@ -100,6 +98,19 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 			tensor.FillRows(n.t.Data, bias.t.Data)
 		}
 		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, k, cin, false, false, bias != nil)
+		return n
+	}
+	if fg, ok := g.Flipped(); ok {
+		// A stride-1 transposed convolution that does not enlarge the
+		// image is the convolution of x with the kernel flipped in space
+		// and transposed in channels: gathered patches, no columns to
+		// fold back.
+		wf := t.scratchBuf(len(w.t.Data)) // consumed by the product
+		tensor.FlipKernel(wf, w.t.Data, cin, g.KH, g.KW, cout)
+		if bias != nil {
+			tensor.FillRows(n.t.Data, bias.t.Data)
+		}
+		tensor.ConvMatMul(n.t.Data, x.t.Data, wf, nb, cin, cout, fg, bias != nil)
 		return n
 	}
 	cols := t.scratchBuf(rows * k) // consumed by Col2Im right away
@@ -123,12 +134,11 @@ func (t *Tape) convW(a, b *Node, g tensor.ConvGeom) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConvW, []int{o, g.KH, g.KW, c}, nil, a, b, nil)
 	n.geo = g
-	col := a.t.Data
-	if !g.IsPointwise() {
-		col = t.scratchBuf(rows * k) // not needed after the product
-		tensor.Im2Col(col, a.t.Data, nb, c, g)
+	if g.IsPointwise() {
+		tensor.MatMul(n.t.Data, b.t.Data, a.t.Data, o, k, rows, true, false, false)
+		return n
 	}
-	tensor.MatMul(n.t.Data, b.t.Data, col, o, k, rows, true, false, false)
+	tensor.ConvWeightMatMul(n.t.Data, b.t.Data, a.t.Data, nb, c, o, g)
 	return n
 }
 

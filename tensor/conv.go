@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
@@ -180,15 +181,21 @@ func (g ConvGeom) IsPointwise() bool {
 	return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0
 }
 
-// FillRows writes row into each of the len(dst)/len(row) rows of dst,
-// by doubling copies.
+// FillRows writes row into each of the len(dst)/len(row) rows of dst:
+// by doubling copies up to a block of whole rows of about 8 KB, then by
+// copies of that block, which stays in the L1 cache (doubling all the way
+// reads back what was written, from memory, for large dst).
 func FillRows(dst, row []float32) {
 	if len(row) == 0 || len(dst) == 0 {
 		return
 	}
+	block := max(len(row), 2048/len(row)*len(row))
 	n := copy(dst, row)
+	for n < len(dst) && n < block {
+		n += copy(dst[n:], dst[:min(n, block-n)])
+	}
 	for n < len(dst) {
-		n += copy(dst[n:], dst[:n])
+		n += copy(dst[n:], dst[:block])
 	}
 }
 
@@ -241,6 +248,149 @@ func col2imImage(dst, col, bias []float32, img, c int, g *ConvGeom) {
 						}
 					}
 					s += c
+				}
+			}
+		}
+	}
+}
+
+// patches serves the rows of im2col(x) without unfolding x: the computed
+// operand of ConvMatMul and ConvWeightMatMul (gemm.Rows).
+type patches struct {
+	x []float32
+	c int
+	g ConvGeom
+}
+
+// Row writes columns [p0, p0+len(dst)) of row r of im2col(x): the taps
+// (ky, kx, channel) of the kernel at output position r, zero over the
+// padding. Taps of one kernel row that lie inside the image are contiguous
+// in x when the stride is 1, and are copied as one run.
+func (p *patches) Row(dst []float32, r, p0 int) {
+	g, c := &p.g, p.c
+	plane := g.OH * g.OW
+	img := r / plane
+	oy := (r % plane) / g.OW
+	ox := r % g.OW
+	base := img * g.H * g.W * c
+	p1 := p0 + len(dst)
+	rowLen := g.KW * c
+	for q := p0; q < p1; {
+		ky := q / rowLen
+		kx := (q - ky*rowLen) / c
+		end := min(p1, (ky+1)*rowLen) // the rest of this kernel row
+		d := dst[q-p0 : end-p0]
+		iy := oy*g.SH - g.PH + ky
+		if iy < 0 || iy >= g.H {
+			clear(d)
+			q = end
+			continue
+		}
+		ix0 := ox*g.SW - g.PW // image column of tap kx = 0
+		if g.SW == 1 {
+			// Columns [q, end) are taps kx.. of this row: inside the image
+			// for kx in [max(0, -ix0), W - ix0).
+			in0 := ky*rowLen + max(0, -ix0)*c
+			in1 := ky*rowLen + min(g.KW, g.W-ix0)*c
+			lo, hi := max(q, in0), min(end, in1)
+			if hi <= lo {
+				clear(d)
+			} else {
+				clear(d[:lo-q])
+				src := base + iy*g.W*c + (ix0*c + lo - ky*rowLen)
+				copy(d[lo-q:hi-q], p.x[src:src+hi-lo])
+				clear(d[hi-q:])
+			}
+			q = end
+			continue
+		}
+		for q < end {
+			ch := q - ky*rowLen - kx*c
+			n := min(end, ky*rowLen+(kx+1)*c) - q
+			ix := ix0 + kx
+			dd := dst[q-p0 : q-p0+n]
+			if ix < 0 || ix >= g.W {
+				clear(dd)
+			} else {
+				src := base + (iy*g.W+ix)*c + ch
+				copy(dd, p.x[src:src+n])
+			}
+			q += n
+			kx++
+		}
+	}
+}
+
+// ConvMatMul computes out = im2col(x)·wᵀ, (n·OH·OW)×o, for n images x of
+// g.H×g.W×c (NHWC) and a kernel w, o×(KH·KW·c), adding to out when
+// accumulate is set. x is not unfolded: the product gathers each block of
+// patches as it packs it, so the result is bit-identical to Im2Col then
+// MatMul, without the unfolded matrix (KH·KW times the image) in memory.
+func ConvMatMul(out, x, w []float32, n, c, o int, g ConvGeom, accumulate bool) {
+	rows, k := n*g.OH*g.OW, g.PatchLen(c)
+	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o {
+		panic("tensor.ConvMatMul: buffer too short for the geometry")
+	}
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	p := patchPool.Get().(*patches)
+	*p = patches{x: x, c: c, g: g}
+	gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, beta, out, o)
+	*p = patches{}
+	patchPool.Put(p)
+}
+
+var patchPool = sync.Pool{New: func() any { return new(patches) }}
+
+// ConvWeightMatMul computes dw = dyᵀ·im2col(x), o×(KH·KW·c): the kernel
+// gradient of a convolution with output gradient dy, (n·OH·OW)×o. Like
+// ConvMatMul it does not unfold x, and is bit-identical to Im2Col then
+// MatMul.
+func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
+	rows, k := n*g.OH*g.OW, g.PatchLen(c)
+	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
+		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
+	}
+	p := patchPool.Get().(*patches)
+	*p = patches{x: x, c: c, g: g}
+	gemm.SgemmRowsB(nil, true, o, k, rows, 1, dy, o, p, 0, dw, k)
+	*p = patches{}
+	patchPool.Put(p)
+}
+
+// Flipped returns, for a transposed convolution of geometry g with stride
+// 1 whose big image is no larger than its small one (padding of at least
+// half the kernel), the geometry of the equivalent convolution of the small
+// image: kernel flipped in space (FlipKernel), padding KH−1−PH, producing
+// the big image. ok is false where that does not hold or would cost more
+// multiply-adds than the transposed convolution.
+func (g ConvGeom) Flipped() (ConvGeom, bool) {
+	if g.SH != 1 || g.SW != 1 || g.IsPointwise() || 2*g.PH < g.KH-1 || 2*g.PW < g.KW-1 || g.PH > g.KH-1 || g.PW > g.KW-1 {
+		return ConvGeom{}, false
+	}
+	f, err := NewConvGeom(g.OH, g.OW, g.KH, g.KW, 1, 1, g.KH-1-g.PH, g.KW-1-g.PW)
+	if err != nil || f.OH != g.H || f.OW != g.W {
+		return ConvGeom{}, false
+	}
+	return f, true
+}
+
+// FlipKernel writes to dst, (cout, KH, KW, cin), the kernel w, (cin, KH,
+// KW, cout), turned by 180° in space with its channel axes swapped:
+// dst[o][ky][kx][i] = w[i][KH−1−ky][KW−1−kx][o].
+func FlipKernel(dst, w []float32, cin, kh, kw, cout int) {
+	if len(dst) < cout*kh*kw*cin || len(w) < cin*kh*kw*cout {
+		panic("tensor.FlipKernel: buffer too short")
+	}
+	for o := range cout {
+		for ky := range kh {
+			for kx := range kw {
+				d := dst[((o*kh+ky)*kw+kx)*cin:]
+				src := ((kh-1-ky)*kw + (kw - 1 - kx)) * cout
+				for i := range cin {
+					d[i] = w[i*kh*kw*cout+src+o]
 				}
 			}
 		}

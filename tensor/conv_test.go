@@ -59,3 +59,152 @@ func TestConvGeomErrors(t *testing.T) {
 		t.Errorf("7×7 up by a stride-2 kernel-4 padding-1 transposed convolution: %+v, %v; want 14×14", g, err)
 	}
 }
+
+// The patches that ConvMatMul and ConvWeightMatMul gather are Im2Col's, on
+// geometries with every kind of edge: the products are bit-identical.
+func TestConvMatMulMatchesIm2Col(t *testing.T) {
+	rng := NewRNG(9)
+	for _, tc := range []struct{ h, w, c, o, kh, kw, s, p int }{
+		{8, 8, 3, 5, 3, 3, 1, 1}, {7, 9, 4, 6, 3, 3, 1, 0}, {9, 7, 2, 3, 4, 4, 2, 1}, {5, 5, 1, 4, 5, 5, 1, 2},
+		{6, 6, 8, 1, 3, 3, 1, 1}, {14, 14, 16, 16, 3, 3, 1, 1}, {4, 4, 3, 2, 1, 1, 1, 0}, {11, 6, 5, 7, 3, 2, 2, 2},
+		{3, 3, 2, 2, 3, 3, 1, 3}, {8, 8, 64, 40, 3, 3, 1, 1}, {9, 9, 37, 13, 3, 3, 2, 1},
+	} {
+		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 3
+		rows, k := n*g.OH*g.OW, g.PatchLen(tc.c)
+		x := make([]float32, n*tc.h*tc.w*tc.c)
+		w := make([]float32, tc.o*k)
+		dy := make([]float32, rows*tc.o)
+		for _, s := range [][]float32{x, w, dy} {
+			for i := range s {
+				s[i] = float32(rng.NormFloat64())
+			}
+		}
+		col := make([]float32, rows*k)
+		Im2Col(col, x, n, tc.c, g)
+		for _, acc := range []bool{false, true} {
+			want, got := make([]float32, rows*tc.o), make([]float32, rows*tc.o)
+			for i := range want {
+				want[i], got[i] = float32(i%7), float32(i%7)
+			}
+			MatMul(want, col, w, rows, tc.o, k, false, true, acc)
+			ConvMatMul(got, x, w, n, tc.c, tc.o, g, acc)
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("%+v accumulate %v: ConvMatMul[%d] = %v, Im2Col and MatMul give %v", tc, acc, i, got[i], want[i])
+				}
+			}
+		}
+		want, got := make([]float32, tc.o*k), make([]float32, tc.o*k)
+		MatMul(want, dy, col, tc.o, k, rows, true, false, false)
+		ConvWeightMatMul(got, dy, x, n, tc.c, tc.o, g)
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+				t.Fatalf("%+v: ConvWeightMatMul[%d] = %v, Im2Col and MatMul give %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// A stride-1 transposed convolution computed as the convolution with the
+// flipped kernel agrees with the folding of columns (Col2Im) and with a
+// float64 sum over the definition; geometries that would enlarge the image
+// or are strided are not flipped.
+func TestFlippedTransposedConvolution(t *testing.T) {
+	rng := NewRNG(4)
+	for _, tc := range []struct{ oh, ow, cin, cout, kh, kw, ph, pw int }{
+		{8, 8, 5, 3, 3, 3, 1, 1}, {7, 9, 16, 12, 3, 3, 1, 1}, {6, 6, 4, 4, 5, 5, 2, 2}, {5, 7, 3, 2, 3, 3, 2, 2},
+		{9, 9, 40, 24, 3, 3, 1, 1}, {6, 5, 3, 4, 3, 1, 1, 0},
+	} {
+		g, err := NewConvTGeom(tc.oh, tc.ow, tc.kh, tc.kw, 1, 1, tc.ph, tc.pw, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fg, ok := g.Flipped()
+		if !ok {
+			t.Fatalf("%+v: not flipped", tc)
+		}
+		n := 2
+		x := make([]float32, n*tc.oh*tc.ow*tc.cin)
+		w := make([]float32, tc.cin*tc.kh*tc.kw*tc.cout)
+		for _, s := range [][]float32{x, w} {
+			for i := range s {
+				s[i] = float32(rng.NormFloat64())
+			}
+		}
+		rows, k := n*g.OH*g.OW, g.PatchLen(tc.cout)
+		cols := make([]float32, rows*k)
+		MatMul(cols, x, w, rows, k, tc.cin, false, false, false)
+		folded := make([]float32, n*g.H*g.W*tc.cout)
+		Col2Im(folded, cols, nil, n, tc.cout, g)
+		wf := make([]float32, len(w))
+		FlipKernel(wf, w, tc.cin, tc.kh, tc.kw, tc.cout)
+		flipped := make([]float32, len(folded))
+		ConvMatMul(flipped, x, wf, n, tc.cin, tc.cout, fg, false)
+		for img := range n {
+			for y := range g.H {
+				for xx := range g.W {
+					for o := range tc.cout {
+						var sum, abs float64
+						for oy := range g.OH {
+							ky := y + tc.ph - oy
+							if ky < 0 || ky >= tc.kh {
+								continue
+							}
+							for ox := range g.OW {
+								kx := xx + tc.pw - ox
+								if kx < 0 || kx >= tc.kw {
+									continue
+								}
+								for i := range tc.cin {
+									v := float64(x[((img*g.OH+oy)*g.OW+ox)*tc.cin+i]) * float64(w[((i*tc.kh+ky)*tc.kw+kx)*tc.cout+o])
+									sum += v
+									abs += math.Abs(v)
+								}
+							}
+						}
+						at := ((img*g.H+y)*g.W+xx)*tc.cout + o
+						tol := 1e-6*abs + 1e-30
+						if math.Abs(float64(flipped[at])-sum) > tol || math.Abs(float64(folded[at])-sum) > tol {
+							t.Fatalf("%+v at %d: flipped %v, folded %v, float64 %v", tc, at, flipped[at], folded[at], sum)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, tc := range []struct{ h, kh, s, p int }{{4, 4, 2, 1}, {1, 4, 1, 0}, {4, 3, 1, 0}, {4, 1, 1, 0}} {
+		g, err := NewConvTGeom(tc.h, tc.h, tc.kh, tc.kh, tc.s, tc.s, tc.p, tc.p, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := g.Flipped(); ok {
+			t.Errorf("%+v (big image %dx%d from %dx%d) is flipped", tc, g.H, g.W, g.OH, g.OW)
+		}
+	}
+}
+
+// FillRows repeats the row whatever the lengths: short and long rows,
+// destinations shorter than the block or not a whole number of rows.
+func TestFillRows(t *testing.T) {
+	for _, rl := range []int{1, 3, 64, 100, 2047, 2048, 3000} {
+		for _, rows := range []int{1, 2, 7, 33, 1000} {
+			for _, extra := range []int{0, 1} {
+				row := make([]float32, rl)
+				for i := range row {
+					row[i] = float32(i + 1)
+				}
+				dst := make([]float32, rl*rows+extra*(rl/2))
+				FillRows(dst, row)
+				for i, v := range dst {
+					if v != row[i%rl] {
+						t.Fatalf("row %d, %d rows (+%d): dst[%d] = %v, want %v", rl, rows, extra, i, v, row[i%rl])
+					}
+				}
+			}
+		}
+	}
+}

@@ -42,11 +42,54 @@ const (
 // threads, so results are bit-identical for any pool size.
 func Sgemm(pool *parallel.Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	run(pool, args{
+		transA: transA, transB: transB,
+		m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+	})
+}
+
+// Rows is a matrix that is computed rather than stored, such as the
+// unfolded patches of a convolution (im2col): Row writes M[i][p0:p0+len(dst)]
+// into dst. The product packs the rows it needs into its cache blocks as it
+// goes, so the whole matrix never exists in memory. Row is called from
+// several threads at once.
+type Rows interface {
+	Row(dst []float32, i, p0 int)
+}
+
+// SgemmRowsA computes C = alpha*A*op(B) + beta*C as Sgemm does, with the
+// m×k matrix A given by its rows. The packed blocks hold exactly the values
+// Sgemm would pack from A stored, so the result is bit-identical to Sgemm's
+// on the stored matrix.
+func SgemmRowsA(pool *parallel.Pool, m, n, k int, alpha float32, a Rows, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(false, transB, m, n, k, nil, max(1, k), b, ldb, c, ldc)
+	run(pool, args{
+		transB: transB, ga: a,
+		m: m, n: n, k: k, alpha: alpha, beta: beta,
+		lda: k, b: b, ldb: ldb, c: c, ldc: ldc,
+	})
+}
+
+// SgemmRowsB computes C = alpha*op(A)*B + beta*C as Sgemm does, with the
+// k×n matrix B given by its rows; bit-identical to Sgemm on B stored.
+func SgemmRowsB(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a []float32, lda int, b Rows, beta float32, c []float32, ldc int) {
+	checkArgs(transA, false, m, n, k, a, lda, nil, max(1, n), c, ldc)
+	run(pool, args{
+		transA: transA, gb: b,
+		m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, ldb: n, c: c, ldc: ldc,
+	})
+}
+
+// run computes the product j describes (its arguments checked).
+func run(pool *parallel.Pool, spec args) {
+	m, n, k := spec.m, spec.n, spec.k
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if k == 0 || spec.alpha == 0 {
+		scaleC(m, n, spec.beta, spec.c, spec.ldc)
 		return
 	}
 	if pool == nil {
@@ -56,10 +99,12 @@ func Sgemm(pool *parallel.Pool, transA, transB bool, m, n, k int, alpha float32,
 
 	x := getCtx()
 	j := &x.job
-	*j = job{
-		im: im, transA: transA, transB: transB,
-		m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+	j.args, j.im, j.cm, j.cn, j.ws = spec, im, 0, 0, nil
+	j.next.Store(0)
+	if (m == 1 || n == 1) && (j.ga != nil || j.gb != nil) {
+		// The matrix-vector products read their operands whole: gather
+		// the computed one into a buffer kept with the context.
+		x.materialize(j)
 	}
 	// K is cut into near-equal chunks of about im.kc. The cuts depend only
 	// on k, never on the thread split, so each C element sees the same
@@ -120,8 +165,12 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if transB {
 		br, bc = n, k
 	}
-	checkMat("a", "lda", a, ar, ac, lda)
-	checkMat("b", "ldb", b, br, bc, ldb)
+	if a != nil || m*k == 0 {
+		checkMat("a", "lda", a, ar, ac, lda)
+	}
+	if b != nil || k*n == 0 {
+		checkMat("b", "ldb", b, br, bc, ldb)
+	}
 	checkMat("c", "ldc", c, m, n, ldc)
 }
 
@@ -185,6 +234,7 @@ func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
 // workspace is one thread's packing memory, kept between calls.
 type workspace struct {
 	a, b []float32        // packed A block and B block, 64-byte aligned
+	rows []float32        // rows of a computed operand, gathered before packing
 	tile [16 * 32]float32 // edge tiles are computed here, then merged
 	// bKey says which block of op(B) ws.b holds (jc, nc, p0, kc) when
 	// bValid; valid only within one call.
@@ -200,6 +250,28 @@ type ctx struct {
 	job job
 	gv  gemvJob
 	ws  []*workspace
+	tmp []float32 // a computed operand of a matrix-vector product
+}
+
+// materialize gathers the computed operand of j into x.tmp and makes j
+// read it as a stored matrix.
+func (x *ctx) materialize(j *job) {
+	rows, cols, src := j.m, j.k, j.ga
+	if src == nil {
+		rows, cols, src = j.k, j.n, j.gb
+	}
+	if cap(x.tmp) < rows*cols {
+		x.tmp = make([]float32, rows*cols)
+	}
+	t := x.tmp[:rows*cols]
+	for i := range rows {
+		src.Row(t[i*cols:(i+1)*cols], i, 0)
+	}
+	if j.ga != nil {
+		j.a, j.lda, j.ga = t, cols, nil
+	} else {
+		j.b, j.ldb, j.gb = t, cols, nil
+	}
 }
 
 var (
@@ -219,7 +291,7 @@ func getCtx() *ctx {
 }
 
 func putCtx(x *ctx) {
-	x.job.a, x.job.b, x.job.c, x.job.ws = nil, nil, nil, nil
+	x.job.a, x.job.b, x.job.c, x.job.ws, x.job.ga, x.job.gb = nil, nil, nil, nil, nil, nil
 	ctxMu.Lock()
 	ctxFree = append(ctxFree, x)
 	ctxMu.Unlock()
@@ -235,12 +307,22 @@ func (x *ctx) ensure(parts int, j *job) {
 	for len(x.ws) < parts {
 		x.ws = append(x.ws, new(workspace))
 	}
+	nrows := 0
+	if j.ga != nil {
+		nrows = im.mr * j.maxKC
+	}
+	if j.gb != nil {
+		nrows = colsB
+	}
 	for _, w := range x.ws[:parts] {
 		if len(w.a) < na {
 			w.a = alignedFloats(na)
 		}
 		if len(w.b) < nb {
 			w.b = alignedFloats(nb)
+		}
+		if len(w.rows) < nrows {
+			w.rows = make([]float32, nrows)
 		}
 	}
 }
@@ -261,16 +343,22 @@ func alignedFloats(n int) []float32 {
 // along micro-tile boundaries; the parts take chunks from the shared
 // counter next.
 type job struct {
-	im             *impl
+	args
+	im        *impl
+	nk, maxKC int          // number of K chunks and the largest chunk
+	cm, cn    int          // chunk grid: cm×cn chunks of C
+	next      atomic.Int32 // next chunk to take
+	ws        []*workspace
+}
+
+// args are the operands of one product.
+type args struct {
 	transA, transB bool
 	m, n, k        int
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	nk, maxKC      int          // number of K chunks and the largest chunk
-	cm, cn         int          // chunk grid: cm×cn chunks of C
-	next           atomic.Int32 // next chunk to take
-	ws             []*workspace
+	ga, gb         Rows // A or B computed by rows (a or b is then nil)
 }
 
 // kChunk returns the bounds of K chunk pi: near-equal, and cut at
@@ -321,7 +409,11 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 			p0, p1 := j.kChunk(pi)
 			kc := p1 - p0
 			if key := [4]int{jc, nc, p0, kc}; !ws.bValid || ws.bKey != key {
-				packB(im, ws.b, j.b, j.ldb, j.transB, jc, nc, p0, kc)
+				if j.gb != nil {
+					packBRows(im, ws.b, ws.rows, j.gb, jc, nc, p0, kc)
+				} else {
+					packB(im, ws.b, j.b, j.ldb, j.transB, jc, nc, p0, kc)
+				}
 				ws.bKey, ws.bValid = key, true
 			}
 			beta := j.beta
@@ -341,7 +433,10 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 					if j.transA && im.asmPack {
 						j.prefetchNextA(ic+mc, i0, i1, p0, kc, pi, ir/mr, (mc+mr-1)/mr)
 					}
-					if !j.transA {
+					switch {
+					case j.ga != nil:
+						packARows(im, ws.a[ir*kc:ir*kc+mr*kc], ws.rows, j.ga, ic+ir, rows, p0, kc, j.alpha)
+					case !j.transA:
 						// Pack each micro-panel just before use, prefetching
 						// the next one's rows while this one is computed.
 						packAPanel(im, ws.a[ir*kc:ir*kc+mr*kc], j.a, j.lda, ic+ir, rows, p0, kc, j.alpha, true)

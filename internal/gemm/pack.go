@@ -142,3 +142,37 @@ func packTrans(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, 
 		}
 	}
 }
+
+// packARows packs one micro-panel of a computed A (rows [i0, i0+rows),
+// columns [p0, p0+kc)) as packAPanel packs a stored one: the rows are
+// gathered into buf (at least mr·kc floats), then transposed into dst.
+func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha float32) {
+	for i := range rows {
+		a.Row(buf[i*kc:(i+1)*kc], i0+i, p0)
+	}
+	packTrans(im, dst, im.mr, buf, kc, rows, kc, alpha, 0)
+}
+
+// packBRows packs the kc×nc block of a computed B starting at row p0,
+// column j0 as packB packs a stored one: each row's nc values are gathered
+// into buf (at least nc floats), then spread over the micro-panels.
+func packBRows(im *impl, dst, buf []float32, b Rows, j0, nc, p0, kc int) {
+	nr := im.nr
+	row := buf[:nc]
+	full := nc / nr
+	for p := range kc {
+		b.Row(row, p0+p, j0)
+		if im.asmPack && full > 0 {
+			packCopyAVX(&dst[p*nr], nr*kc, &row[0], nr, full, nr, 1)
+		} else {
+			for s := range full {
+				copy(dst[s*nr*kc+p*nr:s*nr*kc+p*nr+nr], row[s*nr:s*nr+nr])
+			}
+		}
+		if s := full * nr; s < nc {
+			d := dst[s*kc+p*nr : s*kc+p*nr+nr]
+			copy(d, row[s:])
+			clear(d[nc-s:])
+		}
+	}
+}
