@@ -335,14 +335,106 @@ func ConvMatMul(out, x, w []float32, n, c, o int, g ConvGeom, accumulate bool) {
 	if accumulate {
 		beta = 1
 	}
-	p := patchPool.Get().(*patches)
-	*p = patches{x: x, c: c, g: g}
+	p := patchPool.Get().(*stridedPatches)
+	p.pad(x, n, c, g)
 	gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, beta, out, o)
-	*p = patches{}
+	p.release()
+}
+
+// stridedPatches are the patches of an image without padding (padded
+// first when the geometry pads), whose consecutive patches along an output
+// row are one run of the image shifted by the stride: the GEMM packs them
+// straight from the image (gemm.StridedRows).
+type stridedPatches struct {
+	patches
+	padded []float32 // the padded copy of the image, kept for reuse
+}
+
+var patchPool = sync.Pool{New: func() any { return new(stridedPatches) }}
+
+// pad makes p serve the patches of x under g, through a zero-padded copy
+// of x when g pads.
+func (p *stridedPatches) pad(x []float32, n, c int, g ConvGeom) {
+	if g.PH == 0 && g.PW == 0 {
+		p.patches = patches{x: x, c: c, g: g}
+		return
+	}
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	need := n * hp * wp * c
+	if cap(p.padded) < need {
+		p.padded = make([]float32, need)
+	}
+	buf := p.padded[:need]
+	PadImages(buf, x, n, g.H, g.W, c, g.PH, g.PW)
+	gp := g
+	gp.H, gp.W, gp.PH, gp.PW = hp, wp, 0, 0
+	p.patches = patches{x: buf, c: c, g: gp}
+}
+
+// release returns p (and its padded buffer, for the next convolution) to
+// the pool.
+func (p *stridedPatches) release() {
+	p.patches = patches{}
 	patchPool.Put(p)
 }
 
-var patchPool = sync.Pool{New: func() any { return new(patches) }}
+// Span implements gemm.StridedRows: the columns of one kernel row are
+// contiguous in the (padded) image.
+func (p *stridedPatches) Span(p0, kc int) int {
+	rowLen := p.g.KW * p.c
+	return min(kc, rowLen-p0%rowLen)
+}
+
+// Run implements gemm.StridedRows: patches along one output row of one
+// image are the same run of the image, ld = stride·c apart.
+func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
+	g, c := &p.g, p.c
+	plane := g.OH * g.OW
+	img := i0 / plane
+	oy := (i0 % plane) / g.OW
+	ox := i0 % g.OW
+	rowLen := g.KW * c
+	ky := p0 / rowLen
+	off := img*g.H*g.W*c + ((oy*g.SH+ky)*g.W+ox*g.SW)*c + p0%rowLen
+	return p.x[off:], g.SW * c, min(n, g.OW-ox)
+}
+
+// padJob pads images over the worker pool.
+type padJob struct {
+	dst, x          []float32
+	h, w, c, ph, pw int
+}
+
+func (j *padJob) Run(_, lo, hi int) {
+	hp, wp := j.h+2*j.ph, j.w+2*j.pw
+	for i := lo; i < hi; i++ {
+		d := j.dst[i*hp*wp*j.c : (i+1)*hp*wp*j.c]
+		s := j.x[i*j.h*j.w*j.c : (i+1)*j.h*j.w*j.c]
+		clear(d[:j.ph*wp*j.c])
+		clear(d[(j.ph+j.h)*wp*j.c:])
+		for y := range j.h {
+			row := d[(j.ph+y)*wp*j.c : (j.ph+y+1)*wp*j.c]
+			clear(row[:j.pw*j.c])
+			copy(row[j.pw*j.c:(j.pw+j.w)*j.c], s[y*j.w*j.c:(y+1)*j.w*j.c])
+			clear(row[(j.pw+j.w)*j.c:])
+		}
+	}
+}
+
+var padJobs = sync.Pool{New: func() any { return new(padJob) }}
+
+// PadImages writes to dst the n images x of h×w×c (NHWC) with ph rows of
+// zeros above and below and pw columns left and right.
+func PadImages(dst, x []float32, n, h, w, c, ph, pw int) {
+	if len(x) < n*h*w*c || len(dst) < n*(h+2*ph)*(w+2*pw)*c {
+		panic("tensor.PadImages: buffer too short")
+	}
+	j := padJobs.Get().(*padJob)
+	*j = padJob{dst: dst, x: x, h: h, w: w, c: c, ph: ph, pw: pw}
+	parallel.Default().For(n, j)
+	*j = padJob{}
+	padJobs.Put(j)
+}
 
 // ConvWeightMatMul computes dw = dyᵀ·im2col(x), o×(KH·KW·c): the kernel
 // gradient of a convolution with output gradient dy, (n·OH·OW)×o. Like
@@ -353,11 +445,10 @@ func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
 	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
 		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
 	}
-	p := patchPool.Get().(*patches)
-	*p = patches{x: x, c: c, g: g}
+	p := patchPool.Get().(*stridedPatches)
+	p.pad(x, n, c, g)
 	gemm.SgemmRowsB(nil, true, o, k, rows, 1, dy, o, p, 0, dw, k)
-	*p = patches{}
-	patchPool.Put(p)
+	p.release()
 }
 
 // Flipped returns, for a transposed convolution of geometry g with stride

@@ -58,6 +58,20 @@ type Rows interface {
 	Row(dst []float32, i, p0 int)
 }
 
+// StridedRows is a Rows whose values lie in memory in strided blocks, so
+// that the product packs them directly, without gathering: the
+// convolution of a padded image, whose consecutive patches along an output
+// row are the same run of the image shifted by the stride.
+type StridedRows interface {
+	Rows
+	// Span is how many columns from p0 (1 to kc) lie contiguously in
+	// memory in every row.
+	Span(p0, kc int) int
+	// Run returns the longest run of rows from i0 (1 to n of them) whose
+	// Span(p0, ·) columns from p0 lie at src[t*ld:] for the run's row t.
+	Run(i0, n, p0 int) (src []float32, ld, count int)
+}
+
 // SgemmRowsA computes C = alpha*A*op(B) + beta*C as Sgemm does, with the
 // m×k matrix A given by its rows. The packed blocks hold exactly the values
 // Sgemm would pack from A stored, so the result is bit-identical to Sgemm's

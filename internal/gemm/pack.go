@@ -107,7 +107,19 @@ func packCopy(im *impl, dst []float32, w int, src []float32, ld, kc, cols int, a
 // may overlap, which rewrites identical values. A non-zero pf asks them to
 // prefetch the source pf bytes further on.
 func packTrans(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, alpha float32, pf int) {
-	_ = dst[kc*w-1]
+	packTransRaw(im, dst, w, src, ld, rows, kc, alpha, pf)
+	if rows < w {
+		for p := 0; p < kc; p++ {
+			clear(dst[p*w+rows : p*w+w])
+		}
+	}
+}
+
+// packTransRaw is packTrans without the zeroing: it writes only
+// dst[p*w+i] for i < rows, p < kc, so that runs of rows from different
+// sources can fill one micro-panel side by side.
+func packTransRaw(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, alpha float32, pf int) {
+	_ = dst[(kc-1)*w+rows-1]
 	_ = src[(rows-1)*ld+kc-1]
 	done, kc8 := 0, 0
 	if im.asmPack && rows >= 4 && kc >= 8 {
@@ -136,17 +148,30 @@ func packTrans(im *impl, dst []float32, w int, src []float32, ld, rows, kc int, 
 			d[p*w] = alpha * s[p]
 		}
 	}
-	if rows < w {
-		for p := 0; p < kc; p++ {
-			clear(dst[p*w+rows : p*w+w])
-		}
-	}
 }
 
 // packARows packs one micro-panel of a computed A (rows [i0, i0+rows),
 // columns [p0, p0+kc)) as packAPanel packs a stored one: the rows are
 // gathered into buf (at least mr·kc floats), then transposed into dst.
 func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha float32) {
+	if s, ok := a.(StridedRows); ok {
+		mr := im.mr
+		for p := 0; p < kc; {
+			m := s.Span(p0+p, kc-p)
+			for i := 0; i < rows; {
+				src, ld, n := s.Run(i0+i, rows-i, p0+p)
+				packTransRaw(im, dst[p*mr+i:], mr, src, ld, n, m, alpha, 0)
+				i += n
+			}
+			p += m
+		}
+		if rows < mr {
+			for p := 0; p < kc; p++ {
+				clear(dst[p*mr+rows : p*mr+mr])
+			}
+		}
+		return
+	}
 	for i := range rows {
 		a.Row(buf[i*kc:(i+1)*kc], i0+i, p0)
 	}

@@ -89,3 +89,40 @@ func TestSgemmRowsNoAllocs(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", allocs)
 	}
 }
+
+// stridedRows serves a stored matrix as strided runs cut at awkward
+// places: spans of at most span columns (cut at multiples of span) and
+// runs of at most run rows (cut at multiples of run).
+type stridedRows struct {
+	storedRows
+	span, run int
+}
+
+func (s *stridedRows) Span(p0, kc int) int { return min(kc, s.span-p0%s.span) }
+
+func (s *stridedRows) Run(i0, n, p0 int) ([]float32, int, int) {
+	return s.m[i0*s.cols+p0:], s.cols, min(n, s.run-i0%s.run)
+}
+
+// Packing from strided runs is bit-identical to packing stored rows,
+// whatever the cuts (runs shorter than the 4 rows the assembly packers
+// take, spans shorter than their 8 columns).
+func TestSgemmStridedRowsMatchesStored(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, k := range Available() {
+		t.Run(k.String(), func(t *testing.T) {
+			useKernel(t, k)
+			for _, sh := range [][3]int{{13, 7, 5}, {37, 45, 600}, {200, 70, 531}, {64, 40, 1000}} {
+				m, n, kk := sh[0], sh[1], sh[2]
+				a, b, c0 := randSlice(rng, m*kk), randSlice(rng, kk*n), randSlice(rng, m*n)
+				want := append([]float32(nil), c0...)
+				Sgemm(pool(2), false, false, m, n, kk, 1, a, kk, b, n, 1, want, n)
+				for _, cut := range [][2]int{{1, 1}, {3, 2}, {7, 5}, {8, 4}, {64, 13}, {192, 32}, {kk, m}} {
+					got := append([]float32(nil), c0...)
+					SgemmRowsA(pool(2), m, n, kk, 1, &stridedRows{storedRows{a, kk}, cut[0], cut[1]}, false, b, n, 1, got, n)
+					same(t, fmt.Sprintf("%dx%dx%d spans %d runs %d", m, n, kk, cut[0], cut[1]), want, got)
+				}
+			}
+		})
+	}
+}
