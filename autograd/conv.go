@@ -76,14 +76,18 @@ func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConv, []int{nb, g.OH, g.OW, o}, nil, x, w, bias)
 	n.geo = g
+	var b []float32
 	if bias != nil {
-		tensor.FillRows(n.t.Data, bias.t.Data)
+		b = bias.t.Data
 	}
 	if g.IsPointwise() { // a 1×1 convolution's patches are the image itself
-		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, bias != nil)
+		if b != nil {
+			tensor.FillRows(n.t.Data, b)
+		}
+		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, b != nil)
 		return n
 	}
-	tensor.ConvMatMul(n.t.Data, x.t.Data, w.t.Data, nb, c, o, g, bias != nil)
+	tensor.ConvMatMul(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, false)
 	return n
 }
 
@@ -107,10 +111,11 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 		// fold back.
 		wf := t.scratchBuf(len(w.t.Data)) // consumed by the product
 		tensor.FlipKernel(wf, w.t.Data, cin, g.KH, g.KW, cout)
+		var b []float32
 		if bias != nil {
-			tensor.FillRows(n.t.Data, bias.t.Data)
+			b = bias.t.Data
 		}
-		tensor.ConvMatMul(n.t.Data, x.t.Data, wf, nb, cin, cout, fg, bias != nil)
+		tensor.ConvMatMul(n.t.Data, x.t.Data, wf, b, nb, cin, cout, fg, false)
 		return n
 	}
 	cols := t.scratchBuf(rows * k) // consumed by Col2Im right away

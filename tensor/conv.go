@@ -321,23 +321,28 @@ func (p *patches) Row(dst []float32, r, p0 int) {
 	}
 }
 
-// ConvMatMul computes out = im2col(x)·wᵀ, (n·OH·OW)×o, for n images x of
-// g.H×g.W×c (NHWC) and a kernel w, o×(KH·KW·c), adding to out when
-// accumulate is set. x is not unfolded: the product gathers each block of
-// patches as it packs it, so the result is bit-identical to Im2Col then
-// MatMul, without the unfolded matrix (KH·KW times the image) in memory.
-func ConvMatMul(out, x, w []float32, n, c, o int, g ConvGeom, accumulate bool) {
+// ConvMatMul computes out = im2col(x)·wᵀ + bias, (n·OH·OW)×o, for n
+// images x of g.H×g.W×c (NHWC), a kernel w, o×(KH·KW·c), and bias (o
+// values, or nil for none), adding to out when accumulate is set (then
+// bias must be nil). x is not unfolded: the product packs each block of
+// patches straight from the (padded) image, so the result is bit-identical
+// to Im2Col, FillRows with the bias and MatMul, without the unfolded matrix
+// (KH·KW times the image) in memory or a separate pass for the bias.
+func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
-	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o {
-		panic("tensor.ConvMatMul: buffer too short for the geometry")
-	}
-	var beta float32
-	if accumulate {
-		beta = 1
+	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) {
+		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias with accumulate")
 	}
 	p := patchPool.Get().(*stridedPatches)
 	p.pad(x, n, c, g)
-	gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, beta, out, o)
+	switch {
+	case bias != nil:
+		gemm.SgemmRowsABias(nil, rows, o, k, p, true, w, k, bias, out, o)
+	case accumulate:
+		gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, 1, out, o)
+	default:
+		gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, 0, out, o)
+	}
 	p.release()
 }
 

@@ -91,14 +91,28 @@ func TestConvMatMulMatchesIm2Col(t *testing.T) {
 				want[i], got[i] = float32(i%7), float32(i%7)
 			}
 			MatMul(want, col, w, rows, tc.o, k, false, true, acc)
-			ConvMatMul(got, x, w, n, tc.c, tc.o, g, acc)
+			ConvMatMul(got, x, w, nil, n, tc.c, tc.o, g, acc)
 			for i := range want {
 				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
 					t.Fatalf("%+v accumulate %v: ConvMatMul[%d] = %v, Im2Col and MatMul give %v", tc, acc, i, got[i], want[i])
 				}
 			}
 		}
-		want, got := make([]float32, tc.o*k), make([]float32, tc.o*k)
+		// With a bias: as filling the rows with it and accumulating.
+		bias := make([]float32, tc.o)
+		for i := range bias {
+			bias[i] = float32(rng.NormFloat64())
+		}
+		want, got := make([]float32, rows*tc.o), make([]float32, rows*tc.o)
+		FillRows(want, bias)
+		MatMul(want, col, w, rows, tc.o, k, false, true, true)
+		ConvMatMul(got, x, w, bias, n, tc.c, tc.o, g, false)
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+				t.Fatalf("%+v with bias: ConvMatMul[%d] = %v, FillRows and MatMul give %v", tc, i, got[i], want[i])
+			}
+		}
+		want, got = make([]float32, tc.o*k), make([]float32, tc.o*k)
 		MatMul(want, dy, col, tc.o, k, rows, true, false, false)
 		ConvWeightMatMul(got, dy, x, n, tc.c, tc.o, g)
 		for i := range want {
@@ -143,7 +157,7 @@ func TestFlippedTransposedConvolution(t *testing.T) {
 		wf := make([]float32, len(w))
 		FlipKernel(wf, w, tc.cin, tc.kh, tc.kw, tc.cout)
 		flipped := make([]float32, len(folded))
-		ConvMatMul(flipped, x, wf, n, tc.cin, tc.cout, fg, false)
+		ConvMatMul(flipped, x, wf, nil, n, tc.cin, tc.cout, fg, false)
 		for img := range n {
 			for y := range g.H {
 				for xx := range g.W {

@@ -26,7 +26,7 @@ func benchConv(b *testing.B, gathered bool) {
 	b.ResetTimer()
 	for range b.N {
 		if gathered {
-			ConvMatMul(out, x, w, n, c, o, g, false)
+			ConvMatMul(out, x, w, nil, n, c, o, g, false)
 		} else {
 			Im2Col(col, x, n, c, g)
 			MatMul(out, col, w, rows, o, k, false, true, false)

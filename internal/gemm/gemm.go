@@ -85,6 +85,22 @@ func SgemmRowsA(pool *parallel.Pool, m, n, k int, alpha float32, a Rows, transB 
 	})
 }
 
+// SgemmRowsABias computes C = A*op(B) + bias, bias added to every row of
+// C, with A given by its rows. It is bit-identical to filling C's rows with
+// bias and calling SgemmRowsA with alpha = 1 and beta = 1, without the
+// separate pass over C.
+func SgemmRowsABias(pool *parallel.Pool, m, n, k int, a Rows, transB bool, b []float32, ldb int, bias []float32, c []float32, ldc int) {
+	checkArgs(false, transB, m, n, k, nil, max(1, k), b, ldb, c, ldc)
+	if len(bias) != n {
+		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
+	}
+	run(pool, args{
+		transB: transB, ga: a, bias: bias,
+		m: m, n: n, k: k, alpha: 1, beta: 1,
+		lda: k, b: b, ldb: ldb, c: c, ldc: ldc,
+	})
+}
+
 // SgemmRowsB computes C = alpha*op(A)*B + beta*C as Sgemm does, with the
 // k×n matrix B given by its rows; bit-identical to Sgemm on B stored.
 func SgemmRowsB(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a []float32, lda int, b Rows, beta float32, c []float32, ldc int) {
@@ -101,6 +117,13 @@ func run(pool *parallel.Pool, spec args) {
 	m, n, k := spec.m, spec.n, spec.k
 	if m == 0 || n == 0 {
 		return
+	}
+	if spec.bias != nil && (k == 0 || m == 1 || n == 1) {
+		// Paths that do not tile C: fill it first.
+		for i := range m {
+			copy(spec.c[i*spec.ldc:i*spec.ldc+n], spec.bias)
+		}
+		spec.bias = nil
 	}
 	if k == 0 || spec.alpha == 0 {
 		scaleC(m, n, spec.beta, spec.c, spec.ldc)
@@ -305,7 +328,7 @@ func getCtx() *ctx {
 }
 
 func putCtx(x *ctx) {
-	x.job.a, x.job.b, x.job.c, x.job.ws, x.job.ga, x.job.gb = nil, nil, nil, nil, nil, nil
+	x.job.a, x.job.b, x.job.c, x.job.ws, x.job.ga, x.job.gb, x.job.bias = nil, nil, nil, nil, nil, nil, nil
 	ctxMu.Lock()
 	ctxFree = append(ctxFree, x)
 	ctxMu.Unlock()
@@ -373,6 +396,10 @@ type args struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	ga, gb         Rows // A or B computed by rows (a or b is then nil)
+	// bias, when set (len n), is C's starting value in every row: each
+	// tile is filled from it just before its first product, while it is
+	// in cache (beta is then 1).
+	bias []float32
 }
 
 // kChunk returns the bounds of K chunk pi: near-equal, and cut at
@@ -460,6 +487,11 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 						cols := min(nr, nc-jr)
 						bp := &ws.b[jr*kc]
 						off := (ic+ir)*j.ldc + jc + jr
+						if pi == 0 && j.bias != nil {
+							for r := range rows {
+								copy(j.c[off+r*j.ldc:off+r*j.ldc+cols], j.bias[jc+jr:jc+jr+cols])
+							}
+						}
 						if rows == mr && cols == nr {
 							im.fn(kc, ap, bp, &j.c[off], j.ldc, beta)
 							continue

@@ -126,3 +126,29 @@ func TestSgemmStridedRowsMatchesStored(t *testing.T) {
 		})
 	}
 }
+
+// A bias filled tile by tile gives the same bits as filling C first.
+func TestSgemmRowsABias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, k := range Available() {
+		t.Run(k.String(), func(t *testing.T) {
+			useKernel(t, k)
+			for _, sh := range [][3]int{{1, 9, 30}, {9, 1, 30}, {13, 7, 5}, {37, 45, 600}, {200, 70, 531}, {5, 6, 0}} {
+				m, n, kk := sh[0], sh[1], sh[2]
+				a, bt, bias := randSlice(rng, m*kk), randSlice(rng, n*kk), randSlice(rng, n)
+				want, got := randSlice(rng, m*n), randSlice(rng, m*n)
+				for i := range m {
+					copy(want[i*n:(i+1)*n], bias)
+				}
+				for _, threads := range []int{1, 2, 3} {
+					SgemmRowsA(pool(threads), m, n, kk, 1, &storedRows{a, max(kk, 1)}, true, bt, max(kk, 1), 1, want, n)
+					SgemmRowsABias(pool(threads), m, n, kk, &storedRows{a, max(kk, 1)}, true, bt, max(kk, 1), bias, got, n)
+					same(t, fmt.Sprintf("%dx%dx%d threads %d", m, n, kk, threads), want, got)
+					for i := range m {
+						copy(want[i*n:(i+1)*n], bias)
+					}
+				}
+			}
+		})
+	}
+}
