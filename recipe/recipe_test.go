@@ -216,3 +216,30 @@ func TestBuildWithMissingData(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A file that gives optim.steps over a preset that counts epochs trains
+// that many steps (the preset's epochs would otherwise win silently); a
+// file that gives both keeps its epochs.
+func TestParseStepsReplaceThePresetsEpochs(t *testing.T) {
+	base, err := Preset("biggan-fashion-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Optim.Epochs == 0 {
+		t.Fatal("the preset no longer counts epochs; pick one that does")
+	}
+	r, err := Parse([]byte("optim:\n  steps: 3000\n"), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Optim.Steps != 3000 || r.Optim.Epochs != 0 {
+		t.Fatalf("steps %d epochs %g, want 3000 and 0", r.Optim.Steps, r.Optim.Epochs)
+	}
+	r, err = Parse([]byte("optim:\n  steps: 3000\n  epochs: 4\n"), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Optim.Epochs != 4 {
+		t.Fatalf("epochs %g, want the file's 4", r.Optim.Epochs)
+	}
+}

@@ -48,7 +48,36 @@ func parse(y []byte, base Recipe) (Recipe, error) {
 	if isLegacy(root) {
 		return parseLegacy(root, r)
 	}
-	return r, decodeStruct(root, reflect.ValueOf(&r).Elem(), "")
+	if err := decodeStruct(root, reflect.ValueOf(&r).Elem(), ""); err != nil {
+		return r, err
+	}
+	// A file that counts steps replaces a base that counts epochs, as
+	// --steps does: otherwise the base's epochs would silently win.
+	if hasKey(root, "optim", "steps") && !hasKey(root, "optim", "epochs") {
+		r.Optim.Epochs = 0
+	}
+	return r, nil
+}
+
+// hasKey reports whether the mapping n holds the nested key path.
+func hasKey(n *yaml.Node, path ...string) bool {
+	for _, k := range path {
+		n = resolve(n)
+		if n == nil || n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if resolve(n.Content[i]).Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
 }
 
 // resolve follows YAML aliases.
