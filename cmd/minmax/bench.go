@@ -21,7 +21,7 @@ func newBenchCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "bench",
-		Short: "Time a workload (mm1024, toy, dcgan28) as ../shared/bench/README.md specifies",
+		Short: "Time a workload (mm1024, toy, dcgan28, biggan32) as ../shared/bench/README.md specifies",
 		Long: `Time one workload: a warm-up, then several timed windows (about 3 s in
 all); the rate reported is the median over the windows.
 
@@ -34,6 +34,11 @@ Workloads:
            batch 64, latent 100, the preset dcgan-fashion-mnist's models, Adam 2e-4
            (0.5, 0.999), D on eq. (1), G on the non-saturating loss, as the peer;
            needs the data set (apt-get install dataset-fashion-mnist)
+  biggan32 one class-conditional BigGAN step at 32x32x3 (step/s), by the real trainer:
+           the biggan architecture's defaults (width 64, latent 120, 10 classes,
+           attention at 16x16, spectral norm), batch 64, hinge loss, Adam 2e-4
+           (0, 0.999), D on generated and real images as one batch, EMA of G;
+           random images, as the peer's G32 and D32
 
 With --json it prints one JSON line per result on stdout, e.g.
   {"workload":"mm1024","threads":1,"rate":45.1,"unit":"call/s","gflops":96.8}`,

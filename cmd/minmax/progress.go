@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -32,7 +33,10 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) Step(st gan.Stats, total, first int, elapsed time.Duration) {
 	done := st.Step - first
 	rate := float64(done) / elapsed.Seconds()
-	eta := time.Duration(float64(total-st.Step)/rate) * time.Second
+	var eta time.Duration
+	if rate > 0 && !math.IsInf(rate, 0) {
+		eta = time.Duration(float64(total-st.Step) / rate * float64(time.Second))
+	}
 	if p.tty {
 		if time.Since(p.last) < 100*time.Millisecond && st.Step != total {
 			return
@@ -41,8 +45,8 @@ func (p *progress) Step(st gan.Stats, total, first int, elapsed time.Duration) {
 		const width = 30
 		filled := width * st.Step / total
 		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-		fmt.Fprintf(p.w, "\r%s %5.1f%% %d/%d  %.0f step/s  ETA %-8s  D %.3f  G %.3f ", bar,
-			100*float64(st.Step)/float64(total), st.Step, total, rate, eta.Round(time.Second), st.LossD, st.LossG)
+		fmt.Fprintf(p.w, "\r%s %5.1f%% %d/%d  %s  ETA %-8s  D %.3f  G %.3f ", bar,
+			100*float64(st.Step)/float64(total), st.Step, total, formatRate(rate), eta.Round(time.Second), st.LossD, st.LossG)
 		if st.Step == total {
 			fmt.Fprintln(p.w)
 		}
@@ -50,9 +54,26 @@ func (p *progress) Step(st gan.Stats, total, first int, elapsed time.Duration) {
 	}
 	every := max(total/10, 1)
 	if st.Step%every == 0 || st.Step == total {
-		fmt.Fprintf(p.w, "step %d/%d  %.0f step/s  ETA %s  D loss %.4f  G loss %.4f  D(real) %+.3f  D(fake) %+.3f\n",
-			st.Step, total, rate, eta.Round(time.Second), st.LossD, st.LossG, st.DReal, st.DFake)
+		fmt.Fprintf(p.w, "step %d/%d  %s  ETA %s  D loss %.4f  G loss %.4f  D(real) %+.3f  D(fake) %+.3f\n",
+			st.Step, total, formatRate(rate), eta.Round(time.Second), st.LossD, st.LossG, st.DReal, st.DFake)
 	}
+}
+
+// formatRate writes a training speed with three significant figures or
+// so, as steps per second (or seconds per step when a step takes longer
+// than a second): "312 step/s", "3.84 step/s", "2.07 s/step".
+func formatRate(rate float64) string {
+	switch {
+	case !(rate > 0) || math.IsInf(rate, 0):
+		return "- step/s"
+	case rate >= 100:
+		return fmt.Sprintf("%.0f step/s", rate)
+	case rate >= 10:
+		return fmt.Sprintf("%.1f step/s", rate)
+	case rate >= 1:
+		return fmt.Sprintf("%.2f step/s", rate)
+	}
+	return fmt.Sprintf("%.2f s/step", 1/rate)
 }
 
 func (p *progress) Eval(e run.Eval) {
