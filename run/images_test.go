@@ -271,3 +271,22 @@ func TestFolderRecipeTrainsColourImages(t *testing.T) {
 		}
 	}
 }
+
+// ClassRows puts sample i (of class i mod c) at row i mod c, column i / c.
+func TestClassRows(t *testing.T) {
+	const n, c, dim = 6, 3, 2
+	x := make([]float32, n*dim)
+	for i := range n {
+		x[i*dim], x[i*dim+1] = float32(i), float32(-i)
+	}
+	got := ClassRows(x, n, c)
+	want := []int{0, 3, 1, 4, 2, 5} // row 0: class 0 (samples 0, 3), ...
+	for p, i := range want {
+		if got[p*dim] != float32(i) || got[p*dim+1] != float32(-i) {
+			t.Fatalf("position %d holds sample %v, want %d (all: %v)", p, got[p*dim], i, got)
+		}
+	}
+	if !cycles([]int{0, 1, 2, 0, 1, 2}, 3) || cycles([]int{0, 1, 2, 0, 2, 1}, 3) || cycles(nil, 3) {
+		t.Error("cycles")
+	}
+}

@@ -87,6 +87,35 @@ func CheckSampleCount(out, format string, n int, d arch.Data) error {
 	return nil
 }
 
+// cycles reports whether labels run through the c classes in turn (0, 1,
+// ..., c-1, 0, 1, ...), as a conditional generator's samples do without
+// --class.
+func cycles(labels []int, c int) bool {
+	if len(labels) == 0 {
+		return false
+	}
+	for i, l := range labels {
+		if l != i%c {
+			return false
+		}
+	}
+	return true
+}
+
+// ClassRows reorders n samples whose classes cycle through c classes
+// (sample i is of class i mod c; n a multiple of c) so that a grid of n/c
+// columns shows one class per row: row k holds the samples of class k in
+// their order.
+func ClassRows(x []float32, n, c int) []float32 {
+	dim, per := len(x)/n, n/c
+	out := make([]float32, len(x))
+	for i := range n {
+		k, j := i%c, i/c // class and rank within the class
+		copy(out[(k*per+j)*dim:(k*per+j+1)*dim], x[i*dim:(i+1)*dim])
+	}
+	return out
+}
+
 func bytesText(b int64) string {
 	switch {
 	case b >= 1<<30:
@@ -214,14 +243,19 @@ func SampleTo(out, format string, st *generator.Stream, d arch.Data, labels bool
 			return nil, err
 		}
 		err = fw.Commit()
-	case FormatGrid:
-		x, k, gerr := next()
+	case FormatGrid: // at most MaxGridImages, so one chunk
+		x, l, gerr := st.Next(n)
 		if gerr != nil {
 			return nil, gerr
 		}
+		keep(l)
+		k, cols := len(x)/d.Dim, min(8, len(x)/d.Dim)
+		if c := len(d.Classes); c >= 2 && k%c == 0 && cycles(l, c) {
+			x, cols = ClassRows(x, k, c), k/c
+		}
 		var set *imgdata.Set
 		if set, err = ImageSet(d, x, k); err == nil {
-			err = imgdata.SaveSetGrid(out, set, imgdata.GridOptions{Cols: min(8, k)})
+			err = imgdata.SaveSetGrid(out, set, imgdata.GridOptions{Cols: cols})
 		}
 	default:
 		return nil, fmt.Errorf("unknown sample format %q", format)

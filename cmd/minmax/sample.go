@@ -37,7 +37,9 @@ toy runs (points):
   FILE.csv   one sample per line
   FILE.npy   float32, N x dim (numpy.load)
 image runs:
-  FILE.png   one grid of all N images (8 per row, or fewer)
+  FILE.png   one grid of all N images (8 per row, or fewer; a conditional
+             generator cycling through its classes, with N a multiple of
+             their number: one row per class)
   DIR/       a folder of PNGs, 00000.png, 00001.png, ... (a path ending in /
              or an existing folder)
   FILE.idx   uint8 IDX, N x H x W (grey) or N x H x W x C (colour): the MNIST
@@ -54,6 +56,7 @@ the line from the code of --seed to the code of --to, at one class.`,
   minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 64 --out grid.png
   minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 10000 --out fake.idx
   minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 10000 --out s.idx --labels-out l.idx
+  minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 100 --out classes.png
   minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 64 --class Sneaker --truncation 0.5 --out sneakers.png
   minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --interpolate --seed 1 --to 2 --n 8 --class 3 --out walk.png`,
 		Args: cobra.NoArgs,

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,6 +106,18 @@ func TestConditionalSampling(t *testing.T) {
 			t.Fatalf("label %d is %d, want the classes cycling", i, v)
 		}
 	}
+	// A grid of a multiple of the classes has one row per class; any other
+	// count, 8 images per row. 28×28 images are drawn at 3× with 2-pixel
+	// borders.
+	for _, c := range []struct{ n, w, h int }{{30, 3*84 + 4*2, 10*84 + 11*2}, {25, 8*84 + 9*2, 4*84 + 5*2}} {
+		png := filepath.Join(root, fmt.Sprintf("grid%d.png", c.n))
+		if _, err := runCLI(t, "sample", "--run", dir, "--n", strconv.Itoa(c.n), "--out", png); err != nil {
+			t.Fatal(err)
+		}
+		if w, h := pngSize(t, png); w != c.w || h != c.h {
+			t.Errorf("grid of %d samples: %dx%d pixels, want %dx%d", c.n, w, h, c.w, c.h)
+		}
+	}
 	if _, err := runCLI(t, "sample", "--run", dir, "--n", "4", "--class", "7", "--truncation", "0.5", "--out", out, "--labels-out", labels); err != nil {
 		t.Fatal(err)
 	}
@@ -120,4 +134,19 @@ func TestConditionalSampling(t *testing.T) {
 	if _, err := runCLI(t, "sample", "--run", dir, "--interpolate", "--n", "6", "--out", grid); err == nil || !strings.Contains(err.Error(), "--to") {
 		t.Errorf("--interpolate without --to: %v", err)
 	}
+}
+
+// pngSize returns the width and height of a PNG file.
+func pngSize(t *testing.T, path string) (int, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return cfg.Width, cfg.Height
 }
