@@ -36,6 +36,34 @@ func bigganGame(t testing.TB, seed uint64) *Game {
 	return game
 }
 
+// An unconditional BigGAN takes the joint step on labelled data too (the
+// labels are ignored): it panicked copying labels it had no room for.
+func TestBigGANStepUnconditional(t *testing.T) {
+	spec, _ := arch.Lookup("biggan")
+	data := arch.ImageData(28, 28, 1, []string{"0", "1", "2", "3"})
+	o := &arch.BigGANOptions{Width: 8, Conditional: "false", Hier: true, Attention: 14, SN: true, Ortho: true, DPlain: 1}
+	rng := tensor.NewRNG(1)
+	g, d, err := spec.Build(o, 12, data, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam := Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999}
+	game, err := NewGame(Config{Loss: Losses["hinge"], Batch: 8, Latent: 12, DSteps: 2, G: adam, D: adam, Steps: 100, Joint: true},
+		g, d, noiseImages{dim: data.Dim, classes: 4}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		st, err := game.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.IsNaN(st.LossD) || math.IsNaN(st.LossG) {
+			t.Fatalf("losses %v %v", st.LossD, st.LossG)
+		}
+	}
+}
+
 // The BigGAN step allocates nothing in its steady state either, and is
 // deterministic.
 func TestBigGANStep(t *testing.T) {

@@ -262,9 +262,12 @@ func (g *Game) Step() (Stats, error) {
 		var dReal, dFake *autograd.Node
 		if c.Joint {
 			// D judges generated and real images as one batch.
-			copy(g.jointLabels, g.fakeLabels)
-			copy(g.jointLabels[c.Batch:], g.realLabels)
-			ctx.Labels = g.jointLabels
+			ctx.Labels = nil
+			if c.Classes > 0 {
+				copy(g.jointLabels, g.fakeLabels)
+				copy(g.jointLabels[c.Batch:], g.realLabels)
+				ctx.Labels = g.jointLabels
+			}
 			out := g.d.Forward(ctx, g.augment(tp.Concat(0, tp.Leaf(fake.Value()), xReal)))
 			dFake, dReal = tp.Slice(out, 0, 0, c.Batch), tp.Slice(out, 0, c.Batch, 2*c.Batch)
 		} else {

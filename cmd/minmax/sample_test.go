@@ -150,3 +150,18 @@ func pngSize(t *testing.T, path string) (int, int) {
 	}
 	return cfg.Width, cfg.Height
 }
+
+// The BigGAN presets' joint step trains conditional and unconditional
+// models (an unconditional BigGAN on labelled data panicked at its first
+// step).
+func TestBigGANPresetTrains(t *testing.T) {
+	root := t.TempDir()
+	fakeMNIST(t, root, 40)
+	for _, cond := range []string{"true", "false"} {
+		dir := filepath.Join(root, "r"+cond)
+		if _, err := runCLI(t, "train", "--preset", "biggan-mnist", "--data", filepath.Join(root, "mnist"), "--opt", "width=8", "--opt", "shared_dim=4",
+			"--opt", "conditional="+cond, "--batch", "8", "--steps", "2", "--eval-every", "2", "--threads", "1", "--no-pictures", "--run", dir); err != nil {
+			t.Fatalf("conditional=%s: %v", cond, err)
+		}
+	}
+}
