@@ -70,7 +70,11 @@ func dcgan(name, data string) Recipe {
 // learning rates (G 1e-4, D 4e-4: the TTUR of BigGAN's ImageNet runs;
 // measured on Fashion-MNIST, seed 1, FD on 1,000 samples at step 1,000:
 // 1,195 against 1,815 with 2e-4 for both), BigGAN-PyTorch's step, and
-// samples from an EMA of G (0.999, from step 1,000).
+// samples from an EMA of G with a short horizon (decay 0.99, from step
+// 500). BigGAN's 0.9999 averages over 10,000 steps, 2% of its runs; at
+// the horizon of 0.999 our short runs lag behind G: measured on a 2,500-step
+// run (seed 1, 10,000 samples), the EMA (0.999 from step 1,000) scored FD
+// 718 and 61% of classes as asked, G itself FD 453 and 75%.
 func biggan(name, data, conditional string) Recipe {
 	return Recipe{
 		Preset: name,
@@ -84,7 +88,7 @@ func biggan(name, data, conditional string) Recipe {
 			Batch: 64, Epochs: 2, DSteps: 1, Schedule: "none",
 			G:    Adam{LR: 1e-4, Beta1: 0, Beta2: 0.999},
 			D:    Adam{LR: 4e-4, Beta1: 0, Beta2: 0.999},
-			GEMA: 0.999, GEMAStart: 1000, BigGANStep: true,
+			GEMA: 0.99, GEMAStart: 500, BigGANStep: true,
 		},
 		Run: Run{Seed: 1, EvalEvery: 500, CheckpointEvery: 1000},
 	}
