@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/minmaxgan/minmax/autograd"
@@ -65,8 +66,11 @@ func TestSpectralNormMatchesSVD(t *testing.T) {
 		if names := nn.StateMap(l, ""); names["weight_u"] != sn.U || names["weight_v"] != sn.V {
 			t.Errorf("%T: u and v are not the layer's buffers", l)
 		}
-		if got := nn.Sigmas(l); len(got) != 1 || got[0].Name != "weight" || got[0].Value != sn.Sigma() {
-			t.Errorf("%T: Sigmas %v", l, got)
+		if got := nn.Sigmas(l); len(got) != 1 || got[0].Name != "weight" || math.Abs(got[0].Value-want)/want > 0.01 {
+			t.Errorf("%T: Sigmas %v, SVD %v", l, got, want)
+		}
+		if !reflect.DeepEqual(sn.U.Data, u) {
+			t.Errorf("%T: Sigmas moved u", l)
 		}
 	}
 }
@@ -201,6 +205,24 @@ func TestInitOrthogonal(t *testing.T) {
 					t.Fatalf("%v: entry (%d, %d) of the Gram matrix is %v, want %v", shape, i, j, s, want)
 				}
 			}
+		}
+	}
+}
+
+// Before any training pass (u and v as drawn), the logged σ is still an
+// estimate of the spectral norm: positive and at most the largest singular
+// value (uᵀWv with the random vectors can be negative).
+func TestSigmasBeforeTraining(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := tensor.NewRNG(seed)
+		l := nn.NewLinear(40, 24, true, rng)
+		if _, err := nn.AddSpectralNorm(l, "weight", rng); err != nil {
+			t.Fatal(err)
+		}
+		want := largestSV(nn.State(l)[0].Tensor)
+		got := nn.Sigmas(l)[0].Value
+		if !(got > 0) || got > want*(1+1e-5) {
+			t.Fatalf("seed %d: σ estimate %v before training, largest singular value %v", seed, got, want)
 		}
 	}
 }

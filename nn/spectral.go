@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/minmaxgan/minmax/autograd"
 	"github.com/minmaxgan/minmax/tensor"
@@ -81,14 +82,30 @@ func (s *SpectralNorm) Buffers() []Named { return []Named{{"u", s.U}, {"v", s.V}
 // Sigma is the estimate σ = uᵀWv of the last pass (0 before any).
 func (s *SpectralNorm) Sigma() float64 { return float64(s.sigma) }
 
-// Sigmas returns the last σ estimate of every spectrally normalised weight
-// of m, by the weight's name (rooted as nn.Params names it).
+// Estimate returns an estimate of the spectral norm of w, the raw weight
+// (rows×cols as the layer sees it), from one power iteration started at the
+// layer's u and v, on copies: the layer's vectors do not move. After the
+// iteration u = Wv/‖Wv‖, so the estimate uᵀWv is ‖Wv‖: never negative, and
+// meaningful even before the first training pass, when uᵀWv with the
+// random initial vectors is not (it can be negative).
+func (s *SpectralNorm) Estimate(w []float32) float64 {
+	u := append([]float32(nil), s.U.Data...)
+	v := append([]float32(nil), s.V.Data...)
+	tensor.PowerIteration(u, v, w, s.rows, s.cols, s.Eps)
+	wv := make([]float32, s.rows)
+	tensor.MatMul(wv, w, v, s.rows, 1, s.cols, false, false, false)
+	return math.Sqrt(tensor.SumSquares(wv))
+}
+
+// Sigmas returns an estimate of σ for every spectrally normalised weight of
+// m (SpectralNorm.Estimate), by the weight's name (rooted as nn.Params
+// names it): what metrics.jsonl logs.
 func Sigmas(m Module) []NamedValue {
 	var out []NamedValue
 	Walk(m, func(path string, mm Module) {
 		for _, p := range mm.base().params {
 			if s, ok := p.t.(*SpectralNorm); ok {
-				out = append(out, NamedValue{join(path, p.name), s.Sigma()})
+				out = append(out, NamedValue{join(path, p.name), s.Estimate(p.p.Value.Data)})
 			}
 		}
 	})

@@ -300,7 +300,11 @@ func (r *Run) curves() error {
 		steps[i], ld[i], lg[i], dr[i], df[i] = float64(s.Step), s.LossD, s.LossG, s.DReal, s.DFake
 	}
 	w := max(1, len(st)/100)
-	lossPanel := viz.Panel{Title: fmt.Sprintf("losses (moving average over %d steps): %s", w, r.title()), XLabel: "step", YLabel: "loss",
+	title := fmt.Sprintf("losses (moving average over %d steps): %s", w, r.title())
+	if w == 1 {
+		title = "losses: " + r.title()
+	}
+	lossPanel := viz.Panel{Title: title, XLabel: "step", YLabel: "loss",
 		Curves: []viz.Curve{{Name: "D's loss", X: steps, Y: smooth(ld, w), Color: viz.ColD}, {Name: "G's loss", X: steps, Y: smooth(lg, w), Color: viz.ColQ}}}
 	if r.Recipe.Loss.Name == "minimax" || r.Recipe.Loss.Name == "nonsaturating" {
 		lossPanel.HLine, lossPanel.HLineLabel = 2*math.Ln2, "2 log 2: V_D(G, D*) at P = Q_G (eq. 10)"

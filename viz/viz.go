@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/minmaxgan/minmax/internal/atomicfile"
 	"gonum.org/v1/plot"
@@ -101,10 +102,26 @@ func newPlot(title, xl, yl string) *plot.Plot {
 	p.Y.Label.Text = yl
 	p.X.Label.TextStyle.Font.Size = vg.Points(11)
 	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	return p
+}
+
+// plainTicks are gonum's default ticks labelled without trailing zeros
+// ("250", "1750", "0.5" rather than "250.00", "1750.00", "0.50").
+type plainTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 6, 64)
+		}
+	}
+	return ts
 }
 
 func (pn Panel) build() (*plot.Plot, error) {
