@@ -83,12 +83,7 @@ func TestCorruptAndNonFiniteWeightsAreRefused(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if name == "generator.safetensors" {
-			_, err = runCLI(t, "sample", "--run", dir, "--n", "4", "--out", filepath.Join(t.TempDir(), "s.csv"))
-		} else {
-			_, err = runCLI(t, "train", "--resume", dir, "--steps", "5")
-		}
-		wantErr(t, "a corrupt "+name, err, name, "checksum")
+		wantErr(t, "a corrupt "+name, useRunFile(t, dir, name), name, "checksum")
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -118,13 +113,7 @@ func TestCorruptAndNonFiniteWeightsAreRefused(t *testing.T) {
 		if err := checkpoint.SaveChecked(path, f.Tensors, f.Meta); err != nil {
 			t.Fatal(err)
 		}
-		var err2 error
-		if name == "generator.safetensors" {
-			_, err2 = runCLI(t, "sample", "--run", dir, "--n", "4", "--out", filepath.Join(t.TempDir(), "s.csv"))
-		} else {
-			_, err2 = runCLI(t, "train", "--resume", dir, "--steps", "5")
-		}
-		wantErr(t, "NaN in "+name, err2, poisoned, "NaN")
+		wantErr(t, "NaN in "+name, useRunFile(t, dir, name), poisoned, "NaN")
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -300,4 +289,16 @@ func TestBoundedInputsAndPlainErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// useRunFile runs the command that reads the run file name of dir:
+// sample for the generator file, a resume for the checkpoint.
+func useRunFile(t *testing.T, dir, name string) error {
+	t.Helper()
+	if name == "generator.safetensors" {
+		_, err := runCLI(t, "sample", "--run", dir, "--n", "4", "--out", filepath.Join(t.TempDir(), "s.csv"))
+		return err
+	}
+	_, err := runCLI(t, "train", "--resume", dir, "--steps", "5")
+	return err
 }
