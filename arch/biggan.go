@@ -233,6 +233,18 @@ func bigganFinish(m nn.Module, o *BigGANOptions, rng *tensor.RNG, skip ...nn.Mod
 	return nil
 }
 
+// Start is the side of the first map, which FC's output fills
+// channel-last: (N, Start, Start, Width).
+func (g *BigGANGenerator) Start() int { return g.plan.start }
+
+// Chunk is the width of each chunk of a hierarchical z (FC reads the
+// first, block k the chunk k+1), or the whole latent size otherwise.
+func (g *BigGANGenerator) Chunk() int { return g.chunk }
+
+// AttentionAfter is the index of the block after which self-attention
+// runs (-1: none).
+func (g *BigGANGenerator) AttentionAfter() int { return g.plan.attnG }
+
 // Forward maps z (N, latent) with c.Labels (conditional) to images
 // (N, H·W·C).
 func (g *BigGANGenerator) Forward(c *nn.Ctx, z *autograd.Node) *autograd.Node {

@@ -91,6 +91,10 @@ func NewDCGANGenerator(o *DCGANOptions, latent int, d Data, rng *tensor.RNG) (*D
 	return g, nil
 }
 
+// Start is the side of the first map, which FC's output fills
+// channel-last: (N, Start, Start, channels).
+func (g *DCGANGenerator) Start() int { return g.start }
+
 // Forward maps z, shape (N, latent), to images, shape (N, H·W·C).
 func (g *DCGANGenerator) Forward(c *nn.Ctx, z *autograd.Node) *autograd.Node {
 	t := c.Tape

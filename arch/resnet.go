@@ -150,6 +150,10 @@ func NewResNetGenerator(o *ResNetOptions, latent int, d Data, rng *tensor.RNG) (
 	return g, nil
 }
 
+// Start is the side of the first map, which FC's output fills
+// channel-last: (N, Start, Start, Width).
+func (g *ResNetGenerator) Start() int { return g.start }
+
 // Forward maps z, shape (N, latent), to images, shape (N, H·W·C).
 func (g *ResNetGenerator) Forward(c *nn.Ctx, z *autograd.Node) *autograd.Node {
 	t := c.Tape

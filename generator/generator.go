@@ -279,6 +279,10 @@ type Options struct {
 	// Class is the class of every sample of a conditional generator; -1
 	// cycles through the classes (0, 1, ..., 0, 1, ...).
 	Class int
+	// Z, when set, holds the latent codes of the samples (n×Latent values,
+	// e.g. read back from a file DrawCodes's codes were written to)
+	// instead of codes drawn from Seed; Truncation must then be 0.
+	Z []float32
 }
 
 // Labels returns the classes a conditional generator's n samples are
@@ -353,6 +357,14 @@ func (g *Generator) Stream(n int, o Options) (*Stream, error) {
 	if _, err := g.Labels(1, o); err != nil {
 		return nil, err
 	}
+	if o.Z != nil {
+		if len(o.Z) != n*g.Info.Latent {
+			return nil, fmt.Errorf("%d latent values given for %d samples of latent size %d (want %d)", len(o.Z), n, g.Info.Latent, n*g.Info.Latent)
+		}
+		if o.Truncation > 0 {
+			return nil, fmt.Errorf("truncation applies to codes drawn from a seed, not to codes given")
+		}
+	}
 	rng := tensor.NewRNG(o.Seed)
 	return &Stream{g: g, o: o, n: n, rng: rng, z: rng.NormalStream(0, 1)}, nil
 }
@@ -367,23 +379,7 @@ func (s *Stream) Next(max int) (x []float32, labels []int, err error) {
 	if k <= 0 {
 		return nil, nil, nil
 	}
-	lat := s.g.Info.Latent
-	if cap(s.zbuf) < k*lat {
-		s.zbuf = make([]float32, k*lat)
-	}
-	z := s.zbuf[:k*lat]
-	s.z.Fill(z, s.pos*lat)
-	if t := s.o.Truncation; t > 0 { // as TruncatedCodes: redraws in order
-		lim := float32(t)
-		var one [1]float32
-		for i, v := range z {
-			for v > lim || v < -lim {
-				s.rng.Normal(one[:], 0, 1)
-				v = one[0]
-			}
-			z[i] = v
-		}
-	}
+	z := s.codes(k)
 	if labels, err = s.g.Labels(k, s.o); err != nil {
 		return nil, nil, err
 	}
@@ -400,11 +396,68 @@ func (s *Stream) Next(max int) (x []float32, labels []int, err error) {
 	return x, labels, nil
 }
 
+// codes returns the latent codes of the next k samples (valid until the
+// next call).
+func (s *Stream) codes(k int) []float32 {
+	lat := s.g.Info.Latent
+	if s.o.Z != nil {
+		return s.o.Z[s.pos*lat : (s.pos+k)*lat]
+	}
+	if cap(s.zbuf) < k*lat {
+		s.zbuf = make([]float32, k*lat)
+	}
+	z := s.zbuf[:k*lat]
+	s.z.Fill(z, s.pos*lat)
+	if t := s.o.Truncation; t > 0 { // as TruncatedCodes: redraws in order
+		lim := float32(t)
+		var one [1]float32
+		for i, v := range z {
+			for v > lim || v < -lim {
+				s.rng.Normal(one[:], 0, 1)
+				v = one[0]
+			}
+			z[i] = v
+		}
+	}
+	return z
+}
+
+// DrawCodes returns the latent codes (n×Latent) of the n samples of
+// Stream(n, o): with o.Z set to them, a stream draws the same samples.
+// `minmax sample --z-out` writes them, so that the samples can be made
+// again, by minmax or by an exported model.
+func (g *Generator) DrawCodes(n int, o Options) ([]float32, error) {
+	st, err := g.Stream(n, o)
+	if err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), st.codes(n)...), nil
+}
+
 // Interpolate draws steps samples along the straight line from the code of
 // seed a to the code of seed b (each Codes(1, latent, seed), truncated
 // under o.Truncation), at o.Class for a conditional generator (-1: class
 // 0): BigGAN's interpolations at a fixed class.
 func (g *Generator) Interpolate(a, b uint64, steps int, o Options) ([]float32, error) {
+	z, err := g.InterpolationCodes(a, b, steps, o)
+	if err != nil {
+		return nil, err
+	}
+	var labels []int
+	if g.Info.Conditional() {
+		o.Class = max(o.Class, 0)
+		var err error
+		if labels, err = g.Labels(steps, o); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]float32, steps*g.Info.Data.Dim)
+	return out, g.Generate(z, labels, steps, out)
+}
+
+// InterpolationCodes returns the latent codes (steps×Latent) of
+// Interpolate(a, b, steps, o).
+func (g *Generator) InterpolationCodes(a, b uint64, steps int, o Options) ([]float32, error) {
 	if steps < 2 {
 		return nil, fmt.Errorf("an interpolation needs at least 2 steps, got %d", steps)
 	}
@@ -417,14 +470,5 @@ func (g *Generator) Interpolate(a, b uint64, steps int, o Options) ([]float32, e
 			z[i*lat+j] = (1-f)*za[j] + f*zb[j]
 		}
 	}
-	var labels []int
-	if g.Info.Conditional() {
-		o.Class = max(o.Class, 0)
-		var err error
-		if labels, err = g.Labels(steps, o); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]float32, steps*g.Info.Data.Dim)
-	return out, g.Generate(z, labels, steps, out)
+	return z, nil
 }

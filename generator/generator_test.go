@@ -214,3 +214,50 @@ func TestStreamMatchesSample(t *testing.T) {
 		}
 	}
 }
+
+// The codes DrawCodes returns are those a stream uses: given back as
+// Options.Z they make the same samples, streamed in chunks or not; codes
+// of the wrong size, or with truncation, are refused.
+func TestDrawCodesGiveTheSamplesBack(t *testing.T) {
+	_, path, _ := saved(t, "mlp", nil, arch.PointData(2))
+	g, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Options{{Seed: 3, Class: -1}, {Seed: 4, Class: -1, Truncation: 0.7}} {
+		want, _, err := g.Sample(5000, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := g.DrawCodes(5000, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tz := TruncatedCodes(5000, g.Info.Latent, o.Seed, o.Truncation); tz[4999*16+3] != z[4999*16+3] {
+			t.Fatalf("%+v: DrawCodes differ from TruncatedCodes", o)
+		}
+		st, err := g.Stream(5000, Options{Class: -1, Z: z})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []float32
+		for st.Left() > 0 {
+			x, _, err := st.Next(1234)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, x...)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: value %d from the codes is %v, sampled %v", o, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := g.Stream(3, Options{Class: -1, Z: make([]float32, 47)}); err == nil || !strings.Contains(err.Error(), "47 latent values") {
+		t.Errorf("codes of the wrong size: %v", err)
+	}
+	if _, err := g.Stream(3, Options{Class: -1, Z: make([]float32, 48), Truncation: 1}); err == nil || !strings.Contains(err.Error(), "truncation") {
+		t.Errorf("codes with truncation: %v", err)
+	}
+}

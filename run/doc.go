@@ -9,6 +9,9 @@
 //	DIR/samples/step_NNNNNN.csv  generated points from a fixed set of latent codes
 //	DIR/eval.json                the final evaluation
 //	DIR/*.png, DIR/*.gif         the pictures
+//	DIR/tb/events.out.tfevents.* TensorBoard event files: the numbers of metrics.jsonl
+//	                             as scalars, the sample grids of image runs as images
+//	                             (one file per training process; see TBDir)
 //
 // Checkpoints are written atomically, periodically and when the run is
 // interrupted (the caller cancels the context on SIGINT/SIGTERM); Resume

@@ -147,7 +147,11 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 	}
 	if r.IsImage() {
 		// The grid at the fixed codes: samples/step_NNNNNN.png.
-		return r.saveGrid(filepath.Join(r.Dir, "samples", fmt.Sprintf("step_%06d.png", step)), fake, gridImages)
+		grid := filepath.Join(r.Dir, "samples", fmt.Sprintf("step_%06d.png", step))
+		if err := r.saveGrid(grid, fake, gridImages); err != nil {
+			return err
+		}
+		return r.tbImage(step, grid)
 	}
 	// Snapshot for the pictures and samples/step_NNNNNN.csv.
 	dim := r.Data.Dim
@@ -160,6 +164,9 @@ func (r *Run) evaluate(step int, withJSD bool) error {
 		}
 	}
 	r.hist.snaps = append(r.hist.snaps, s)
+	if err := r.saveField(step, fake[:shown*dim], s.d); err != nil {
+		return err
+	}
 	return WriteCSV(filepath.Join(r.Dir, "samples", fmt.Sprintf("step_%06d.csv", step)), fake[:shown*dim], dim)
 }
 
@@ -233,6 +240,22 @@ func OpenGenerator(dir string, notice func(msg string)) (*generator.Generator, e
 			return nil, err
 		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	if err := matchesConfig(dir, g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// LoadGenerator reads the generator file of the run in dir and checks it
+// against the run's config.yaml, as OpenGenerator does, but never writes
+// into the run: a run of minmax 0.1 that has no generator file yet is an
+// error here, not upgraded. Readers that must leave runs untouched (minmax
+// serve) use it.
+func LoadGenerator(dir string) (*generator.Generator, error) {
+	g, err := generator.Load(filepath.Join(dir, GeneratorFile))
 	if err != nil {
 		return nil, err
 	}

@@ -60,17 +60,28 @@ func WriteNPYShape(path string, data []float32, shape ...int) error {
 	if total != len(data) {
 		return fmt.Errorf("%s: %d values do not make shape %v", path, len(data), shape)
 	}
-	return writeAtomicFunc(path, func(w io.Writer) error {
-		if _, err := w.Write(npyHeader(shape)); err != nil {
-			return err
-		}
-		buf := make([]byte, 4*len(data))
-		for i, v := range data {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-		}
-		_, err := w.Write(buf)
+	return writeAtomicFunc(path, func(w io.Writer) error { return EncodeNPY(w, data, shape...) })
+}
+
+// EncodeNPY writes float32 data of the given shape to w in the .npy format
+// of WriteNPYShape.
+func EncodeNPY(w io.Writer, data []float32, shape ...int) error {
+	total := 1
+	for _, d := range shape {
+		total *= d
+	}
+	if total != len(data) {
+		return fmt.Errorf("%d values do not make shape %v", len(data), shape)
+	}
+	if _, err := w.Write(npyHeader(shape)); err != nil {
 		return err
-	})
+	}
+	buf := make([]byte, 4*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+	}
+	_, err := w.Write(buf)
+	return err
 }
 
 // npyHeader is the header of a .npy file (format 1.0) of little-endian

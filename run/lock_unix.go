@@ -51,3 +51,40 @@ func (l *dirLock) unlock() {
 		l.f = nil
 	}
 }
+
+// LockHolder reports whether a process holds the lock of the run in dir,
+// and which, without taking the lock (a reader such as minmax serve must
+// never keep a trainer from starting). On Linux it looks the lock file's
+// inode up in /proc/locks; elsewhere, or when /proc is not readable, it
+// asks whether the process named in the lock file is alive.
+func LockHolder(dir string) (pid int, held bool) {
+	path := filepath.Join(dir, LockFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, false
+	}
+	if locks, err := os.ReadFile("/proc/locks"); err == nil {
+		ino := ":" + strconv.FormatUint(st.Ino, 10)
+		for _, line := range strings.Split(string(locks), "\n") {
+			f := strings.Fields(line)
+			// "1: FLOCK  ADVISORY  WRITE 23970 00:2f:1234 0 EOF"
+			if len(f) >= 6 && f[1] == "FLOCK" && strings.HasSuffix(f[5], ino) {
+				if p, err := strconv.Atoi(f[4]); err == nil && p > 0 {
+					pid = p
+				}
+				return pid, true
+			}
+		}
+		return 0, false
+	}
+	if pid <= 0 {
+		return 0, false
+	}
+	err = unix.Kill(pid, 0)
+	return pid, err == nil || errors.Is(err, unix.EPERM)
+}

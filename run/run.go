@@ -23,6 +23,7 @@ import (
 	"github.com/minmaxgan/minmax/internal/version"
 	"github.com/minmaxgan/minmax/metrics"
 	"github.com/minmaxgan/minmax/recipe"
+	"github.com/minmaxgan/minmax/tboard"
 	"github.com/minmaxgan/minmax/tensor"
 )
 
@@ -102,6 +103,7 @@ type Run struct {
 
 	metrics *os.File
 	mw      *bufio.Writer
+	tb      *tboard.Writer // tb/events.out.tfevents.* (tensorboard.go)
 	snapZ   *tensor.Tensor // fixed latent codes for snapshots and evaluation
 	hist    history
 	opt     Options
@@ -197,7 +199,7 @@ func checkFreshDir(dir string) error {
 	for _, e := range entries {
 		switch name := e.Name(); {
 		case name == LockFile || atomicfile.IsTemp(name):
-		case name == "samples" && e.IsDir():
+		case (name == "samples" || name == TBDir) && e.IsDir():
 			if inner, _ := os.ReadDir(filepath.Join(dir, name)); len(inner) == 0 {
 				continue
 			}
@@ -219,7 +221,7 @@ func checkFreshDir(dir string) error {
 // removeTemps deletes the temporary files that a process killed while
 // saving left in the run's folders.
 func (r *Run) removeTemps() {
-	for _, d := range []string{r.Dir, filepath.Join(r.Dir, "samples")} {
+	for _, d := range []string{r.Dir, filepath.Join(r.Dir, "samples"), filepath.Join(r.Dir, TBDir)} {
 		if n, err := atomicfile.RemoveTemps(d); err == nil && n > 0 {
 			r.warn(fmt.Sprintf("removed %d temporary file(s) left in %s by a save that did not finish", n, d))
 		}
@@ -465,7 +467,7 @@ func (r *Run) openMetrics(step int) error {
 		return err
 	}
 	r.metrics, r.mw = f, bufio.NewWriter(f)
-	return nil
+	return r.openTB(step)
 }
 
 // record writes one line of metrics.jsonl. A value that is not finite is
@@ -488,7 +490,7 @@ func (r *Run) record(step int, v any) error {
 	if _, err := r.mw.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("writing %s: %w", MetricsFile, err)
 	}
-	return nil
+	return r.tbScalars(step, b)
 }
 
 // Close flushes and closes the metrics file and releases the run
@@ -505,16 +507,38 @@ func (r *Run) Close() error {
 	if e := r.metrics.Close(); err == nil {
 		err = e
 	}
+	if e := r.closeTB(); err == nil {
+		err = e
+	}
 	r.metrics = nil
 	return err
 }
 
 // Train runs to the configured number of steps, evaluating, snapshotting
 // and checkpointing on the way. When ctx is cancelled (Ctrl-C) it saves a
-// checkpoint and returns ctx's error.
+// checkpoint and returns ctx's error. status.json says the run is running
+// while it trains, and how it ended when Train returns.
 func (r *Run) Train(ctx context.Context) (*Eval, error) {
-	game := r.Game
 	start := time.Now()
+	if err := r.writeStatus(StateRunning, start, nil); err != nil {
+		return nil, err
+	}
+	final, err := r.train(ctx, start)
+	state := StateFinished
+	switch {
+	case err != nil && ctx.Err() != nil:
+		state = StateInterrupted
+	case err != nil:
+		state = StateFailed
+	}
+	if serr := r.writeStatus(state, start, err); err == nil {
+		err = serr
+	}
+	return final, err
+}
+
+func (r *Run) train(ctx context.Context, start time.Time) (*Eval, error) {
+	game := r.Game
 	first := game.StepsDone()
 	run := r.Recipe.Run
 	if first == 0 {

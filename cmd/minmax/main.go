@@ -3,6 +3,7 @@
 //
 //	minmax train     train a GAN (default: the seed's minimax game on 8 Gaussians)
 //	minmax sample    draw samples from a trained run
+//	minmax export    write a run's generator as an ONNX model
 //	minmax eval      evaluate a run
 //	minmax theory    the seed's theory, computed exactly and checked by training
 //	minmax bench     time a workload against the contract of ../shared/bench
@@ -77,8 +78,8 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 		return usageError{fmt.Errorf("%s: %s (see 'minmax %s --help')", c.Name(), flagMessage(err), c.Name())}
 	})
 	root.AddCommand(newTrainCmd(), newBenchCmd(), newEvaluatorCmd(),
-		newSampleCmd(), newEvalCmd(), newDataCmd(),
-		newTheoryCmd(),
+		newSampleCmd(), newExportCmd(), newEvalCmd(), newDataCmd(),
+		newTheoryCmd(), newServeCmd(),
 	)
 	return root
 }

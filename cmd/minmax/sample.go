@@ -20,6 +20,7 @@ import (
 func newSampleCmd() *cobra.Command {
 	var (
 		dir, out, class, labelsOut string
+		zOut, zIn                  string
 		n                          int
 		seed, to                   uint64
 		truncation                 float64
@@ -51,14 +52,22 @@ for every sample, or cycles through its classes (0, 1, ..., 0, 1, ...);
 --labels-out FILE.idx writes the class asked for each sample (IDX uint8,
 N). --truncation T redraws latent values beyond ±T (BigGAN's truncation
 trick: less variety, more fidelity). --interpolate draws --n images along
-the line from the code of --seed to the code of --to, at one class.`,
+the line from the code of --seed to the code of --to, at one class.
+
+--z-out FILE.npy writes the latent codes the samples were made from
+(float32, N x latent) and --z FILE.npy makes samples from such codes
+instead of drawing them (N is then the file's number of codes): with the
+same --class (or the same cycling through the classes) the samples are the
+same, and a model written by minmax export gives them too.`,
 		Example: `  minmax sample --run runs/ring8-20261126-120000 --n 10000 --out samples.npy
   minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 64 --out grid.png
   minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 10000 --out fake.idx
   minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 10000 --out s.idx --labels-out l.idx
   minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 100 --out classes.png
   minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --n 64 --class Sneaker --truncation 0.5 --out sneakers.png
-  minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --interpolate --seed 1 --to 2 --n 8 --class 3 --out walk.png`,
+  minmax sample --run runs/biggan-fashion-mnist-20261205-120000 --interpolate --seed 1 --to 2 --n 8 --class 3 --out walk.png
+  minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --n 16 --out x.npy --z-out z.npy
+  minmax sample --run runs/dcgan-fashion-mnist-20261126-120000 --z z.npy --out again.npy`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if dir == "" || out == "" {
@@ -74,11 +83,36 @@ the line from the code of --seed to the code of --to, at one class.`,
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				folder = true
 			}
+			for _, p := range []struct{ flag, path string }{{"--z", zIn}, {"--z-out", zOut}} {
+				if p.path != "" && !strings.EqualFold(filepath.Ext(p.path), ".npy") {
+					return usageError{fmt.Errorf("sample: %s %s: latent codes are read and written as .npy files", p.flag, p.path)}
+				}
+			}
+			if zIn != "" && (interpolate || truncation > 0 || c.Flags().Changed("seed")) {
+				return usageError{fmt.Errorf("sample: --z gives the latent codes; --seed, --truncation and --interpolate draw them and do not go with it")}
+			}
 			g, err := run.OpenGenerator(dir, func(msg string) { fmt.Fprintln(c.ErrOrStderr(), msg) })
 			if err != nil {
 				return fmt.Errorf("sample --run %s: %w", dir, err)
 			}
 			d := g.Info.Data
+			var codes []float32
+			if zIn != "" {
+				shape, z, err := run.ReadNPY(zIn)
+				if err != nil {
+					return usageError{fmt.Errorf("sample: --z: %w", err)}
+				}
+				if lat := g.Info.Latent; len(shape) != 2 || shape[0] < 1 || shape[1] != lat {
+					return usageError{fmt.Errorf("sample: --z %s: codes of shape %v, want [N, %d]: the generator of %s has latent size %d", zIn, shape, lat, dir, lat)}
+				}
+				if c.Flags().Changed("n") && n != shape[0] {
+					return usageError{fmt.Errorf("sample: --n %d, but --z %s holds %d codes", n, zIn, shape[0])}
+				}
+				n, codes = shape[0], z
+			}
+			if zOut != "" && int64(n)*int64(g.Info.Latent) > maxCodes {
+				return usageError{fmt.Errorf("sample: --z-out: %d codes of latent size %d are more than %d values; write fewer samples at a time", n, g.Info.Latent, maxCodes)}
+			}
 			format, err := run.SampleFormat(out, folder, d)
 			if err != nil {
 				return usageError{fmt.Errorf("sample: --out %w", err)}
@@ -86,7 +120,7 @@ the line from the code of --seed to the code of --to, at one class.`,
 			if err := run.CheckSampleCount(out, format, n, d); err != nil {
 				return usageError{fmt.Errorf("sample: --n: %w", err)}
 			}
-			opt := generator.Options{Seed: seed, Class: -1, Truncation: truncation}
+			opt := generator.Options{Seed: seed, Class: -1, Truncation: truncation, Z: codes}
 			if class != "" {
 				if !g.Info.Conditional() {
 					return usageError{fmt.Errorf("sample: --class: the generator of %s is not class-conditional", dir)}
@@ -112,6 +146,11 @@ the line from the code of --seed to the code of --to, at one class.`,
 				if err != nil {
 					return usageError{fmt.Errorf("sample: %w", err)}
 				}
+				if zOut != "" {
+					if codes, err = g.InterpolationCodes(seed, to, n, opt); err != nil {
+						return usageError{fmt.Errorf("sample: %w", err)}
+					}
+				}
 				set, err := run.ImageSet(d, pts, n)
 				if err == nil {
 					if format == run.FormatGrid {
@@ -129,6 +168,12 @@ the line from the code of --seed to the code of --to, at one class.`,
 					}
 				}
 			} else {
+				if zOut != "" && codes == nil { // draw the codes first, then make the samples from them
+					if codes, err = g.DrawCodes(n, opt); err != nil {
+						return usageError{fmt.Errorf("sample: %w", err)}
+					}
+					opt.Z, opt.Truncation = codes, 0
+				}
 				st, err := g.Stream(n, opt)
 				if err != nil {
 					return usageError{fmt.Errorf("sample: %w", err)}
@@ -140,6 +185,11 @@ the line from the code of --seed to the code of --to, at one class.`,
 			if labelsOut != "" {
 				if err := imgdata.WriteIDX(labelsOut, []int{len(asked)}, asked); err != nil {
 					return fmt.Errorf("sample: --labels-out: %w", err)
+				}
+			}
+			if zOut != "" {
+				if err := run.WriteNPYShape(zOut, codes, n, g.Info.Latent); err != nil {
+					return fmt.Errorf("sample: --z-out: %w", err)
 				}
 			}
 			dim := d.Dim
@@ -161,8 +211,13 @@ the line from the code of --seed to the code of --to, at one class.`,
 	f.Float64Var(&truncation, "truncation", 0, "redraw latent values beyond ±T (the truncation trick; 0: none)")
 	f.BoolVar(&interpolate, "interpolate", false, "draw --n images from the code of --seed to the code of --to")
 	f.Uint64Var(&to, "to", 0, "with --interpolate: the seed of the code to go to")
+	f.StringVar(&zOut, "z-out", "", "write the latent codes of the samples to this .npy file (float32, N x latent)")
+	f.StringVar(&zIn, "z", "", "make the samples from the latent codes of this .npy file (float32, N x latent, as --z-out writes) instead of drawing them")
 	return c
 }
+
+// maxCodes bounds the latent values --z-out holds in memory (1 GiB).
+const maxCodes = 1 << 28
 
 // stackedSamples is how many samples eval scores for Stacked MNIST by
 // default: 26,000, the count of the VEEGAN and PacGAN papers.
