@@ -18,7 +18,11 @@ import (
 //	event: reset      metrics.jsonl was rewritten (a resume): drop the records received
 //
 // A page that opens the stream receives the whole run first, then what
-// the trainer adds, within Options.Poll.
+// the trainer adds, within Options.Poll. A history longer than maxBacklog
+// training steps is thinned to every k-th step for that first message
+// (every evaluation and the last step are kept): a chart a few hundred
+// pixels wide shows no more, and a run of 100,000 steps opens at once.
+// GET /api/runs/{run}/metrics gives every record.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rd, ok := s.lookup(w, r)
 	if !ok {
@@ -75,6 +79,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			version, sent = rd.metrics.version, 0
 		}
 		fresh := rd.metrics.lines[min(sent, len(rd.metrics.lines)):]
+		if sent == 0 {
+			fresh = thin(fresh, rd.metrics.steps, maxBacklog)
+		}
 		sent = len(rd.metrics.lines)
 		rd.mu.Unlock()
 		if err != nil {
@@ -112,4 +119,28 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-tick.C:
 		}
 	}
+}
+
+// maxBacklog is the most training-step records of the first metrics sent
+// to a page.
+const maxBacklog = 4000
+
+// thin keeps every k-th training-step record of lines (steps gives their
+// steps) so that at most max remain, and every evaluation record (records
+// that share a step with the record before them) and the last record.
+func thin(lines []json.RawMessage, steps []int, max int) []json.RawMessage {
+	if len(lines) <= max {
+		return lines
+	}
+	base := len(steps) - len(lines)
+	k := (len(lines) + max - 1) / max
+	out := make([]json.RawMessage, 0, max+len(lines)/50)
+	for i, l := range lines {
+		j := base + i
+		eval := j > 0 && steps[j] == steps[j-1]
+		if eval || steps[j]%k == 0 || i == len(lines)-1 {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -531,3 +531,55 @@ func TestLoad(t *testing.T) {
 	t.Logf("%d requests from %d clients in %v (%.0f/s): latency p50 %v, p90 %v, p99 %v, max %v",
 		total, clients, wall.Round(time.Millisecond), float64(total)/wall.Seconds(), pc(0.5), pc(0.9), pc(0.99), lat[len(lat)-1])
 }
+
+// A server whose generation slots are all taken answers 503 within its
+// time bound, with a JSON error, and serves again once a slot is free.
+func TestBusyServerAnswersInTime(t *testing.T) {
+	root := runsFolder(t)
+	s, err := New(Options{Roots: []string{root}, MaxConcurrent: 1, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	s.work <- struct{}{} // a long generation holds the only slot
+	t0 := time.Now()
+	resp, b := fetch(t, ts.URL+"/api/runs/toy/samples?n=4")
+	waited := time.Since(t0)
+	<-s.work
+	if msg, _ := apiErr(t, b); resp.StatusCode != http.StatusServiceUnavailable || waited > 2*time.Second || !strings.Contains(msg, "busy") {
+		t.Errorf("busy: %d after %v: %s", resp.StatusCode, waited, b)
+	}
+	if resp, _ := fetch(t, ts.URL+"/api/runs/toy/samples?n=4"); resp.StatusCode != 200 {
+		t.Errorf("after the slot is free: %d", resp.StatusCode)
+	}
+}
+
+// A long history is thinned for a page's first message, keeping every
+// evaluation and the last step.
+func TestThinKeepsEvaluations(t *testing.T) {
+	var lines []json.RawMessage
+	var steps []int
+	for s := 1; s <= 10001; s++ {
+		lines = append(lines, json.RawMessage(fmt.Sprintf(`{"step":%d,"loss_d":1}`, s)))
+		steps = append(steps, s)
+		if s%1000 == 0 {
+			lines = append(lines, json.RawMessage(fmt.Sprintf(`{"step":%d,"eval":{}}`, s)))
+			steps = append(steps, s)
+		}
+	}
+	out := thin(lines, steps, 4000)
+	evals, last := 0, ""
+	for _, l := range out {
+		if strings.Contains(string(l), "eval") {
+			evals++
+		}
+		last = string(l)
+	}
+	if len(out) > 4000+10 || evals != 10 || !strings.Contains(last, `"step":10001`) {
+		t.Errorf("thinned to %d records with %d evaluations, last %s", len(out), evals, last)
+	}
+	if got := thin(lines[:100], steps[:100], 4000); len(got) != 100 {
+		t.Errorf("a short history was thinned to %d", len(got))
+	}
+}

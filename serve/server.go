@@ -132,10 +132,16 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/runs/{run}/metrics", s.metrics)
 	s.mux.HandleFunc("GET /api/runs/{run}/events", s.events)
 	s.mux.HandleFunc("GET /api/runs/{run}/snapshots", s.snapshotList)
-	s.mux.HandleFunc("GET /api/runs/{run}/samples", s.samples)
-	s.mux.HandleFunc("GET /api/runs/{run}/interpolate", s.interpolate)
+	// The requests that compute are bounded in time as well as in size: a
+	// client waits at most Timeout (then 503), whatever the load.
+	bounded := func(h http.HandlerFunc) http.Handler {
+		return http.TimeoutHandler(h, s.opt.Timeout,
+			fmt.Sprintf(`{"error":"the answer took longer than %v: the server is busy, or the request is too large; try again or ask for less"}`, s.opt.Timeout))
+	}
+	s.mux.Handle("GET /api/runs/{run}/samples", bounded(s.samples))
+	s.mux.Handle("GET /api/runs/{run}/interpolate", bounded(s.interpolate))
 	s.mux.HandleFunc("GET /api/runs/{run}/files/{path...}", s.file)
-	s.mux.HandleFunc("GET /api/theory", s.theory)
+	s.mux.Handle("GET /api/theory", bounded(s.theory))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			apiError(w, http.StatusMethodNotAllowed, "", "the API only reads: use GET")

@@ -36,8 +36,8 @@ type TheoryAnswer struct {
 	DerivAtDStar float64 `json:"deriv_max_at_dstar"`
 	DerivPlus    float64 `json:"deriv_max_at_dstar_plus_half"`
 	// The picture: for 1-D, X with P's and Q's densities and D* (null
-	// where infinite); for 2-D, D* on an N×N grid over [Lo, Hi]², row by
-	// row in y.
+	// where infinite); for 2-D, the densities and D* on an N×N grid over
+	// [Lo, Hi]², row by row in y.
 	Lo    float64    `json:"lo"`
 	Hi    float64    `json:"hi"`
 	X     []float64  `json:"x,omitempty"`
@@ -152,6 +152,8 @@ func (a *TheoryAnswer) picture(p, q dist.Dist) {
 	for iy := range g {
 		for ix := range g {
 			pt := []float64{a.Lo + (a.Hi-a.Lo)*float64(ix)/float64(g-1), a.Lo + (a.Hi-a.Lo)*float64(iy)/float64(g-1)}
+			a.PDens = append(a.PDens, math.Exp(p.LogProb(pt)))
+			a.QDens = append(a.QDens, math.Exp(q.LogProb(pt)))
 			a.DStar = append(a.DStar, finite(dstar(pt)))
 		}
 	}

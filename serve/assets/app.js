@@ -242,6 +242,7 @@ function runPage() {
       for (const k of ["loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"]) steps[k].push(r[k] === null ? null : r[k]);
     }
     dirty = true;
+    schedule();
   }
 
   // chart makes (once) or updates the chart id with series over xs.
@@ -332,7 +333,7 @@ function runPage() {
     if (!sigmaSelect) {
       sigmaSelect = document.createElement("select");
       sigmaSelect.id = "sigmalayer";
-      sigmaSelect.addEventListener("change", () => { sigmaChoice = sigmaSelect.value; if (charts.sigma) { charts.sigma.u.destroy(); charts.sigma.box.remove(); delete charts.sigma; } dirty = true; draw(); });
+      sigmaSelect.addEventListener("change", () => { sigmaChoice = sigmaSelect.value; if (charts.sigma) { charts.sigma.u.destroy(); charts.sigma.box.remove(); delete charts.sigma; } dirty = true; schedule(); });
     }
     if (sigmaSelect.options.length !== names.length + 1) {
       sigmaSelect.textContent = "";
@@ -341,7 +342,13 @@ function runPage() {
     }
     return sigmaChoice;
   }
-  setInterval(draw, 400);
+  // Draw once per frame at most, as soon as new data arrive.
+  let pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; draw(); });
+  }
 
   // Snapshots: the slider over steps.
   let snaps = [], shown = -1;
@@ -497,6 +504,7 @@ function runPage() {
       }
     }
     dirty = true;
+    schedule();
   }
 
   const es = new EventSource(api + "/events");
@@ -573,8 +581,11 @@ function theoryPage() {
     const c = $("theoryplane");
     c.hidden = false;
     const ctx = c.getContext("2d"), n = a.n, W = c.width;
-    const vals = a.d_star.filter((v) => v !== null).map(Math.abs).sort((x, y) => x - y);
-    const lim = Math.max(vals[Math.floor(vals.length * 0.95)] || 1, 1e-3);
+    // Saturate the colours at the largest |D*| where P or Q has mass: in
+    // the empty corners D* runs off towards ±∞.
+    const peak = Math.max(...a.p_density, ...a.q_density);
+    const vals = a.d_star.filter((v, i) => v !== null && Math.max(a.p_density[i], a.q_density[i]) > 0.01 * peak).map(Math.abs);
+    const lim = Math.max(vals.length ? Math.max(...vals) : 1, 1e-3);
     const img = ctx.createImageData(n, n);
     for (let iy = 0; iy < n; iy++) for (let ix = 0; ix < n; ix++) {
       const raw = a.d_star[iy * n + ix];
@@ -589,7 +600,7 @@ function theoryPage() {
     tmp.width = n; tmp.height = n;
     tmp.getContext("2d").putImageData(img, 0, 0);
     ctx.drawImage(tmp, 0, 0, W, W);
-    $("theorynote").textContent = "D*(x) = log P/Q over [" + fmt(a.lo) + ", " + fmt(a.hi) + "]²: red where P outweighs Q, blue where Q does (saturating at |D*| = " + fmt(lim) + ").";
+    $("theorynote").textContent = "D*(x) = log P/Q over [" + fmt(a.lo) + ", " + fmt(a.hi) + "]²: red where P outweighs Q, blue where Q does, white where they are equal (D* = 0); the colours saturate at |D*| = " + fmt(lim) + ", the largest value where P or Q has 1% of its peak density.";
   }
   $("theoryform").addEventListener("submit", (ev) => { ev.preventDefault(); compute(); });
   compute();
