@@ -282,15 +282,16 @@ function runPage() {
     const last = evals[evals.length - 1];
     const sparse = evals.length < 60;
     if (last.images) {
-      chart("fd", "Fréchet distance in the evaluator's features (lower is better)",
-        [{ label: "FD", color: COL_D, points: sparse }, { label: "KID × 1000", color: COL_P, points: sparse, scale: "kid" }],
-        evalSeries([["images", "fd"], ["images", "kid", "mean"]]).map((a, i) => (i === 2 ? a.map((v) => (v === null ? null : v * 1000)) : a)),
-        { ylabels: { y: "FD", kid: "KID × 1000" } });
+      chart("fd", "Fréchet distance and KID in the evaluator's features (lower is better)",
+        [{ label: "FD", color: COL_D, points: sparse }, { label: "KID", color: COL_P, points: sparse, scale: "kid" }],
+        evalSeries([["images", "fd"], ["images", "kid", "mean"]]), { ylabels: { y: "FD", kid: "KID" } });
       const s = [{ label: "precision", color: COLORS[0] }, { label: "recall", color: COLORS[1] }, { label: "density", color: COLORS[2] }, { label: "coverage", color: COLORS[3] }];
       const p = [["images", "precision"], ["images", "recall"], ["images", "density"], ["images", "coverage"]];
       if (last.images.conditional_accuracy !== undefined) { s.push({ label: "class as asked", color: COLORS[4] }); p.push(["images", "conditional_accuracy"]); }
       s.forEach((x) => { x.points = sparse; });
-      chart("prdc", "Precision, recall, density, coverage" + (p.length > 4 ? ", class accuracy" : ""), s, evalSeries(p), { range: { y: [0, 1.05] } });
+      // Density can exceed 1; the others are shares.
+      chart("prdc", "Precision, recall, density, coverage" + (p.length > 4 ? ", class accuracy" : ""), s, evalSeries(p),
+        { range: { y: (u, lo, hi) => [0, Math.max(1.05, hi === null ? 1 : hi * 1.05)] } });
     }
     if (last.coverage) {
       chart("modes", "Modes covered (of " + last.coverage.modes_total + ") and high-quality share",
@@ -560,7 +561,8 @@ function theoryPage() {
       chart = lineChart(el, "x", [
         { label: "P", color: COL_P, width: 2 }, { label: "Q", color: COL_Q, width: 2 },
         { label: "D*(x) = log P/Q (eq. 6)", color: COL_D, scale: "d" },
-      ], [a.x, a.p_density, a.q_density, a.d_star], { height: 360, ylabels: { y: "density", d: "D*" }, range: { d: dstarRange(a) } });
+        { label: "D* = 0: P = Q there", color: "#999", dash: [4, 4], width: 1, scale: "d" },
+      ], [a.x, a.p_density, a.q_density, a.d_star, a.x.map(() => 0)], { height: 360, ylabels: { y: "density", d: "D*" }, range: { d: dstarRange(a) } });
       $("theorynote").textContent = "D* is positive where P outweighs Q (x more likely real) and negative where Q does; infinite where only one has mass (not drawn).";
     } else {
       $("theorychart").hidden = true;
