@@ -97,6 +97,8 @@ func shoot(base, out, theory string, width, height int, full bool, wait time.Dur
 			return fmt.Errorf("run %s: %w", name, err)
 		}
 		fmt.Printf("run %s: curves drawn %v after opening the page\n", name, d.Round(time.Millisecond))
+		marks, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`performance.getEntriesByType("navigation").map(e => "response end " + e.responseEnd.toFixed(0) + " ms, DOM ready " + e.domContentLoadedEventEnd.toFixed(0) + " ms").concat(performance.getEntriesByType("mark").filter((m, i, a) => a.findIndex(x => x.name === m.name) === i).map(m => m.name.replace("minmax:", "") + " " + m.startTime.toFixed(0) + " ms")).join(", ")`))
+		fmt.Printf("  in the page: %s\n", marks)
 		chromedp.Do(ctx, chromedp.Sleep(wait))
 		if err := save("dashboard_run_" + label + ".png"); err != nil {
 			return err

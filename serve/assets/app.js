@@ -265,6 +265,7 @@ function runPage() {
   function draw() {
     if (!dirty || !detail) return;
     dirty = false;
+    performance.mark("minmax:draw");
     if (steps.x.length > 0) {
       const eq = detail.equilibrium;
       const series = [{ label: "loss of D", color: COL_D }, { label: "loss of G", color: COL_P }];
@@ -348,7 +349,7 @@ function runPage() {
   function schedule() {
     if (pending) return;
     pending = true;
-    requestAnimationFrame(() => { pending = false; draw(); });
+    requestAnimationFrame(() => { pending = false; draw(); performance.mark("minmax:drawn"); });
   }
 
   // Snapshots: the slider over steps.
@@ -509,8 +510,9 @@ function runPage() {
   }
 
   const es = new EventSource(api + "/events");
-  es.addEventListener("detail", (e) => setDetail(JSON.parse(e.data)));
-  es.addEventListener("metrics", (e) => addRecords(JSON.parse(e.data).records));
+  performance.mark("minmax:stream-opened");
+  es.addEventListener("detail", (e) => { performance.mark("minmax:detail"); setDetail(JSON.parse(e.data)); });
+  es.addEventListener("metrics", (e) => { performance.mark("minmax:metrics"); addRecords(JSON.parse(e.data).records); });
   es.addEventListener("reset", () => resetData());
   es.addEventListener("failure", (e) => { $("error").hidden = false; $("error").textContent = JSON.parse(e.data).error; });
 }
