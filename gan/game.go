@@ -3,6 +3,7 @@ package gan
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"strconv"
 
 	"github.com/minmaxgan/minmax/autograd"
@@ -76,6 +77,9 @@ type Config struct {
 	// convolution weights W (flattened to rows): G's loss gains
 	// β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖², BigGAN-PyTorch's update (0: off).
 	OrthoReg float64
+	// Precision is the arithmetic of the step's matrix products (see
+	// Precision); the zero value is float32.
+	Precision Precision
 	// LeCam is λ of the LeCam regularisation of D (Tseng et al. 2021): D's
 	// loss gains λ (E relu(D(x) − α_fake)² + E relu(α_real − D(G(z)))²),
 	// α the moving averages (decay 0.99) of D's mean outputs (0: off).
@@ -234,6 +238,14 @@ func (g *Game) SetSteps(n int) error {
 // instead (see Config).
 func (g *Game) Step() (Stats, error) {
 	c := &g.cfg
+	if c.Precision == BFloat16 {
+		// The step's products, forward and backward, in bfloat16; the
+		// rest of the process (evaluation, sampling) in float32.
+		if err := gemm.SetPrecision(gemm.BFloat16); err != nil {
+			return Stats{}, err
+		}
+		defer gemm.SetPrecision(gemm.Float32)
+	}
 	g.optG.LR = c.Schedule.LR(c.G.LR, g.step, c.Steps)
 	g.optD.LR = c.Schedule.LR(c.D.LR, g.step, c.Steps)
 	tp := g.tp

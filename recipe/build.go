@@ -111,6 +111,12 @@ func (r *Recipe) GameConfig(spec *arch.Spec, d arch.Data) (gan.Config, error) {
 	}
 	cfg.EMAStart, cfg.Joint = o.GEMAStart, o.BigGANStep
 	cfg.OrthoReg, cfg.LeCam = r.Loss.OrthoReg, r.Loss.LeCam
+	if cfg.Precision, err = gan.ParsePrecision(o.Precision); err != nil {
+		return cfg, bad("optim.precision", "%v", err)
+	}
+	if err := cfg.Precision.Available(); err != nil {
+		return cfg, bad("optim.precision", "%v", err)
+	}
 	if r.Loss.DiffAugment != "" {
 		if d.Kind != arch.Images {
 			return cfg, bad("loss.diffaugment", "DiffAugment transforms images; the data are %s", d)

@@ -105,6 +105,12 @@ type Optim struct {
 	// from an unrecorded G pass together with the real one; G's move draws
 	// a fresh batch) instead of PyTorch's DCGAN example's.
 	BigGANStep bool `yaml:"biggan_step,omitempty"`
+	// Precision is the arithmetic of the training step's matrix products
+	// (convolutions included), forward and backward: fp32 (the default)
+	// or bf16, their operands rounded to bfloat16 and their sums kept in
+	// float32, on CPUs with AVX-512 BF16. Weights, gradients, optimiser
+	// state, batch-norm statistics, losses and penalties stay float32.
+	Precision string `yaml:"precision,omitempty"`
 }
 
 // Adam are one player's Adam settings.
@@ -261,6 +267,9 @@ func (r *Recipe) Validate() error {
 	}
 	if _, err := optim.ParseSchedule(o.Schedule); err != nil {
 		return bad("optim.lr_decay", "%v", err)
+	}
+	if _, err := gan.ParsePrecision(o.Precision); err != nil {
+		return bad("optim.precision", "%v", err)
 	}
 	run := &r.Run
 	switch {

@@ -24,6 +24,8 @@ func main() {
 	avx512("sgemmKernelAVX512c16", 12, 1)
 	avx512("sgemmKernelAVX512r8c16", 8, 1)
 	avx512("sgemmKernelAVX512r4c16", 4, 1)
+	bf16Kernel()
+	bf16Pack()
 	avx2()
 	packT8()
 	packT4()
@@ -121,6 +123,12 @@ func avx512(name string, rows, halves int) {
 	p("JNZ %s_tailloop", pfx)
 
 	label(pfx + "_store")
+	storeTile(pfx, rows, halves)
+}
+
+// storeTile writes the accumulators of the first rows rows and 16*halves
+// columns to C (DX, row stride R8 bytes) under beta, and returns.
+func storeTile(pfx string, rows, halves int) {
 	betaDispatch(pfx)
 	// general beta: C = beta*C + acc (product rounded first, as in Go).
 	p("VBROADCASTSS beta+40(FP), Z2")
@@ -153,6 +161,196 @@ func avx512(name string, rows, halves int) {
 	}
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// ---------------------------------------------------------------------------
+// AVX-512 BF16: 12×32 tile on bfloat16 pairs. The packed panels hold, for
+// each pair of k steps q, a 32-bit word per row (A) or column (B) whose low
+// half is the bfloat16 of step 2q and whose high half that of step 2q+1.
+// VDPBF16PS multiplies the pairs of two such words and adds both products
+// to a float32 lane: per pair row, the two B words of a column block sit in
+// Z0, Z1 and each A word is broadcast from memory, into the same 24
+// accumulators as the float32 kernel.
+
+// Register numbers of the general registers as x86 encodes them.
+var gpr = map[string]int{"AX": 0, "CX": 1, "DX": 2, "BX": 3, "SP": 4, "BP": 5, "SI": 6, "DI": 7,
+	"R8": 8, "R9": 9, "R10": 10, "R11": 11, "R12": 12, "R13": 13, "R14": 14, "R15": 15}
+
+// evex returns the 4-byte EVEX prefix of a 512-bit instruction in map 0F38
+// with prefix F3 and W0 (as VDPBF16PS and VCVTNEPS2BF16): reg is ModRM.reg
+// (0-31), vvvv the second source (0-31; 0 when unused), rm the ModRM.rm
+// register (0-31 for a vector register, 0-15 for a base register) and bcst
+// the embedded-broadcast bit.
+func evex(reg, vvvv, rm int, rmIsVector, bcst bool) []byte {
+	inv := func(b int) byte { return byte(^b & 1) }
+	x := byte(1)
+	if rmIsVector {
+		x = inv(rm >> 4)
+	}
+	p0 := inv(reg>>3)<<7 | x<<6 | inv(rm>>3)<<5 | inv(reg>>4)<<4 | 0b10 // map 0F38
+	p1 := byte(0)<<7 | byte(^vvvv&15)<<3 | 1<<2 | 0b10                  // W0, pp = F3
+	p2 := byte(0b10) << 5                                               // z = 0, L'L = 512
+	if bcst {
+		p2 |= 1 << 4
+	}
+	p2 |= inv(vvvv>>4) << 3 // V', mask k0
+	return []byte{0x62, p0, p1, p2}
+}
+
+// dpbf16 emits VDPBF16PS with a 32-bit element of memory at disp(base)
+// broadcast to all lanes: dst += src1 · broadcast(mem), pairwise. The Go
+// assembler has no mnemonic for it, so the bytes are written out: EVEX.512.F3.0F38.W0
+// 52 /r, ModRM mod=01 with an 8-bit displacement scaled by 4 (EVEX's compressed
+// displacement for a 32-bit broadcast).
+func dpbf16(disp int, base string, src1, dst int) {
+	b, ok := gpr[base]
+	if !ok || b&7 == 4 || disp%4 != 0 || disp/4 < -128 || disp/4 > 127 {
+		panic(fmt.Sprintf("dpbf16: cannot encode %d(%s)", disp, base))
+	}
+	code := append(evex(dst, src1, b, false, true), 0x52, byte(0b01<<6|(dst&7)<<3|(b&7)), byte(int8(disp/4)))
+	emitBytes(code, fmt.Sprintf("VDPBF16PS.BCST %d(%s), Z%d, Z%d", disp, base, src1, dst))
+}
+
+// emitBytes writes an instruction as BYTE directives, with its mnemonic in a
+// comment.
+func emitBytes(code []byte, mnemonic string) {
+	var b bytes.Buffer
+	for i, c := range code {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "BYTE $0x%02x", c)
+	}
+	p("%s // %s", b.String(), mnemonic)
+}
+
+func stepBF16(aoff, boff int) {
+	for h := 0; h < 2; h++ {
+		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
+	}
+	for i := 0; i < mr512; i++ {
+		for h := 0; h < 2; h++ {
+			dpbf16(aoff+4*i, "SI", h, 8+2*i+h)
+		}
+	}
+}
+
+// bf16Kernel writes sgemmKernelBF16: the 12×32 tile over ceil(kc/2) pair
+// rows, stored as the float32 kernel stores.
+func bf16Kernel() {
+	const pfx, unroll = "kbf16", 4
+	prologue("sgemmKernelBF16")
+	for i := 0; i < mr512; i++ {
+		for h := 0; h < 2; h++ {
+			r := acc512(i, h)
+			p("VPXORD %s, %s, %s", r, r, r)
+		}
+	}
+	p("INCQ CX")
+	p("SHRQ $1, CX") // pair rows
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	p("ANDQ $%d, CX", unroll-1)
+	p("TESTQ BX, BX")
+	p("JZ %s_tail", pfx)
+	label(pfx + "_loop")
+	for u := 0; u < unroll; u++ {
+		stepBF16(u*4*mr512, u*4*nr512)
+	}
+	p("ADDQ $%d, SI", unroll*4*mr512)
+	p("ADDQ $%d, DI", unroll*4*nr512)
+	p("DECQ BX")
+	p("JNZ %s_loop", pfx)
+	label(pfx + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_store", pfx)
+	label(pfx + "_tailloop")
+	stepBF16(0, 0)
+	p("ADDQ $%d, SI", 4*mr512)
+	p("ADDQ $%d, DI", 4*nr512)
+	p("DECQ CX")
+	p("JNZ %s_tailloop", pfx)
+	label(pfx + "_store")
+	storeTile(pfx, mr512, 2)
+}
+
+// bf16Pack writes packBF16Pairs(dst, src *float32, w, kq, tail int): for
+// q < kq and j < w, dst[q*w+j] = bf16(src[2q*w+j]) | bf16(src[(2q+1)*w+j])
+// << 16, rounding to nearest even (a NaN stays a NaN, quieted). tail is
+// the mask of the last w%16 columns (0 when w is a multiple of 16). dst
+// may be src: each pair row is read before it is written, and pair row q
+// lies where float32 row q lay, which is consumed by then.
+func bf16Pack() {
+	fmt.Fprintf(&out, "\n// func packBF16Pairs(dst, src *float32, w, kq, tail int)\n")
+	fmt.Fprintf(&out, "TEXT ·packBF16Pairs(SB), NOSPLIT, $0-40\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ w+16(FP), R9")
+	p("MOVQ kq+24(FP), CX")
+	p("MOVQ tail+32(FP), AX")
+	p("KMOVW AX, K2")
+	p("MOVQ R9, R8")
+	p("ANDQ $-16, R8")
+	p("SHLQ $2, R8") // bytes of the full 16-column chunks
+	p("SHLQ $2, R9") // row bytes
+	p("MOVL $0x7fff, AX")
+	p("VPBROADCASTD AX, Z28") // rounding bias
+	p("MOVL $1, AX")
+	p("VPBROADCASTD AX, Z29") // the lowest kept bit
+	p("MOVL $0x00400000, AX")
+	p("VPBROADCASTD AX, Z30") // quiet-NaN bit
+	p("MOVL $0xffff0000, AX")
+	p("VPBROADCASTD AX, Z31") // high half
+	p("TESTQ CX, CX")
+	p("JZ bf16p_done")
+	label("bf16p_row")
+	p("LEAQ (SI)(R9*1), R10") // the odd step's row
+	p("XORQ BX, BX")          // byte offset in the row
+	p("CMPQ BX, R8")
+	p("JGE bf16p_tail")
+	label("bf16p_col")
+	bf16Chunk(false)
+	p("ADDQ $64, BX")
+	p("CMPQ BX, R8")
+	p("JLT bf16p_col")
+	label("bf16p_tail")
+	p("KORTESTW K2, K2")
+	p("JZ bf16p_next")
+	bf16Chunk(true)
+	label("bf16p_next")
+	p("ADDQ R9, DI")
+	p("LEAQ (SI)(R9*2), SI")
+	p("DECQ CX")
+	p("JNZ bf16p_row")
+	label("bf16p_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// bf16Chunk converts 16 columns at byte offset BX of the two rows at SI and
+// R10 into one row of pairs at DI (under mask K2 when masked).
+func bf16Chunk(masked bool) {
+	for h, base := range []string{"SI", "R10"} {
+		if masked {
+			p("VMOVUPS.Z (%s)(BX*1), K2, Z%d", base, h)
+		} else {
+			p("VMOVUPS (%s)(BX*1), Z%d", base, h)
+		}
+		p("VCMPPS $3, Z%d, Z%d, K1", h, h) // unordered: NaN
+		p("VPSRLD $16, Z%d, Z%d", h, 2+h)
+		p("VPANDD Z29, Z%d, Z%d", 2+h, 2+h)
+		p("VPADDD Z28, Z%d, Z%d", 2+h, 2+h)
+		p("VPADDD Z%d, Z%d, Z%d", h, 2+h, 2+h)
+		p("VPORD Z30, Z%d, K1, Z%d", h, 2+h) // NaN: the input, quieted
+	}
+	p("VPSRLD $16, Z2, Z2")
+	p("VPANDD Z31, Z3, Z3")
+	p("VPORD Z2, Z3, Z3")
+	if masked {
+		p("VMOVUPS Z3, K2, (DI)(BX*1)")
+	} else {
+		p("VMOVUPS Z3, (DI)(BX*1)")
+	}
 }
 
 // ---------------------------------------------------------------------------

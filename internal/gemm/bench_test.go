@@ -156,3 +156,20 @@ func atoi3(b *testing.B, s string) [3]int {
 	}
 	return v
 }
+
+// BenchmarkSgemm1024BF16 is the 1024³ product in bfloat16 against float32
+// on the AVX-512 kernel, with 1 and 2 threads.
+func BenchmarkSgemm1024BF16(b *testing.B) {
+	if !HasBFloat16() {
+		b.Skip("no AVX-512 BF16")
+	}
+	for _, prec := range []Precision{Float32, BFloat16} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%v/threads=%d", prec, th), func(b *testing.B) {
+				SetPrecision(prec)
+				defer SetPrecision(Float32)
+				benchSgemm(b, AVX512, th, false, false, 1024, 1024, 1024)
+			})
+		}
+	}
+}

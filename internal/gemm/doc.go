@@ -88,6 +88,23 @@
 // 106 GFLOP/s on one core) and 2-7% faster on the small shapes of the
 // benchmarks, so it is the default where available.
 //
+// AVX-512 BF16, 12×32 (SetPrecision(BFloat16), on CPUs with AVX512_BF16):
+// the same tile, blocking and drivers, but each packed panel is turned, right
+// after packing, into rows of 32-bit words holding two bfloat16 values, k
+// steps 2q and 2q+1 (toPairs: round to nearest even, NaN kept; AVX-512 in
+// packBF16Pairs, with a Go twin for tests). The kernel loads a row of B
+// pairs into Z0, Z1 and issues, per row of A, two VDPBF16PS with the A pair
+// broadcast from memory: each multiplies 16 pairs and adds both products
+// into the float32 accumulator, 64 flop per instruction against
+// VFMADD231PS's 32. The Go assembler has no mnemonic for VDPBF16PS, so
+// asm_gen.go writes its EVEX encoding as bytes (checked against objdump's
+// disassembly when it was written, and by the tests' exact products). An
+// odd k pads the last pair with zero. The error bound, checked by the tests
+// against float64: each product is within 2u + u² (u = 2^-8) of the exact
+// one relatively, plus float32's k roundings of the sums. Measured on the
+// 2-core Zen VM: 1024³ at 286 against 148 GFLOP/s in float32 on one thread
+// (1.93x), 518 against 266 on two (1.95x).
+//
 // Generic, 4×4: plain Go with 16 scalar accumulators, for other
 // architectures and for tests.
 //

@@ -133,6 +133,9 @@ func run(pool *parallel.Pool, spec args) {
 		pool = parallel.Default()
 	}
 	im := current.Load()
+	if bf16Impl != nil && Precision(precision.Load()) == BFloat16 && m > 1 && n > 1 {
+		im = bf16Impl
+	}
 
 	x := getCtx()
 	j := &x.job
@@ -455,6 +458,11 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 				} else {
 					packB(im, ws.b, j.b, j.ldb, j.transB, jc, nc, p0, kc)
 				}
+				if im.bf16 {
+					for jr := 0; jr < nc; jr += nr {
+						toPairs(ws.b[jr*kc:(jr+nr)*kc], nr, kc)
+					}
+				}
 				ws.bKey, ws.bValid = key, true
 			}
 			beta := j.beta
@@ -466,6 +474,11 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 				if j.transA {
 					// Rows of Aᵀ are contiguous across the block: pack it whole.
 					packA(im, ws.a, j.a, j.lda, true, ic, mc, p0, kc, j.alpha)
+					if im.bf16 {
+						for ir := 0; ir < mc; ir += mr {
+							toPairs(ws.a[ir*kc:(ir+mr)*kc], mr, kc)
+						}
+					}
 				}
 				// The A micro-panel stays in L1 while the B block (in L2)
 				// streams past it.
@@ -481,6 +494,9 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 						// Pack each micro-panel just before use, prefetching
 						// the next one's rows while this one is computed.
 						packAPanel(im, ws.a[ir*kc:ir*kc+mr*kc], j.a, j.lda, ic+ir, rows, p0, kc, j.alpha, true)
+					}
+					if im.bf16 && !j.transA {
+						toPairs(ws.a[ir*kc:(ir+mr)*kc], mr, kc)
 					}
 					ap := &ws.a[ir*kc]
 					for jr := 0; jr < nc; jr += nr {

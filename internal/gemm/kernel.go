@@ -70,6 +70,9 @@ type impl struct {
 	dot4 func(a []float32, lda int, x, y []float32)
 	// asmPack says the transposing packers packT8 and packT4 may be used.
 	asmPack bool
+	// bf16 says fn reads panels of bfloat16 pairs: every packed panel is
+	// turned into them (toPairs) after packing.
+	bf16 bool
 }
 
 var (

@@ -29,6 +29,21 @@ func sgemmKernelAVX512r8c16(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func sgemmKernelAVX512r4c16(kc int, a, b, c *float32, ldc int, beta float32)
 
+// sgemmKernelBF16 is the 12×32 AVX-512 BF16 micro-kernel: microKernel's
+// arithmetic on panels of bfloat16 pairs (see toPairs), ceil(kc/2) pair
+// rows of them, with VDPBF16PS (encoded as bytes by asm_gen.go: the Go
+// assembler has no mnemonic for it).
+//
+//go:noescape
+func sgemmKernelBF16(kc int, a, b, c *float32, ldc int, beta float32)
+
+// packBF16Pairs turns kq pairs of float32 rows of w values at src into kq
+// rows of bfloat16 pairs at dst (which may be src), rounding to nearest
+// even; tail is the mask of the last w%16 columns. See toPairs.
+//
+//go:noescape
+func packBF16Pairs(dst, src *float32, w, kq, tail int)
+
 // sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (see microKernel).
 //
 //go:noescape
@@ -139,6 +154,21 @@ var avx2Impl = &impl{
 	dot4:    dot4AVX2,
 	axpy:    axpyAVX2,
 }
+
+// bf16Impl is the AVX-512 BF16 kernel (nil where the CPU lacks it): the
+// float32 kernel's tile and blocking, on panels turned into bfloat16 pairs
+// after packing. Matrix-vector products keep the float32 helpers.
+var bf16Impl = func() *impl {
+	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BF16 {
+		return nil
+	}
+	im := *avx512Impl
+	im.fn, im.edge, im.bf16 = sgemmKernelBF16, nil, true
+	return &im
+}()
+
+// bf16PackAsm says packBF16Pairs may be used.
+var bf16PackAsm = cpu.X86.HasAVX512F
 
 func archImpls() []*impl {
 	var l []*impl

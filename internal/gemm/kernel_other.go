@@ -17,3 +17,10 @@ func packCopyAVX(dst *float32, ldd int, src *float32, lds int, rows, w int, alph
 }
 
 func prefetchL2(p *float32, ld int, rows, lines int) {}
+
+var (
+	bf16Impl    *impl
+	bf16PackAsm = false
+)
+
+func packBF16Pairs(dst, src *float32, w, kq, tail int) { panic("gemm: no assembly") }
