@@ -23,9 +23,24 @@ func (s *storedRows) Row(dst []float32, i, p0 int) {
 func TestSgemmRowsMatchesStored(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	shapes := [][3]int{{1, 1, 1}, {13, 7, 5}, {1, 40, 300}, {40, 1, 300}, {37, 45, 600}, {200, 70, 531}, {64, 576, 2048}}
+	variants := []string{}
 	for _, k := range Available() {
-		t.Run(k.String(), func(t *testing.T) {
-			useKernel(t, k)
+		variants = append(variants, k.String())
+	}
+	if HasBFloat16() {
+		variants = append(variants, "bf16")
+	}
+	for _, v := range variants {
+		t.Run(v, func(t *testing.T) {
+			if v == "bf16" {
+				useBF16(t)
+			} else {
+				for _, k := range Available() {
+					if k.String() == v {
+						useKernel(t, k)
+					}
+				}
+			}
 			for _, sh := range shapes {
 				m, n, kk := sh[0], sh[1], sh[2]
 				a, b := randSlice(rng, m*kk), randSlice(rng, kk*n)
