@@ -2,7 +2,8 @@
 # Quality study of a toy preset: trains it with SEEDS seeds (default 10) with
 # the preset's own defaults, one run after another, and prints one line per
 # run (modes, high-quality share, reverse KL, JSD estimate, wall time) and the
-# means. Usage: scripts/quality.sh PRESET [LOSS]   (env: SEEDS, THREADS, OUT)
+# means. Usage: scripts/quality.sh PRESET [LOSS]   (env: SEEDS, THREADS, OUT,
+# FLAGS: more flags for minmax train, e.g. FLAGS="--precision bf16")
 set -euo pipefail
 preset=${1:?usage: scripts/quality.sh PRESET [LOSS]}
 loss=${2:-}
@@ -17,7 +18,7 @@ for s in $(seq 1 "$seeds"); do
   dir=$out/seed$s
   rm -rf "$dir"
   start=$(date +%s.%N)
-  "$bin" train --preset "$preset" ${loss:+--loss "$loss"} --seed "$s" --threads "$threads" --run "$dir" >/dev/null 2>"$dir.log" || { cat "$dir.log"; exit 1; }
+  "$bin" train --preset "$preset" ${loss:+--loss "$loss"} ${FLAGS:-} --seed "$s" --threads "$threads" --run "$dir" >/dev/null 2>"$dir.log" || { cat "$dir.log"; exit 1; }
   end=$(date +%s.%N)
   python3 - "$dir/eval.json" "$s" "$start" "$end" <<'PY'
 import json, sys
