@@ -16,6 +16,7 @@ import (
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/imgdata"
 
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/tensor"
@@ -23,20 +24,42 @@ import (
 
 // Result is one line of `minmax bench --json`.
 type Result struct {
-	Workload string  `json:"workload"`
-	Threads  int     `json:"threads"`
-	Rate     float64 `json:"rate"`
-	Unit     string  `json:"unit"`
-	GFLOPS   float64 `json:"gflops,omitempty"`
-	Windows  int     `json:"windows"`
-	Seconds  float64 `json:"seconds"`
+	Workload string `json:"workload"`
+	// Kind is the loop of a peak line ("fp32-fma-avx512", see Peak); empty
+	// for the other workloads.
+	Kind string `json:"kind,omitempty"`
+	// Precision is "bf16" for a run whose matrix products were computed
+	// in bfloat16 (Options.Precision); empty for float32.
+	Precision string  `json:"precision,omitempty"`
+	Threads   int     `json:"threads"`
+	Rate      float64 `json:"rate"`
+	Unit      string  `json:"unit"`
+	// GFLOPS is Rate times the workload's FLOPs per unit (see flops.go):
+	// the GFLOP/s of its matrix products.
+	GFLOPS float64 `json:"gflops,omitempty"`
+	// PeakFraction is GFLOPS over the machine's float32 peak at the same
+	// thread count (PeakGFLOPS, measured in the same process; see
+	// FP32Peak).
+	PeakFraction float64 `json:"peak_fraction,omitempty"`
+	PeakGFLOPS   float64 `json:"peak_gflops,omitempty"`
+	Windows      int     `json:"windows"`
+	Seconds      float64 `json:"seconds"`
+	// CPUShare (peak lines, Linux) is the CPU time the peak's threads ran
+	// over their elapsed time: under 1 when other processes shared the
+	// cores, so that the rate is the share of the machine this process
+	// got rather than its limit.
+	CPUShare float64 `json:"cpu_share,omitempty"`
 }
 
 // Workload is something that can be timed: one call of Step is one unit.
 type Workload struct {
-	Name  string
-	Unit  string  // "call/s" or "step/s"
-	Flops float64 // floating-point operations per unit (0 if unknown)
+	Name string
+	Unit string // "call/s" or "step/s"
+	// Flops is the floating-point operations of one unit, 0 if unknown:
+	// the matrix products' multiply-adds at 2 FLOP each, forward and
+	// backward (flops.go says what is counted and gives each workload's
+	// count).
+	Flops float64
 	// Setup prepares the workload and returns its step function.
 	Setup func(seed uint64) (step func() error, err error)
 }
@@ -47,6 +70,19 @@ type Options struct {
 	Windows   int           // timed windows (default 5)
 	MinWindow time.Duration // minimum length of each window (default 650 ms)
 	Warmup    time.Duration // warm-up before timing (default 500 ms)
+
+	// The float32 peak that PeakFraction divides by is measured after the
+	// timed windows, once per thread count in a process (see FP32Peak),
+	// in PeakWindows windows of PeakWindow (default 4 of 250 ms, about
+	// 1 s); NoPeak skips it.
+	PeakWindows int
+	PeakWindow  time.Duration
+	NoPeak      bool
+	// Precision "bf16" computes every matrix product of the workload in
+	// bfloat16 (internal/gemm's BFloat16: the training step of
+	// --precision bf16); PeakFraction then divides by the bfloat16 peak.
+	// "" or "fp32": float32.
+	Precision string
 }
 
 // Run times w: it sets the thread count, warms up, then measures Windows
@@ -65,6 +101,18 @@ func Run(w Workload, o Options) (Result, error) {
 		o.Warmup = 500 * time.Millisecond
 	}
 	parallel.SetThreads(o.Threads)
+	bf16 := false
+	switch o.Precision {
+	case "", "fp32":
+	case "bf16":
+		if err := gemm.SetPrecision(gemm.BFloat16); err != nil {
+			return Result{}, fmt.Errorf("benchmark: --precision bf16: %w", err)
+		}
+		defer gemm.SetPrecision(gemm.Float32)
+		bf16 = true
+	default:
+		return Result{}, fmt.Errorf("benchmark: --precision %q: want fp32 or bf16", o.Precision)
+	}
 	step, err := w.Setup(1)
 	if err != nil {
 		return Result{}, err
@@ -95,16 +143,29 @@ func Run(w Workload, o Options) (Result, error) {
 	r := Result{Workload: w.Name, Threads: o.Threads, Rate: med, Unit: w.Unit, Windows: o.Windows, Seconds: total}
 	if w.Flops > 0 {
 		r.GFLOPS = med * w.Flops / 1e9
+		if bf16 {
+			r.Precision = "bf16"
+		}
+		if !o.NoPeak {
+			p, err := FP32Peak(o.Threads, o.PeakWindows, o.PeakWindow)
+			if bf16 {
+				p, err = BF16Peak(o.Threads, o.PeakWindows, o.PeakWindow)
+			}
+			if err != nil {
+				return Result{}, err
+			}
+			r.PeakGFLOPS, r.PeakFraction = p, r.GFLOPS/p
+		}
 	}
 	return r, nil
 }
 
 // MM1024 is the `mm1024` workload: one float32 1024×1024 @ 1024×1024
-// product per call.
+// product per call, 2·1024³ = 2,147,483,648 FLOP.
 func MM1024() Workload {
 	const n = 1024
 	return Workload{
-		Name: "mm1024", Unit: "call/s", Flops: 2 * n * n * n,
+		Name: "mm1024", Unit: "call/s", Flops: mm1024Flops,
 		Setup: func(seed uint64) (func() error, error) {
 			rng := tensor.NewRNG(seed)
 			a, b, c := tensor.New(n, n), tensor.New(n, n), tensor.New(n, n)
@@ -126,12 +187,13 @@ var Workloads = map[string]func() Workload{
 	"biggan32": BigGAN32,
 }
 
-// Names lists the workloads, sorted.
+// Names lists the workloads, sorted, with PeakName (see Peak).
 func Names() []string {
-	out := make([]string, 0, len(Workloads))
+	out := make([]string, 0, len(Workloads)+1)
 	for k := range Workloads {
 		out = append(out, k)
 	}
+	out = append(out, PeakName)
 	slices.Sort(out)
 	return out
 }
@@ -139,44 +201,56 @@ func Names() []string {
 // Toy is the `toy` workload of ../shared/bench/README.md, driving the real
 // trainer with the peer's recipe: batch 512, G z(256)-128-128-2, D
 // 2-128-128-1, ReLU, Adam 1e-3 (0.5, 0.999), D on eq. (1), G on the
-// non-saturating loss.
+// non-saturating loss. 255,066,112 FLOP (0.255 GFLOP) per step (flops.go).
 func Toy() Workload {
 	return Workload{
-		Name: "toy", Unit: "step/s",
+		Name: "toy", Unit: "step/s", Flops: toyFlops,
 		Setup: func(seed uint64) (func() error, error) {
-			r, _ := recipe.Preset("ring8")
-			r.Data.Source = "ring(8, r=2, sd=0.02)"
-			r.Loss = recipe.Loss{Name: "nonsaturating"}
-			r.Model = recipe.Model{Latent: 256}
-			if err := r.Model.SetArch("mlp"); err != nil {
-				return nil, err
-			}
-			adam := recipe.Adam{LR: 1e-3, Beta1: 0.5, Beta2: 0.999}
-			r.Optim = recipe.Optim{Batch: 512, Steps: 1 << 30, DSteps: 1, G: adam, D: adam, Schedule: "none"}
-			r.Run.Seed = seed
-			return stepper(r)
+			return stepper(toyRecipe(seed))
 		},
 	}
+}
+
+// toyRecipe is the toy workload's recipe.
+func toyRecipe(seed uint64) recipe.Recipe {
+	r, _ := recipe.Preset("ring8")
+	r.Data.Source = "ring(8, r=2, sd=0.02)"
+	r.Loss = recipe.Loss{Name: "nonsaturating"}
+	r.Model = recipe.Model{Latent: 256}
+	if err := r.Model.SetArch("mlp"); err != nil {
+		panic(err) // mlp is always registered
+	}
+	adam := recipe.Adam{LR: 1e-3, Beta1: 0.5, Beta2: 0.999}
+	r.Optim = recipe.Optim{Batch: 512, Steps: 1 << 30, DSteps: 1, G: adam, D: adam, Schedule: "none"}
+	r.Run.Seed = seed
+	return r
 }
 
 // DCGAN28 is the `dcgan28` workload of ../shared/bench/README.md: the
 // dcgan-fashion-mnist preset's game (the same models, data sampler and
 // trainer as `minmax train`) with the peer's non-saturating G loss. It
 // needs the data set (apt-get install dataset-fashion-mnist).
+// 9,441,116,160 FLOP (9.44 GFLOP) per step, the peer's "precise" count
+// (flops.go).
 func DCGAN28() Workload {
 	return Workload{
-		Name: "dcgan28", Unit: "step/s",
+		Name: "dcgan28", Unit: "step/s", Flops: dcgan28Flops,
 		Setup: func(seed uint64) (func() error, error) {
-			r, _ := recipe.Preset("dcgan-fashion-mnist")
-			r.Loss.Name = "nonsaturating"
-			r.Optim.Epochs, r.Optim.Steps, r.Run.Seed = 0, 1<<30, seed
-			step, err := stepper(r)
+			step, err := stepper(dcgan28Recipe(seed))
 			if err != nil {
 				return nil, fmt.Errorf("dcgan28: %w", err)
 			}
 			return step, nil
 		},
 	}
+}
+
+// dcgan28Recipe is the dcgan28 workload's recipe.
+func dcgan28Recipe(seed uint64) recipe.Recipe {
+	r, _ := recipe.Preset("dcgan-fashion-mnist")
+	r.Loss.Name = "nonsaturating"
+	r.Optim.Epochs, r.Optim.Steps, r.Run.Seed = 0, 1<<30, seed
+	return r
 }
 
 // stepper builds the recipe's game and returns its Step.
@@ -198,10 +272,11 @@ func stepper(r recipe.Recipe) (func() error, error) {
 // BigGAN-PyTorch's step (an unrecorded G pass for D's batch, D on generated
 // and real images as one batch, a fresh batch for G's move) and an EMA of G
 // (0.9999) after each step, by the real trainer. The data are 50,000 fixed
-// random images with random labels, as the peer's.
+// random images with random labels, as the peer's. 126,954,114,560 FLOP
+// (127 GFLOP) per step (flops.go).
 func BigGAN32() Workload {
 	return Workload{
-		Name: "biggan32", Unit: "step/s",
+		Name: "biggan32", Unit: "step/s", Flops: biggan32Flops,
 		Setup: func(seed uint64) (func() error, error) {
 			const n, classes, batch, latent = 50000, 10, 64, 120
 			rng := tensor.NewRNG(seed)

@@ -240,11 +240,12 @@ func (g *Game) Step() (Stats, error) {
 	c := &g.cfg
 	if c.Precision == BFloat16 {
 		// The step's products, forward and backward, in bfloat16; the
-		// rest of the process (evaluation, sampling) in float32.
+		// rest of the process (evaluation, sampling) as it was.
+		prev := gemm.CurrentPrecision()
 		if err := gemm.SetPrecision(gemm.BFloat16); err != nil {
 			return Stats{}, err
 		}
-		defer gemm.SetPrecision(gemm.Float32)
+		defer gemm.SetPrecision(prev)
 	}
 	g.optG.LR = c.Schedule.LR(c.G.LR, g.step, c.Steps)
 	g.optD.LR = c.Schedule.LR(c.D.LR, g.step, c.Steps)

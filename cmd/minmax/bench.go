@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -17,11 +18,12 @@ func newBenchCmd() *cobra.Command {
 		threads  int
 		asJSON   bool
 		windows  int
+		prec     string
 		profile  string
 	)
 	c := &cobra.Command{
 		Use:   "bench",
-		Short: "Time a workload (mm1024, toy, dcgan28, biggan32) as ../shared/bench/README.md specifies",
+		Short: "Time a workload (mm1024, toy, dcgan28, biggan32) as ../shared/bench/README.md specifies, or the machine's peak",
 		Long: `Time one workload: a warm-up, then several timed windows (about 3 s in
 all); the rate reported is the median over the windows.
 
@@ -39,18 +41,35 @@ Workloads:
            attention at 16x16, spectral norm), batch 64, hinge loss, Adam 2e-4
            (0, 0.999), D on generated and real images as one batch, EMA of G;
            random images, as the peer's G32 and D32
+  peak     the machine's own limit (GFLOP/s): independent multiply-add chains on
+           every thread at once, one line per kind: fp32-fma-avx512 (VFMADD231PS
+           zmm; fp32-fma-avx2 on CPUs without AVX-512, fp32-scalar-go, plain Go,
+           where neither AVX2 nor FMA) and, where the CPU has AVX512_BF16,
+           bf16-dot-avx512 (VDPBF16PS zmm); windows of 0.5 s; cpu_share is the
+           CPU time the threads got over the time elapsed (under 1: other
+           processes shared the cores, and the rate is what was left of the peak)
+
+Every workload but peak also reports gflops, its rate times its FLOPs per
+unit (matrix products at 2 FLOP per multiply-add, forward and backward:
+mm1024 2.147 G, toy 0.255 G, dcgan28 9.44 G, biggan32 127 G), and
+peak_fraction, gflops over the float32 peak at the same thread count,
+measured in the same process after the workload (about 1 s; peak_gflops).
 
 With --json it prints one JSON line per result on stdout, e.g.
-  {"workload":"mm1024","threads":1,"rate":45.1,"unit":"call/s","gflops":96.8}`,
+  {"workload":"mm1024","threads":1,"rate":45.1,"unit":"call/s","gflops":96.8,"peak_fraction":0.39,"peak_gflops":248,...}
+  {"workload":"peak","kind":"fp32-fma-avx512","threads":1,"rate":248.3,"unit":"GFLOP/s","gflops":248.3,...}`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			out := c.OutOrStdout()
 			mk, ok := bench.Workloads[workload]
-			if !ok {
+			if !ok && workload != bench.PeakName {
 				return usageError{fmt.Errorf("bench: unknown --workload %q; want one of %s", workload, strings.Join(bench.Names(), ", "))}
 			}
 			if threads < 1 {
 				return usageError{fmt.Errorf("bench: --threads must be at least 1, got %d", threads)}
+			}
+			if prec != "fp32" && prec != "bf16" {
+				return usageError{fmt.Errorf("bench: --precision %q: want fp32 or bf16", prec)}
 			}
 			if windows < 1 || windows > 1000 {
 				return usageError{fmt.Errorf("bench: --windows must be 1 to 1000 (the median of that many timed windows is reported), got %d", windows)}
@@ -62,20 +81,22 @@ With --json it prints one JSON line per result on stdout, e.g.
 				}
 				defer stopProfile()
 			}
-			r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows})
-			if err != nil {
-				return err
+			var rs []bench.Result
+			if workload == bench.PeakName {
+				var err error
+				if rs, err = bench.Peak(bench.Options{Threads: threads, Windows: windows}); err != nil {
+					return err
+				}
+			} else {
+				r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows, Precision: prec})
+				if err != nil {
+					return err
+				}
+				rs = append(rs, r)
 			}
-			if asJSON {
-				b, _ := json.Marshal(r)
-				fmt.Fprintln(out, string(b))
-				return nil
+			for _, r := range rs {
+				printResult(out, r, asJSON)
 			}
-			fmt.Fprintf(out, "%-8s threads=%d  %.3f %s", r.Workload, r.Threads, r.Rate, r.Unit)
-			if r.GFLOPS > 0 {
-				fmt.Fprintf(out, "  (%.1f GFLOP/s)", r.GFLOPS)
-			}
-			fmt.Fprintf(out, "  median of %d windows, %.1f s timed\n", r.Windows, r.Seconds)
 			return nil
 		},
 	}
@@ -83,9 +104,42 @@ With --json it prints one JSON line per result on stdout, e.g.
 	f.StringVar(&workload, "workload", "mm1024", "workload to time: "+strings.Join(bench.Names(), ", "))
 	f.IntVar(&threads, "threads", 1, "worker threads for compute (also sets GOMAXPROCS)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON line per result")
+	f.StringVar(&prec, "precision", "fp32", "arithmetic of the workload's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16; peak_fraction is then over the bfloat16 peak)")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	return c
+}
+
+// printResult writes r as a JSON line or as text.
+func printResult(out io.Writer, r bench.Result, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(r)
+		fmt.Fprintln(out, string(b))
+		return
+	}
+	if r.Kind != "" {
+		fmt.Fprintf(out, "%-8s %s threads=%d  %.1f %s", r.Workload, r.Kind, r.Threads, r.Rate, r.Unit)
+		if r.CPUShare > 0 && r.CPUShare < 0.95 {
+			fmt.Fprintf(out, "  (the threads ran %.0f%% of the time: a busy machine)", 100*r.CPUShare)
+		}
+	} else {
+		fmt.Fprintf(out, "%-8s threads=%d  %.3f %s", r.Workload, r.Threads, r.Rate, r.Unit)
+		if r.Precision != "" {
+			fmt.Fprintf(out, " (%s)", r.Precision)
+		}
+		if r.GFLOPS > 0 {
+			fmt.Fprintf(out, "  (%.1f GFLOP/s", r.GFLOPS)
+			if r.PeakGFLOPS > 0 {
+				which := "float32"
+				if r.Precision == "bf16" {
+					which = "bfloat16"
+				}
+				fmt.Fprintf(out, ", %.1f%% of the %s peak %.1f", 100*r.PeakFraction, which, r.PeakGFLOPS)
+			}
+			fmt.Fprint(out, ")")
+		}
+	}
+	fmt.Fprintf(out, "  median of %d windows, %.1f s timed\n", r.Windows, r.Seconds)
 }
 
 // startProfile starts a CPU profile written to path; call the returned

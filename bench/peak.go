@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+	"github.com/minmaxgan/minmax/internal/peak"
+)
+
+// PeakName is the name of the `peak` workload (see Peak).
+const PeakName = "peak"
+
+// Peak is the `peak` workload: the machine's own arithmetic limit at
+// o.Threads threads, one Result per kind of loop (package internal/peak):
+// the float32 one first (fp32-fma-avx512 where the CPU has AVX-512F, else
+// fp32-fma-avx2, else the scalar Go loop fp32-scalar-go), then
+// bf16-dot-avx512 where it has AVX512_BF16. Each is the median of
+// o.Windows windows of o.MinWindow (default 500 ms) after o.Warmup
+// (default 200 ms), with all threads running the loop at once; Rate and
+// GFLOPS are both its GFLOP/s.
+func Peak(o Options) ([]Result, error) {
+	if o.Threads < 1 {
+		return nil, fmt.Errorf("benchmark: --threads must be at least 1, got %d", o.Threads)
+	}
+	parallel.SetThreads(o.Threads)
+	var out []Result
+	for _, k := range peak.Kinds() {
+		p, err := peak.Measure(k, peak.Options{Threads: o.Threads, Windows: o.Windows, Window: o.MinWindow, Warmup: o.Warmup})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Result{Workload: PeakName, Kind: k.Name, Threads: o.Threads, Rate: p.GFLOPS, Unit: "GFLOP/s",
+			GFLOPS: p.GFLOPS, Windows: len(p.Windows), Seconds: p.Seconds, CPUShare: p.CPUShare})
+	}
+	return out, nil
+}
+
+var peaks struct {
+	sync.Mutex
+	by map[string]float64 // GFLOP/s by kind and thread count
+}
+
+// FP32Peak returns the float32 peak (peak.FP32) in GFLOP/s at threads
+// threads, measured the first time a thread count is asked for in the
+// process, in windows windows of window after a 100 ms warm-up (default 4
+// windows of 250 ms), and remembered.
+func FP32Peak(threads, windows int, window time.Duration) (float64, error) {
+	return peakOf(peak.FP32(), threads, windows, window)
+}
+
+// BF16Peak is FP32Peak for the bfloat16 loop (VDPBF16PS), the limit of the
+// bfloat16 products; an error where the CPU has no AVX512_BF16.
+func BF16Peak(threads, windows int, window time.Duration) (float64, error) {
+	k, ok := peak.Lookup("bf16-dot-avx512")
+	if !ok {
+		return 0, fmt.Errorf("benchmark: this CPU has no bfloat16 peak (AVX512_BF16)")
+	}
+	return peakOf(k, threads, windows, window)
+}
+
+func peakOf(k peak.Kind, threads, windows int, window time.Duration) (float64, error) {
+	peaks.Lock()
+	defer peaks.Unlock()
+	key := fmt.Sprintf("%s/%d", k.Name, threads)
+	if p, ok := peaks.by[key]; ok {
+		return p, nil
+	}
+	if windows <= 0 {
+		windows = 4
+	}
+	if window <= 0 {
+		window = 250 * time.Millisecond
+	}
+	r, err := peak.Measure(k, peak.Options{Threads: threads, Windows: windows, Window: window, Warmup: 100 * time.Millisecond})
+	if err != nil {
+		return 0, err
+	}
+	if peaks.by == nil {
+		peaks.by = map[string]float64{}
+	}
+	peaks.by[key] = r.GFLOPS
+	return r.GFLOPS, nil
+}

@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minmaxgan/minmax/internal/peak"
+)
+
+func TestPeakLines(t *testing.T) {
+	rs, err := Peak(Options{Threads: 1, Windows: 3, MinWindow: 40 * time.Millisecond, Warmup: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := peak.Kinds()
+	if len(rs) != len(kinds) || rs[0].Kind != peak.FP32().Name {
+		t.Fatalf("Peak gave %+v, want one line per kind of %v, the float32 one first", rs, kinds)
+	}
+	for i, r := range rs {
+		if r.Workload != PeakName || r.Kind != kinds[i].Name || r.Threads != 1 || r.Unit != "GFLOP/s" ||
+			r.Rate <= 0 || r.GFLOPS != r.Rate || r.Windows != 3 || r.Seconds <= 0 || r.PeakFraction != 0 {
+			t.Errorf("line %d: %+v", i, r)
+		}
+		b, _ := json.Marshal(r)
+		if !strings.Contains(string(b), `"kind":"`+r.Kind+`"`) || strings.Contains(string(b), "peak_fraction") {
+			t.Errorf("line %d as JSON: %s", i, b)
+		}
+		t.Logf("%s", b)
+	}
+	if _, err := Peak(Options{Threads: 0}); err == nil {
+		t.Error("threads=0 accepted")
+	}
+}
+
+// A workload with a FLOP count reports its fraction of the float32 peak
+// at its thread count, measured in the process; without one, or with
+// NoPeak, none (and its JSON has no peak fields).
+func TestRunReportsPeakFraction(t *testing.T) {
+	w := Workload{Name: "sleep", Unit: "call/s", Flops: 1e6, Setup: func(uint64) (func() error, error) {
+		return func() error { time.Sleep(time.Millisecond); return nil }, nil
+	}}
+	o := Options{Threads: 2, Windows: 1, MinWindow: 20 * time.Millisecond, Warmup: 5 * time.Millisecond,
+		PeakWindows: 2, PeakWindow: 30 * time.Millisecond}
+	r, err := Run(w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PeakGFLOPS <= 0 || r.PeakFraction != r.GFLOPS/r.PeakGFLOPS || r.PeakFraction <= 0 {
+		t.Fatalf("result %+v: want peak_gflops > 0 and peak_fraction = gflops/peak_gflops", r)
+	}
+	if p, _ := FP32Peak(2, 0, 0); p != r.PeakGFLOPS {
+		t.Errorf("FP32Peak(2) = %v, not the %v the run used (one measurement per thread count)", p, r.PeakGFLOPS)
+	}
+	o.NoPeak = true
+	r, err = Run(w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	if r.PeakGFLOPS != 0 || r.PeakFraction != 0 || strings.Contains(string(b), "peak") || strings.Contains(string(b), "kind") {
+		t.Errorf("NoPeak: %s", b)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package peak
+
+func archKinds() []Kind { return nil }
