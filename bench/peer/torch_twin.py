@@ -40,7 +40,8 @@ bench/bench.go builds minmax's side):
             (0.5, 0.999) for both. D minimises mean softplus(-D(real)) + mean
             softplus(D(fake)) (real and fake through D separately); G, with
             D's weights frozen, the non-saturating mean softplus(-D(fake)) on
-            the same fake batch and the updated D.
+            the same fake batch and the updated D. 0.255 GFLOP per step
+            (255,066,112, as bench/flops.go counts minmax's).
   dcgan28   the same step for the DCGAN on Fashion-MNIST 28x28, latent 100,
             batch 64, Adam 2e-4 (0.5, 0.999).
             G: Linear(100 -> 128*7*7, no bias) -> BN -> ReLU -> ConvT(128 -> 64,
@@ -50,7 +51,7 @@ bench/bench.go builds minmax's side):
             -> 1) (138,689), as minmax's dcgan architecture at width 64. BN in
             training mode. Real batches are drawn as an epoch-based trainer
             draws them (a fresh permutation of the 60,000 training images each
-            epoch). 9.44 GFLOP per step in products and convolutions (--count).
+            epoch). 9.44 GFLOP per step (9,441,116,160, as bench/flops.go).
   biggan32  one step of the class-conditional BigGAN at 32x32x3, 10 classes,
             batch 64, width 64, latent 120: spectral norm (one power iteration
             per training forward, eps 1e-6) on every convolution, linear layer
@@ -66,6 +67,17 @@ bench/bench.go builds minmax's side):
             D's Adam step; then fresh z and classes, G through the frozen D,
             G's Adam step, the EMA. Data: 50,000 fixed random images with
             random labels (the speed does not depend on the pixels).
+            D's second block runs its 1x1 shortcut at 16x16 and then pools,
+            as the workload's definition says; minmax pools first (the two
+            commute: the same function), which saves 0.80 GFLOP, so PyTorch
+            runs 127.76 GFLOP per step where bench/flops.go counts 126.95
+            for minmax (spectral norm's power iterations, which PyTorch runs
+            on every training forward pass, add a few MFLOP).
+
+FLOPs (--count, and the numerator of "gflops"): the multiply-adds of every
+matrix product and convolution one step runs in PyTorch, forward and
+backward, 2 FLOP each, seen through a dispatch mode (count_flops); not the
+elementwise work, normalisation or Adam.
 """
 import argparse
 import gzip
@@ -516,9 +528,9 @@ def setup_biggan32(torch, args):
             self.shift = sn(nn.Linear(ydim, c, bias=False))
 
         def forward(self, x, y):
-            s = (1.0 + self.scale(y)).unsqueeze(-1).unsqueeze(-1)
-            b = self.shift(y).unsqueeze(-1).unsqueeze(-1)
-            return self.norm(x) * s + b
+            s = 1.0 + self.scale(y)
+            b = self.shift(y)
+            return self.norm(x) * s[:, :, None, None] + b[:, :, None, None]
 
     class SelfAttention(nn.Module):
         """SAGAN's attention: keys and values pooled 2x2, output scaled by a
