@@ -250,6 +250,9 @@ func dcgan28Recipe(seed uint64) recipe.Recipe {
 	r, _ := recipe.Preset("dcgan-fashion-mnist")
 	r.Loss.Name = "nonsaturating"
 	r.Optim.Epochs, r.Optim.Steps, r.Run.Seed = 0, 1<<30, seed
+	// The workload is the peer's float32 step; --precision bf16 (Options)
+	// sets bfloat16 for the whole run instead of the preset's default.
+	r.Optim.Precision = ""
 	return r
 }
 
