@@ -138,6 +138,9 @@ type RunSummary struct {
 	Loss   string `json:"loss"`
 	Preset string `json:"preset,omitempty"`
 	Seed   uint64 `json:"seed"`
+	// Precision is "bf16" for a run whose training products are bfloat16
+	// (optim.precision); empty for float32.
+	Precision string `json:"precision,omitempty"`
 	// Classes are the class names of a conditional run.
 	Classes []string `json:"classes,omitempty"`
 	// Equilibrium is the value of D's loss at the game's optimum (P =
@@ -174,7 +177,7 @@ func (r *runDir) summary() (RunSummary, error) {
 		return s, err
 	}
 	s.Data, s.Arch, s.Loss, s.Preset, s.Seed = rec.Data.Source, rec.Model.Arch, rec.Loss.Name, rec.Preset, rec.Run.Seed
-	s.Steps = rec.Optim.Steps
+	s.Steps, s.Precision = rec.Optim.Steps, rec.Optim.Precision
 	s.Kind = "images"
 	if p, err := dist.Parse(rec.Data.Source); err == nil {
 		s.Kind, s.Dim = "points", p.Dim()

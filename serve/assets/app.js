@@ -483,7 +483,8 @@ function runPage() {
     st.className = "badge " + d.status;
     $("bar").style.width = (d.steps > 0 ? Math.min(100, (100 * d.step) / d.steps) : 0) + "%";
     $("facts").textContent = "step " + d.step + " of " + d.steps + " · " + d.data + (d.kind === "points" ? " (" + d.dim + "-D points)" : "") +
-      " · " + d.arch + " · loss " + d.loss + (d.preset ? " · preset " + d.preset : "") + " · seed " + d.seed;
+      " · " + d.arch + " · loss " + d.loss + (d.preset ? " · preset " + d.preset : "") + " · seed " + d.seed +
+      (d.precision ? " · products in " + d.precision : "");
     $("error").hidden = !d.error;
     $("error").textContent = d.error || "";
     setSnaps(d.snapshots || []);
