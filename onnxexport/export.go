@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,7 @@ func Export(g *generator.Generator) (*onnx.ModelProto, error) {
 	if d.Kind == arch.Images {
 		out, want = OutputImages, []int{-1, d.Channels, d.Height, d.Width}
 	}
-	if !sameShape(y.shape, want) {
+	if !slices.Equal(y.shape, want) {
 		return nil, fmt.Errorf("G's exported output has shape %s, want %s for %s", shapeText(y.shape), shapeText(want), d)
 	}
 	b.output(y, out)
@@ -388,18 +389,6 @@ func attrFloat(name string, v float32) *onnx.AttributeProto {
 
 func attrString(name, v string) *onnx.AttributeProto {
 	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRING, S: []byte(v)}
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // shapeText writes a shape with N for the batch: [N, 1, 28, 28].

@@ -2,6 +2,7 @@ package onnxexport
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/minmaxgan/minmax/arch"
@@ -90,7 +91,7 @@ func (b *builder) raw(path string, m nn.Module, name string, p *autograd.Param) 
 }
 
 func (b *builder) wantShape(path, what string, x value, want ...int) error {
-	if !sameShape(x.shape, want) {
+	if !slices.Equal(x.shape, want) {
 		return fmt.Errorf("%s: %s of shape %s, want %s", full(path), what, shapeText(x.shape), shapeText(want))
 	}
 	return nil
@@ -246,24 +247,10 @@ func (b *builder) conv(path string, c *nn.Conv2D, x value) (value, error) {
 		return value{}, err
 	}
 	k := c.K
-	wt := make([]float32, len(w))
-	for o := range c.Out {
-		for i := range k {
-			for j := range k {
-				for ci := range c.In {
-					wt[((o*c.In+ci)*k+i)*k+j] = w[((o*k+i)*k+j)*c.In+ci]
-				}
-			}
-		}
-	}
 	p := full(path)
-	in := []string{x.name, b.floats(p+".weight", []int{c.Out, c.In, k, k}, wt)}
-	if c.B != nil {
-		bias, err := b.raw(path, c, "bias", c.B)
-		if err != nil {
-			return value{}, err
-		}
-		in = append(in, b.floats(p+".bias", []int{c.Out}, bias))
+	in, err := b.kernelInputs(path, c, x, kernelToONNX(w, c.Out, c.In, k), []int{c.Out, c.In, k, k}, c.B, c.Out)
+	if err != nil {
+		return value{}, err
 	}
 	oh := (x.shape[2]+2*c.Pad-k)/c.Stride + 1
 	ow := (x.shape[3]+2*c.Pad-k)/c.Stride + 1
@@ -273,6 +260,38 @@ func (b *builder) conv(path string, c *nn.Conv2D, x value) (value, error) {
 	out := b.node("Conv", path, in, attrInts("kernel_shape", int64(k), int64(k)), attrInts("strides", int64(c.Stride), int64(c.Stride)),
 		attrInts("pads", int64(c.Pad), int64(c.Pad), int64(c.Pad), int64(c.Pad)), attrInts("dilations", 1, 1), attrInt("group", 1))
 	return value{out, []int{-1, c.Out, oh, ow}}, nil
+}
+
+// kernelToONNX reorders a kernel stored (a, K, K, b), as minmax's
+// convolutions store theirs, into ONNX's (a, b, K, K).
+func kernelToONNX(w []float32, a, bdim, k int) []float32 {
+	wt := make([]float32, len(w))
+	for x := range a {
+		for i := range k {
+			for j := range k {
+				for y := range bdim {
+					wt[((x*bdim+y)*k+i)*k+j] = w[((x*k+i)*k+j)*bdim+y]
+				}
+			}
+		}
+	}
+	return wt
+}
+
+// kernelInputs are the inputs of a Conv or ConvTranspose node: x, the
+// reordered kernel of the given ONNX shape, and the bias of out channels
+// when the layer has one.
+func (b *builder) kernelInputs(path string, m nn.Module, x value, kernel []float32, shape []int, bias *autograd.Param, out int) ([]string, error) {
+	p := full(path)
+	in := []string{x.name, b.floats(p+".weight", shape, kernel)}
+	if bias != nil {
+		v, err := b.raw(path, m, "bias", bias)
+		if err != nil {
+			return nil, err
+		}
+		in = append(in, b.floats(p+".bias", []int{out}, v))
+	}
+	return in, nil
 }
 
 // convTranspose: a transposed convolution of NCHW maps; minmax's kernel
@@ -286,24 +305,9 @@ func (b *builder) convTranspose(path string, c *nn.ConvTranspose2D, x value) (va
 		return value{}, err
 	}
 	k := c.K
-	wt := make([]float32, len(w))
-	for ci := range c.In {
-		for i := range k {
-			for j := range k {
-				for o := range c.Out {
-					wt[((ci*c.Out+o)*k+i)*k+j] = w[((ci*k+i)*k+j)*c.Out+o]
-				}
-			}
-		}
-	}
-	p := full(path)
-	in := []string{x.name, b.floats(p+".weight", []int{c.In, c.Out, k, k}, wt)}
-	if c.B != nil {
-		bias, err := b.raw(path, c, "bias", c.B)
-		if err != nil {
-			return value{}, err
-		}
-		in = append(in, b.floats(p+".bias", []int{c.Out}, bias))
+	in, err := b.kernelInputs(path, c, x, kernelToONNX(w, c.In, c.Out, k), []int{c.In, c.Out, k, k}, c.B, c.Out)
+	if err != nil {
+		return value{}, err
 	}
 	oh := (x.shape[2]-1)*c.Stride - 2*c.Pad + k + c.OutPad
 	ow := (x.shape[3]-1)*c.Stride - 2*c.Pad + k + c.OutPad
