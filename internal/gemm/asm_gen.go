@@ -91,14 +91,20 @@ func step512(rows, halves, aoff, boff int) {
 // strides, and each element is computed exactly as in the full kernel.
 func avx512(name string, rows, halves int) {
 	pfx := fmt.Sprintf("k512r%dh%d", rows, halves)
-	const unroll = 4
 	prologue(name)
-	for i := 0; i < rows; i++ {
-		for h := 0; h < halves; h++ {
-			r := acc512(i, h)
-			p("VPXORD %s, %s, %s", r, r, r)
-		}
-	}
+	zero512(rows, halves)
+	kLoop(pfx, mr512, nr512, func(aoff, boff int) { step512(rows, halves, aoff, boff) })
+
+	label(pfx + "_store")
+	storeTile(pfx, rows, halves)
+}
+
+// kLoop writes a micro-kernel's k loop over CX steps (or pair steps) of
+// packed panels of mr and nr words at SI and DI: unrolled four times, then
+// a tail loop, then it falls through to <pfx>_store. step writes one step
+// with its A and B panels at byte offsets aoff and boff.
+func kLoop(pfx string, mr, nr int, step func(aoff, boff int)) {
+	const unroll = 4
 	p("MOVQ CX, BX")
 	p("SHRQ $%d, BX", 2)
 	p("ANDQ $%d, CX", unroll-1)
@@ -106,24 +112,32 @@ func avx512(name string, rows, halves int) {
 	p("JZ %s_tail", pfx)
 	label(pfx + "_loop")
 	for u := 0; u < unroll; u++ {
-		step512(rows, halves, u*4*mr512, u*4*nr512)
+		step(u*4*mr, u*4*nr)
 	}
-	p("ADDQ $%d, SI", unroll*4*mr512)
-	p("ADDQ $%d, DI", unroll*4*nr512)
+	p("ADDQ $%d, SI", unroll*4*mr)
+	p("ADDQ $%d, DI", unroll*4*nr)
 	p("DECQ BX")
 	p("JNZ %s_loop", pfx)
 	label(pfx + "_tail")
 	p("TESTQ CX, CX")
 	p("JZ %s_store", pfx)
 	label(pfx + "_tailloop")
-	step512(rows, halves, 0, 0)
-	p("ADDQ $%d, SI", 4*mr512)
-	p("ADDQ $%d, DI", 4*nr512)
+	step(0, 0)
+	p("ADDQ $%d, SI", 4*mr)
+	p("ADDQ $%d, DI", 4*nr)
 	p("DECQ CX")
 	p("JNZ %s_tailloop", pfx)
+}
 
-	label(pfx + "_store")
-	storeTile(pfx, rows, halves)
+// zero512 clears the accumulators of the first rows rows and 16*halves
+// columns.
+func zero512(rows, halves int) {
+	for i := 0; i < rows; i++ {
+		for h := 0; h < halves; h++ {
+			r := acc512(i, h)
+			p("VPXORD %s, %s, %s", r, r, r)
+		}
+	}
 }
 
 // storeTile writes the accumulators of the first rows rows and 16*halves
@@ -238,38 +252,12 @@ func stepBF16(aoff, boff int) {
 // bf16Kernel writes sgemmKernelBF16: the 12×32 tile over ceil(kc/2) pair
 // rows, stored as the float32 kernel stores.
 func bf16Kernel() {
-	const pfx, unroll = "kbf16", 4
+	const pfx = "kbf16"
 	prologue("sgemmKernelBF16")
-	for i := 0; i < mr512; i++ {
-		for h := 0; h < 2; h++ {
-			r := acc512(i, h)
-			p("VPXORD %s, %s, %s", r, r, r)
-		}
-	}
+	zero512(mr512, 2)
 	p("INCQ CX")
 	p("SHRQ $1, CX") // pair rows
-	p("MOVQ CX, BX")
-	p("SHRQ $2, BX")
-	p("ANDQ $%d, CX", unroll-1)
-	p("TESTQ BX, BX")
-	p("JZ %s_tail", pfx)
-	label(pfx + "_loop")
-	for u := 0; u < unroll; u++ {
-		stepBF16(u*4*mr512, u*4*nr512)
-	}
-	p("ADDQ $%d, SI", unroll*4*mr512)
-	p("ADDQ $%d, DI", unroll*4*nr512)
-	p("DECQ BX")
-	p("JNZ %s_loop", pfx)
-	label(pfx + "_tail")
-	p("TESTQ CX, CX")
-	p("JZ %s_store", pfx)
-	label(pfx + "_tailloop")
-	stepBF16(0, 0)
-	p("ADDQ $%d, SI", 4*mr512)
-	p("ADDQ $%d, DI", 4*nr512)
-	p("DECQ CX")
-	p("JNZ %s_tailloop", pfx)
+	kLoop(pfx, mr512, nr512, stepBF16)
 	label(pfx + "_store")
 	storeTile(pfx, mr512, 2)
 }
@@ -375,7 +363,6 @@ func step256(aoff, boff int) {
 func avx2() {
 	const name = "sgemmKernelAVX2"
 	const pfx = "k256"
-	const unroll = 4
 	prologue(name)
 	for i := 0; i < mr256; i++ {
 		for h := 0; h < 2; h++ {
@@ -383,28 +370,7 @@ func avx2() {
 			p("VXORPS %s, %s, %s", r, r, r)
 		}
 	}
-	p("MOVQ CX, BX")
-	p("SHRQ $%d, BX", 2)
-	p("ANDQ $%d, CX", unroll-1)
-	p("TESTQ BX, BX")
-	p("JZ %s_tail", pfx)
-	label(pfx + "_loop")
-	for u := 0; u < unroll; u++ {
-		step256(u*4*mr256, u*4*nr256)
-	}
-	p("ADDQ $%d, SI", unroll*4*mr256)
-	p("ADDQ $%d, DI", unroll*4*nr256)
-	p("DECQ BX")
-	p("JNZ %s_loop", pfx)
-	label(pfx + "_tail")
-	p("TESTQ CX, CX")
-	p("JZ %s_store", pfx)
-	label(pfx + "_tailloop")
-	step256(0, 0)
-	p("ADDQ $%d, SI", 4*mr256)
-	p("ADDQ $%d, DI", 4*nr256)
-	p("DECQ CX")
-	p("JNZ %s_tailloop", pfx)
+	kLoop(pfx, mr256, nr256, step256)
 
 	label(pfx + "_store")
 	betaDispatch(pfx)
