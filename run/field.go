@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-
-	"github.com/minmaxgan/minmax/tensor"
 )
 
 // Field is what a toy run's snapshot shows of the game at one step,
@@ -60,19 +58,11 @@ func (r *Run) saveField(step int, fake []float32, d1 []float32) error {
 		f.Q = kde(fake, f.X)
 		f.D = f64(d1)
 	case 2:
-		const g = fieldGrid2D
-		grid := tensor.New(g*g, 2)
-		for iy := 0; iy < g; iy++ {
-			for ix := 0; ix < g; ix++ {
-				grid.Data[2*(iy*g+ix)] = float32(lo + (hi-lo)*float64(ix)/float64(g-1))
-				grid.Data[2*(iy*g+ix)+1] = float32(lo + (hi-lo)*float64(iy)/float64(g-1))
-			}
-		}
-		dv := make([]float32, g*g)
-		if err := r.Game.Discriminate(grid, nil, dv); err != nil {
+		_, dv, err := r.dOnPlane(lo, hi, fieldGrid2D)
+		if err != nil {
 			return err
 		}
-		f.N, f.D = g, f64(dv)
+		f.N, f.D = fieldGrid2D, f64(dv)
 		f.Real = f64(r.realSample(fieldPoints, 3))
 		f.Fake = f64(fake[:min(len(fake), 2*fieldPoints)])
 	default:

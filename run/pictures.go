@@ -108,20 +108,8 @@ func (r *Run) pictures2D() error {
 		return err
 	}
 	// D over the plane with real and generated points.
-	const g = 150
-	grid := tensor.New(g*g, 2)
-	gx := make([]float64, g)
-	for i := range gx {
-		gx[i] = lo + (hi-lo)*float64(i)/float64(g-1)
-	}
-	for iy := 0; iy < g; iy++ {
-		for ix := 0; ix < g; ix++ {
-			grid.Data[2*(iy*g+ix)] = float32(gx[ix])
-			grid.Data[2*(iy*g+ix)+1] = float32(gx[iy])
-		}
-	}
-	dv := make([]float32, g*g)
-	if err := r.Game.Discriminate(grid, nil, dv); err != nil {
+	gx, dv, err := r.dOnPlane(lo, hi, 150)
+	if err != nil {
 		return err
 	}
 	zs := make([]float64, len(dv))
@@ -138,6 +126,24 @@ func (r *Run) pictures2D() error {
 		Field:  viz.Field{Xs: gx, Ys: gx, Zs: zs},
 		Points: []viz.Points{{Name: "real (blue)", XY: f64(real[:600]), Color: viz.ColP}, {Name: "generated (orange)", XY: f64(last.fake[:600]), Color: viz.ColQ}},
 	}}, limit, "D(x)")
+}
+
+// dOnPlane evaluates D on a g×g grid over the square [lo, hi]², row by
+// row in y, and returns the grid's coordinates along an axis with D.
+func (r *Run) dOnPlane(lo, hi float64, g int) (xs []float64, d []float32, err error) {
+	xs = make([]float64, g)
+	for i := range xs {
+		xs[i] = lo + (hi-lo)*float64(i)/float64(g-1)
+	}
+	grid := tensor.New(g*g, 2)
+	for iy := 0; iy < g; iy++ {
+		for ix := 0; ix < g; ix++ {
+			grid.Data[2*(iy*g+ix)] = float32(xs[ix])
+			grid.Data[2*(iy*g+ix)+1] = float32(xs[iy])
+		}
+	}
+	d = make([]float32, g*g)
+	return xs, d, r.Game.Discriminate(grid, nil, d)
 }
 
 func f64(x []float32) []float64 {
