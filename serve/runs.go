@@ -54,6 +54,10 @@ type metricsLog struct {
 	lines   []json.RawMessage
 	steps   []int
 	version int // bumped when the file was rewritten (a resume drops lines)
+	// lastEval is the index in lines of the last evaluation record when
+	// hasEval: the runs page's scores, found without scanning back.
+	lastEval int
+	hasEval  bool
 }
 
 // maxLine bounds one metrics line (an evaluation with hundreds of
@@ -111,10 +115,14 @@ func (m *metricsLog) refresh(path string) error {
 			continue
 		}
 		var head struct {
-			Step *int `json:"step"`
+			Step *int            `json:"step"`
+			Eval json.RawMessage `json:"eval"`
 		}
 		if err := json.Unmarshal(line, &head); err != nil || head.Step == nil {
 			continue // not a record (a torn line from a killed writer)
+		}
+		if len(head.Eval) > 0 {
+			m.lastEval, m.hasEval = len(m.lines), true
 		}
 		m.lines = append(m.lines, json.RawMessage(slices.Clone(line)))
 		m.steps = append(m.steps, *head.Step)
@@ -201,11 +209,8 @@ func (r *runDir) summary() (RunSummary, error) {
 	if n := len(r.metrics.steps); n > 0 {
 		s.Step = r.metrics.steps[n-1]
 	}
-	for i := len(r.metrics.lines) - 1; i >= 0; i-- {
-		if sc := headline(r.metrics.lines[i]); sc != nil {
-			s.Scores = sc
-			break
-		}
+	if r.metrics.hasEval {
+		s.Scores = headline(r.metrics.lines[r.metrics.lastEval])
 	}
 	if fi, err := os.Stat(filepath.Join(r.dir, run.MetricsFile)); err == nil && fi.ModTime().After(s.Updated) {
 		s.Updated = fi.ModTime().UTC()
@@ -219,7 +224,7 @@ func (r *runDir) summary() (RunSummary, error) {
 	return s, nil
 }
 
-// headline picks the figures of an evaluation record (nil for a step).
+// headline picks the figures of an evaluation record.
 func headline(line json.RawMessage) map[string]float64 {
 	var rec struct {
 		Eval *struct {
