@@ -121,13 +121,7 @@ func checkBF16(t *testing.T, tc *gemmCase, what string, alpha, beta float32, c [
 			worst = math.Max(worst, math.Abs(got-float64(beta)*c0-float64(alpha)*tc.dot[x])/prod)
 		}
 	}
-	for i := 0; i < tc.m; i++ {
-		for j := tc.n; j < tc.ldc && i*tc.ldc+j < len(c); j++ {
-			if c[i*tc.ldc+j] != sentinel {
-				t.Fatalf("%s %v: wrote outside C at [%d][%d]", what, tc, i, j)
-			}
-		}
-	}
+	tc.checkOutside(t, what, c)
 	return worst
 }
 
