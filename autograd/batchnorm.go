@@ -28,6 +28,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Node, eps float32) *Node {
 	}
 	n := t.node(opBatchNorm, x.Shape(), nil, x, gamma, beta)
 	n.f = eps
+	n.a[1] = rows
 	aux := t.alloc(3 * c)
 	mean, variance, rstd := aux[:c], aux[c:2*c], aux[2*c:]
 	tensor.BatchNormStats(mean, variance, rstd, x.t.Data, rows, c, eps)
@@ -48,6 +49,10 @@ func BatchNormStats(n *Node) (mean, variance []float32) {
 }
 
 func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
+	if n.a[0] == 1 {
+		t.syncBatchNormBackward(n, g, needs)
+		return
+	}
 	x, gamma, beta := n.ins[0], n.ins[1], n.ins[2]
 	rows, c := x.t.Dim(0), x.t.Dim(1)
 	if !t.recording {

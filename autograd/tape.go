@@ -48,6 +48,7 @@ const (
 	opSoftmax
 	opGather
 	opScatter
+	opAllReduce
 	numOps
 )
 
@@ -62,7 +63,7 @@ var opNames = [numOps]string{
 	opPad: "Pad", opConcat: "Concat", opConv: "Conv2D", opConvT: "ConvTranspose2D",
 	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opGradOut: "FusedGrad",
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
-	opGather: "Gather", opScatter: "ScatterAdd",
+	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
 }
 
 func (o opKind) String() string { return opNames[o] }
@@ -121,6 +122,7 @@ type Tape struct {
 	epoch uint64
 
 	recording bool
+	reducer   AllReducer // the group of AllReduce and synchronised batch norm (SetAllReducer)
 	err       error
 	bad       *Node
 

@@ -6,13 +6,13 @@
 package bench
 
 import (
-	"strconv"
-
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/cluster"
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/imgdata"
 
@@ -49,6 +49,13 @@ type Result struct {
 	// cores, so that the rate is the share of the machine this process
 	// got rather than its limit.
 	CPUShare float64 `json:"cpu_share,omitempty"`
+	// Ranks is the number of MPI processes of a data-parallel run
+	// (mpirun -np N minmax bench), each with Threads threads; the rate is
+	// of global steps (the whole batch). AllReduceShare is the share of
+	// the timed windows rank 0 spent in collectives (the gradients'
+	// all-reduce, and waiting there for the slower rank).
+	Ranks          int     `json:"ranks,omitempty"`
+	AllReduceShare float64 `json:"allreduce_share,omitempty"`
 }
 
 // Workload is something that can be timed: one call of Step is one unit.
@@ -62,6 +69,10 @@ type Workload struct {
 	Flops float64
 	// Setup prepares the workload and returns its step function.
 	Setup func(seed uint64) (step func() error, err error)
+	// Game, for the training workloads, builds the game whose Step is
+	// the unit (Setup then is its Step); a data-parallel run distributes
+	// it.
+	Game func(seed uint64) (*gan.Game, error)
 }
 
 // Options controls the timing.
@@ -83,6 +94,12 @@ type Options struct {
 	// --precision bf16); PeakFraction then divides by the bfloat16 peak.
 	// "" or "fp32": float32.
 	Precision string
+	// Comm runs a training workload as one rank of a data-parallel group
+	// (gan.Game.Distribute, per-rank batch norm unless SyncBN): every rank
+	// calls Run, rank 0 decides when each window ends, and the peak is not
+	// measured (it would be one rank's). nil: a single process.
+	Comm   cluster.Comm
+	SyncBN bool
 }
 
 // Run times w: it sets the thread count, warms up, then measures Windows
@@ -113,22 +130,54 @@ func Run(w Workload, o Options) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("benchmark: --precision %q: want fp32 or bf16", o.Precision)
 	}
-	step, err := w.Setup(1)
+	step, timed, err := setup(w, o)
 	if err != nil {
 		return Result{}, err
 	}
+	// more says whether to take another step: rank 0's clock decides for
+	// every rank of a data-parallel run (its steps are collective).
+	more := func(t0 time.Time, d time.Duration) (bool, error) {
+		ok := time.Since(t0) < d
+		if o.Comm == nil {
+			return ok, nil
+		}
+		var flag [1]float64
+		if ok && o.Comm.Rank() == 0 {
+			flag[0] = 1
+		}
+		err := timed.AllReduceFloat64(flag[:])
+		return flag[0] > 0, err
+	}
 	start := time.Now()
-	for time.Since(start) < o.Warmup {
+	for {
+		ok, err := more(start, o.Warmup)
+		if err != nil || !ok {
+			if err != nil {
+				return Result{}, err
+			}
+			break
+		}
 		if err := step(); err != nil {
 			return Result{}, err
 		}
 	}
 	rates := make([]float64, 0, o.Windows)
 	total := 0.0
+	var inComm time.Duration
 	for i := 0; i < o.Windows; i++ {
 		n := 0
+		if timed != nil {
+			timed.Reset()
+		}
 		t0 := time.Now()
-		for time.Since(t0) < o.MinWindow {
+		for {
+			ok, err := more(t0, o.MinWindow)
+			if err != nil {
+				return Result{}, err
+			}
+			if !ok {
+				break
+			}
 			if err := step(); err != nil {
 				return Result{}, err
 			}
@@ -137,10 +186,17 @@ func Run(w Workload, o Options) (Result, error) {
 		el := time.Since(t0).Seconds()
 		total += el
 		rates = append(rates, float64(n)/el)
+		if timed != nil {
+			inComm += timed.Elapsed()
+		}
 	}
 	slices.Sort(rates)
 	med := rates[len(rates)/2]
 	r := Result{Workload: w.Name, Threads: o.Threads, Rate: med, Unit: w.Unit, Windows: o.Windows, Seconds: total}
+	if o.Comm != nil {
+		r.Ranks, r.AllReduceShare = o.Comm.Size(), inComm.Seconds()/total
+		o.NoPeak = true
+	}
 	if w.Flops > 0 {
 		r.GFLOPS = med * w.Flops / 1e9
 		if bf16 {
@@ -158,6 +214,44 @@ func Run(w Workload, o Options) (Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// setup prepares w's step, distributed over o.Comm (timed) when set.
+func setup(w Workload, o Options) (step func() error, timed *cluster.Timed, err error) {
+	if o.Comm == nil {
+		step, err := w.Setup(1)
+		return step, nil, err
+	}
+	if w.Game == nil {
+		return nil, nil, fmt.Errorf("benchmark: %s is not a training step: only toy, dcgan28 and biggan32 run over MPI ranks", w.Name)
+	}
+	game, err := w.Game(1)
+	if err != nil {
+		return nil, nil, err
+	}
+	timed = cluster.NewTimed(o.Comm)
+	if err := game.Distribute(timed, o.SyncBN); err != nil {
+		return nil, nil, err
+	}
+	return func() error {
+		_, err := game.Step()
+		return err
+	}, timed, nil
+}
+
+// training makes a training workload of a game builder.
+func training(name string, flops float64, game func(seed uint64) (*gan.Game, error)) Workload {
+	return Workload{Name: name, Unit: "step/s", Flops: flops, Game: game,
+		Setup: func(seed uint64) (func() error, error) {
+			g, err := game(seed)
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				_, err := g.Step()
+				return err
+			}, nil
+		}}
 }
 
 // MM1024 is the `mm1024` workload: one float32 1024×1024 @ 1024×1024
@@ -203,12 +297,9 @@ func Names() []string {
 // 2-128-128-1, ReLU, Adam 1e-3 (0.5, 0.999), D on eq. (1), G on the
 // non-saturating loss. 255,066,112 FLOP (0.255 GFLOP) per step (flops.go).
 func Toy() Workload {
-	return Workload{
-		Name: "toy", Unit: "step/s", Flops: toyFlops,
-		Setup: func(seed uint64) (func() error, error) {
-			return stepper(toyRecipe(seed))
-		},
-	}
+	return training("toy", toyFlops, func(seed uint64) (*gan.Game, error) {
+		return build(toyRecipe(seed))
+	})
 }
 
 // toyRecipe is the toy workload's recipe.
@@ -233,16 +324,13 @@ func toyRecipe(seed uint64) recipe.Recipe {
 // 9,441,116,160 FLOP (9.44 GFLOP) per step, the peer's "precise" count
 // (flops.go).
 func DCGAN28() Workload {
-	return Workload{
-		Name: "dcgan28", Unit: "step/s", Flops: dcgan28Flops,
-		Setup: func(seed uint64) (func() error, error) {
-			step, err := stepper(dcgan28Recipe(seed))
-			if err != nil {
-				return nil, fmt.Errorf("dcgan28: %w", err)
-			}
-			return step, nil
-		},
-	}
+	return training("dcgan28", dcgan28Flops, func(seed uint64) (*gan.Game, error) {
+		g, err := build(dcgan28Recipe(seed))
+		if err != nil {
+			return nil, fmt.Errorf("dcgan28: %w", err)
+		}
+		return g, nil
+	})
 }
 
 // dcgan28Recipe is the dcgan28 workload's recipe.
@@ -256,16 +344,13 @@ func dcgan28Recipe(seed uint64) recipe.Recipe {
 	return r
 }
 
-// stepper builds the recipe's game and returns its Step.
-func stepper(r recipe.Recipe) (func() error, error) {
+// build builds the recipe's game.
+func build(r recipe.Recipe) (*gan.Game, error) {
 	b, err := r.Build()
 	if err != nil {
 		return nil, err
 	}
-	return func() error {
-		_, err := b.Game.Step()
-		return err
-	}, nil
+	return b.Game, nil
 }
 
 // BigGAN32 is the `biggan32` workload of ../shared/bench/README.md: the
@@ -278,44 +363,34 @@ func stepper(r recipe.Recipe) (func() error, error) {
 // random images with random labels, as the peer's. 126,954,114,560 FLOP
 // (127 GFLOP) per step (flops.go).
 func BigGAN32() Workload {
-	return Workload{
-		Name: "biggan32", Unit: "step/s", Flops: biggan32Flops,
-		Setup: func(seed uint64) (func() error, error) {
-			const n, classes, batch, latent = 50000, 10, 64, 120
-			rng := tensor.NewRNG(seed)
-			names := make([]string, classes)
-			for i := range names {
-				names[i] = strconv.Itoa(i)
-			}
-			set := &imgdata.Set{N: n, C: 3, H: 32, W: 32, Pix: make([]uint8, n*3*32*32), Labels: make([]int, n), Classes: names, Source: "random images"}
-			for i := range set.Pix {
-				set.Pix[i] = uint8(rng.IntN(256))
-			}
-			for i := range set.Labels {
-				set.Labels[i] = rng.IntN(classes)
-			}
-			sampler, err := gan.NewImageSampler(set)
-			if err != nil {
-				return nil, err
-			}
-			spec, err := arch.Lookup("biggan")
-			if err != nil {
-				return nil, err
-			}
-			g, d, err := spec.Build(spec.Defaults(), latent, arch.ImageData(32, 32, 3, names), rng)
-			if err != nil {
-				return nil, err
-			}
-			adam := gan.Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999}
-			game, err := gan.NewGame(gan.Config{Loss: gan.Losses["hinge"], Batch: batch, Latent: latent, DSteps: 1,
-				G: adam, D: adam, Steps: 1 << 30, EMA: 0.9999, Classes: classes, Joint: true}, g, d, sampler, rng)
-			if err != nil {
-				return nil, err
-			}
-			return func() error {
-				_, err := game.Step()
-				return err
-			}, nil
-		},
-	}
+	return training("biggan32", biggan32Flops, func(seed uint64) (*gan.Game, error) {
+		const n, classes, batch, latent = 50000, 10, 64, 120
+		rng := tensor.NewRNG(seed)
+		names := make([]string, classes)
+		for i := range names {
+			names[i] = strconv.Itoa(i)
+		}
+		set := &imgdata.Set{N: n, C: 3, H: 32, W: 32, Pix: make([]uint8, n*3*32*32), Labels: make([]int, n), Classes: names, Source: "random images"}
+		for i := range set.Pix {
+			set.Pix[i] = uint8(rng.IntN(256))
+		}
+		for i := range set.Labels {
+			set.Labels[i] = rng.IntN(classes)
+		}
+		sampler, err := gan.NewImageSampler(set)
+		if err != nil {
+			return nil, err
+		}
+		spec, err := arch.Lookup("biggan")
+		if err != nil {
+			return nil, err
+		}
+		g, d, err := spec.Build(spec.Defaults(), latent, arch.ImageData(32, 32, 3, names), rng)
+		if err != nil {
+			return nil, err
+		}
+		adam := gan.Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999}
+		return gan.NewGame(gan.Config{Loss: gan.Losses["hinge"], Batch: batch, Latent: latent, DSteps: 1,
+			G: adam, D: adam, Steps: 1 << 30, EMA: 0.9999, Classes: classes, Joint: true}, g, d, sampler, rng)
+	})
 }

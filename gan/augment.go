@@ -65,19 +65,50 @@ func (a *Augment) String() string {
 // Apply transforms the images x, (N, H·W·C) channel-last, drawing from rng;
 // the result is differentiable in x.
 func (a *Augment) Apply(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node) *autograd.Node {
+	return a.ApplyRows(tp, rng, x, x.Shape()[0], nil)
+}
+
+// ApplyRows transforms the rows of a batch of total images that x holds:
+// its row i is the batch's image rows[i] (rows nil: x is the whole batch).
+// It draws from rng exactly what Apply draws for the whole batch, so the
+// ranks of a data-parallel step, each holding a shard, transform their
+// images as one process holding the batch would, and their random
+// sources stay identical.
+func (a *Augment) ApplyRows(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node, total int, rows []int) *autograd.Node {
 	n := x.Shape()[0]
 	h, w, c := a.H, a.W, a.C
+	// local[b] is the row of x holding image b of the batch, or -1.
+	var local []int
+	if rows != nil {
+		local = make([]int, total)
+		for i := range local {
+			local[i] = -1
+		}
+		for i, b := range rows {
+			local[b] = i
+		}
+	}
 	if a.Color {
-		f := a.factorsFor(n)
+		f := a.factorsFor(total)
 		img := tp.Reshape(x, n, h, w, c)
-		rng.Uniform(f[0].Data, -0.5, 0.5)
-		img = tp.Add(img, tp.Leaf(f[0]))
-		rng.Uniform(f[1].Data, 0, 2)
+		factor := func(k int, lo, hi float32) *autograd.Node {
+			rng.Uniform(f[k].Data, lo, hi)
+			if rows == nil {
+				return tp.Leaf(f[k])
+			}
+			mine := tensor.New(n, 1, 1, 1)
+			for i, b := range rows {
+				mine.Data[i] = f[k].Data[b]
+			}
+			return tp.Leaf(mine)
+		}
+		img = tp.Add(img, factor(0, -0.5, 0.5))
+		s := factor(1, 0, 2)
 		m := tp.Mean(img, true, 3)
-		img = tp.Add(tp.Mul(tp.Sub(img, m), tp.Leaf(f[1])), m)
-		rng.Uniform(f[2].Data, 0.5, 1.5)
+		img = tp.Add(tp.Mul(tp.Sub(img, m), s), m)
+		k := factor(2, 0.5, 1.5)
 		m = tp.Mean(img, true, 1, 2, 3)
-		img = tp.Add(tp.Mul(tp.Sub(img, m), tp.Leaf(f[2])), m)
+		img = tp.Add(tp.Mul(tp.Sub(img, m), k), m)
 		x = tp.Reshape(img, n, -1)
 	}
 	if !a.Translation && !a.Cutout {
@@ -89,7 +120,7 @@ func (a *Augment) Apply(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node) *a
 	shiftY, shiftX := int(float64(h)*0.125+0.5), int(float64(w)*0.125+0.5)
 	size := int(float64(h)*0.5 + 0.5)
 	sizeX := int(float64(w)*0.5 + 0.5)
-	for b := range n {
+	for gb := range total {
 		ty, tx := 0, 0
 		if a.Translation {
 			ty = rng.IntN(2*shiftY+1) - shiftY
@@ -101,6 +132,12 @@ func (a *Augment) Apply(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node) *a
 			ox := rng.IntN(w + 1 - sizeX%2)
 			cy0, cy1 = max(oy-size/2, 0), min(oy-size/2+size, h)
 			cx0, cx1 = max(ox-sizeX/2, 0), min(ox-sizeX/2+sizeX, w)
+		}
+		b := gb
+		if local != nil {
+			if b = local[gb]; b < 0 {
+				continue // another rank's image: drawn, not used here
+			}
 		}
 		for y := range h {
 			for xx := range w {

@@ -142,6 +142,14 @@ type Game struct {
 	ortho     []orthoTerm
 	lecamReal float64 // moving averages of D's mean outputs (LeCam)
 	lecamFake float64
+
+	// This process's rows [lo, hi) of the global batch and views of them
+	// in z, real and eps (the whole batch for a single process), and the
+	// data-parallel group (distribute.go; nil for a single process).
+	lo, hi                int
+	zLoc, realLoc, epsLoc *tensor.Tensor
+	shard                 *shard
+	figures               [4]float64 // a move's losses and means, summed across the ranks
 }
 
 // orthoTerm is one weight under orthogonal regularisation, with the mask
@@ -162,6 +170,9 @@ type Stats struct {
 	DFake   float64 `json:"d_fake"`            // mean D(G(z)) on the generated batch
 	GradD   float64 `json:"grad_norm_d"`       // L2 norm of D's gradient
 	GradG   float64 `json:"grad_norm_g"`       // L2 norm of G's gradient
+	// Ranks is the number of processes of a data-parallel step (absent
+	// for a single process).
+	Ranks int `json:"ranks,omitempty"`
 }
 
 // NewGame sets up the game between g and d (named "G" and "D", see
@@ -187,8 +198,8 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 	if cfg.Classes > 0 {
 		gm.realLabels = make([]int, cfg.Batch)
 		gm.fakeLabels = make([]int, cfg.Batch)
-		gm.jointLabels = make([]int, 2*cfg.Batch)
 	}
+	gm.setRows(0, cfg.Batch)
 	if cfg.OrthoReg > 0 {
 		gm.ortho = orthoTerms(g)
 	}
@@ -251,8 +262,13 @@ func (g *Game) Step() (Stats, error) {
 	g.optD.LR = c.Schedule.LR(c.D.LR, g.step, c.Steps)
 	tp := g.tp
 	st := Stats{Step: g.step + 1}
+	if g.shard != nil {
+		st.Ranks = g.shard.comm.Size()
+	}
 	ctx := &g.ctx
-	*ctx = nn.Ctx{Tape: tp, Training: true, Step: st.Step}
+	*ctx = nn.Ctx{Tape: tp, Training: true, Step: st.Step, SyncBN: g.shard != nil && g.shard.syncBN}
+	b := g.hi - g.lo // this process's rows of the batch
+	fakeLabels, realLabels := g.rowsOf(g.fakeLabels), g.rowsOf(g.realLabels)
 	tp.Reset()
 	var fake *autograd.Node
 	var mark autograd.Mark
@@ -267,27 +283,27 @@ func (g *Game) Step() (Stats, error) {
 		g.rng.Normal(g.z.Data, 0, 1)
 		g.drawLabels()
 		prev := tp.SetRecording(last) // G's graph is kept only for the batch G learns from
-		ctx.Labels = g.fakeLabels
-		fake = g.g.Forward(ctx, tp.Leaf(g.z))
+		ctx.Labels = fakeLabels
+		fake = g.g.Forward(ctx, tp.Leaf(g.zLoc))
 		tp.SetRecording(prev)
 		mark = tp.Mark()
-		xReal := tp.Leaf(g.real)
+		xReal := tp.Leaf(g.realLoc)
 		var dReal, dFake *autograd.Node
 		if c.Joint {
 			// D judges generated and real images as one batch.
 			ctx.Labels = nil
 			if c.Classes > 0 {
-				copy(g.jointLabels, g.fakeLabels)
-				copy(g.jointLabels[c.Batch:], g.realLabels)
+				copy(g.jointLabels, fakeLabels)
+				copy(g.jointLabels[b:], realLabels)
 				ctx.Labels = g.jointLabels
 			}
-			out := g.d.Forward(ctx, g.augment(tp.Concat(0, tp.Leaf(fake.Value()), xReal)))
-			dFake, dReal = tp.Slice(out, 0, 0, c.Batch), tp.Slice(out, 0, c.Batch, 2*c.Batch)
+			out := g.d.Forward(ctx, g.augment(tp.Concat(0, tp.Leaf(fake.Value()), xReal), true))
+			dFake, dReal = tp.Slice(out, 0, 0, b), tp.Slice(out, 0, b, 2*b)
 		} else {
-			ctx.Labels = g.realLabels
-			dReal = g.d.Forward(ctx, g.augment(xReal))
-			ctx.Labels = g.fakeLabels
-			dFake = g.d.Forward(ctx, g.augment(fake))
+			ctx.Labels = realLabels
+			dReal = g.d.Forward(ctx, g.augment(xReal, false))
+			ctx.Labels = fakeLabels
+			dFake = g.d.Forward(ctx, g.augment(fake, false))
 		}
 		lossD := c.Loss.D(tp, dReal, dFake)
 		total := lossD
@@ -302,10 +318,10 @@ func (g *Game) Step() (Stats, error) {
 		if c.GPLambda > 0 {
 			// x̂ = ε x + (1-ε) G(z), ε ~ U[0,1] per sample.
 			g.rng.Uniform(g.eps.Data, 0, 1)
-			e := tp.Leaf(g.eps)
+			e := tp.Leaf(g.epsLoc)
 			xHat := tp.Add(tp.Mul(e, xReal), tp.Mul(tp.Affine(e, -1, 1), tp.Leaf(fake.Value())))
 			xHat = tp.Leaf(xHat.Value()) // a fresh leaf: the penalty's gradient is taken at x̂
-			ctx.Labels = g.realLabels
+			ctx.Labels = realLabels
 			pen, err := GradientPenalty(tp, g.d.Forward(ctx, xHat), xHat, float32(c.GPLambda))
 			if err != nil {
 				return st, err
@@ -315,11 +331,25 @@ func (g *Game) Step() (Stats, error) {
 		}
 		st.LossD = float64(lossD.Item())
 		st.DReal, st.DFake = tensor.Mean(dReal.Data()), tensor.Mean(dFake.Data())
+		g.figures = [4]float64{st.LossD, st.Penalty, st.DReal, st.DFake}
+		figures := g.figures[:]
 		if c.LeCam > 0 {
+			// LeCam's moving averages are of the whole batch's means.
+			m := figures[2:]
+			if err := g.allMeans(m); err != nil {
+				return st, err
+			}
+			st.DReal, st.DFake = m[0], m[1]
 			total = tp.Add(total, g.lecam(tp, dReal, dFake, st.DReal, st.DFake))
+			figures = figures[:2]
 		}
 		var err error
-		if st.GradD, err = optim.Descend(tp, total, g.optD); err != nil {
+		st.GradD, err = optim.DescendSynced(tp, g.scaleLoss(tp, total), g.optD, g.sync(figures))
+		st.LossD, st.Penalty = figures[0], figures[1]
+		if len(figures) == 4 {
+			st.DReal, st.DFake = figures[2], figures[3]
+		}
+		if err != nil {
 			return st, fmt.Errorf("step %d: D's update %w (D loss %g, penalty %g)", st.Step, err, st.LossD, st.Penalty)
 		}
 	}
@@ -328,23 +358,30 @@ func (g *Game) Step() (Stats, error) {
 		tp.Reset()
 		g.rng.Normal(g.z.Data, 0, 1)
 		g.drawLabels()
-		ctx.Labels = g.fakeLabels
-		fake = g.g.Forward(ctx, tp.Leaf(g.z))
+		ctx.Labels = fakeLabels
+		fake = g.g.Forward(ctx, tp.Leaf(g.zLoc))
 	} else if err := tp.Rewind(mark); err != nil { // D's activations are dead now: G's move reuses their memory
 		return st, err
 	}
 	// (2) Update G network: minimise G's loss (eq. 2, V_G = -V_D, for the
 	// minimax game) through the updated D; D's parameters stay untouched.
-	ctx.Labels = g.fakeLabels
-	dFake := g.d.Forward(ctx, g.augment(fake))
+	ctx.Labels = fakeLabels
+	dFake := g.d.Forward(ctx, g.augment(fake, false))
 	lossG := c.Loss.G(tp, dFake)
 	st.LossG = float64(lossG.Item())
 	if len(g.ortho) > 0 {
 		lossG = tp.Add(lossG, g.orthoPenalty(tp))
 	}
+	g.figures[0] = st.LossG
+	figures := g.figures[:1]
 	var err error
-	if st.GradG, err = optim.Descend(tp, lossG, g.optG); err != nil {
+	st.GradG, err = optim.DescendSynced(tp, g.scaleLoss(tp, lossG), g.optG, g.sync(figures))
+	st.LossG = figures[0]
+	if err != nil {
 		return st, fmt.Errorf("step %d: G's update %w (G loss %g)", st.Step, err, st.LossG)
+	}
+	if err := g.averageBN(); err != nil {
+		return st, err
 	}
 	g.step++
 	if g.ema != nil {
@@ -357,12 +394,29 @@ func (g *Game) Step() (Stats, error) {
 	return st, nil
 }
 
-// augment applies DiffAugment to images D is about to see, if configured.
-func (g *Game) augment(x *autograd.Node) *autograd.Node {
-	if g.cfg.Augment == nil {
+// augment applies DiffAugment to images D is about to see, if configured:
+// this process's rows of a batch (joint: of the generated and real batches
+// judged together), drawn as for the whole batch.
+func (g *Game) augment(x *autograd.Node, joint bool) *autograd.Node {
+	a := g.cfg.Augment
+	switch {
+	case a == nil:
 		return x
+	case g.shard == nil:
+		return a.Apply(g.tp, g.rng, x)
+	case joint:
+		return a.ApplyRows(g.tp, g.rng, x, 2*g.cfg.Batch, g.shard.joint)
+	default:
+		return a.ApplyRows(g.tp, g.rng, x, g.cfg.Batch, g.shard.rows)
 	}
-	return g.cfg.Augment.Apply(g.tp, g.rng, x)
+}
+
+// rowsOf is this process's part of a batch's labels (nil stays nil).
+func (g *Game) rowsOf(labels []int) []int {
+	if labels == nil {
+		return nil
+	}
+	return labels[g.lo:g.hi]
 }
 
 // lecam updates the moving averages of D's mean outputs and returns the

@@ -12,7 +12,9 @@ import (
 // mean and variance and updates running averages of them; in evaluation
 // mode it uses the running averages. Then it scales by γ and shifts by β
 // (Ioffe & Szegedy 2015; momentum 0.1, eps 1e-5 as PyTorch). Training mode
-// is autograd's fused BatchNorm op, which differentiates to any order.
+// is autograd's fused BatchNorm op, which differentiates to any order, or
+// its synchronised form over the ranks of a data-parallel group when
+// Ctx.SyncBN is set.
 //
 // State: "weight" (γ), "bias" (β), and the buffers "running_mean" and
 // "running_var".
@@ -87,9 +89,14 @@ func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
 		shift := t.Sub(beta, t.Mul(t.Leaf(b.RunningMean), scale))
 		return t.Add(t.Mul(x, scale), shift)
 	}
-	y := t.BatchNorm(x, gamma, beta, b.Eps)
+	var y *autograd.Node
+	if c.SyncBN {
+		y = t.SyncBatchNorm(x, gamma, beta, b.Eps)
+	} else {
+		y = t.BatchNorm(x, gamma, beta, b.Eps)
+	}
 	if mean, v := autograd.BatchNormStats(y); mean != nil {
-		n := float32(x.Shape()[0])
+		n := float32(autograd.BatchNormCount(y))
 		unbias := float32(1)
 		if n > 1 {
 			unbias = n / (n - 1)

@@ -33,6 +33,11 @@ type Ctx struct {
 	// outside training). Transforms that act once per step (a power
 	// iteration) compare it with the last step they acted on.
 	Step int
+	// SyncBN makes batch norm in training mode take its statistics over
+	// the rows of every rank of the tape's data-parallel group
+	// (autograd.SyncBatchNorm over c.Tape's AllReducer) instead of this
+	// process's rows alone.
+	SyncBN bool
 }
 
 // Module is a layer or a model: a Forward function and named state. Every

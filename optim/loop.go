@@ -1,12 +1,17 @@
 package optim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/minmaxgan/minmax/autograd"
 	"github.com/minmaxgan/minmax/tensor"
 )
+
+// ErrDiverged is matched (errors.Is) by Descend's error when the loss or
+// the gradient is not finite.
+var ErrDiverged = errors.New("diverged")
 
 // Descend takes one step of opt down loss, which must have been recorded
 // on tp: it zeroes the gradients of opt's parameters, back-propagates into
@@ -18,14 +23,32 @@ import (
 // GAN trainer (package gan), the theory lab's discriminator and the
 // evaluator's classifier (through Loop).
 func Descend(tp *autograd.Tape, loss *autograd.Node, opt Optimizer) (gradNorm float64, err error) {
+	return DescendSynced(tp, loss, opt, nil)
+}
+
+// Sync combines the gradients of a data-parallel group between the
+// backward pass and the update: it replaces the parameters' gradients by
+// the group's, and this process's loss by the group's (whose finiteness
+// then decides for every process alike).
+type Sync func(ps []*autograd.Param, loss float64) (float64, error)
+
+// DescendSynced is Descend with the gradients passed through sync (nil:
+// none) before the norm is taken and the update applied.
+func DescendSynced(tp *autograd.Tape, loss *autograd.Node, opt Optimizer, sync Sync) (gradNorm float64, err error) {
 	ps := opt.Params()
 	autograd.ZeroGrads(ps)
 	if err := tp.Backward(loss, ps); err != nil {
 		return 0, err
 	}
+	l := float64(loss.Item())
+	if sync != nil {
+		if l, err = sync(ps, l); err != nil {
+			return 0, err
+		}
+	}
 	gradNorm = GradNorm(ps)
-	if l := float64(loss.Item()); math.IsNaN(l) || math.IsInf(l, 0) || math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
-		return gradNorm, fmt.Errorf("diverged: loss %g, gradient norm %g", l, gradNorm)
+	if math.IsNaN(l) || math.IsInf(l, 0) || math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
+		return gradNorm, fmt.Errorf("%w: loss %g, gradient norm %g", ErrDiverged, l, gradNorm)
 	}
 	opt.Step()
 	return gradNorm, nil

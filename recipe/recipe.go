@@ -111,6 +111,10 @@ type Optim struct {
 	// float32, on CPUs with AVX-512 BF16. Weights, gradients, optimiser
 	// state, batch-norm statistics, losses and penalties stay float32.
 	Precision string `yaml:"precision,omitempty"`
+	// SyncBN makes batch norm of a data-parallel run (mpirun) take its
+	// statistics over the whole global batch, every rank's rows, instead
+	// of each rank's own (--sync-bn); a single process is unaffected.
+	SyncBN bool `yaml:"sync_bn,omitempty"`
 }
 
 // Adam are one player's Adam settings.
@@ -138,6 +142,10 @@ type Run struct {
 	// NoPictures skips the pictures at the end of the run (--no-pictures,
 	// kept for --resume).
 	NoPictures bool `yaml:"no_pictures,omitempty"`
+	// Ranks is the number of MPI processes that trained the run (its last
+	// session, when resumed with another number); set by the trainer, 0 or
+	// absent for a single process.
+	Ranks int `yaml:"ranks,omitempty"`
 }
 
 // Error names the setting (its YAML key, e.g. "optim.g.lr") that cannot

@@ -15,6 +15,7 @@ import (
 
 	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/checkpoint"
+	"github.com/minmaxgan/minmax/cluster"
 	"github.com/minmaxgan/minmax/dist"
 	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/gan"
@@ -84,6 +85,10 @@ type Options struct {
 	// metric that is not finite (written as null), temporary files of a
 	// killed save removed.
 	Warn func(msg string)
+	// Comm is the group of a data-parallel run (mpirun), of which this is
+	// rank 0 for New and Resume (Follow makes the others' runs); nil for a
+	// single process. config.yaml records its size (run.ranks).
+	Comm cluster.Comm
 }
 
 // Run is a training run in a directory: the game (built from the recipe
@@ -111,6 +116,8 @@ type Run struct {
 	warned  map[string]bool // non-finite metrics already reported
 
 	judge *evaluator.Judge // image runs: scores each evaluation, when available
+
+	follower bool // a data-parallel run's rank other than 0: no directory, no files (distributed.go)
 }
 
 // history is what the pictures are made from.
@@ -159,6 +166,10 @@ func New(rec recipe.Recipe, dir string, opt Options) (r *Run, err error) {
 	}
 	if opt.NoPictures {
 		rec.Run.NoPictures = true
+	}
+	rec.Run.Ranks = 0
+	if n := opt.ranks(); n > 1 {
+		rec.Run.Ranks = n
 	}
 	b, err := rec.Build()
 	if err != nil {
@@ -307,6 +318,13 @@ func open(dir string, steps int, opt Options, train bool) (r *Run, err error) {
 	if steps > 0 {
 		rec.Optim.Steps, rec.Optim.Epochs = steps, 0
 	}
+	ranksBefore := rec.Run.Ranks
+	if train {
+		rec.Run.Ranks = 0
+		if n := opt.ranks(); n > 1 {
+			rec.Run.Ranks = n
+		}
+	}
 	b, err := rec.Build()
 	if err != nil {
 		return nil, err
@@ -328,7 +346,7 @@ func open(dir string, steps int, opt Options, train bool) (r *Run, err error) {
 			return nil, fmt.Errorf("%s is at step %d of %d: %w; give --steps N (more than %d) to train longer", dir, step, r.Steps(), ErrFinished, step)
 		}
 		r.removeTemps()
-		if steps > 0 || opt.NoPictures {
+		if steps > 0 || opt.NoPictures || r.Recipe.Run.Ranks != ranksBefore {
 			if err := writeConfig(filepath.Join(dir, ConfigFile), r.Recipe); err != nil {
 				return nil, err
 			}
@@ -362,7 +380,7 @@ func sameRecipe(dir string, rec recipe.Recipe, meta map[string]string) error {
 	var differ []string
 	for _, k := range keys {
 		switch k {
-		case "optim.steps", "optim.epochs", "run.no_pictures":
+		case "optim.steps", "optim.epochs", "run.no_pictures", "run.ranks":
 		default:
 			a, _ := saved.Value(k)
 			b, _ := rec.Value(k)
@@ -496,6 +514,9 @@ func (r *Run) record(step int, v any) error {
 // Close flushes and closes the metrics file and releases the run
 // directory.
 func (r *Run) Close() error {
+	if r.follower {
+		return nil
+	}
 	defer func() {
 		r.lock.unlock()
 		r.lock = nil
@@ -519,6 +540,9 @@ func (r *Run) Close() error {
 // checkpoint and returns ctx's error. status.json says the run is running
 // while it trains, and how it ended when Train returns.
 func (r *Run) Train(ctx context.Context) (*Eval, error) {
+	if r.follower {
+		return nil, r.follow(ctx)
+	}
 	start := time.Now()
 	if err := r.writeStatus(StateRunning, start, nil); err != nil {
 		return nil, err
@@ -526,7 +550,7 @@ func (r *Run) Train(ctx context.Context) (*Eval, error) {
 	final, err := r.train(ctx, start)
 	state := StateFinished
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && (ctx.Err() != nil || errors.Is(err, ErrStopped)):
 		state = StateInterrupted
 	case err != nil:
 		state = StateFailed
@@ -547,7 +571,7 @@ func (r *Run) train(ctx context.Context, start time.Time) (*Eval, error) {
 		}
 	}
 	for game.StepsDone() < r.Steps() {
-		if err := ctx.Err(); err != nil {
+		if err := r.stop(ctx); err != nil {
 			if cerr := r.Checkpoint(); cerr != nil {
 				return nil, fmt.Errorf("interrupted, and the checkpoint failed: %w", cerr)
 			}

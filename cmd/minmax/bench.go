@@ -20,6 +20,7 @@ func newBenchCmd() *cobra.Command {
 		windows  int
 		prec     string
 		profile  string
+		syncBN   bool
 	)
 	c := &cobra.Command{
 		Use:   "bench",
@@ -55,11 +56,27 @@ mm1024 2.147 G, toy 0.255 G, dcgan28 9.44 G, biggan32 127 G), and
 peak_fraction, gflops over the float32 peak at the same thread count,
 measured in the same process after the workload (about 1 s; peak_gflops).
 
+Under mpirun (a minmax built with -tags mpi), toy, dcgan28 and biggan32
+run data-parallel: each rank computes its share of the global batch with
+--threads threads, the gradients are all-reduced at every step, and rank 0
+prints the line, with ranks and allreduce_share (the share of the timed
+windows it spent in collectives), e.g.
+  mpirun -np 2 minmax bench --workload dcgan28 --threads 1 --json
+No peak_fraction there: the peak would be one rank's.
+
 With --json it prints one JSON line per result on stdout, e.g.
   {"workload":"mm1024","threads":1,"rate":45.1,"unit":"call/s","gflops":96.8,"peak_fraction":0.39,"peak_gflops":248,...}
   {"workload":"peak","kind":"fp32-fma-avx512","threads":1,"rate":248.3,"unit":"GFLOP/s","gflops":248.3,...}`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: func(c *cobra.Command, args []string) (err error) {
+			w, err := startWorld()
+			if err != nil {
+				return err
+			}
+			defer func() { err = w.end(err) }()
+			if err := w.agree(os.Args[1:]); err != nil {
+				return gatheredError{err}
+			}
 			out := c.OutOrStdout()
 			mk, ok := bench.Workloads[workload]
 			if !ok && workload != bench.PeakName {
@@ -73,6 +90,12 @@ With --json it prints one JSON line per result on stdout, e.g.
 			}
 			if windows < 1 || windows > 1000 {
 				return usageError{fmt.Errorf("bench: --windows must be 1 to 1000 (the median of that many timed windows is reported), got %d", windows)}
+			}
+			if profile != "" && w.rank() > 0 {
+				profile = fmt.Sprintf("%s.rank%d", profile, w.rank())
+			}
+			if w.comm != nil && workload == bench.PeakName {
+				return usageError{fmt.Errorf("bench: the peak is measured by one process, not under mpirun")}
 			}
 			if profile != "" {
 				stopProfile, err := startProfile(profile)
@@ -88,11 +111,14 @@ With --json it prints one JSON line per result on stdout, e.g.
 					return err
 				}
 			} else {
-				r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows, Precision: prec})
+				r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows, Precision: prec, Comm: w.comm, SyncBN: syncBN})
 				if err != nil {
 					return err
 				}
 				rs = append(rs, r)
+			}
+			if w.rank() > 0 {
+				return nil
 			}
 			for _, r := range rs {
 				printResult(out, r, asJSON)
@@ -107,6 +133,7 @@ With --json it prints one JSON line per result on stdout, e.g.
 	f.StringVar(&prec, "precision", "fp32", "arithmetic of the workload's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16; peak_fraction is then over the bfloat16 peak)")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
+	f.BoolVar(&syncBN, "sync-bn", false, "under mpirun: batch norm over the whole global batch (every rank's rows) instead of each rank's")
 	return c
 }
 
@@ -124,6 +151,9 @@ func printResult(out io.Writer, r bench.Result, asJSON bool) {
 		}
 	} else {
 		fmt.Fprintf(out, "%-8s threads=%d  %.3f %s", r.Workload, r.Threads, r.Rate, r.Unit)
+		if r.Ranks > 0 {
+			fmt.Fprintf(out, " over %d ranks (%.1f%% of the time in all-reduce)", r.Ranks, 100*r.AllReduceShare)
+		}
 		if r.Precision != "" {
 			fmt.Fprintf(out, " (%s)", r.Precision)
 		}

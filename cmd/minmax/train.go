@@ -94,11 +94,27 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
   minmax train --data fashion-mnist --model resnet --opt width=32
   minmax train --data ~/photos --image-size 64 --epochs 50`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: func(c *cobra.Command, args []string) (err error) {
+			// Under mpirun, this process is one rank of a data-parallel
+			// run (distributed.go).
+			w, err := startWorld()
+			if err != nil {
+				return err
+			}
+			defer func() { err = w.end(err) }()
+			if w.comm != nil && !c.Flags().Changed("threads") {
+				threads = threadsPerRank(threads)
+			}
 			if threads < 1 {
 				return usageError{fmt.Errorf("train: --threads must be at least 1, got %d", threads)}
 			}
 			parallel.SetThreads(threads)
+			if err := w.agree(os.Args[1:]); err != nil {
+				return gatheredError{err}
+			}
+			if profile != "" && w.rank() > 0 {
+				profile = fmt.Sprintf("%s.rank%d", profile, w.rank())
+			}
 			if profile != "" {
 				stopProfile, err := startProfile(profile)
 				if err != nil {
@@ -123,7 +139,8 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 			}()
 			errOut := c.ErrOrStderr()
 			opt := run.Options{Progress: newProgress(errOut), NoPictures: noPictures,
-				Warn: func(msg string) { fmt.Fprintf(errOut, "\nwarning: %s\n", msg) }}
+				Warn: func(msg string) { fmt.Fprintf(errOut, "\nwarning: %s\n", msg) }, Comm: w.comm}
+			lead := w.rank() == 0 // the rank that writes the run (every rank of a single process)
 			var r *run.Run
 			if resume != "" {
 				// The recipe of a resumed run is its config.yaml: changing it
@@ -148,10 +165,14 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 					steps = n
 				}
 				var err error
-				if r, err = run.Resume(resume, steps, opt); err != nil {
-					return fmt.Errorf("train --resume %s: %w", resume, err)
+				if lead {
+					if r, err = run.Resume(resume, steps, opt); err != nil {
+						err = fmt.Errorf("train --resume %s: %w", resume, err)
+					}
 				}
-				fmt.Fprintf(errOut, "resuming %s at step %d of %d\n", resume, r.Game.StepsDone(), r.Steps())
+				if err := w.gather(err); err != nil {
+					return err
+				}
 			} else {
 				overrides, err := flagOverrides(c.Flags(), opts)
 				if err != nil {
@@ -159,7 +180,13 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 				}
 				rec, err := recipe.Resolve(preset, configFile, overrides)
 				if err != nil {
-					return recipeError(fmt.Errorf("train: %w", err))
+					err = recipeError(fmt.Errorf("train: %w", err))
+				}
+				if err := w.gather(err); err != nil {
+					return err
+				}
+				if err := w.agreeRecipe(rec); err != nil {
+					return gatheredError{err}
 				}
 				if runDir == "" {
 					name := rec.Preset
@@ -168,24 +195,39 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 					}
 					runDir = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
 				}
-				if r, err = run.New(rec, runDir, opt); err != nil {
-					return recipeError(fmt.Errorf("train: %w", recipe.WithFlags(err, overrides)))
+				if lead {
+					if r, err = run.New(rec, runDir, opt); err != nil {
+						err = recipeError(fmt.Errorf("train: %w", recipe.WithFlags(err, overrides)))
+					}
 				}
+				if err := w.gather(err); err != nil {
+					return err
+				}
+			}
+			if r, err = w.follow(r, opt); err != nil {
+				return err
+			}
+			defer r.Close()
+			if lead && resume != "" {
+				fmt.Fprintf(errOut, "resuming %s at step %d of %d%s\n", resume, r.Game.StepsDone(), r.Steps(), w.describe(threads))
+			} else if lead {
+				rec := r.Recipe
 				what := fmt.Sprintf("%d steps", r.Steps())
 				if r.IsImage() {
 					d := r.Data
 					epochs := float64(r.Steps()) * float64(r.Recipe.Optim.Batch) / float64(r.Images.Set.N)
 					what = fmt.Sprintf("%d steps (%.3g epochs of %d images of %dx%dx%d)", r.Steps(), epochs, r.Images.Set.N, d.Height, d.Width, d.Channels)
 				}
-				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads) into %s\n",
-					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, runDir)
+				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads%s) into %s\n",
+					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, w.describe(0), r.Dir)
 			}
-			defer r.Close()
 			final, err := r.Train(ctx)
-			if errors.Is(err, context.Canceled) {
-				fmt.Fprintf(errOut, "\ninterrupted at step %d: checkpoint saved; continue with: minmax train --resume %s\n", r.Game.StepsDone(), r.Dir)
+			if errors.Is(err, context.Canceled) || errors.Is(err, run.ErrStopped) {
+				if lead {
+					fmt.Fprintf(errOut, "\ninterrupted at step %d: checkpoint saved; continue with: %sminmax train --resume %s\n", r.Game.StepsDone(), w.launcher(), r.Dir)
+				}
 				code := 130
-				if s, _ := got.Load().(os.Signal); s == syscall.SIGTERM {
+				if s, _ := got.Load().(os.Signal); s == syscall.SIGTERM || s == nil {
 					code = 143
 				}
 				return exitError{code}
@@ -193,7 +235,9 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
-			printFinal(c.OutOrStdout(), r, final, !noPictures)
+			if lead {
+				printFinal(c.OutOrStdout(), r, final, !noPictures)
+			}
 			return nil
 		},
 	}
