@@ -154,6 +154,9 @@ func TestDistributedStepIsTheSingleStep(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%d", c.name, c.ranks), func(t *testing.T) {
+			if testing.Short() && c.name != "toy" {
+				t.Skip("-short: the image games take a while under the race detector")
+			}
 			one := c.mk(1)
 			single := playSingle(t, one, c.steps)
 			stats, games := playGroup(t, c.ranks, c.syncBN, c.mk, c.steps)

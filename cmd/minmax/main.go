@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/minmaxgan/minmax/internal/version"
+	"github.com/minmaxgan/minmax/mpi"
 	"github.com/spf13/cobra"
 )
 
@@ -52,8 +53,13 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)
 		}
-		fmt.Fprintln(os.Stderr, "minmax:", err)
 		var ue usageError
+		isUsage := errors.As(err, &ue)
+		// Every rank of an MPI job got the same command line: rank 0
+		// says what is wrong with it.
+		if _, rank, launched := mpi.Launched(); !launched || rank == 0 || !isUsage {
+			fmt.Fprintln(os.Stderr, "minmax:", err)
+		}
 		if errors.As(err, &ue) {
 			os.Exit(2)
 		}
