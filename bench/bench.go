@@ -54,7 +54,10 @@ type Result struct {
 	// of global steps (the whole batch). AllReduceShare is the share of
 	// the timed windows rank 0 spent in collectives (the gradients'
 	// all-reduce, and waiting there for the slower rank).
-	Ranks          int     `json:"ranks,omitempty"`
+	Ranks int `json:"ranks,omitempty"`
+	// Batch is the batch a training workload was run with when it is not
+	// its own (--batch).
+	Batch          int     `json:"batch,omitempty"`
 	AllReduceShare float64 `json:"allreduce_share,omitempty"`
 }
 
@@ -72,7 +75,9 @@ type Workload struct {
 	// Game, for the training workloads, builds the game whose Step is
 	// the unit (Setup then is its Step); a data-parallel run distributes
 	// it.
-	Game func(seed uint64) (*gan.Game, error)
+	Game func(seed uint64, batch int) (*gan.Game, error)
+	// Batch is the training workloads' batch (0 otherwise).
+	Batch int
 }
 
 // Options controls the timing.
@@ -100,6 +105,11 @@ type Options struct {
 	// measured (it would be one rank's). nil: a single process.
 	Comm   cluster.Comm
 	SyncBN bool
+	// Batch, when > 0, replaces a training workload's batch (the global
+	// batch of a data-parallel run): how the step's cost depends on the
+	// batch, for scaling models. Its FLOPs are scaled by the ratio (every
+	// product of these networks is linear in the batch).
+	Batch int
 }
 
 // Run times w: it sets the thread count, warms up, then measures Windows
@@ -129,6 +139,13 @@ func Run(w Workload, o Options) (Result, error) {
 		bf16 = true
 	default:
 		return Result{}, fmt.Errorf("benchmark: --precision %q: want fp32 or bf16", o.Precision)
+	}
+	if o.Batch < 0 || o.Batch > 0 && w.Game == nil {
+		return Result{}, fmt.Errorf("benchmark: a batch applies to the training workloads (toy, dcgan28, biggan32), not %s", w.Name)
+	}
+	if o.Batch > 0 && o.Batch != w.Batch {
+		w.Flops *= float64(o.Batch) / float64(w.Batch)
+		w.Batch = o.Batch
 	}
 	step, timed, err := setup(w, o)
 	if err != nil {
@@ -192,7 +209,7 @@ func Run(w Workload, o Options) (Result, error) {
 	}
 	slices.Sort(rates)
 	med := rates[len(rates)/2]
-	r := Result{Workload: w.Name, Threads: o.Threads, Rate: med, Unit: w.Unit, Windows: o.Windows, Seconds: total}
+	r := Result{Workload: w.Name, Threads: o.Threads, Rate: med, Unit: w.Unit, Windows: o.Windows, Seconds: total, Batch: o.Batch}
 	if o.Comm != nil {
 		r.Ranks, r.AllReduceShare = o.Comm.Size(), inComm.Seconds()/total
 		o.NoPeak = true
@@ -219,13 +236,23 @@ func Run(w Workload, o Options) (Result, error) {
 // setup prepares w's step, distributed over o.Comm (timed) when set.
 func setup(w Workload, o Options) (step func() error, timed *cluster.Timed, err error) {
 	if o.Comm == nil {
+		if w.Game != nil {
+			game, err := w.Game(1, w.Batch)
+			if err != nil {
+				return nil, nil, err
+			}
+			return func() error {
+				_, err := game.Step()
+				return err
+			}, nil, nil
+		}
 		step, err := w.Setup(1)
 		return step, nil, err
 	}
 	if w.Game == nil {
 		return nil, nil, fmt.Errorf("benchmark: %s is not a training step: only toy, dcgan28 and biggan32 run over MPI ranks", w.Name)
 	}
-	game, err := w.Game(1)
+	game, err := w.Game(1, w.Batch)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,10 +267,10 @@ func setup(w Workload, o Options) (step func() error, timed *cluster.Timed, err 
 }
 
 // training makes a training workload of a game builder.
-func training(name string, flops float64, game func(seed uint64) (*gan.Game, error)) Workload {
-	return Workload{Name: name, Unit: "step/s", Flops: flops, Game: game,
+func training(name string, flops float64, batch int, game func(seed uint64, batch int) (*gan.Game, error)) Workload {
+	return Workload{Name: name, Unit: "step/s", Flops: flops, Game: game, Batch: batch,
 		Setup: func(seed uint64) (func() error, error) {
-			g, err := game(seed)
+			g, err := game(seed, batch)
 			if err != nil {
 				return nil, err
 			}
@@ -297,8 +324,10 @@ func Names() []string {
 // 2-128-128-1, ReLU, Adam 1e-3 (0.5, 0.999), D on eq. (1), G on the
 // non-saturating loss. 255,066,112 FLOP (0.255 GFLOP) per step (flops.go).
 func Toy() Workload {
-	return training("toy", toyFlops, func(seed uint64) (*gan.Game, error) {
-		return build(toyRecipe(seed))
+	return training("toy", toyFlops, 512, func(seed uint64, batch int) (*gan.Game, error) {
+		r := toyRecipe(seed)
+		r.Optim.Batch = batch
+		return build(r)
 	})
 }
 
@@ -324,8 +353,10 @@ func toyRecipe(seed uint64) recipe.Recipe {
 // 9,441,116,160 FLOP (9.44 GFLOP) per step, the peer's "precise" count
 // (flops.go).
 func DCGAN28() Workload {
-	return training("dcgan28", dcgan28Flops, func(seed uint64) (*gan.Game, error) {
-		g, err := build(dcgan28Recipe(seed))
+	return training("dcgan28", dcgan28Flops, 64, func(seed uint64, batch int) (*gan.Game, error) {
+		r := dcgan28Recipe(seed)
+		r.Optim.Batch = batch
+		g, err := build(r)
 		if err != nil {
 			return nil, fmt.Errorf("dcgan28: %w", err)
 		}
@@ -363,8 +394,8 @@ func build(r recipe.Recipe) (*gan.Game, error) {
 // random images with random labels, as the peer's. 126,954,114,560 FLOP
 // (127 GFLOP) per step (flops.go).
 func BigGAN32() Workload {
-	return training("biggan32", biggan32Flops, func(seed uint64) (*gan.Game, error) {
-		const n, classes, batch, latent = 50000, 10, 64, 120
+	return training("biggan32", biggan32Flops, 64, func(seed uint64, batch int) (*gan.Game, error) {
+		const n, classes, latent = 50000, 10, 120
 		rng := tensor.NewRNG(seed)
 		names := make([]string, classes)
 		for i := range names {

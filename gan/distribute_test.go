@@ -7,9 +7,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/cluster"
+	"github.com/minmaxgan/minmax/imgdata"
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/nn"
+	"github.com/minmaxgan/minmax/tensor"
 )
 
 // playGroup trains one game per rank of an in-process group of n ranks
@@ -206,5 +209,101 @@ func TestDistributeRefusesTinyBatch(t *testing.T) {
 		if err == nil {
 			t.Errorf("rank %d: a batch of 2 over 3 ranks was accepted", r)
 		}
+	}
+}
+
+// randomImageGame is a DCGAN (width 8, batch 32, minimax) on 256 random
+// images, the game of the command's MPI test, whose gradients include
+// near-zero elements.
+func randomImageGame(t *testing.T, seed uint64) *Game {
+	t.Helper()
+	spec, _ := arch.Lookup("dcgan")
+	rng := tensor.NewRNG(seed)
+	data := arch.ImageData(28, 28, 1, nil)
+	o := spec.Defaults().(*arch.DCGANOptions)
+	o.Width = 8
+	g, d, err := spec.Build(o, 100, data, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix := tensor.NewRNG(9)
+	set := &imgdata.Set{N: 256, C: 1, H: 28, W: 28, Pix: make([]uint8, 256*784)}
+	for i := range set.Pix {
+		set.Pix[i] = uint8(pix.IntN(256))
+	}
+	s, err := NewImageSampler(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam := Adam{LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
+	game, err := NewGame(Config{Loss: Losses["minimax"], Batch: 32, Latent: 100, DSteps: 1, G: adam, D: adam, Steps: 1000}, g, d, s, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return game
+}
+
+// nudgeComm is a "group" of one process whose all-reduce adds to every
+// summed gradient a rounding error of the size summing in another order
+// makes: ±2⁻²⁴ (half a unit in the last place of 1) times the largest
+// gradient of the player, at random. (The error of a sum is relative to
+// its terms, not to the sum: a weight whose gradient cancels to nearly
+// zero gets an error as large as a big gradient's.)
+type nudgeComm struct {
+	cluster.Single
+	coin *tensor.RNG
+}
+
+func (c nudgeComm) AllReduceFloat32(buf []float32) error {
+	grads := buf // the gradients, then the loss and the figures: all nudged
+	var top float32
+	for _, v := range grads {
+		top = max(top, v, -v)
+	}
+	step := top * 0x1p-24
+	for i := range grads {
+		if c.coin.IntN(2) == 0 {
+			grads[i] += step
+		} else {
+			grads[i] -= step
+		}
+	}
+	return nil
+}
+
+// The drift of a data-parallel run from one process's, over the steps:
+// the first step agrees to rounding; later the runs part, as one process's
+// run parts from itself when every summed gradient gets a rounding error
+// of its player's scale (Adam turns rounding in near-zero gradients into
+// moves of up to the learning rate, and the game amplifies them). (go test ./gan
+// -run Drift -v prints both; docs/distributed.md quotes them.)
+func TestDistributedDriftIsRoundingDrift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(1)
+	const steps = 30
+	mk := func(seed uint64) *Game { return randomImageGame(t, seed) }
+	base := playSingle(t, mk(1), steps)
+	nudged := mk(1)
+	nudged.shard = &shard{comm: nudgeComm{coin: tensor.NewRNG(5)}, weight: 1}
+	ulp := playSingle(t, nudged, steps)
+	stats, _ := playGroup(t, 2, true, mk, steps)
+	drift := func(run []Stats, upTo int) (loss, grad float64) {
+		for i := range upTo {
+			a, b := run[i], base[i]
+			loss = max(loss, relDiff(a.LossD, b.LossD), relDiff(a.LossG, b.LossG), relDiff(a.DReal, b.DReal), relDiff(a.DFake, b.DFake))
+			grad = max(grad, relDiff(a.GradD, b.GradD), relDiff(a.GradG, b.GradG))
+		}
+		return loss, grad
+	}
+	if l, g := drift(stats[0], 1); l > 1e-6 || g > 1e-6 {
+		t.Errorf("step 1 over 2 ranks differs from one process by %.3g (losses), %.3g (gradient norms): more than rounding", l, g)
+	}
+	for _, upTo := range []int{1, 10, steps} {
+		l, g := drift(stats[0], upTo)
+		lu, gu := drift(ulp, upTo)
+		t.Logf("steps 1-%d: 2 ranks (--sync-bn) vs one process: losses %.2g, gradient norms %.2g; gradients with rounding-sized errors vs not: %.2g, %.2g", upTo, l, g, lu, gu)
 	}
 }

@@ -21,6 +21,7 @@ func newBenchCmd() *cobra.Command {
 		prec     string
 		profile  string
 		syncBN   bool
+		batch    int
 	)
 	c := &cobra.Command{
 		Use:   "bench",
@@ -111,7 +112,7 @@ With --json it prints one JSON line per result on stdout, e.g.
 					return err
 				}
 			} else {
-				r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows, Precision: prec, Comm: w.comm, SyncBN: syncBN})
+				r, err := bench.Run(mk(), bench.Options{Threads: threads, Windows: windows, Precision: prec, Comm: w.comm, SyncBN: syncBN, Batch: batch})
 				if err != nil {
 					return err
 				}
@@ -133,6 +134,7 @@ With --json it prints one JSON line per result on stdout, e.g.
 	f.StringVar(&prec, "precision", "fp32", "arithmetic of the workload's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16; peak_fraction is then over the bfloat16 peak)")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
+	f.IntVar(&batch, "batch", 0, "a training workload's batch instead of its own (0: its own; the global batch under mpirun): how a step's cost depends on the batch, for scaling models; gflops are scaled by the ratio")
 	f.BoolVar(&syncBN, "sync-bn", false, "under mpirun: batch norm over the whole global batch (every rank's rows) instead of each rank's")
 	return c
 }
