@@ -15,6 +15,7 @@ import (
 	"github.com/minmaxgan/minmax/cluster"
 	"github.com/minmaxgan/minmax/gan"
 	"github.com/minmaxgan/minmax/imgdata"
+	"github.com/minmaxgan/minmax/nn"
 
 	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/parallel"
@@ -55,6 +56,12 @@ type Result struct {
 	// the timed windows rank 0 spent in collectives (the gradients'
 	// all-reduce, and waiting there for the slower rank).
 	Ranks int `json:"ranks,omitempty"`
+	// ParamsG and ParamsD are the trained parameters of a training
+	// workload's players; AllReduceBytes the gradient bytes a data-parallel
+	// step sums across the ranks (D's at each D step, then G's, float32).
+	ParamsG        int `json:"params_g,omitempty"`
+	ParamsD        int `json:"params_d,omitempty"`
+	AllReduceBytes int `json:"allreduce_bytes,omitempty"`
 	// Batch is the batch a training workload was run with when it is not
 	// its own (--batch).
 	Batch          int     `json:"batch,omitempty"`
@@ -147,7 +154,7 @@ func Run(w Workload, o Options) (Result, error) {
 		w.Flops *= float64(o.Batch) / float64(w.Batch)
 		w.Batch = o.Batch
 	}
-	step, timed, err := setup(w, o)
+	step, timed, game, err := setup(w, o)
 	if err != nil {
 		return Result{}, err
 	}
@@ -214,6 +221,10 @@ func Run(w Workload, o Options) (Result, error) {
 		r.Ranks, r.AllReduceShare = o.Comm.Size(), inComm.Seconds()/total
 		o.NoPeak = true
 	}
+	if game != nil {
+		r.ParamsG, r.ParamsD = countParams(game.G()), countParams(game.D())
+		r.AllReduceBytes = 4 * (game.Config().DSteps*r.ParamsD + r.ParamsG)
+	}
 	if w.Flops > 0 {
 		r.GFLOPS = med * w.Flops / 1e9
 		if bf16 {
@@ -234,36 +245,36 @@ func Run(w Workload, o Options) (Result, error) {
 }
 
 // setup prepares w's step, distributed over o.Comm (timed) when set.
-func setup(w Workload, o Options) (step func() error, timed *cluster.Timed, err error) {
-	if o.Comm == nil {
-		if w.Game != nil {
-			game, err := w.Game(1, w.Batch)
-			if err != nil {
-				return nil, nil, err
-			}
-			return func() error {
-				_, err := game.Step()
-				return err
-			}, nil, nil
+func setup(w Workload, o Options) (step func() error, timed *cluster.Timed, game *gan.Game, err error) {
+	if w.Game == nil {
+		if o.Comm != nil {
+			return nil, nil, nil, fmt.Errorf("benchmark: %s is not a training step: only toy, dcgan28 and biggan32 run over MPI ranks", w.Name)
 		}
 		step, err := w.Setup(1)
-		return step, nil, err
+		return step, nil, nil, err
 	}
-	if w.Game == nil {
-		return nil, nil, fmt.Errorf("benchmark: %s is not a training step: only toy, dcgan28 and biggan32 run over MPI ranks", w.Name)
+	if game, err = w.Game(1, w.Batch); err != nil {
+		return nil, nil, nil, err
 	}
-	game, err := w.Game(1, w.Batch)
-	if err != nil {
-		return nil, nil, err
-	}
-	timed = cluster.NewTimed(o.Comm)
-	if err := game.Distribute(timed, o.SyncBN); err != nil {
-		return nil, nil, err
+	if o.Comm != nil {
+		timed = cluster.NewTimed(o.Comm)
+		if err := game.Distribute(timed, o.SyncBN); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	return func() error {
 		_, err := game.Step()
 		return err
-	}, timed, nil
+	}, timed, game, nil
+}
+
+// countParams is the number of trained numbers of m.
+func countParams(m nn.Module) int {
+	n := 0
+	for _, p := range nn.ParamList(m) {
+		n += p.Value.Len()
+	}
+	return n
 }
 
 // training makes a training workload of a game builder.

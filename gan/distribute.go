@@ -51,7 +51,7 @@ func (g *Game) Distribute(c cluster.Comm, syncBN bool) error {
 	if c == nil || c.Size() == 1 {
 		return nil
 	}
-	if g.step != 0 && g.shard != nil {
+	if g.shard != nil {
 		return fmt.Errorf("the game is already distributed")
 	}
 	n := c.Size()

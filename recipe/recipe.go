@@ -289,6 +289,8 @@ func (r *Recipe) Validate() error {
 		return bad("run.checkpoint_every", "must be >= 0, got %d", run.CheckpointEvery)
 	case run.EvalSamples < 0 || run.EvalSamples == 1:
 		return bad("run.eval_samples", "must be 0 (the default, 1000) or at least 2, got %d", run.EvalSamples)
+	case run.Ranks < 0:
+		return bad("run.ranks", "must be >= 0 (the MPI processes that trained the run; the trainer sets it), got %d", run.Ranks)
 	}
 	return nil
 }
