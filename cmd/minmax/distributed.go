@@ -249,10 +249,19 @@ func (w *world) launcher() string {
 	return fmt.Sprintf("mpirun -np %d ", w.size())
 }
 
-// end finishes MPI for the train command and decides what this rank
-// reports: a rank other than 0 stays silent about errors every rank has
-// (rank 0 reports them), keeping their exit status.
+// end finishes MPI for the train and bench commands and decides what this
+// rank reports. Rank 0 prints its error before MPI_Finalize (after it, the
+// other ranks may exit, and mpirun then ends rank 0, perhaps before it
+// printed); a rank other than 0 stays silent about errors every rank has,
+// keeping their exit status.
 func (w *world) end(err error) error {
+	if err != nil && w.comm != nil && w.rank() == 0 && together(err) {
+		var ee exitError
+		if !errors.As(err, &ee) {
+			fmt.Fprintln(os.Stderr, "minmax:", err)
+			err = exitError{exitCode(err)}
+		}
+	}
 	w.finish(err)
 	if err == nil || w.rank() == 0 || !together(err) {
 		return err
@@ -261,10 +270,6 @@ func (w *world) end(err error) error {
 	if errors.As(err, &ee) {
 		return ee
 	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		return exitError{2}
-	}
 	var ge gatheredError
 	if errors.As(err, &ge) {
 		var re cluster.RankError
@@ -272,5 +277,14 @@ func (w *world) end(err error) error {
 			return err // this rank's own failure: it says so
 		}
 	}
-	return exitError{1}
+	return exitError{exitCode(err)}
+}
+
+// exitCode is the status main gives err: 2 for a usage error, else 1.
+func exitCode(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
 }

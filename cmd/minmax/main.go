@@ -53,13 +53,8 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)
 		}
+		fmt.Fprintln(os.Stderr, "minmax:", err)
 		var ue usageError
-		isUsage := errors.As(err, &ue)
-		// Every rank of an MPI job got the same command line: rank 0
-		// says what is wrong with it.
-		if _, rank, launched := mpi.Launched(); !launched || rank == 0 || !isUsage {
-			fmt.Fprintln(os.Stderr, "minmax:", err)
-		}
 		if errors.As(err, &ue) {
 			os.Exit(2)
 		}
@@ -80,6 +75,14 @@ value V_D(G, D*) = 2 log 2 - 2 JSD, and its maximum at P = Q.`,
 		Version:       version.String(),
 	}
 	root.SetVersionTemplate("minmax {{.Version}}\n")
+	// Only training and its benchmark are data-parallel; any other command
+	// started by mpirun on N ranks would do the whole job N times.
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if size, _, ok := mpi.Launched(); ok && size > 1 && c.Name() != "train" && c.Name() != "bench" {
+			return usageError{fmt.Errorf("%s runs in one process: start it without mpirun (only train and bench run across %d ranks)", c.CommandPath(), size)}
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s: %s (see 'minmax %s --help')", c.Name(), flagMessage(err), c.Name())}
 	})
