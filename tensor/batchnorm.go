@@ -68,23 +68,14 @@ func (j *bnJob) Run(part, lo, hi int) {
 	case bnStats:
 		clear(a)
 		for r := 0; r < rows; r++ {
-			x := j.x[r*c+lo : r*c+hi]
-			a := a[:len(x)]
-			for i, v := range x {
-				a[i] += float64(v)
-			}
+			sumRow(a, j.x[r*c+lo:r*c+hi])
 		}
 		for i := range a {
 			a[i] /= float64(rows)
 		}
 		clear(b)
 		for r := 0; r < rows; r++ {
-			x := j.x[r*c+lo : r*c+hi]
-			a, b := a[:len(x)], b[:len(x)]
-			for i, v := range x {
-				d := float64(v) - a[i]
-				b[i] += d * d
-			}
+			sqRow(b, j.x[r*c+lo:r*c+hi], a)
 		}
 		for i := range a {
 			v := b[i] / float64(rows)
@@ -104,29 +95,15 @@ func (j *bnJob) Run(part, lo, hi int) {
 			s32[i], t32[i] = float32(a[i]), float32(b[i])
 		}
 		for r := 0; r < rows; r++ {
-			x := j.x[r*c+lo : r*c+hi]
-			y := j.y[r*c+lo : r*c+hi]
-			y, s32, t32 := y[:len(x)], s32[:len(x)], t32[:len(x)]
-			for i, v := range x {
-				y[i] = v*s32[i] + t32[i]
-			}
+			affineRow(j.y[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi], s32, t32)
 		}
 	case bnSums, bnCentered:
 		clear(a)
 		for r := 0; r < rows; r++ {
-			x := j.x[r*c+lo : r*c+hi]
-			a := a[:len(x)]
 			if j.kind == bnSums {
-				for i, v := range x {
-					a[i] += float64(v)
-				}
-				continue
-			}
-			m := j.mean64[lo:hi]
-			m = m[:len(x)]
-			for i, v := range x {
-				d := float64(v) - m[i]
-				a[i] += d * d
+				sumRow(a, j.x[r*c+lo:r*c+hi])
+			} else {
+				sqRow(a, j.x[r*c+lo:r*c+hi], j.mean64[lo:hi])
 			}
 		}
 		copy(j.sum1[lo:hi], a)
@@ -134,13 +111,7 @@ func (j *bnJob) Run(part, lo, hi int) {
 		clear(a)
 		clear(b)
 		for r := 0; r < rows; r++ {
-			x := j.x[r*c+lo : r*c+hi]
-			g := j.g[r*c+lo : r*c+hi]
-			x, a, b := x[:len(g)], a[:len(g)], b[:len(g)]
-			for i, v := range g {
-				a[i] += float64(v)
-				b[i] += float64(v) * float64(x[i])
-			}
+			gradRow(a, b, j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi])
 		}
 		copy(j.sum1[lo:hi], a)
 		copy(j.sum2[lo:hi], b)
@@ -155,13 +126,7 @@ func (j *bnJob) Run(part, lo, hi int) {
 		clear(a)
 		clear(b)
 		for r := 0; r < rows; r++ {
-			x := j.x[r*c+lo : r*c+hi]
-			g := j.g[r*c+lo : r*c+hi]
-			x, a, b := x[:len(g)], a[:len(g)], b[:len(g)]
-			for i, v := range g {
-				a[i] += float64(v)
-				b[i] += float64(v) * float64(x[i])
-			}
+			gradRow(a, b, j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi])
 		}
 		for i := range a {
 			// Σ g·x̂ = rstd·(Σ g·x − mean·Σ g)
@@ -191,13 +156,54 @@ func (j *bnJob) dxFromSums(lo, hi int, a, b []float64, f []float32, n float64) {
 		q32[i] = float32(-k*a[i]/n - m*float64(j.mean[lo+i]))
 	}
 	for r := 0; r < rows; r++ {
-		x := j.x[r*c+lo : r*c+hi]
-		g := j.g[r*c+lo : r*c+hi]
-		dx := j.dx[r*c+lo : r*c+hi]
-		x, g, k32, m32, q32 := x[:len(dx)], g[:len(dx)], k32[:len(dx)], m32[:len(dx)], q32[:len(dx)]
-		for i := range dx {
-			dx[i] = k32[i]*g[i] + m32[i]*x[i] + q32[i]
-		}
+		dxRow(j.dx[r*c+lo:r*c+hi], j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi], k32, m32, q32)
+	}
+}
+
+// The row kernels: one row's columns of a part, in assembly where the CPU
+// has AVX2 (bn_amd64.s), the tail (or everything) in Go. The explicit
+// conversions keep the Go compiler from fusing a multiply and an add,
+// which the assembly does not either.
+
+// sumRow adds x to the float64 sums a.
+func sumRow(a []float64, x []float32) {
+	a = a[:len(x)]
+	for i := simdBNSum(a, x); i < len(x); i++ {
+		a[i] += float64(x[i])
+	}
+}
+
+// sqRow adds (x − mean)² to b.
+func sqRow(b []float64, x []float32, mean []float64) {
+	b, mean = b[:len(x)], mean[:len(x)]
+	for i := simdBNSq(b, x, mean); i < len(x); i++ {
+		d := float64(x[i]) - mean[i]
+		b[i] += float64(d * d)
+	}
+}
+
+// gradRow adds g to a and g·x to b.
+func gradRow(a, b []float64, g, x []float32) {
+	a, b, x = a[:len(g)], b[:len(g)], x[:len(g)]
+	for i := simdBNGrad(a, b, g, x); i < len(g); i++ {
+		a[i] += float64(g[i])
+		b[i] += float64(float64(g[i]) * float64(x[i]))
+	}
+}
+
+// affineRow writes y = x·s + t.
+func affineRow(y, x, s, t []float32) {
+	y, s, t = y[:len(x)], s[:len(x)], t[:len(x)]
+	for i := simdBNAffine(y, x, s, t); i < len(x); i++ {
+		y[i] = float32(x[i]*s[i]) + t[i]
+	}
+}
+
+// dxRow writes dx = k·g + m·x + q.
+func dxRow(dx, g, x, k, m, q []float32) {
+	g, x, k, m, q = g[:len(dx)], x[:len(dx)], k[:len(dx)], m[:len(dx)], q[:len(dx)]
+	for i := simdBNDx(dx, g, x, k, m, q); i < len(dx); i++ {
+		dx[i] = float32(float32(k[i]*g[i])+float32(m[i]*x[i])) + q[i]
 	}
 }
 

@@ -9,3 +9,9 @@ func simdReLUMask(dst, x, g []float32) int             { return 0 }
 func simdLeaky(dst, x, g []float32, slope float32) int { return 0 }
 
 func simdBin(op int, dst, a, b []float32) int { return 0 }
+
+func simdBNSum(a []float64, x []float32) int                { return 0 }
+func simdBNSq(b []float64, x []float32, mean []float64) int { return 0 }
+func simdBNGrad(a, b []float64, g, x []float32) int         { return 0 }
+func simdBNAffine(y, x, s, t []float32) int                 { return 0 }
+func simdBNDx(dx, g, x, k, m, q []float32) int              { return 0 }
