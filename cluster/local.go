@@ -70,31 +70,15 @@ func (c *localComm) exchange(v any, read func(slots []any) error) error {
 	return err
 }
 
-func (c *localComm) AllReduceFloat32(buf []float32) error {
-	mine := append([]float32(nil), buf...)
-	return c.exchange(mine, func(slots []any) error {
-		for r, s := range slots {
-			o := s.([]float32)
-			if len(o) != len(buf) {
-				return fmt.Errorf("all-reduce of %d numbers on rank %d, %d on rank %d", len(buf), c.rank, len(o), r)
-			}
-			if r == 0 {
-				copy(buf, o)
-				continue
-			}
-			for i, v := range o {
-				buf[i] += v
-			}
-		}
-		return nil
-	})
-}
+func (c *localComm) AllReduceFloat32(buf []float32) error { return allReduce(c, buf) }
+func (c *localComm) AllReduceFloat64(buf []float64) error { return allReduce(c, buf) }
 
-func (c *localComm) AllReduceFloat64(buf []float64) error {
-	mine := append([]float64(nil), buf...)
+// allReduce sums every rank's buf in rank order into each rank's buf.
+func allReduce[T float32 | float64](c *localComm, buf []T) error {
+	mine := append([]T(nil), buf...)
 	return c.exchange(mine, func(slots []any) error {
 		for r, s := range slots {
-			o := s.([]float64)
+			o := s.([]T)
 			if len(o) != len(buf) {
 				return fmt.Errorf("all-reduce of %d numbers on rank %d, %d on rank %d", len(buf), c.rank, len(o), r)
 			}
