@@ -82,6 +82,14 @@ Ctrl-C (SIGINT) or SIGTERM saves a checkpoint and exits with 130 or 143;
 --resume DIR continues it exactly. One process at a time uses a run
 directory; a folder of other files is not used.
 
+Under mpirun (a minmax built with -tags mpi), the ranks train one run
+data-parallel: --batch is the global batch, each rank computes its share
+with --threads threads (default: the host's cores shared among its ranks),
+the gradients are summed across ranks, --sync-bn takes batch-norm
+statistics over the whole batch, and rank 0 writes the run directory
+(docs/distributed.md):
+  mpirun -np 2 minmax train --preset dcgan-fashion-mnist --sync-bn
+
 Presets: ` + strings.Join(recipe.PresetNames(), ", ") + `
 
 Architectures (--model NAME; their options with --opt KEY=VALUE):
