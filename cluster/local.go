@@ -9,9 +9,9 @@ import (
 // each to be used by its own goroutine: the collectives meet as MPI's do
 // (every rank blocks until all have arrived) and sum in rank order, so
 // every rank gets the same bits. It is how the trainer's data parallelism
-// is tested without mpirun. The compute kernels' worker pool is shared by
-// the process, so goroutines of a Local group should train with one
-// thread each (parallel.SetThreads(1)).
+// is tested without mpirun. The ranks share the process's worker pool:
+// one rank's kernels at a time get its threads, the others' run on their
+// own goroutines (the tests set one thread: parallel.SetThreads(1)).
 func Local(n int) []Comm {
 	if n < 1 {
 		n = 1

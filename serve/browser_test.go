@@ -44,13 +44,14 @@ func chromium(t *testing.T) string {
 }
 
 // browser starts a headless Chromium and collects the console errors,
-// uncaught exceptions and failed loads of every page it shows.
+// uncaught exceptions and failed loads of every page it shows. A Chromium
+// that has not shown its first page within 45 s is killed and started
+// again once (a headless Chromium sometimes hangs at start on a loaded
+// machine); and a browser still open after 5 minutes is closed, so that a
+// page that never answers fails the test with its error instead of
+// hanging it until go test's timeout.
 func browser(t *testing.T) (context.Context, func() []string) {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000),
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	var mu sync.Mutex
 	var problems []string
 	listen := func(ev any) {
@@ -78,15 +79,40 @@ func browser(t *testing.T) (context.Context, func() []string) {
 			}
 		}
 	}
-	ctx, cancelB := chromedp.NewContext(actx, chromedp.WithListener(listen))
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), problems...)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000),
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true))
+	for attempt := 1; ; attempt++ {
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelB := chromedp.NewContext(actx, chromedp.WithListener(listen))
+		started := make(chan error, 1)
+		go func() { started <- chromedp.Do(ctx, chromedp.Navigate("about:blank")) }()
+		var err error
+		select {
+		case err = <-started:
+		case <-time.After(45 * time.Second):
+			err = fmt.Errorf("Chromium showed no page within 45 s")
+		}
+		if err != nil {
+			cancelB()
+			cancelA()
+			if attempt < 2 {
+				t.Logf("starting Chromium, attempt %d: %v; starting it again", attempt, err)
+				continue
+			}
+			t.Fatalf("starting Chromium: %v", err)
+		}
+		watchdog := time.AfterFunc(5*time.Minute, func() {
+			t.Errorf("the browser was still open after 5 minutes: closing it")
+			cancelB()
+			cancelA()
+		})
+		t.Cleanup(func() { watchdog.Stop(); cancelB(); cancelA() })
+		return ctx, func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]string(nil), problems...)
+		}
 	}
 }
 

@@ -45,8 +45,14 @@ type worker struct {
 
 // Pool is a fixed set of worker goroutines. The goroutine that calls For
 // takes part 0 itself, so a pool of n threads starts n-1 goroutines.
-// A Pool must not be used by two goroutines at once.
+//
+// Several goroutines may call a Pool at once (a server sampling two runs,
+// a run trained while the same process serves it): one call at a time
+// gets the workers, and a call that finds them busy runs its job alone on
+// its own goroutine, as a pool of one thread would. Results are the same
+// either way, since every job's result is independent of its split.
 type Pool struct {
+	busy    sync.Mutex // held by the call that has the workers
 	threads int
 	workers []*worker
 	pending atomic.Int64 // parts not yet finished by workers
@@ -147,10 +153,11 @@ func (p *Pool) ForParts(n, parts int, job Job) {
 	if parts > n {
 		parts = n
 	}
-	if parts <= 1 {
+	if parts <= 1 || !p.busy.TryLock() {
 		job.Run(0, 0, n)
 		return
 	}
+	defer p.busy.Unlock()
 	p.pending.Store(int64(parts - 1))
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]

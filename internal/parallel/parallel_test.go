@@ -1,8 +1,10 @@
 package parallel
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countJob struct {
@@ -64,5 +66,48 @@ func TestForDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() { p.For(64, j) })
 	if allocs != 0 {
 		t.Fatalf("For allocates %.1f times per call, want 0", allocs)
+	}
+}
+
+// fillJob writes part+1 into its range of out.
+type fillJob struct{ out []int32 }
+
+func (j *fillJob) Run(part, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		j.out[i] = int32(part + 1)
+	}
+}
+
+// Goroutines that call one pool at once (a server sampling two runs, a
+// run trained in the process that serves it) each get all of their job
+// done, and none waits forever: a call that finds the workers busy runs
+// its job alone.
+func TestPoolSharedByGoroutines(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range 2000 {
+				n := 1 + (g*7+it)%500
+				j := &fillJob{out: make([]int32, n)}
+				p.ForParts(n, 3, j)
+				for i, v := range j.out {
+					if v == 0 {
+						t.Errorf("goroutine %d, call %d: element %d of %d not done", g, it, i, n)
+						return
+					}
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("calls from several goroutines did not finish within 60 s")
 	}
 }
