@@ -56,6 +56,8 @@ type localComm struct {
 	rank int
 }
 
+// localComm's methods implement Comm (see its documentation).
+
 func (c *localComm) Rank() int { return c.rank }
 func (c *localComm) Size() int { return c.g.n }
 
