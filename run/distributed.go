@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/minmaxgan/minmax/cluster"
+	"github.com/minmaxgan/minmax/gan"
+	"github.com/minmaxgan/minmax/nn"
 	"github.com/minmaxgan/minmax/recipe"
 )
 
@@ -47,7 +49,27 @@ func (r *Run) Distribute() error {
 	if err := r.Game.Distribute(c, r.Recipe.Optim.SyncBN); err != nil {
 		return err
 	}
+	if lo, hi := r.Game.Rows(); !r.Recipe.Optim.SyncBN && hi-lo < smallShard && hasBatchNorm(r.Game) {
+		r.warn(fmt.Sprintf("each of the %d ranks normalises batch norm over its own %d or so rows of the batch of %d; with so few, --sync-bn (statistics over the whole batch) trains as one process would", c.Size(), hi-lo, r.Recipe.Optim.Batch))
+	}
 	return nil
+}
+
+// smallShard is the per-rank batch under which per-rank batch-norm
+// statistics are too noisy to go unmentioned.
+const smallShard = 16
+
+// hasBatchNorm reports whether G or D normalises with batch statistics.
+func hasBatchNorm(g *gan.Game) bool {
+	found := false
+	for _, m := range []nn.Module{g.G(), g.D()} {
+		nn.Walk(m, func(_ string, mm nn.Module) {
+			if _, ok := mm.(*nn.BatchNorm); ok {
+				found = true
+			}
+		})
+	}
+	return found
 }
 
 // IsFollower reports whether the run is a rank's other than 0 (no files).
