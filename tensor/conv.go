@@ -265,7 +265,7 @@ type patches struct {
 // Row writes columns [p0, p0+len(dst)) of row r of im2col(x): the taps
 // (ky, kx, channel) of the kernel at output position r, zero over the
 // padding. Taps of one kernel row that lie inside the image are contiguous
-// in x when the stride is 1, and are copied as one run.
+// in x (for any stride), and are copied as one run.
 func (p *patches) Row(dst []float32, r, p0 int) {
 	g, c := &p.g, p.c
 	plane := g.OH * g.OW
@@ -277,7 +277,6 @@ func (p *patches) Row(dst []float32, r, p0 int) {
 	rowLen := g.KW * c
 	for q := p0; q < p1; {
 		ky := q / rowLen
-		kx := (q - ky*rowLen) / c
 		end := min(p1, (ky+1)*rowLen) // the rest of this kernel row
 		d := dst[q-p0 : end-p0]
 		iy := oy*g.SH - g.PH + ky
@@ -286,38 +285,23 @@ func (p *patches) Row(dst []float32, r, p0 int) {
 			q = end
 			continue
 		}
+		// Columns [q, end) are taps kx.. of this kernel row, whatever the
+		// stride: consecutive taps read consecutive image columns, so the
+		// taps inside the image, kx in [max(0, -ix0), W - ix0), are one
+		// contiguous run of it, copied at once.
 		ix0 := ox*g.SW - g.PW // image column of tap kx = 0
-		if g.SW == 1 {
-			// Columns [q, end) are taps kx.. of this row: inside the image
-			// for kx in [max(0, -ix0), W - ix0).
-			in0 := ky*rowLen + max(0, -ix0)*c
-			in1 := ky*rowLen + min(g.KW, g.W-ix0)*c
-			lo, hi := max(q, in0), min(end, in1)
-			if hi <= lo {
-				clear(d)
-			} else {
-				clear(d[:lo-q])
-				src := base + iy*g.W*c + (ix0*c + lo - ky*rowLen)
-				copy(d[lo-q:hi-q], p.x[src:src+hi-lo])
-				clear(d[hi-q:])
-			}
-			q = end
-			continue
+		in0 := ky*rowLen + max(0, -ix0)*c
+		in1 := ky*rowLen + min(g.KW, g.W-ix0)*c
+		lo, hi := max(q, in0), min(end, in1)
+		if hi <= lo {
+			clear(d)
+		} else {
+			clear(d[:lo-q])
+			src := base + iy*g.W*c + (ix0*c + lo - ky*rowLen)
+			copy(d[lo-q:hi-q], p.x[src:src+hi-lo])
+			clear(d[hi-q:])
 		}
-		for q < end {
-			ch := q - ky*rowLen - kx*c
-			n := min(end, ky*rowLen+(kx+1)*c) - q
-			ix := ix0 + kx
-			dd := dst[q-p0 : q-p0+n]
-			if ix < 0 || ix >= g.W {
-				clear(dd)
-			} else {
-				src := base + (iy*g.W+ix)*c + ch
-				copy(dd, p.x[src:src+n])
-			}
-			q += n
-			kx++
-		}
+		q = end
 	}
 }
 

@@ -1,6 +1,10 @@
 package tensor
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
 
 // benchConv times a 3×3 "same" convolution of 64 images of 32×32×64 into
 // 64 channels (a biggan32 layer), one thread: unfolded then multiplied,
@@ -37,3 +41,24 @@ func benchConv(b *testing.B, gathered bool) {
 
 func BenchmarkConvUnfolded(b *testing.B) { benchConv(b, false) }
 func BenchmarkConvGathered(b *testing.B) { benchConv(b, true) }
+
+// BenchmarkConvWeightStrided times the kernel gradient of dcgan28's first
+// discriminator layer (4×4, stride 2, padding 1, 1 → 64 channels, 64
+// images of 28×28), one thread: a product whose gathered operand
+// (12,544 patch rows of 16 taps) costs more than its multiply-adds.
+func BenchmarkConvWeightStrided(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(1)
+	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
+	n, c, o := 64, 1, 64
+	rng := NewRNG(1)
+	x := make([]float32, n*28*28*c)
+	rng.Normal(x, 0, 1)
+	dy := make([]float32, n*g.OH*g.OW*o)
+	rng.Normal(dy, 0, 1)
+	dw := make([]float32, o*g.PatchLen(c))
+	b.ResetTimer()
+	for range b.N {
+		ConvWeightMatMul(dw, dy, x, n, c, o, g)
+	}
+}
