@@ -235,20 +235,21 @@ func col2imImage(dst, col, bias []float32, img, c int, g *ConvGeom) {
 					s += g.KW * c
 					continue
 				}
-				row := iy * g.W * c
+				// The taps of this kernel row that fall inside the image,
+				// kx in [kx0, kx1), add to one contiguous run of it (any
+				// stride), each element once: one call for the run.
 				ix0 := ox*g.SW - g.PW
-				for kx := 0; kx < g.KW; kx++ {
-					ix := ix0 + kx
-					if ix >= 0 && ix < g.W {
-						d := out[row+ix*c : row+ix*c+c]
-						v := src[s : s+c]
-						j := simdBin(0, d, d, v) // d += v, bit-identical to the loop
-						for i := j; i < len(d); i++ {
-							d[i] += v[i]
-						}
+				kx0, kx1 := max(0, -ix0), min(g.KW, g.W-ix0)
+				if kx0 < kx1 {
+					at := (iy*g.W + ix0 + kx0) * c
+					d := out[at : at+(kx1-kx0)*c]
+					v := src[s+kx0*c : s+kx1*c]
+					j := simdBin(0, d, d, v) // d += v, bit-identical to the loop
+					for i := j; i < len(d); i++ {
+						d[i] += v[i]
 					}
-					s += c
 				}
+				s += g.KW * c
 			}
 		}
 	}

@@ -62,3 +62,20 @@ func BenchmarkConvWeightStrided(b *testing.B) {
 		ConvWeightMatMul(dw, dy, x, n, c, o, g)
 	}
 }
+
+// BenchmarkCol2ImStrided times the fold of dcgan28's last generator layer
+// (a 4×4 transposed convolution, stride 2, padding 1, 64 images of 14×14
+// to 28×28, 1 channel), one thread: every patch adds to its image.
+func BenchmarkCol2ImStrided(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(1)
+	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
+	n, c := 64, 1
+	col := make([]float32, n*g.OH*g.OW*g.PatchLen(c))
+	NewRNG(1).Normal(col, 0, 1)
+	dst := make([]float32, n*28*28*c)
+	b.ResetTimer()
+	for range b.N {
+		Col2Im(dst, col, nil, n, c, g)
+	}
+}
