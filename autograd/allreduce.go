@@ -66,7 +66,8 @@ func (t *Tape) SyncBatchNorm(x, gamma, beta *Node, eps float32) *Node {
 		return t.failf("SyncBatchNorm: input %v with scale %v and shift %v: want both (%d)", sh(x.Shape()), sh(gamma.Shape()), sh(beta.Shape()), c)
 	}
 	// Σ x and the row count, summed over the ranks.
-	sums := make([]float64, c+1)
+	buf := t.sumsBuf(2*c + 1)
+	sums, sq := buf[:c+1], buf[c+1:]
 	tensor.BatchNormSums(sums[:c], x.t.Data, rows, c)
 	sums[c] = float64(rows)
 	if err := t.reducer.AllReduceFloat64(sums); err != nil {
@@ -80,7 +81,6 @@ func (t *Tape) SyncBatchNorm(x, gamma, beta *Node, eps float32) *Node {
 	for i := range mean64 {
 		mean64[i] /= total
 	}
-	sq := make([]float64, c)
 	tensor.BatchNormCentered(sq, mean64, x.t.Data, rows, c)
 	if err := t.reducer.AllReduceFloat64(sq); err != nil {
 		return t.failf("SyncBatchNorm: %v", err)
@@ -120,7 +120,7 @@ func (t *Tape) syncBatchNormBackward(n, g *Node, needs []bool) {
 	total := n.a[1]
 	if !t.recording {
 		mean, rstd := n.aux[:c], n.aux[2*c:]
-		sums := make([]float64, 2*c)
+		sums := t.sumsBuf(2 * c)
 		sumG, sumGX := sums[:c], sums[c:]
 		tensor.BatchNormGradSums(sumG, sumGX, g.t.Data, x.t.Data, rows, c)
 		dg := t.node(opGradOut, gamma.Shape(), nil, nil, nil, nil)

@@ -127,6 +127,7 @@ type Tape struct {
 	bad       *Node
 
 	scratch []float32 // transient buffer of one op (see scratchBuf)
+	sums    []float64 // an op's float64 sums, transient (sumsBuf)
 
 	needs []bool
 	one   [1]*Node // GradOf's target list
@@ -294,6 +295,17 @@ func (t *Tape) scratchBuf(n int) []float32 {
 		t.scratch = make([]float32, n)
 	}
 	return t.scratch[:n]
+}
+
+// sumsBuf returns n zeroed float64s valid until the next call: the
+// per-column sums a synchronised batch norm adds across ranks.
+func (t *Tape) sumsBuf(n int) []float64 {
+	if cap(t.sums) < n {
+		t.sums = make([]float64, n)
+	}
+	b := t.sums[:n]
+	clear(b)
+	return b
 }
 
 // node returns a fresh node of the given op and shape, with data from the

@@ -210,22 +210,12 @@ func dxRow(dx, g, x, k, m, q []float32) {
 // BatchNormStats writes the per-column mean, biased variance and
 // 1/sqrt(variance + eps) of x (rows×c).
 func BatchNormStats(mean, variance, rstd, x []float32, rows, c int, eps float32) {
-	j := bnJobs.Get().(*bnJob)
-	acc, f32 := j.acc, j.f32
-	*j = bnJob{kind: bnStats, rows: rows, c: c, x: x, mean: mean, variance: variance, rstd: rstd, eps: eps, acc: acc, f32: f32}
-	runBN(j)
-	j.x, j.mean, j.variance, j.rstd = nil, nil, nil, nil
-	bnJobs.Put(j)
+	runPooled(bnJob{kind: bnStats, rows: rows, c: c, x: x, mean: mean, variance: variance, rstd: rstd, eps: eps})
 }
 
 // BatchNormApply writes y = (x − mean)·rstd·gamma + beta for x (rows×c).
 func BatchNormApply(y, x, mean, rstd, gamma, beta []float32, rows, c int) {
-	j := bnJobs.Get().(*bnJob)
-	acc, f32 := j.acc, j.f32
-	*j = bnJob{kind: bnApply, rows: rows, c: c, x: x, y: y, mean: mean, rstd: rstd, gamma: gamma, beta: beta, acc: acc, f32: f32}
-	runBN(j)
-	*j = bnJob{acc: acc, f32: f32}
-	bnJobs.Put(j)
+	runPooled(bnJob{kind: bnApply, rows: rows, c: c, x: x, y: y, mean: mean, rstd: rstd, gamma: gamma, beta: beta})
 }
 
 // BatchNormBackward computes the gradients of batch normalisation in
@@ -233,12 +223,7 @@ func BatchNormApply(y, x, mean, rstd, gamma, beta []float32, rows, c int) {
 // Σ g, dgamma = Σ g·x̂ and, when dx is not nil, dx = gamma·rstd·(g − dbeta/n
 // − x̂·dgamma/n), where x̂ = (x − mean)·rstd and n = rows.
 func BatchNormBackward(dx, dgamma, dbeta, g, x, mean, rstd, gamma []float32, rows, c int) {
-	j := bnJobs.Get().(*bnJob)
-	acc, f32 := j.acc, j.f32
-	*j = bnJob{kind: bnBackward, rows: rows, c: c, x: x, g: g, mean: mean, rstd: rstd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta, acc: acc, f32: f32}
-	runBN(j)
-	*j = bnJob{acc: acc, f32: f32}
-	bnJobs.Put(j)
+	runPooled(bnJob{kind: bnBackward, rows: rows, c: c, x: x, g: g, mean: mean, rstd: rstd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta})
 }
 
 // Synchronised batch norm (the statistics of a batch whose rows are spread
@@ -248,18 +233,18 @@ func BatchNormBackward(dx, dgamma, dbeta, g, x, mean, rstd, gamma []float32, row
 
 // BatchNormSums writes Σ x of each column of x (rows×c) into sum.
 func BatchNormSums(sum []float64, x []float32, rows, c int) {
-	runSplitBN(&bnJob{kind: bnSums, rows: rows, c: c, x: x, sum1: sum})
+	runPooled(bnJob{kind: bnSums, rows: rows, c: c, x: x, sum1: sum})
 }
 
 // BatchNormCentered writes Σ (x − mean)² of each column of x into sum.
 func BatchNormCentered(sum, mean []float64, x []float32, rows, c int) {
-	runSplitBN(&bnJob{kind: bnCentered, rows: rows, c: c, x: x, mean64: mean, sum1: sum})
+	runPooled(bnJob{kind: bnCentered, rows: rows, c: c, x: x, mean64: mean, sum1: sum})
 }
 
 // BatchNormGradSums writes Σ g and Σ g·x of each column into sumG and
 // sumGX: the local parts of batch norm's gradient sums.
 func BatchNormGradSums(sumG, sumGX []float64, g, x []float32, rows, c int) {
-	runSplitBN(&bnJob{kind: bnGradSums, rows: rows, c: c, x: x, g: g, sum1: sumG, sum2: sumGX})
+	runPooled(bnJob{kind: bnGradSums, rows: rows, c: c, x: x, g: g, sum1: sumG, sum2: sumGX})
 }
 
 // BatchNormBackwardFromSums writes dx for this process's rows of a batch
@@ -267,13 +252,17 @@ func BatchNormGradSums(sumG, sumGX []float64, g, x []float32, rows, c int) {
 // process's rows) and its mean and rstd: the same formula as
 // BatchNormBackward's.
 func BatchNormBackwardFromSums(dx, g, x, mean, rstd, gamma []float32, sumG, sumGX []float64, n, rows, c int) {
-	runSplitBN(&bnJob{kind: bnGradFromSum, rows: rows, c: c, x: x, g: g, dx: dx, mean: mean, rstd: rstd, gamma: gamma, sum1: sumG, sum2: sumGX, n: float64(n)})
+	runPooled(bnJob{kind: bnGradFromSum, rows: rows, c: c, x: x, g: g, dx: dx, mean: mean, rstd: rstd, gamma: gamma, sum1: sumG, sum2: sumGX, n: float64(n)})
 }
 
-func runSplitBN(j *bnJob) {
-	p := bnJobs.Get().(*bnJob)
-	j.acc, j.f32 = p.acc, p.f32
+// runPooled runs the job spec on a pooled job, whose per-part scratch it
+// keeps between calls (so a call allocates nothing), and drops spec's
+// slices from the pool afterwards.
+func runPooled(spec bnJob) {
+	j := bnJobs.Get().(*bnJob)
+	spec.acc, spec.f32 = j.acc, j.f32
+	*j = spec
 	runBN(j)
-	p.acc, p.f32 = j.acc, j.f32
-	bnJobs.Put(p)
+	*j = bnJob{acc: j.acc, f32: j.f32}
+	bnJobs.Put(j)
 }
