@@ -21,7 +21,7 @@ type Augment struct {
 	Color, Translation, Cutout bool
 	H, W, C                    int
 
-	factors map[int]*[3]*tensor.Tensor // per-image factors (N, 1, 1, 1) by batch size
+	draws []float32 // one colour factor per image of the whole batch (ApplyRows), copied out at once
 }
 
 // ParseAugment reads a policy, "translation,cutout,color" or any subset
@@ -65,48 +65,54 @@ func (a *Augment) String() string {
 // Apply transforms the images x, (N, H·W·C) channel-last, drawing from rng;
 // the result is differentiable in x.
 func (a *Augment) Apply(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node) *autograd.Node {
-	return a.ApplyRows(tp, rng, x, x.Shape()[0], nil)
+	return a.ApplyRows(tp, rng, x, nil)
 }
 
-// ApplyRows transforms the rows of a batch of total images that x holds:
-// its row i is the batch's image rows[i] (rows nil: x is the whole batch).
-// It draws from rng exactly what Apply draws for the whole batch, so the
-// ranks of a data-parallel step, each holding a shard, transform their
-// images as one process holding the batch would, and their random
-// sources stay identical.
-func (a *Augment) ApplyRows(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node, total int, rows []int) *autograd.Node {
-	n := x.Shape()[0]
-	h, w, c := a.H, a.W, a.C
-	// local[b] is the row of x holding image b of the batch, or -1.
-	var local []int
-	if rows != nil {
-		local = make([]int, total)
-		for i := range local {
-			local[i] = -1
-		}
-		for i, b := range rows {
-			local[b] = i
-		}
+// ApplyRows transforms the rows of a batch of len(rowOf) images that x
+// holds: rowOf[b] is the row of x holding image b of the batch, or -1 for
+// an image x does not hold (rowOf nil: x is the whole batch). It draws
+// from rng exactly what Apply draws for the whole batch, so the ranks of a
+// data-parallel step, each holding a shard, transform their images as one
+// process holding the batch would, and their random sources stay
+// identical.
+func (a *Augment) ApplyRows(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node, rowOf []int) *autograd.Node {
+	if tp.Err() != nil {
+		return x
 	}
+	n := x.Shape()[0]
+	total := n
+	if rowOf != nil {
+		total = len(rowOf)
+	}
+	h, w, c := a.H, a.W, a.C
 	if a.Color {
-		f := a.factorsFor(total)
-		img := tp.Reshape(x, n, h, w, c)
-		factor := func(k int, lo, hi float32) *autograd.Node {
-			rng.Uniform(f[k].Data, lo, hi)
-			if rows == nil {
-				return tp.Leaf(f[k])
+		// Each factor lives in the tape's memory, not in a buffer the
+		// next call draws into: the backward pass (R1's, through the real
+		// images) reads the factors of its own batch.
+		factor := func(lo, hi float32) *autograd.Node {
+			f := tp.Full(0, n, 1, 1, 1)
+			if rowOf == nil {
+				rng.Uniform(f.Data(), lo, hi)
+				return f
 			}
-			mine := tensor.New(n, 1, 1, 1)
-			for i, b := range rows {
-				mine.Data[i] = f[k].Data[b]
+			if cap(a.draws) < total {
+				a.draws = make([]float32, total)
 			}
-			return tp.Leaf(mine)
+			all := a.draws[:total]
+			rng.Uniform(all, lo, hi)
+			for b, r := range rowOf {
+				if r >= 0 {
+					f.Data()[r] = all[b]
+				}
+			}
+			return f
 		}
-		img = tp.Add(img, factor(0, -0.5, 0.5))
-		s := factor(1, 0, 2)
+		img := tp.Reshape(x, n, h, w, c)
+		img = tp.Add(img, factor(-0.5, 0.5))
+		s := factor(0, 2)
 		m := tp.Mean(img, true, 3)
 		img = tp.Add(tp.Mul(tp.Sub(img, m), s), m)
-		k := factor(2, 0.5, 1.5)
+		k := factor(0.5, 1.5)
 		m = tp.Mean(img, true, 1, 2, 3)
 		img = tp.Add(tp.Mul(tp.Sub(img, m), k), m)
 		x = tp.Reshape(img, n, -1)
@@ -134,8 +140,8 @@ func (a *Augment) ApplyRows(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node
 			cx0, cx1 = max(ox-sizeX/2, 0), min(ox-sizeX/2+sizeX, w)
 		}
 		b := gb
-		if local != nil {
-			if b = local[gb]; b < 0 {
+		if rowOf != nil {
+			if b = rowOf[gb]; b < 0 {
 				continue // another rank's image: drawn, not used here
 			}
 		}
@@ -158,18 +164,4 @@ func (a *Augment) ApplyRows(tp *autograd.Tape, rng *tensor.RNG, x *autograd.Node
 		}
 	}
 	return tp.Gather(x, idx, n, h*w*c)
-}
-
-// factorsFor returns the tensors of the brightness, saturation and
-// contrast factors of n images, made once per batch size.
-func (a *Augment) factorsFor(n int) *[3]*tensor.Tensor {
-	f, ok := a.factors[n]
-	if !ok {
-		if a.factors == nil {
-			a.factors = map[int]*[3]*tensor.Tensor{}
-		}
-		f = &[3]*tensor.Tensor{tensor.New(n, 1, 1, 1), tensor.New(n, 1, 1, 1), tensor.New(n, 1, 1, 1)}
-		a.factors[n] = f
-	}
-	return f
 }

@@ -207,3 +207,34 @@ func TestOrthoPenalty(t *testing.T) {
 		t.Fatalf("penalty %v, want %v", got, want)
 	}
 }
+
+// The gradient through one batch's colour transformation is that batch's,
+// even after the same Augment has transformed another batch of the same
+// size (D sees the real batch, then the generated one, before R1 takes
+// the gradient through the real one): the factors it multiplied by stay
+// on the tape instead of in a buffer the next call draws into.
+func TestAugmentGradientKeepsItsOwnFactors(t *testing.T) {
+	a, _ := ParseAugment("color", 4, 4, 2)
+	x := tensor.New(3, 4*4*2)
+	tensor.NewRNG(2).Normal(x.Data, 0, 0.5)
+	grad := func(another bool) []float32 {
+		tp := autograd.NewTape()
+		rng := tensor.NewRNG(5)
+		in := tp.Leaf(x)
+		y := a.Apply(tp, rng, in)
+		if another {
+			a.Apply(tp, rng, tp.Leaf(x.Clone()))
+		}
+		g, err := tp.GradOf(tp.Sum(tp.Square(y), false), in, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), g.Data()...)
+	}
+	alone, after := grad(false), grad(true)
+	for i := range alone {
+		if alone[i] != after[i] {
+			t.Fatalf("element %d: gradient %g alone, %g after another batch was transformed", i, alone[i], after[i])
+		}
+	}
+}

@@ -19,11 +19,18 @@ type shard struct {
 	comm   cluster.Comm
 	syncBN bool
 	weight float64 // this rank's rows over the global batch: its share of every mean
-	joint  []int   // Joint: the global rows (of the 2·Batch D judges) this rank holds
-	rows   []int   // the global rows [lo, hi)
-	grads  []float32
-	bn     []*tensor.Tensor // batch-norm running statistics, averaged over the ranks after each step
-	bnBuf  []float32
+	// rowOf[b] is this rank's row holding image b of the global batch, or
+	// -1; jointRowOf the same for the 2·Batch images D judges at once
+	// (Joint: the generated batch, then the real one). DiffAugment's
+	// ApplyRows reads them.
+	rowOf, jointRowOf []int
+	grads             []float32
+	bn                []*tensor.Tensor // batch-norm running statistics, averaged over the ranks after each step
+	bnBuf             []float32
+	// extra are the current move's figures that sum rides along with the
+	// gradients; sum is s.reduce, made once (a method value allocates).
+	extra []float64
+	sum   optim.Sync
 }
 
 // Distribute makes the game rank c.Rank() of a synchronous data-parallel
@@ -60,16 +67,13 @@ func (g *Game) Distribute(c cluster.Comm, syncBN bool) error {
 	}
 	lo, hi := cluster.Shard(g.cfg.Batch, c.Rank(), n)
 	s := &shard{comm: c, syncBN: syncBN, weight: float64(hi-lo) / float64(g.cfg.Batch)}
-	for r := lo; r < hi; r++ {
-		s.rows = append(s.rows, r)
-	}
+	s.sum = s.reduce
+	s.rowOf = rowMap(g.cfg.Batch, lo, hi, 0)
 	if g.cfg.Joint {
-		// D judges the generated batch and then the real one as one batch
-		// of 2·Batch; this rank holds its rows of each.
-		s.joint = append(append([]int(nil), s.rows...), s.rows...)
-		for i := hi - lo; i < len(s.joint); i++ {
-			s.joint[i] += g.cfg.Batch
-		}
+		// This rank holds its rows of the generated half, then of the
+		// real half.
+		s.jointRowOf = rowMap(2*g.cfg.Batch, lo, hi, 0)
+		copy(s.jointRowOf[g.cfg.Batch:], rowMap(g.cfg.Batch, lo, hi, hi-lo))
 	}
 	if !syncBN {
 		nn.Walk(g.g, func(_ string, m nn.Module) { s.bn = appendBN(s.bn, m) })
@@ -84,6 +88,19 @@ func (g *Game) Distribute(c cluster.Comm, syncBN bool) error {
 		g.tp.SetAllReducer(c)
 	}
 	return nil
+}
+
+// rowMap is a batch of n images of which this rank holds [lo, hi), at
+// its rows first, first+1, ...: -1 for the others.
+func rowMap(n, lo, hi, first int) []int {
+	m := make([]int, n)
+	for b := range m {
+		m[b] = -1
+		if b >= lo && b < hi {
+			m[b] = first + b - lo
+		}
+	}
+	return m
 }
 
 func appendBN(list []*tensor.Tensor, m nn.Module) []*tensor.Tensor {
@@ -178,45 +195,49 @@ func (g *Game) broadcastState(c cluster.Comm) error {
 }
 
 // sync returns the gradient synchronisation of one player's move (nil for
-// a single process): the gradients, weighted by this rank's share, the
-// loss and extra figures (each also weighted), summed across the ranks
-// in one buffer. extra is read before and overwritten by the sums after.
+// a single process): the gradients, the loss and the extra figures (each
+// weighted by this rank's share), summed across the ranks in one buffer.
+// extra is read before and overwritten by the sums after.
 func (g *Game) sync(extra []float64) optim.Sync {
-	s := g.shard
-	if s == nil {
+	if g.shard == nil {
 		return nil
 	}
-	return func(ps []*autograd.Param, loss float64) (float64, error) {
-		n := 0
-		for _, p := range ps {
-			n += p.Grad.Len()
-		}
-		if cap(s.grads) < n+1+len(extra) {
-			s.grads = make([]float32, n+1+len(extra))
-		}
-		buf := s.grads[:n+1+len(extra)]
-		// The losses were scaled by the weight before the backward pass,
-		// so the gradients are already this rank's share.
-		off := 0
-		for _, p := range ps {
-			off += copy(buf[off:], p.Grad.Data)
-		}
-		buf[n] = float32(loss)
-		for i, v := range extra {
-			buf[n+1+i] = float32(v * s.weight)
-		}
-		if err := s.comm.AllReduceFloat32(buf); err != nil {
-			return 0, err
-		}
-		off = 0
-		for _, p := range ps {
-			off += copy(p.Grad.Data, buf[off:off+p.Grad.Len()])
-		}
-		for i := range extra {
-			extra[i] = float64(buf[n+1+i])
-		}
-		return float64(buf[n]), nil
+	g.shard.extra = extra
+	return g.shard.sum
+}
+
+// reduce is the optim.Sync of a move: see Game.sync.
+func (s *shard) reduce(ps []*autograd.Param, loss float64) (float64, error) {
+	extra := s.extra
+	n := 0
+	for _, p := range ps {
+		n += p.Grad.Len()
 	}
+	if cap(s.grads) < n+1+len(extra) {
+		s.grads = make([]float32, n+1+len(extra))
+	}
+	buf := s.grads[:n+1+len(extra)]
+	// The losses were scaled by the weight before the backward pass, so
+	// the gradients are already this rank's share.
+	off := 0
+	for _, p := range ps {
+		off += copy(buf[off:], p.Grad.Data)
+	}
+	buf[n] = float32(loss)
+	for i, v := range extra {
+		buf[n+1+i] = float32(v * s.weight)
+	}
+	if err := s.comm.AllReduceFloat32(buf); err != nil {
+		return 0, err
+	}
+	off = 0
+	for _, p := range ps {
+		off += copy(p.Grad.Data, buf[off:off+p.Grad.Len()])
+	}
+	for i := range extra {
+		extra[i] = float64(buf[n+1+i])
+	}
+	return float64(buf[n]), nil
 }
 
 // scaleLoss weights a rank's loss by its share of the global batch.

@@ -405,9 +405,9 @@ func (g *Game) augment(x *autograd.Node, joint bool) *autograd.Node {
 	case g.shard == nil:
 		return a.Apply(g.tp, g.rng, x)
 	case joint:
-		return a.ApplyRows(g.tp, g.rng, x, 2*g.cfg.Batch, g.shard.joint)
+		return a.ApplyRows(g.tp, g.rng, x, g.shard.jointRowOf)
 	default:
-		return a.ApplyRows(g.tp, g.rng, x, g.cfg.Batch, g.shard.rows)
+		return a.ApplyRows(g.tp, g.rng, x, g.shard.rowOf)
 	}
 }
 
