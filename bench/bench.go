@@ -160,54 +160,46 @@ func Run(w Workload, o Options) (Result, error) {
 	}
 	// more says whether to take another step: rank 0's clock decides for
 	// every rank of a data-parallel run (its steps are collective).
-	more := func(t0 time.Time, d time.Duration) (bool, error) {
-		ok := time.Since(t0) < d
-		if o.Comm == nil {
-			return ok, nil
-		}
-		var flag [1]float64
-		if ok && o.Comm.Rank() == 0 {
-			flag[0] = 1
-		}
-		err := timed.AllReduceFloat64(flag[:])
-		return flag[0] > 0, err
-	}
-	start := time.Now()
-	for {
-		ok, err := more(start, o.Warmup)
-		if err != nil || !ok {
-			if err != nil {
-				return Result{}, err
+	// window steps for at least d and returns the steps and the seconds;
+	// in a data-parallel run rank 0's clock decides for every rank (each
+	// step is collective), through a one-number all-reduce per step.
+	window := func(d time.Duration) (steps int, seconds float64, err error) {
+		t0 := time.Now()
+		for {
+			more := time.Since(t0) < d
+			if o.Comm != nil {
+				var flag [1]float64
+				if more && o.Comm.Rank() == 0 {
+					flag[0] = 1
+				}
+				if err := timed.AllReduceFloat64(flag[:]); err != nil {
+					return 0, 0, err
+				}
+				more = flag[0] > 0
 			}
-			break
+			if !more {
+				return steps, time.Since(t0).Seconds(), nil
+			}
+			if err := step(); err != nil {
+				return 0, 0, err
+			}
+			steps++
 		}
-		if err := step(); err != nil {
-			return Result{}, err
-		}
+	}
+	if _, _, err := window(o.Warmup); err != nil {
+		return Result{}, err
 	}
 	rates := make([]float64, 0, o.Windows)
 	total := 0.0
 	var inComm time.Duration
 	for i := 0; i < o.Windows; i++ {
-		n := 0
 		if timed != nil {
 			timed.Reset()
 		}
-		t0 := time.Now()
-		for {
-			ok, err := more(t0, o.MinWindow)
-			if err != nil {
-				return Result{}, err
-			}
-			if !ok {
-				break
-			}
-			if err := step(); err != nil {
-				return Result{}, err
-			}
-			n++
+		n, el, err := window(o.MinWindow)
+		if err != nil {
+			return Result{}, err
 		}
-		el := time.Since(t0).Seconds()
 		total += el
 		rates = append(rates, float64(n)/el)
 		if timed != nil {
@@ -222,7 +214,7 @@ func Run(w Workload, o Options) (Result, error) {
 		o.NoPeak = true
 	}
 	if game != nil {
-		r.ParamsG, r.ParamsD = countParams(game.G()), countParams(game.D())
+		r.ParamsG, r.ParamsD = nn.NumParams(game.G()), nn.NumParams(game.D())
 		r.AllReduceBytes = 4 * (game.Config().DSteps*r.ParamsD + r.ParamsG)
 	}
 	if w.Flops > 0 {
@@ -266,15 +258,6 @@ func setup(w Workload, o Options) (step func() error, timed *cluster.Timed, game
 		_, err := game.Step()
 		return err
 	}, timed, game, nil
-}
-
-// countParams is the number of trained numbers of m.
-func countParams(m nn.Module) int {
-	n := 0
-	for _, p := range nn.ParamList(m) {
-		n += p.Value.Len()
-	}
-	return n
 }
 
 // training makes a training workload of a game builder.

@@ -26,7 +26,7 @@ var ErrStopped = errors.New("stopped because another rank was interrupted")
 // Follow makes the Run of a rank other than 0 of a data-parallel run: the
 // game of rec (the recipe rank 0 trains, as built there: its steps set)
 // with no directory. Its Train only steps, in lockstep with rank 0's.
-func Follow(rec recipe.Recipe, comm cluster.Comm, opt Options) (*Run, error) {
+func Follow(rec recipe.Recipe, comm cluster.Comm) (*Run, error) {
 	rec.Run.NoPictures = true
 	b, err := rec.Build()
 	if err != nil {

@@ -195,7 +195,7 @@ func threadsPerRank(def int) int {
 // steps, and the checkpoint's recipe when resuming), the other ranks build
 // the same game without files (run.Follow), and Distribute copies rank 0's
 // state to all. A single process's run is returned as it is.
-func (w *world) follow(r *run.Run, opt run.Options) (*run.Run, error) {
+func (w *world) follow(r *run.Run) (*run.Run, error) {
 	if w.comm == nil {
 		return r, nil
 	}
@@ -213,7 +213,7 @@ func (w *world) follow(r *run.Run, opt run.Options) (*run.Run, error) {
 	if w.rank() > 0 {
 		rec, perr := recipe.Parse(y, recipe.Recipe{})
 		if perr == nil {
-			r, perr = run.Follow(rec, w.comm, opt)
+			r, perr = run.Follow(rec, w.comm)
 		}
 		err = perr
 	}
@@ -229,15 +229,13 @@ func (w *world) follow(r *run.Run, opt run.Options) (*run.Run, error) {
 	return r, nil
 }
 
-// describe is the ranks part of the line that starts a run.
-func (w *world) describe(threads int) string {
+// describe is the ranks part of the line that starts or resumes a run
+// (" on 2 ranks"; nothing for a single process).
+func (w *world) describe() string {
 	if w.comm == nil {
 		return ""
 	}
-	if threads > 0 {
-		return fmt.Sprintf(" on %d ranks of %d threads", w.size(), threads)
-	}
-	return fmt.Sprintf(" per rank, %d ranks", w.size())
+	return fmt.Sprintf(" on %d ranks", w.size())
 }
 
 // launcher is how the run was started, for the line that says how to

@@ -24,8 +24,10 @@ import (
 // binary, see TestMain) under mpirun, as a user does:
 // go test -tags mpi ./cmd/minmax -run MPI.
 
-// mpirunMinmax is `mpirun -np n minmax ARGS...` in dir.
-func mpirunMinmax(t *testing.T, dir string, n int, args ...string) *exec.Cmd {
+// mpirun returns the path of mpirun and the flags every test gives it
+// (several ranks on a machine of fewer cores; root allowed), skipping the
+// test without Open MPI unless MINMAX_REQUIRE_MPI=1.
+func mpirun(t *testing.T) (path string, flags []string) {
 	t.Helper()
 	path, err := exec.LookPath("mpirun")
 	if err != nil {
@@ -35,11 +37,24 @@ func mpirunMinmax(t *testing.T, dir string, n int, args ...string) *exec.Cmd {
 		}
 		t.Skip(msg)
 	}
-	mp := []string{"-np", fmt.Sprint(n), "--oversubscribe"}
+	flags = []string{"--oversubscribe"}
 	if os.Geteuid() == 0 {
-		mp = append(mp, "--allow-run-as-root")
+		flags = append(flags, "--allow-run-as-root")
 	}
-	cmd := exec.Command(path, append(mp, append([]string{os.Args[0], "-test.run=^$", "--"}, args...)...)...)
+	return path, flags
+}
+
+// asMinmax are the arguments that make this test binary the minmax
+// command (TestMain), with args after them.
+func asMinmax(args ...string) []string {
+	return append([]string{os.Args[0], "-test.run=^$", "--"}, args...)
+}
+
+// mpirunMinmax is `mpirun -np n minmax ARGS...` in dir.
+func mpirunMinmax(t *testing.T, dir string, n int, args ...string) *exec.Cmd {
+	t.Helper()
+	path, flags := mpirun(t)
+	cmd := exec.Command(path, append(append(flags, "-np", fmt.Sprint(n)), asMinmax(args...)...)...)
 	cmd.Env = append(os.Environ(), "MINMAX_TEST_MAIN=1", "GOMAXPROCS=1")
 	cmd.Dir = dir
 	return cmd
@@ -298,17 +313,10 @@ func TestMPIRankDeathEndsTheJob(t *testing.T) {
 // refuse to start, naming the rank and both command lines.
 func TestMPIRanksThatDisagreeRefuse(t *testing.T) {
 	root := t.TempDir()
-	path, err := exec.LookPath("mpirun")
-	if err != nil {
-		t.Skip("no mpirun")
-	}
-	a := append([]string{os.Args[0], "-test.run=^$", "--"}, smallToy(filepath.Join(root, "r"), "10")...)
-	b := append([]string{os.Args[0], "-test.run=^$", "--"}, smallToy(filepath.Join(root, "r"), "20")...)
-	args := []string{"--oversubscribe"}
-	if os.Geteuid() == 0 {
-		args = append(args, "--allow-run-as-root")
-	}
-	args = append(append(append(append(args, "-np", "1"), a...), ":", "-np", "1"), b...)
+	path, flags := mpirun(t)
+	// mpirun's colon syntax: one rank with each command line.
+	args := append(append(flags, "-np", "1"), asMinmax(smallToy(filepath.Join(root, "r"), "10")...)...)
+	args = append(append(args, ":", "-np", "1"), asMinmax(smallToy(filepath.Join(root, "r"), "20")...)...)
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), "MINMAX_TEST_MAIN=1", "GOMAXPROCS=1")
 	out, err := cmd.CombinedOutput()

@@ -213,12 +213,12 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 					return err
 				}
 			}
-			if r, err = w.follow(r, opt); err != nil {
+			if r, err = w.follow(r); err != nil {
 				return err
 			}
 			defer r.Close()
 			if lead && resume != "" {
-				fmt.Fprintf(errOut, "resuming %s at step %d of %d%s\n", resume, r.Game.StepsDone(), r.Steps(), w.describe(threads))
+				fmt.Fprintf(errOut, "resuming %s at step %d of %d%s\n", resume, r.Game.StepsDone(), r.Steps(), w.describe())
 			} else if lead {
 				rec := r.Recipe
 				what := fmt.Sprintf("%d steps", r.Steps())
@@ -227,8 +227,12 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 					epochs := float64(r.Steps()) * float64(r.Recipe.Optim.Batch) / float64(r.Images.Set.N)
 					what = fmt.Sprintf("%d steps (%.3g epochs of %d images of %dx%dx%d)", r.Steps(), epochs, r.Images.Set.N, d.Height, d.Width, d.Channels)
 				}
-				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads%s) into %s\n",
-					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, w.describe(0), r.Dir)
+				each := ""
+				if w.comm != nil {
+					each = " each,"
+				}
+				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads%s%s) into %s\n",
+					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, each, w.describe(), r.Dir)
 			}
 			final, err := r.Train(ctx)
 			if errors.Is(err, context.Canceled) || errors.Is(err, run.ErrStopped) {
