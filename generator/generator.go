@@ -144,11 +144,13 @@ func Load(path string) (*Generator, error) {
 		return nil, fail("metadata data: %v", err)
 	}
 	if r := f.Meta["value_range"]; r != "" && r != "unbounded" {
-		var v [2]float64
-		if err := json.Unmarshal([]byte(r), &v); err != nil || !(v[0] < v[1]) {
-			return nil, fail("metadata value_range is %q, want [lo, hi]", r)
+		// Into a slice: a JSON array decoded into [2]float64 would take
+		// "[-1]" as [-1, 0] and drop a third number.
+		var v []float64
+		if err := json.Unmarshal([]byte(r), &v); err != nil || len(v) != 2 || !(v[0] < v[1]) || math.IsInf(v[0], 0) || math.IsInf(v[1], 0) {
+			return nil, fail("metadata value_range is %q, want [lo, hi] with lo < hi, both finite", r)
 		}
-		info.Range = &v
+		info.Range = &[2]float64{v[0], v[1]}
 	}
 	info.Seed, _ = strconv.ParseUint(f.Meta["seed"], 10, 64)
 	info.Step, _ = strconv.Atoi(f.Meta["step"])

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"path/filepath"
 	"strings"
@@ -128,6 +129,25 @@ func TestLoadRefuses(t *testing.T) {
 	Save(wrong, st, info2)
 	if _, err := Load(wrong); err == nil || !strings.Contains(err.Error(), "do not match") {
 		t.Errorf("mismatched options: %v", err)
+	}
+
+	// A value range of one number (once read as [-1, 0]), three numbers,
+	// an empty or an infinite interval: refused, naming the key.
+	ck, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"[-1]", "[-1,1,5]", "[1,1]", "[-1,1e999]", "[]"} {
+		meta := maps.Clone(ck.Meta)
+		delete(meta, checkpoint.ChecksumKey)
+		meta["value_range"] = r
+		bad := filepath.Join(dir, "range.safetensors")
+		if err := checkpoint.SaveChecked(bad, ck.Tensors, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "value_range") {
+			t.Errorf("value_range %s: %v", r, err)
+		}
 	}
 
 	back, err := Load(path)
