@@ -167,10 +167,14 @@ func Binary(op BinOp, dst []float32, outShape []int, a []float32, aShape []int, 
 		}
 		return
 	case len(b) == 1:
-		binScalarRight(op, dst, a, b[0])
+		if !runElemJob(n, n, elemJob{kind: elemScalarR, op: op, dst: dst, x: a, slope: b[0]}) {
+			binScalarRight(op, dst, a, b[0])
+		}
 		return
 	case len(a) == 1:
-		binScalarLeft(op, dst, a[0], b)
+		if !runElemJob(n, n, elemJob{kind: elemScalarL, op: op, dst: dst, x: b, slope: a[0]}) {
+			binScalarLeft(op, dst, a[0], b)
+		}
 		return
 	case len(a) == n && isTrailing(bShape, outShape):
 		w := len(b)
@@ -353,6 +357,13 @@ func SumTo(dst []float32, dstShape []int, x []float32, xShape []int) {
 				s += v
 			}
 			dst[id] += s
+		} else if ld == 1 {
+			// The last axis is kept (per-sample, per-channel sums over
+			// the pixels of NHWC images): one vector add per row.
+			d, v := dst[id:id+last], x[o:o+last]
+			for j := simdBin(0, d, d, v); j < last; j++ {
+				d[j] += v[j]
+			}
 		} else {
 			for j := 0; j < last; j++ {
 				dst[id+j*ld] += x[o+j]

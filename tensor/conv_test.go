@@ -68,6 +68,9 @@ func TestConvMatMulMatchesIm2Col(t *testing.T) {
 		{8, 8, 3, 5, 3, 3, 1, 1}, {7, 9, 4, 6, 3, 3, 1, 0}, {9, 7, 2, 3, 4, 4, 2, 1}, {5, 5, 1, 4, 5, 5, 1, 2},
 		{6, 6, 8, 1, 3, 3, 1, 1}, {14, 14, 16, 16, 3, 3, 1, 1}, {4, 4, 3, 2, 1, 1, 1, 0}, {11, 6, 5, 7, 3, 2, 2, 2},
 		{3, 3, 2, 2, 3, 3, 1, 3}, {8, 8, 64, 40, 3, 3, 1, 1}, {9, 9, 37, 13, 3, 3, 2, 1},
+		// Kernel rows longer than a cache block of k (spans cut by kc), and
+		// strides larger than the kernel with the padding.
+		{6, 6, 300, 9, 3, 3, 1, 1}, {10, 7, 3, 4, 5, 5, 3, 2}, {4, 5, 2, 3, 2, 2, 3, 1},
 	} {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {

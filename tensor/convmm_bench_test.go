@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
@@ -77,5 +78,38 @@ func BenchmarkCol2ImStrided(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		Col2Im(dst, col, nil, n, c, g)
+	}
+}
+
+// BenchmarkConvSame times biggan32's discriminator convolution (3×3,
+// padding 1, 128 images of 32×32×64 into 64 channels: fake and real) at 1
+// and 2 threads, forward and kernel gradient: the patches over the padding
+// are gathered by the GEMM, the image is never copied.
+func BenchmarkConvSame(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	g, _ := NewConvGeom(32, 32, 3, 3, 1, 1, 1, 1)
+	n, c, o := 128, 64, 64
+	rng := NewRNG(1)
+	x := make([]float32, n*32*32*c)
+	rng.Normal(x, 0, 1)
+	w := make([]float32, o*g.PatchLen(c))
+	rng.Normal(w, 0, 1)
+	rows, k := n*g.OH*g.OW, g.PatchLen(c)
+	out := make([]float32, rows*o)
+	dw := make([]float32, o*k)
+	for _, th := range []int{1, 2} {
+		parallel.SetThreads(th)
+		b.Run(fmt.Sprintf("forward/threads=%d", th), func(b *testing.B) {
+			for range b.N {
+				ConvMatMul(out, x, w, nil, n, c, o, g, false)
+			}
+			b.ReportMetric(float64(2*rows*o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("weight/threads=%d", th), func(b *testing.B) {
+			for range b.N {
+				ConvWeightMatMul(dw, out, x, n, c, o, g)
+			}
+			b.ReportMetric(float64(2*rows*o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

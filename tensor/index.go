@@ -1,6 +1,11 @@
 package tensor
 
-import "math"
+import (
+	"math"
+	"sync"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
 
 // Gather writes dst[i] = x[idx[i]], or 0 where idx[i] < 0: a copy through
 // an index map (embedding lookups, max pooling, image translations).
@@ -33,25 +38,49 @@ func ScatterAdd(dst, g []float32, idx []int32) {
 // window's largest value per channel (the first one on ties), in the
 // order of the pooled output (n, h/f, w/f, c).
 func MaxPoolIndex(idx []int32, x []float32, n, h, w, c, f int) {
+	j := maxPoolJobs.Get().(*maxPoolJob)
+	*j = maxPoolJob{idx: idx, x: x, h: h, w: w, c: c, f: f}
+	rows := n * (h / f)
+	if p := parallel.Default(); p.PartsFor(len(x), parallelGrain) > 1 {
+		p.ForParts(rows, p.PartsFor(len(x), parallelGrain), j)
+	} else {
+		j.Run(0, 0, rows)
+	}
+	*j = maxPoolJob{}
+	maxPoolJobs.Put(j)
+}
+
+var maxPoolJobs = sync.Pool{New: func() any { return new(maxPoolJob) }}
+
+// maxPoolJob finds the maxima of pooled rows [lo, hi) (image b, pooled
+// row y as b·(h/f) + y), each as alone.
+type maxPoolJob struct {
+	idx        []int32
+	x          []float32
+	h, w, c, f int
+}
+
+func (j *maxPoolJob) Run(_, lo, hi int) {
+	h, w, c, f := j.h, j.w, j.c, j.f
 	oh, ow := h/f, w/f
-	o := 0
-	for b := 0; b < n; b++ {
-		for y := 0; y < oh; y++ {
-			for xx := 0; xx < ow; xx++ {
-				base := ((b*h+y*f)*w + xx*f) * c
-				for ch := 0; ch < c; ch++ {
-					best, bi := float32(math.Inf(-1)), base+ch
-					for dy := 0; dy < f; dy++ {
-						row := base + dy*w*c + ch
-						for dx := 0; dx < f; dx++ {
-							if v := x[row+dx*c]; v > best {
-								best, bi = v, row+dx*c
-							}
+	x := j.x
+	for r := lo; r < hi; r++ {
+		b, y := r/oh, r%oh
+		o := r * ow * c
+		for xx := 0; xx < ow; xx++ {
+			base := ((b*h+y*f)*w + xx*f) * c
+			for ch := 0; ch < c; ch++ {
+				best, bi := float32(math.Inf(-1)), base+ch
+				for dy := 0; dy < f; dy++ {
+					row := base + dy*w*c + ch
+					for dx := 0; dx < f; dx++ {
+						if v := x[row+dx*c]; v > best {
+							best, bi = v, row+dx*c
 						}
 					}
-					idx[o] = int32(bi)
-					o++
 				}
+				j.idx[o] = int32(bi)
+				o++
 			}
 		}
 	}

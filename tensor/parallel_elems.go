@@ -25,13 +25,17 @@ const (
 	elemBinGen  // rows [lo, hi) of a general broadcast (see binRows)
 	elemBcast   // rows [lo, hi) of a general BroadcastTo (see bcastRows)
 	elemSoftmax // lines [lo, hi) of a softmax (w: the axis length)
+	elemScalarR // dst = x op slope, elements [lo, hi)
+	elemScalarL // dst = slope op x, elements [lo, hi)
+	elemAffine  // dst = slope·x + shift, elements [lo, hi)
 )
 
 type elemJob struct {
 	kind      int
 	dst, x, g []float32
 	slope     float32
-	w         int // row width for elemColSum and the row kinds
+	shift     float32 // elemAffine's constant term
+	w         int     // row width for elemColSum and the row kinds
 	op        BinOp
 	bc        bcast // the general broadcast kinds
 }
@@ -64,6 +68,12 @@ func (j *elemJob) Run(_, lo, hi int) {
 		j.bc.copyRows(j.dst, j.x, lo, hi)
 	case elemSoftmax:
 		softmaxLines(j.dst, j.x, lo, hi, j.w)
+	case elemScalarR:
+		binScalarRight(j.op, j.dst[lo:hi], j.x[lo:hi], j.slope)
+	case elemScalarL:
+		binScalarLeft(j.op, j.dst[lo:hi], j.slope, j.x[lo:hi])
+	case elemAffine:
+		affineSerial(j.dst[lo:hi], j.x[lo:hi], j.slope, j.shift)
 	}
 }
 

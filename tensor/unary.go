@@ -152,8 +152,15 @@ func Square(dst, x []float32) {
 	}
 }
 
-// Affine writes a*x + b.
+// Affine writes a*x + b (over the worker pool when x is large).
 func Affine(dst, x []float32, a, b float32) {
+	if !runElemJob(len(x), len(x), elemJob{kind: elemAffine, dst: dst, x: x, slope: a, shift: b}) {
+		affineSerial(dst, x, a, b)
+	}
+}
+
+func affineSerial(dst, x []float32, a, b float32) {
+	dst = dst[:len(x)]
 	for i, v := range x {
 		dst[i] = a*v + b
 	}

@@ -160,8 +160,25 @@ func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha
 			m := s.Span(p0+p, kc-p)
 			for i := 0; i < rows; {
 				src, ld, n := s.Run(i0+i, rows-i, p0+p)
-				packTransRaw(im, dst[p*mr+i:], mr, src, ld, n, m, alpha, 0)
-				i += n
+				if src != nil && (n >= 4 || rows < 4) {
+					packTransRaw(im, dst[p*mr+i:], mr, src, ld, n, m, alpha, 0)
+					i += n
+					continue
+				}
+				// Rows that are not in memory, or a run too short for the
+				// 4- and 8-row packers: gather them (with neighbours, to 4
+				// rows: packing a row again writes the same values) into
+				// buf, at most mr rows of m ≤ kc columns, and pack those.
+				g0, g1 := i, i+n
+				if g1-g0 < 4 && rows >= 4 {
+					g1 = min(rows, g0+4)
+					g0 = g1 - 4
+				}
+				for t := g0; t < g1; t++ {
+					s.Row(buf[(t-g0)*m:(t-g0+1)*m], i0+t, p0+p)
+				}
+				packTransRaw(im, dst[p*mr+g0:], mr, buf, m, g1-g0, m, alpha, 0)
+				i = g1
 			}
 			p += m
 		}
@@ -183,6 +200,10 @@ func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha
 // into buf (at least nc floats), then spread over the micro-panels.
 func packBRows(im *impl, dst, buf []float32, b Rows, j0, nc, p0, kc int) {
 	nr := im.nr
+	if s, ok := b.(StridedRows); ok {
+		packBStrided(im, dst, buf, s, j0, nc, p0, kc)
+		return
+	}
 	row := buf[:nc]
 	full := nc / nr
 	for p := range kc {
@@ -199,5 +220,58 @@ func packBRows(im *impl, dst, buf []float32, b Rows, j0, nc, p0, kc int) {
 			copy(d, row[s:])
 			clear(d[nc-s:])
 		}
+	}
+}
+
+// packBStrided is packBRows for a B whose rows lie in memory in strided
+// runs (a convolution's patches): each contiguous span of columns of a
+// run of rows is copied straight into the micro-panels, a panel's rows one
+// after the other, without gathering the rows first; rows not in memory
+// (src nil) are gathered one at a time into buf.
+func packBStrided(im *impl, dst, buf []float32, s StridedRows, j0, nc, p0, kc int) {
+	nr := im.nr
+	for q := 0; q < nc; {
+		m := s.Span(j0+q, nc-q)
+		for p := 0; p < kc; {
+			src, ld, n := s.Run(p0+p, kc-p, j0+q)
+			if src == nil {
+				for t := range n {
+					s.Row(buf[:m], p0+p+t, j0+q)
+					placeB(im, dst, buf, 0, 1, q, m, p+t, kc)
+				}
+			} else {
+				placeB(im, dst, src, ld, n, q, m, p, kc)
+			}
+			p += n
+		}
+		q += m
+	}
+	if tail := nc % nr; tail != 0 {
+		last := dst[(nc-tail)*kc:]
+		for p := range kc {
+			clear(last[p*nr+tail : p*nr+nr])
+		}
+	}
+}
+
+// placeB copies rows×m values from src (rows ld apart) into the packed B
+// panels as rows [p, p+rows) and columns [q, q+m) of the block, cut at
+// the panel boundaries.
+func placeB(im *impl, dst, src []float32, ld, rows, q, m, p, kc int) {
+	nr := im.nr
+	for x := 0; x < m; {
+		col := q + x
+		w := min(m-x, nr-col%nr)
+		d := dst[(col/nr)*nr*kc+p*nr+col%nr:]
+		if im.asmPack {
+			_ = d[(rows-1)*nr+w-1]
+			_ = src[(rows-1)*ld+x+w-1]
+			packCopyAVX(&d[0], nr, &src[x], ld, rows, w, 1)
+		} else {
+			for r := range rows {
+				copy(d[r*nr:r*nr+w], src[r*ld+x:r*ld+x+w])
+			}
+		}
+		x += w
 	}
 }

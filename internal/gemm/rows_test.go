@@ -107,20 +107,27 @@ func TestSgemmRowsNoAllocs(t *testing.T) {
 
 // stridedRows serves a stored matrix as strided runs cut at awkward
 // places: spans of at most span columns (cut at multiples of span) and
-// runs of at most run rows (cut at multiples of run).
+// runs of at most run rows (cut at multiples of run); with holes, every
+// other run (by its row block and column span) is one for Row (src nil),
+// as a convolution's patches over the padding are.
 type stridedRows struct {
 	storedRows
 	span, run int
+	holes     bool
 }
 
 func (s *stridedRows) Span(p0, kc int) int { return min(kc, s.span-p0%s.span) }
 
 func (s *stridedRows) Run(i0, n, p0 int) ([]float32, int, int) {
-	return s.m[i0*s.cols+p0:], s.cols, min(n, s.run-i0%s.run)
+	count := min(n, s.run-i0%s.run)
+	if s.holes && (i0/s.run+p0/s.span)%2 == 1 {
+		return nil, 0, count
+	}
+	return s.m[i0*s.cols+p0:], s.cols, count
 }
 
-// Packing from strided runs is bit-identical to packing stored rows,
-// whatever the cuts (runs shorter than the 4 rows the assembly packers
+// Packing from strided runs (as A or as B) is bit-identical to packing
+// stored rows, whatever the cuts and holes (runs shorter than the 4 rows the assembly packers
 // take, spans shorter than their 8 columns).
 func TestSgemmStridedRowsMatchesStored(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -132,10 +139,20 @@ func TestSgemmStridedRowsMatchesStored(t *testing.T) {
 				a, b, c0 := randSlice(rng, m*kk), randSlice(rng, kk*n), randSlice(rng, m*n)
 				want := append([]float32(nil), c0...)
 				Sgemm(pool(2), false, false, m, n, kk, 1, a, kk, b, n, 1, want, n)
+				// The same matrix as B: C = eᵀ·A, n×kk, for e stored m×n.
+				e := randSlice(rng, m*n)
+				wantB := make([]float32, n*kk)
+				Sgemm(pool(2), true, false, n, kk, m, 1, e, n, a, kk, 0, wantB, kk)
 				for _, cut := range [][2]int{{1, 1}, {3, 2}, {7, 5}, {8, 4}, {64, 13}, {192, 32}, {kk, m}} {
-					got := append([]float32(nil), c0...)
-					SgemmRowsA(pool(2), m, n, kk, 1, &stridedRows{storedRows{a, kk}, cut[0], cut[1]}, false, b, n, 1, got, n)
-					same(t, fmt.Sprintf("%dx%dx%d spans %d runs %d", m, n, kk, cut[0], cut[1]), want, got)
+					for _, holes := range []bool{false, true} {
+						what := fmt.Sprintf("%dx%dx%d spans %d runs %d holes %v", m, n, kk, cut[0], cut[1], holes)
+						got := append([]float32(nil), c0...)
+						SgemmRowsA(pool(2), m, n, kk, 1, &stridedRows{storedRows{a, kk}, cut[0], cut[1], holes}, false, b, n, 1, got, n)
+						same(t, what, want, got)
+						gotB := make([]float32, n*kk)
+						SgemmRowsB(pool(2), true, n, kk, m, 1, e, n, &stridedRows{storedRows{a, kk}, cut[0], cut[1], holes}, 0, gotB, kk)
+						same(t, what+" as B", wantB, gotB)
+					}
 				}
 			}
 		})
