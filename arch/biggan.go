@@ -123,8 +123,10 @@ func bigganNorm(o *BigGANOptions, c, ydim int, rng *tensor.RNG) nn.Module {
 }
 
 // BigGANUp is G's block: norm → ReLU → upsample → conv3×3 → norm → ReLU →
-// conv3×3, plus upsample → conv1×1; the norms read the block's
-// conditioning vector. Children: bn1, conv1, bn2, conv2, shortcut.
+// conv3×3, plus upsample → conv1×1 (computed as conv1×1 → upsample: a 1×1
+// convolution commutes with nearest upsampling, value for value, and costs
+// a quarter on the small image); the norms read the block's conditioning
+// vector. Children: bn1, conv1, bn2, conv2, shortcut.
 type BigGANUp struct {
 	nn.Base
 	BN1, BN2     nn.Module
@@ -148,7 +150,7 @@ func (b *BigGANUp) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node {
 	t := c.Tape
 	h := nn.Upsample2D(t, t.ReLU(b.BN1.Forward(c, x)), 2)
 	h = b.Conv2.Forward(c, t.ReLU(b.BN2.Forward(c, b.Conv1.Forward(c, h))))
-	return t.Add(h, b.Shortcut.Forward(c, nn.Upsample2D(t, x, 2)))
+	return t.Add(h, nn.Upsample2D(t, b.Shortcut.Forward(c, x), 2))
 }
 
 // BigGANGenerator is BigGAN's G: z (split into chunks when hierarchical),

@@ -2,6 +2,7 @@ package arch_test
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -142,4 +143,45 @@ func TestBigGANDGradients(t *testing.T) {
 		c.Labels = labels
 		return tp.Add(fc.Forward(c, s), tp.Sum(tp.Mul(embed.Lookup(c, labels), s), true, 1))
 	})
+}
+
+// G's shortcut is computed as conv1×1 → upsample, which gives the bits of
+// upsample → conv1×1 (what BigGAN and the peer write), and the same input
+// gradient up to rounding (the four pixels' gradients are summed before
+// the product instead of after).
+func TestBigGANShortcutCommutesWithUpsampling(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	conv := nn.NewConv2D(16, 16, 1, 1, 0, true, rng)
+	x := tensor.New(3, 5, 7, 16)
+	rng.Normal(x.Data, 0, 1)
+	dy := tensor.New(3, 10, 14, 16)
+	rng.Normal(dy.Data, 0, 1)
+	var out, dx [2][]float32
+	for i := range 2 {
+		tp := autograd.NewTape()
+		c := &nn.Ctx{Tape: tp, Training: true, Step: 1}
+		xn := tp.Leaf(x.Clone())
+		var y *autograd.Node
+		if i == 0 {
+			y = conv.Forward(c, nn.Upsample2D(tp, xn, 2))
+		} else {
+			y = nn.Upsample2D(tp, conv.Forward(c, xn), 2)
+		}
+		loss := tp.Sum(tp.Mul(y, tp.Leaf(dy)), false)
+		grads, err := tp.Grad(loss, []*autograd.Node{xn}, false)
+		if err != nil || tp.Err() != nil {
+			t.Fatal(err, tp.Err())
+		}
+		out[i], dx[i] = y.Value().Data, grads[0].Value().Data
+	}
+	for i := range out[0] {
+		if out[0][i] != out[1][i] {
+			t.Fatalf("output %d: %v upsampled first, %v convolved first", i, out[0][i], out[1][i])
+		}
+	}
+	for i := range dx[0] {
+		if d := float64(dx[0][i] - dx[1][i]); math.Abs(d) > 1e-5*(1+math.Abs(float64(dx[0][i]))) {
+			t.Fatalf("gradient %d: %v upsampled first, %v convolved first", i, dx[0][i], dx[1][i])
+		}
+	}
 }

@@ -29,6 +29,13 @@ type bnJob struct {
 	sum1, sum2 []float64
 	mean64     []float64
 	n          float64
+
+	// A tall job's phase and scratch (batchnorm_tall.go): block sums,
+	// the column sums, the per-column coefficients.
+	phase int
+	blk   []float64
+	tsum  []float64
+	coef  []float32
 }
 
 var bnJobs = sync.Pool{New: func() any { return new(bnJob) }}
@@ -44,6 +51,10 @@ const (
 )
 
 func runBN(j *bnJob) {
+	if isTall(j.rows) {
+		j.runTall()
+		return
+	}
 	p := parallel.Default()
 	parts := p.PartsFor(j.c, 16)
 	for len(j.acc) < parts {
@@ -54,6 +65,10 @@ func runBN(j *bnJob) {
 }
 
 func (j *bnJob) Run(part, lo, hi int) {
+	if j.phase != tallNone {
+		j.runTallPart(lo, hi)
+		return
+	}
 	w := hi - lo
 	if cap(j.acc[part]) < 2*w {
 		j.acc[part] = make([]float64, 2*w)
@@ -148,15 +163,24 @@ func (j *bnJob) dxFromSums(lo, hi int, a, b []float64, f []float32, n float64) {
 	w := hi - lo
 	rows, c := j.rows, j.c
 	k32, m32, q32 := f[:w], f[w:2*w], f[2*w:]
-	for i := range a {
+	j.dxCoefs(lo, hi, a, b, f, n)
+	for r := 0; r < rows; r++ {
+		dxRow(j.dx[r*c+lo:r*c+hi], j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi], k32, m32, q32)
+	}
+}
+
+// dxCoefs writes into f the coefficients k, m, q (f[:w], f[w:2w],
+// f[2w:3w], w = hi − lo) of dx = k·g + m·x + q for the columns [lo, hi),
+// from dβ = a and dγ = b of the batch of n rows.
+func (j *bnJob) dxCoefs(lo, hi int, a, b []float64, f []float32, n float64) {
+	w := hi - lo
+	k32, m32, q32 := f[:w], f[w:2*w], f[2*w:3*w]
+	for i := range w {
 		k := float64(j.gamma[lo+i]) * float64(j.rstd[lo+i])
 		m := -k * float64(j.rstd[lo+i]) * b[i] / n
 		k32[i] = float32(k)
 		m32[i] = float32(m)
 		q32[i] = float32(-k*a[i]/n - m*float64(j.mean[lo+i]))
-	}
-	for r := 0; r < rows; r++ {
-		dxRow(j.dx[r*c+lo:r*c+hi], j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi], k32, m32, q32)
 	}
 }
 
@@ -261,8 +285,9 @@ func BatchNormBackwardFromSums(dx, g, x, mean, rstd, gamma []float32, sumG, sumG
 func runPooled(spec bnJob) {
 	j := bnJobs.Get().(*bnJob)
 	spec.acc, spec.f32 = j.acc, j.f32
+	spec.blk, spec.tsum, spec.coef = j.blk, j.tsum, j.coef
 	*j = spec
 	runBN(j)
-	*j = bnJob{acc: j.acc, f32: j.f32}
+	*j = bnJob{acc: j.acc, f32: j.f32, blk: j.blk, tsum: j.tsum, coef: j.coef}
 	bnJobs.Put(j)
 }

@@ -97,11 +97,19 @@ func BenchmarkConvSame(b *testing.B) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	out := make([]float32, rows*o)
 	dw := make([]float32, o*k)
+	bias := make([]float32, o)
+	rng.Normal(bias, 0, 1)
 	for _, th := range []int{1, 2} {
 		parallel.SetThreads(th)
 		b.Run(fmt.Sprintf("forward/threads=%d", th), func(b *testing.B) {
 			for range b.N {
 				ConvMatMul(out, x, w, nil, n, c, o, g, false)
+			}
+			b.ReportMetric(float64(2*rows*o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("forward+bias/threads=%d", th), func(b *testing.B) {
+			for range b.N {
+				ConvMatMul(out, x, w, bias, n, c, o, g, false)
 			}
 			b.ReportMetric(float64(2*rows*o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

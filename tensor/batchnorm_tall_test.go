@@ -1,0 +1,95 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// Tall batch norms (split by rows, summed by blocks) give the same bits at
+// every thread count, and agree with float64 sums over the definitions.
+func TestBatchNormTall(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	for _, shape := range [][2]int{{2*bnBlockRows + 37, 5}, {3 * bnBlockRows, 64}, {2*bnBlockRows - 1, 3}} {
+		rows, c := shape[0], shape[1]
+		rng := NewRNG(uint64(rows + c))
+		x, g, gamma, beta := make([]float32, rows*c), make([]float32, rows*c), make([]float32, c), make([]float32, c)
+		rng.Normal(x, 0.5, 2)
+		rng.Normal(g, 0, 1)
+		rng.Normal(gamma, 1, 0.3)
+		rng.Normal(beta, 0, 0.3)
+		run := func() [][]float32 {
+			mean, variance, rstd := make([]float32, c), make([]float32, c), make([]float32, c)
+			BatchNormStats(mean, variance, rstd, x, rows, c, 1e-5)
+			y := make([]float32, rows*c)
+			BatchNormApply(y, x, mean, rstd, gamma, beta, rows, c)
+			dx, dg, db := make([]float32, rows*c), make([]float32, c), make([]float32, c)
+			BatchNormBackward(dx, dg, db, g, x, mean, rstd, gamma, rows, c)
+			sum, cent, sg, sgx := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
+			BatchNormSums(sum, x, rows, c)
+			m64 := make([]float64, c)
+			for i := range m64 {
+				m64[i] = sum[i] / float64(rows)
+			}
+			BatchNormCentered(cent, m64, x, rows, c)
+			BatchNormGradSums(sg, sgx, g, x, rows, c)
+			dx2 := make([]float32, rows*c)
+			BatchNormBackwardFromSums(dx2, g, x, mean, rstd, gamma, sg, sgx, rows, rows, c)
+			f := func(s []float64) []float32 {
+				out := make([]float32, len(s))
+				for i, v := range s {
+					out[i] = float32(v)
+				}
+				return out
+			}
+			return [][]float32{mean, variance, rstd, y, dx, dg, db, f(sum), f(cent), f(sg), f(sgx), dx2}
+		}
+		parallel.SetThreads(1)
+		want := run()
+		for _, th := range []int{2, 3} {
+			parallel.SetThreads(th)
+			got := run()
+			for k := range want {
+				for i := range want[k] {
+					if math.Float32bits(want[k][i]) != math.Float32bits(got[k][i]) {
+						t.Fatalf("%dx%d, %d threads: output %d [%d] = %v, one thread %v", rows, c, th, k, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+		// float64 references: statistics, normalised output, gradients.
+		for j := range c {
+			var s, s2, sgr, sgx float64
+			for r := range rows {
+				s += float64(x[r*c+j])
+			}
+			m := s / float64(rows)
+			for r := range rows {
+				d := float64(x[r*c+j]) - m
+				s2 += d * d
+				sgr += float64(g[r*c+j])
+				sgx += float64(g[r*c+j]) * d
+			}
+			v := s2 / float64(rows)
+			rs := 1 / math.Sqrt(v+1e-5)
+			close := func(what string, got float32, want float64) {
+				if math.Abs(float64(got)-want) > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("%dx%d column %d: %s %v, float64 %v", rows, c, j, what, got, want)
+				}
+			}
+			close("mean", want[0][j], m)
+			close("variance", want[1][j], v)
+			close("dbeta", want[6][j], sgr)
+			close("dgamma", want[5][j], sgx*rs)
+			for _, r := range []int{0, rows / 2, rows - 1} {
+				xh := (float64(x[r*c+j]) - m) * rs
+				close(fmt.Sprintf("y row %d", r), want[3][r*c+j], xh*float64(gamma[j])+float64(beta[j]))
+				dx := float64(gamma[j]) * rs * (float64(g[r*c+j]) - sgr/float64(rows) - xh*sgx*rs/float64(rows))
+				close(fmt.Sprintf("dx row %d", r), want[4][r*c+j], dx)
+				close(fmt.Sprintf("dx from sums row %d", r), want[11][r*c+j], dx)
+			}
+		}
+	}
+}
