@@ -93,39 +93,3 @@ func TestBatchNormTall(t *testing.T) {
 		}
 	}
 }
-
-// Column sums of a tall matrix (bias gradients) are summed by blocks like
-// tall batch norms: the same bits at every thread count, and float64's
-// sums to float32 accuracy.
-func TestSumToTallColumns(t *testing.T) {
-	defer parallel.SetThreads(parallel.Default().Threads())
-	for _, shape := range [][2]int{{2*bnBlockRows + 5, 64}, {5 * bnBlockRows, 3}} {
-		rows, c := shape[0], shape[1]
-		x := make([]float32, rows*c)
-		NewRNG(uint64(rows)).Normal(x, 0.3, 1)
-		var want []float32
-		for _, th := range []int{1, 2, 3} {
-			parallel.SetThreads(th)
-			got := make([]float32, c)
-			SumTo(got, []int{c}, x, []int{rows, c})
-			if want == nil {
-				want = got
-				continue
-			}
-			for i := range want {
-				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-					t.Fatalf("%dx%d, %d threads: column %d sums to %v, one thread %v", rows, c, th, i, got[i], want[i])
-				}
-			}
-		}
-		for j := range c {
-			var s float64
-			for r := range rows {
-				s += float64(x[r*c+j])
-			}
-			if math.Abs(float64(want[j])-s) > 1e-5*(1+math.Abs(s)) {
-				t.Fatalf("%dx%d column %d: %v, float64 %v", rows, c, j, want[j], s)
-			}
-		}
-	}
-}

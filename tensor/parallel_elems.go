@@ -28,7 +28,6 @@ const (
 	elemScalarR // dst = x op slope, elements [lo, hi)
 	elemScalarL // dst = slope op x, elements [lo, hi)
 	elemAffine  // dst = slope·x + shift, elements [lo, hi)
-	elemColBlk  // blocks [lo, hi) of column sums of x (rows of width w) into g
 )
 
 type elemJob struct {
@@ -75,15 +74,6 @@ func (j *elemJob) Run(_, lo, hi int) {
 		binScalarLeft(j.op, j.dst[lo:hi], j.slope, j.x[lo:hi])
 	case elemAffine:
 		affineSerial(j.dst[lo:hi], j.x[lo:hi], j.slope, j.shift)
-	case elemColBlk:
-		rows := len(j.x) / j.w
-		for k := lo; k < hi; k++ {
-			s := j.g[k*j.w : (k+1)*j.w]
-			clear(s)
-			for r := k * bnBlockRows; r < min(rows, (k+1)*bnBlockRows); r++ {
-				addRow(s, j.x[r*j.w:(r+1)*j.w])
-			}
-		}
 	}
 }
 
@@ -125,40 +115,5 @@ func colSum(dst, x []float32, w, off int) {
 		for j, v := range row {
 			dst[j] += v
 		}
-	}
-}
-
-// colSumBlocks writes the column sums of x (rows of width w, at least
-// 2·bnBlockRows of them) into dst as tall batch norms do: split by rows
-// over fixed blocks of bnBlockRows rows, each summed in row order, the
-// blocks then added in order, so the sums do not depend on the thread
-// count (split by columns, two threads would each read half of every row
-// of a narrow matrix and stream all of it from memory).
-func colSumBlocks(dst, x []float32, w int) {
-	rows := len(x) / w
-	nb := (rows + bnBlockRows - 1) / bnBlockRows
-	bp := colBlockBufs.Get().(*[]float32)
-	if cap(*bp) < nb*w {
-		*bp = make([]float32, nb*w)
-	}
-	buf := (*bp)[:nb*w]
-	job := elemJob{kind: elemColBlk, x: x[:rows*w], g: buf, w: w}
-	if !runElemJob(nb, len(x), job) {
-		job.Run(0, 0, nb)
-	}
-	clear(dst)
-	for k := range nb {
-		addRow(dst, buf[k*w:(k+1)*w])
-	}
-	colBlockBufs.Put(bp)
-}
-
-var colBlockBufs = sync.Pool{New: func() any { return new([]float32) }}
-
-// addRow adds v to d elementwise (vectorised where the CPU allows).
-func addRow(d, v []float32) {
-	d = d[:len(v)]
-	for i := simdBin(0, d, d, v); i < len(v); i++ {
-		d[i] += v[i]
 	}
 }
