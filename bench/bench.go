@@ -385,8 +385,9 @@ func build(r recipe.Recipe) (*gan.Game, error) {
 // BigGAN-PyTorch's step (an unrecorded G pass for D's batch, D on generated
 // and real images as one batch, a fresh batch for G's move) and an EMA of G
 // (0.9999) after each step, by the real trainer. The data are 50,000 fixed
-// random images with random labels, as the peer's. 126,954,114,560 FLOP
-// (127 GFLOP) per step (flops.go).
+// random images with random labels, as the peer's. 124,840,185,344 FLOP
+// (125 GFLOP) per step (flops.go; the peer's network, with G's shortcut
+// computed after the upsampling, is 127 GFLOP).
 func BigGAN32() Workload {
 	return training("biggan32", biggan32Flops, 64, func(seed uint64, batch int) (*gan.Game, error) {
 		const n, classes, latent = 50000, 10, 120

@@ -53,7 +53,7 @@ Workloads:
 
 Every workload but peak also reports gflops, its rate times its FLOPs per
 unit (matrix products at 2 FLOP per multiply-add, forward and backward:
-mm1024 2.147 G, toy 0.255 G, dcgan28 9.44 G, biggan32 127 G), and
+mm1024 2.147 G, toy 0.255 G, dcgan28 9.44 G, biggan32 125 G), and
 peak_fraction, gflops over the float32 peak at the same thread count,
 measured in the same process after the workload (about 1 s; peak_gflops).
 
