@@ -119,6 +119,21 @@ func softmaxLine(dst, x []float32, base, mid, stride int) {
 	for k := 1; k < mid; k++ {
 		m = max(m, x[base+k*stride])
 	}
+	if stride == 1 && !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0) {
+		// A contiguous line with a finite maximum (every line but those
+		// holding NaN or ±Inf): float32 exponentials, vectorised.
+		out := dst[base : base+mid]
+		expShiftLine(out, x[base:base+mid], m)
+		var s float64
+		for _, e := range out {
+			s += float64(e)
+		}
+		inv := float32(1 / s)
+		for k := range out {
+			out[k] *= inv
+		}
+		return
+	}
 	var s float64
 	for k := 0; k < mid; k++ {
 		e := math.Exp(float64(x[base+k*stride] - m))

@@ -59,3 +59,17 @@ func simdBin(op int, dst, a, b []float32) int {
 	binAVX2(op, &dst[0], &a[0], &b[0], n)
 	return n
 }
+
+//go:noescape
+func expShiftAVX2(dst, x *float32, n int, m float32)
+
+// simdExpShift does the multiple-of-8 head of expShiftLine and returns
+// how many elements it did.
+func simdExpShift(dst, x []float32, m float32) int {
+	n := len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	expShiftAVX2(&dst[0], &x[0], n, m)
+	return n
+}

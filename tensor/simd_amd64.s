@@ -194,3 +194,84 @@ mul8:
 bindone:
 	VZEROUPPER
 	RET
+
+// Constants of expShiftAVX2 (float32 bit patterns; see expShift in
+// softmax_exp.go): log2(e), 0.5, C1, C2, P0..P5, 1, the lowest argument,
+// and the exponent bias 127 (an int32).
+DATA expc<>+0(SB)/4, $0x3fb8aa3b
+DATA expc<>+4(SB)/4, $0x3f000000
+DATA expc<>+8(SB)/4, $0x3f318000
+DATA expc<>+12(SB)/4, $0xb95e8083
+DATA expc<>+16(SB)/4, $0x39506967
+DATA expc<>+20(SB)/4, $0x3ab743ce
+DATA expc<>+24(SB)/4, $0x3c088908
+DATA expc<>+28(SB)/4, $0x3d2aa9c1
+DATA expc<>+32(SB)/4, $0x3e2aaaaa
+DATA expc<>+36(SB)/4, $0x3f000000
+DATA expc<>+40(SB)/4, $0x3f800000
+DATA expc<>+44(SB)/4, $0xc2aeac50
+DATA expc<>+48(SB)/4, $127
+GLOBL expc<>(SB), RODATA|NOPTR, $52
+
+// func expShiftAVX2(dst, x *float32, n int, m float32)
+// dst[i] = e^(x[i] − m) for i < n (a multiple of 8), by the operations of
+// expShift in the same order (no fused multiply-adds), so bit-identical
+// to it; 0 where x[i] − m is below the lowest argument or −Inf.
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VBROADCASTSS expc<>+0(SB), Y14
+	VBROADCASTSS expc<>+4(SB), Y13
+	VBROADCASTSS expc<>+8(SB), Y12
+	VBROADCASTSS expc<>+12(SB), Y11
+	VBROADCASTSS expc<>+40(SB), Y10
+	VBROADCASTSS expc<>+44(SB), Y9
+	VPBROADCASTD expc<>+48(SB), Y8
+	TESTQ        CX, CX
+	JZ           expdone
+exploop:
+	VMOVUPS      (SI), Y0
+	VSUBPS       Y15, Y0, Y0      // v = x − m
+	VCMPPS       $13, Y9, Y0, Y7  // v >= lowest
+	VMULPS       Y14, Y0, Y1
+	VADDPS       Y13, Y1, Y1
+	VROUNDPS     $1, Y1, Y1       // k = floor(v·log2(e) + 0.5)
+	VMULPS       Y12, Y1, Y2
+	VSUBPS       Y2, Y0, Y2
+	VMULPS       Y11, Y1, Y3
+	VSUBPS       Y3, Y2, Y2       // r = v − k·C1 − k·C2
+	VMULPS       Y2, Y2, Y3       // r²
+	VBROADCASTSS expc<>+16(SB), Y4
+	VMULPS       Y2, Y4, Y4
+	VBROADCASTSS expc<>+20(SB), Y5
+	VADDPS       Y5, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VBROADCASTSS expc<>+24(SB), Y5
+	VADDPS       Y5, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VBROADCASTSS expc<>+28(SB), Y5
+	VADDPS       Y5, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VBROADCASTSS expc<>+32(SB), Y5
+	VADDPS       Y5, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VBROADCASTSS expc<>+36(SB), Y5
+	VADDPS       Y5, Y4, Y4       // p(r)
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y10, Y4, Y4      // 1 + r + r²·p(r)
+	VCVTPS2DQ    Y1, Y5
+	VPADDD       Y8, Y5, Y5
+	VPSLLD       $23, Y5, Y5      // 2^k
+	VMULPS       Y5, Y4, Y4
+	VANDPS       Y7, Y4, Y4
+	VMOVUPS      Y4, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	SUBQ         $8, CX
+	JNZ          exploop
+expdone:
+	VZEROUPPER
+	RET
