@@ -320,6 +320,9 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 	}
 	p := patchPool.Get().(*stridedPatches)
 	p.patches = patches{x: x, c: c, g: g}
+	if (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow {
+		p.pad(x, n, c, g)
+	}
 	switch {
 	case bias != nil:
 		gemm.SgemmRowsABias(nil, rows, o, k, p, true, w, k, bias, out, o)
@@ -333,17 +336,79 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 }
 
 // patchPool recycles the operands handed to the GEMM (an interface value
-// would otherwise be allocated per convolution).
+// would otherwise be allocated per convolution) and their padded buffers.
 var patchPool = sync.Pool{New: func() any { return new(stridedPatches) }}
+
+// padBelow: images whose kernel rows are shorter than this many values
+// (KW·c: images of one to a few channels, such as a discriminator's input)
+// are padded before their patches are gathered. Their runs are too short
+// for the vector packers, so every patch over the padding would be
+// gathered alone (dcgan28's first convolution ran at half the speed);
+// the padded copy of so few channels is cheap.
+const padBelow = 32
+
+// pad makes p serve the patches of x under g through a zero-padded copy
+// of x, kept in p for the next convolution.
+func (p *stridedPatches) pad(x []float32, n, c int, g ConvGeom) {
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	need := n * hp * wp * c
+	if cap(p.padded) < need {
+		p.padded = make([]float32, need)
+	}
+	buf := p.padded[:need]
+	PadImages(buf, x, n, g.H, g.W, c, g.PH, g.PW)
+	gp := g
+	gp.H, gp.W, gp.PH, gp.PW = hp, wp, 0, 0
+	p.patches = patches{x: buf, c: c, g: gp}
+}
+
+// padJob pads images over the worker pool.
+type padJob struct {
+	dst, x          []float32
+	h, w, c, ph, pw int
+}
+
+func (j *padJob) Run(_, lo, hi int) {
+	hp, wp := j.h+2*j.ph, j.w+2*j.pw
+	for i := lo; i < hi; i++ {
+		d := j.dst[i*hp*wp*j.c : (i+1)*hp*wp*j.c]
+		s := j.x[i*j.h*j.w*j.c : (i+1)*j.h*j.w*j.c]
+		clear(d[:j.ph*wp*j.c])
+		clear(d[(j.ph+j.h)*wp*j.c:])
+		for y := range j.h {
+			row := d[(j.ph+y)*wp*j.c : (j.ph+y+1)*wp*j.c]
+			clear(row[:j.pw*j.c])
+			copy(row[j.pw*j.c:(j.pw+j.w)*j.c], s[y*j.w*j.c:(y+1)*j.w*j.c])
+			clear(row[(j.pw+j.w)*j.c:])
+		}
+	}
+}
+
+var padJobs = sync.Pool{New: func() any { return new(padJob) }}
+
+// PadImages writes to dst the n images x of h×w×c (NHWC) with ph rows of
+// zeros above and below and pw columns left and right.
+func PadImages(dst, x []float32, n, h, w, c, ph, pw int) {
+	if len(x) < n*h*w*c || len(dst) < n*(h+2*ph)*(w+2*pw)*c {
+		panic("tensor.PadImages: buffer too short")
+	}
+	j := padJobs.Get().(*padJob)
+	*j = padJob{dst: dst, x: x, h: h, w: w, c: c, ph: ph, pw: pw}
+	parallel.Default().For(n, j)
+	*j = padJob{}
+	padJobs.Put(j)
+}
 
 // stridedPatches are the patches of an image, whose consecutive patches
 // along an output row read one run of the image shifted by the stride: the
 // GEMM packs them straight from the image (gemm.StridedRows). The patches
 // that hang over the padding are gathered by Row instead, so the image is
-// never copied into a padded one (at 32×32×64 and a batch of 128, a
-// padded copy is 38 MB written and read back per convolution).
+// not copied into a padded one (at 32×32×64 and a batch of 128, a padded
+// copy is 38 MB written and read back per convolution), except for images
+// of very few channels (see padBelow).
 type stridedPatches struct {
 	patches
+	padded []float32 // see pad
 }
 
 // Span implements gemm.StridedRows: the columns of one kernel row are
@@ -367,6 +432,10 @@ func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 	rowLen := g.KW * c
 	ky, q := p0/rowLen, p0%rowLen
 	left := min(n, g.OW-ox) // rows left on this output row
+	if g.PH == 0 && g.PW == 0 { // every tap inside the image
+		off := img*g.H*g.W*c + ((oy*g.SH+ky)*g.W+ox*g.SW)*c + q
+		return p.x[off:], g.SW * c, left
+	}
 	iy := oy*g.SH - g.PH + ky
 	if iy < 0 || iy >= g.H {
 		return nil, 0, left

@@ -160,13 +160,14 @@ func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha
 			m := s.Span(p0+p, kc-p)
 			for i := 0; i < rows; {
 				src, ld, n := s.Run(i0+i, rows-i, p0+p)
-				if src != nil && (n >= 4 || rows < 4) {
+				if src != nil && (n >= 4 || rows < 4 || m < 8) {
 					packTransRaw(im, dst[p*mr+i:], mr, src, ld, n, m, alpha, 0)
 					i += n
 					continue
 				}
 				// Rows that are not in memory, or a run too short for the
-				// 4- and 8-row packers: gather them (with neighbours, to 4
+				// 4- and 8-row packers (which take spans of 8 or more
+				// columns): gather them (with neighbours, to 4
 				// rows: packing a row again writes the same values) into
 				// buf, at most mr rows of m ≤ kc columns, and pack those.
 				g0, g1 := i, i+n
