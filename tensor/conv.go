@@ -431,7 +431,7 @@ func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 	ox := i0 % g.OW
 	rowLen := g.KW * c
 	ky, q := p0/rowLen, p0%rowLen
-	left := min(n, g.OW-ox) // rows left on this output row
+	left := min(n, g.OW-ox)     // rows left on this output row
 	if g.PH == 0 && g.PW == 0 { // every tap inside the image
 		off := img*g.H*g.W*c + ((oy*g.SH+ky)*g.W+ox*g.SW)*c + q
 		return p.x[off:], g.SW * c, left
