@@ -338,6 +338,10 @@ func SumTo(dst []float32, dstShape []int, x []float32, xShape []int) {
 	}
 	if isTrailing(dstShape, xShape) { // column sums: bias gradients
 		w := len(dst)
+		if isTall(n / w) {
+			colSumBlocks(dst, x, w)
+			return
+		}
 		if w < 32 || !runElems(elemColSum, w, n, dst, x, nil, 0, w) {
 			colSum(dst, x, w, 0)
 		}
