@@ -324,6 +324,8 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 		p.pad(x, n, c, g)
 	}
 	switch {
+	case o <= fewChannels && rows >= 64:
+		convFewChannels(out, w, bias, p, rows, k, o, accumulate)
 	case bias != nil:
 		gemm.SgemmRowsABias(nil, rows, o, k, p, true, w, k, bias, out, o)
 	case accumulate:
@@ -334,6 +336,51 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 	p.patches = patches{}
 	patchPool.Put(p)
 }
+
+// fewChannels: a convolution to at most this many channels is computed
+// transposed, outᵀ = w·patchesᵀ (gemm.SgemmRowsBT). As patches·wᵀ each
+// 12×32 tile of the product has only o useful columns: G's last layer (64
+// to 3 channels at 32×32) cost as much as one to 32 channels.
+const fewChannels = 4
+
+// convFewChannels computes ConvMatMul's out (rows×o, o ≤ fewChannels)
+// transposed in a scratch buffer that starts from what out's elements
+// start from (bias, out itself, or nothing), so each element sees the
+// same sums in the same order as the untransposed product: the same bits.
+func convFewChannels(out, w, bias []float32, p *stridedPatches, rows, k, o int, accumulate bool) {
+	bp := fewPool.Get().(*[]float32)
+	if cap(*bp) < o*rows {
+		*bp = make([]float32, o*rows)
+	}
+	ct := (*bp)[:o*rows]
+	var beta float32 = 1
+	switch {
+	case bias != nil:
+		for j := range o {
+			d := ct[j*rows : (j+1)*rows]
+			for i := range d {
+				d[i] = bias[j]
+			}
+		}
+	case accumulate:
+		for r := range rows {
+			for j := range o {
+				ct[j*rows+r] = out[r*o+j]
+			}
+		}
+	default:
+		beta = 0
+	}
+	gemm.SgemmRowsBT(nil, false, o, rows, k, 1, w, k, p, beta, ct, rows)
+	for r := range rows {
+		for j := range o {
+			out[r*o+j] = ct[j*rows+r]
+		}
+	}
+	fewPool.Put(bp)
+}
+
+var fewPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // patchPool recycles the operands handed to the GEMM (an interface value
 // would otherwise be allocated per convolution) and their padded buffers.

@@ -71,6 +71,8 @@ func TestConvMatMulMatchesIm2Col(t *testing.T) {
 		// Kernel rows longer than a cache block of k (spans cut by kc), and
 		// strides larger than the kernel with the padding.
 		{6, 6, 300, 9, 3, 3, 1, 1}, {10, 7, 3, 4, 5, 5, 3, 2}, {4, 5, 2, 3, 2, 2, 3, 1},
+		// A few output channels (computed transposed), K in several chunks.
+		{16, 16, 64, 3, 3, 3, 1, 1},
 	} {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {

@@ -114,6 +114,23 @@ func SgemmRowsB(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a 
 	})
 }
 
+// SgemmRowsBT computes C = alpha*op(A)*B + beta*C with the k×n matrix B
+// given as the rows of its transpose: b.Row(dst, j, p0) writes
+// B[p0:p0+len(dst)][j], column j of B. It serves products whose computed
+// operand is the long one but must sit on the right, such as a
+// convolution to a few channels computed transposed (Cᵀ = W·patchesᵀ):
+// there the C tiles are full, where patches·Wᵀ would fill a few of each
+// tile's columns. The packed blocks hold the values Sgemm would pack from
+// B stored, so the result is bit-identical to Sgemm's.
+func SgemmRowsBT(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a []float32, lda int, b Rows, beta float32, c []float32, ldc int) {
+	checkArgs(transA, false, m, n, k, a, lda, nil, max(1, n), c, ldc)
+	run(pool, args{
+		transA: transA, gbT: b,
+		m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, ldb: n, c: c, ldc: ldc,
+	})
+}
+
 // run computes the product j describes (its arguments checked).
 func run(pool *parallel.Pool, spec args) {
 	m, n, k := spec.m, spec.n, spec.k
@@ -143,7 +160,7 @@ func run(pool *parallel.Pool, spec args) {
 	j := &x.job
 	j.args, j.im, j.cm, j.cn, j.ws = spec, im, 0, 0, nil
 	j.next.Store(0)
-	if (m == 1 || n == 1) && (j.ga != nil || j.gb != nil) {
+	if (m == 1 || n == 1) && (j.ga != nil || j.gb != nil || j.gbT != nil) {
 		// The matrix-vector products read their operands whole: gather
 		// the computed one into a buffer kept with the context.
 		x.materialize(j)
@@ -299,8 +316,11 @@ type ctx struct {
 // read it as a stored matrix.
 func (x *ctx) materialize(j *job) {
 	rows, cols, src := j.m, j.k, j.ga
-	if src == nil {
+	switch {
+	case j.gb != nil:
 		rows, cols, src = j.k, j.n, j.gb
+	case j.gbT != nil: // Bᵀ stored, n×k
+		rows, cols, src = j.n, j.k, j.gbT
 	}
 	if cap(x.tmp) < rows*cols {
 		x.tmp = make([]float32, rows*cols)
@@ -309,10 +329,13 @@ func (x *ctx) materialize(j *job) {
 	for i := range rows {
 		src.Row(t[i*cols:(i+1)*cols], i, 0)
 	}
-	if j.ga != nil {
+	switch {
+	case j.ga != nil:
 		j.a, j.lda, j.ga = t, cols, nil
-	} else {
+	case j.gb != nil:
 		j.b, j.ldb, j.gb = t, cols, nil
+	default:
+		j.b, j.ldb, j.transB, j.gbT = t, cols, true, nil
 	}
 }
 
@@ -333,7 +356,7 @@ func getCtx() *ctx {
 }
 
 func putCtx(x *ctx) {
-	x.job.a, x.job.b, x.job.c, x.job.ws, x.job.ga, x.job.gb, x.job.bias = nil, nil, nil, nil, nil, nil, nil
+	x.job.a, x.job.b, x.job.c, x.job.ws, x.job.ga, x.job.gb, x.job.gbT, x.job.bias = nil, nil, nil, nil, nil, nil, nil, nil
 	ctxMu.Lock()
 	ctxFree = append(ctxFree, x)
 	ctxMu.Unlock()
@@ -359,6 +382,9 @@ func (x *ctx) ensure(parts int, j *job) {
 	}
 	if j.gb != nil {
 		nrows = colsB
+	}
+	if j.gbT != nil {
+		nrows = im.nr * j.maxKC
 	}
 	for _, w := range x.ws[:parts] {
 		if len(w.a) < na {
@@ -405,6 +431,7 @@ type args struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	ga, gb         Rows // A or B computed by rows (a or b is then nil)
+	gbT            Rows // or B computed by the rows of Bᵀ (SgemmRowsBT)
 	// bias, when set (len n), is C's starting value in every row: each
 	// tile is filled from it just before its first product, while it is
 	// in cache (beta is then 1).
@@ -549,7 +576,11 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 // (as bfloat16 pairs for the BF16 kernel).
 func (j *job) packBChunk(dst, rowsBuf []float32, jc, nc, p0, kc int) {
 	im := j.im
-	if j.gb != nil {
+	if j.gbT != nil {
+		for jr := 0; jr < nc; jr += im.nr {
+			packRowsT(im, dst[jr*kc:(jr+im.nr)*kc], rowsBuf, j.gbT, jc+jr, min(im.nr, nc-jr), p0, kc, 1, im.nr)
+		}
+	} else if j.gb != nil {
 		packBRows(im, dst, rowsBuf, j.gb, jc, nc, p0, kc)
 	} else {
 		packB(im, dst, j.b, j.ldb, j.transB, jc, nc, p0, kc)

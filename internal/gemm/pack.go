@@ -154,8 +154,16 @@ func packTransRaw(im *impl, dst []float32, w int, src []float32, ld, rows, kc in
 // columns [p0, p0+kc)) as packAPanel packs a stored one: the rows are
 // gathered into buf (at least mr·kc floats), then transposed into dst.
 func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha float32) {
+	packRowsT(im, dst, buf, a, i0, rows, p0, kc, alpha, im.mr)
+}
+
+// packRowsT packs rows [i0, i0+rows) (at most mr), columns [p0, p0+kc) of
+// a computed matrix transposed into a panel of width mr: dst[p*mr+i] =
+// alpha·a[i0+i][p0+p], zero for i ≥ rows. A's micro-panels are such
+// panels (mr = MR), and so are those of a B given by the rows of Bᵀ
+// (mr = NR). buf holds at least mr·kc floats.
+func packRowsT(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha float32, mr int) {
 	if s, ok := a.(StridedRows); ok {
-		mr := im.mr
 		for p := 0; p < kc; {
 			m := s.Span(p0+p, kc-p)
 			for i := 0; i < rows; {
@@ -193,7 +201,7 @@ func packARows(im *impl, dst, buf []float32, a Rows, i0, rows, p0, kc int, alpha
 	for i := range rows {
 		a.Row(buf[i*kc:(i+1)*kc], i0+i, p0)
 	}
-	packTrans(im, dst, im.mr, buf, kc, rows, kc, alpha, 0)
+	packTrans(im, dst, mr, buf, kc, rows, kc, alpha, 0)
 }
 
 // packBRows packs the kc×nc block of a computed B starting at row p0,

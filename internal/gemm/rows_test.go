@@ -184,3 +184,37 @@ func TestSgemmRowsABias(t *testing.T) {
 		})
 	}
 }
+
+// A B given by the rows of Bᵀ (SgemmRowsBT), stored or strided with
+// holes, gives the bits of Sgemm on B stored, with A plain or transposed,
+// at every thread count; products with one row or column take the
+// matrix-vector path.
+func TestSgemmRowsBTMatchesStored(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, k := range Available() {
+		t.Run(k.String(), func(t *testing.T) {
+			useKernel(t, k)
+			for _, sh := range [][3]int{{3, 70, 576}, {4, 1000, 27}, {13, 45, 600}, {1, 33, 40}, {5, 1, 17}, {12, 64, 300}} {
+				m, n, kk := sh[0], sh[1], sh[2]
+				bt := randSlice(rng, n*kk) // Bᵀ, n×k
+				c0 := randSlice(rng, m*n)
+				for _, transA := range []bool{false, true} {
+					a := randSlice(rng, m*kk)
+					lda := kk
+					if transA {
+						lda = m
+					}
+					want := append([]float32(nil), c0...)
+					Sgemm(pool(1), transA, true, m, n, kk, 1, a, lda, bt, kk, 1, want, n)
+					for _, th := range []int{1, 2, 3} {
+						for _, b := range []Rows{&storedRows{bt, kk}, &stridedRows{storedRows{bt, kk}, 7, 5, true}} {
+							got := append([]float32(nil), c0...)
+							SgemmRowsBT(pool(th), transA, m, n, kk, 1, a, lda, b, 1, got, n)
+							same(t, fmt.Sprintf("%dx%dx%d transA %v threads %d %T", m, n, kk, transA, th, b), want, got)
+						}
+					}
+				}
+			}
+		})
+	}
+}
