@@ -111,7 +111,7 @@ func checkSameAsSingle(t *testing.T, name string, single []Stats, singleGame *Ga
 			worst = max(worst, relDiff(float64(a[i]), float64(b[i])))
 		}
 	}
-	t.Logf("%s: %d ranks against one process, %d steps: largest relative difference %.3g", name, len(stats), len(single), worst)
+	t.Logf("%s: %d ranks against one process, %d steps: largest relative difference %.3g", name, len(stats), len(stats[0]), worst)
 	return worst
 }
 

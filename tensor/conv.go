@@ -309,8 +309,9 @@ func (p *patches) Row(dst []float32, r, p0 int) {
 // ConvMatMul computes out = im2col(x)·wᵀ + bias, (n·OH·OW)×o, for n
 // images x of g.H×g.W×c (NHWC), a kernel w, o×(KH·KW·c), and bias (o
 // values, or nil for none), adding to out when accumulate is set (then
-// bias must be nil). x is not unfolded, nor padded: the product packs each
-// block of patches straight from the image, so the result is bit-identical
+// bias must be nil). x is not unfolded, nor padded (but for images of very
+// few channels, see padBelow): the product packs each block of patches
+// straight from the image, so the result is bit-identical
 // to Im2Col, FillRows with the bias and MatMul, without the unfolded matrix
 // (KH·KW times the image) in memory or a separate pass for the bias.
 func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
@@ -318,8 +319,7 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) {
 		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias with accumulate")
 	}
-	p := patchPool.Get().(*stridedPatches)
-	p.patches = patches{x: x, c: c, g: g}
+	p := getPatches(x, c, g)
 	if (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow {
 		p.pad(x, n, c, g)
 	}
@@ -333,8 +333,7 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 	default:
 		gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, 0, out, o)
 	}
-	p.patches = patches{}
-	patchPool.Put(p)
+	p.release()
 }
 
 // fewChannels: a convolution to at most this many channels is computed
@@ -385,6 +384,19 @@ var fewPool = sync.Pool{New: func() any { return new([]float32) }}
 // patchPool recycles the operands handed to the GEMM (an interface value
 // would otherwise be allocated per convolution) and their padded buffers.
 var patchPool = sync.Pool{New: func() any { return new(stridedPatches) }}
+
+// getPatches takes pooled patches of x under g (unpadded).
+func getPatches(x []float32, c int, g ConvGeom) *stridedPatches {
+	p := patchPool.Get().(*stridedPatches)
+	p.patches = patches{x: x, c: c, g: g}
+	return p
+}
+
+// release returns p, with its padded buffer, to the pool.
+func (p *stridedPatches) release() {
+	p.patches = patches{}
+	patchPool.Put(p)
+}
 
 // padBelow: images whose kernel rows are shorter than this many values
 // (KW·c: images of one to a few channels, such as a discriminator's input)
@@ -487,9 +499,10 @@ func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 	if iy < 0 || iy >= g.H {
 		return nil, 0, left
 	}
-	// The span holds taps kxLo..kxHi, which read image columns
-	// ox·SW − PW + kx: all inside the image for ox in [first, last].
-	kxLo, kxHi := q/c, (q+p.Span(p0, rowLen)-1)/c
+	// The span holds taps kxLo.. up to at most the kernel row's last,
+	// which read image columns ox·SW − PW + kx: all inside the image for
+	// ox in [first, last].
+	kxLo, kxHi := q/c, g.KW-1
 	first := 0
 	if d := g.PW - kxLo; d > 0 {
 		first = (d + g.SW - 1) / g.SW
@@ -518,11 +531,9 @@ func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
 	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
 		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
 	}
-	p := patchPool.Get().(*stridedPatches)
-	p.patches = patches{x: x, c: c, g: g}
+	p := getPatches(x, c, g)
 	gemm.SgemmRowsB(nil, true, o, k, rows, 1, dy, o, p, 0, dw, k)
-	p.patches = patches{}
-	patchPool.Put(p)
+	p.release()
 }
 
 // Flipped returns, for a transposed convolution of geometry g with stride

@@ -40,12 +40,8 @@ func ScatterAdd(dst, g []float32, idx []int32) {
 func MaxPoolIndex(idx []int32, x []float32, n, h, w, c, f int) {
 	j := maxPoolJobs.Get().(*maxPoolJob)
 	*j = maxPoolJob{idx: idx, x: x, h: h, w: w, c: c, f: f}
-	rows := n * (h / f)
-	if p := parallel.Default(); p.PartsFor(len(x), parallelGrain) > 1 {
-		p.ForParts(rows, p.PartsFor(len(x), parallelGrain), j)
-	} else {
-		j.Run(0, 0, rows)
-	}
+	p := parallel.Default()
+	p.ForParts(n*(h/f), p.PartsFor(len(x), parallelGrain), j) // inline for one part
 	*j = maxPoolJob{}
 	maxPoolJobs.Put(j)
 }

@@ -28,16 +28,14 @@ const (
 	elemScalarR // dst = x op slope, elements [lo, hi)
 	elemScalarL // dst = slope op x, elements [lo, hi)
 	elemAffine  // dst = slope·x + shift, elements [lo, hi)
-	elemColBlk  // blocks [lo, hi) of column sums of x (rows of width w) into sums
 )
 
 type elemJob struct {
 	kind      int
 	dst, x, g []float32
 	slope     float32
-	shift     float32   // elemAffine's constant term
-	sums      []float64 // elemColBlk's block sums
-	w         int       // row width for elemColSum and the row kinds
+	shift     float32 // elemAffine's constant term
+	w         int     // row width for elemColSum and the row kinds
 	op        BinOp
 	bc        bcast // the general broadcast kinds
 }
@@ -76,15 +74,6 @@ func (j *elemJob) Run(_, lo, hi int) {
 		binScalarLeft(j.op, j.dst[lo:hi], j.slope, j.x[lo:hi])
 	case elemAffine:
 		affineSerial(j.dst[lo:hi], j.x[lo:hi], j.slope, j.shift)
-	case elemColBlk:
-		rows := len(j.x) / j.w
-		for k := lo; k < hi; k++ {
-			s := j.sums[k*j.w : (k+1)*j.w]
-			clear(s)
-			for r := k * bnBlockRows; r < min(rows, (k+1)*bnBlockRows); r++ {
-				sumRow(s, j.x[r*j.w:(r+1)*j.w])
-			}
-		}
 	}
 }
 
@@ -129,35 +118,22 @@ func colSum(dst, x []float32, w, off int) {
 	}
 }
 
-// colSumBlocks writes the column sums of x (rows of width w, at least
-// 2·bnBlockRows of them) into dst as tall batch norms sum: in float64, split
-// by rows over fixed blocks of bnBlockRows rows, each summed in row order,
-// the blocks then added in order, so the sums do not depend on the thread
-// count (split by columns, two threads would each read half of every row
-// of a narrow matrix, and stream all of it from memory).
+// colSumBlocks writes the column sums of x (rows of width w, a tall
+// matrix: isTall) into dst: BatchNormSums's float64 sums over fixed blocks
+// of rows, added in order, so they do not depend on the thread count
+// (split by columns, two threads would each read half of every row of a
+// narrow matrix, and stream all of it from memory), rounded to float32.
 func colSumBlocks(dst, x []float32, w int) {
-	rows := len(x) / w
-	nb := (rows + bnBlockRows - 1) / bnBlockRows
-	bp := colBlockBufs.Get().(*[]float64)
-	if cap(*bp) < (nb+1)*w {
-		*bp = make([]float64, (nb+1)*w)
+	bp := colSumBufs.Get().(*[]float64)
+	if cap(*bp) < w {
+		*bp = make([]float64, w)
 	}
-	buf := (*bp)[:(nb+1)*w]
-	job := elemJob{kind: elemColBlk, x: x[:rows*w], sums: buf[w:], w: w}
-	if !runElemJob(nb, len(x), job) {
-		job.Run(0, 0, nb)
-	}
-	total := buf[:w]
-	clear(total)
-	for k := range nb {
-		for i, v := range buf[(k+1)*w : (k+2)*w] {
-			total[i] += v
-		}
-	}
-	for i, v := range total {
+	sum := (*bp)[:w]
+	BatchNormSums(sum, x, len(x)/w, w)
+	for i, v := range sum {
 		dst[i] = float32(v)
 	}
-	colBlockBufs.Put(bp)
+	colSumBufs.Put(bp)
 }
 
-var colBlockBufs = sync.Pool{New: func() any { return new([]float64) }}
+var colSumBufs = sync.Pool{New: func() any { return new([]float64) }}
