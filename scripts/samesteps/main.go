@@ -19,10 +19,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/minmaxgan/minmax/run"
 )
 
 func steps(dir string) ([]map[string]float64, error) {
-	f, err := os.Open(filepath.Join(dir, "metrics.jsonl"))
+	f, err := os.Open(filepath.Join(dir, run.MetricsFile))
 	if err != nil {
 		return nil, err
 	}
