@@ -160,9 +160,10 @@ func run(pool *parallel.Pool, spec args) {
 	j := &x.job
 	j.args, j.im, j.cm, j.cn, j.ws = spec, im, 0, 0, nil
 	j.next.Store(0)
-	if (m == 1 || n == 1) && (j.ga != nil || j.gb != nil || j.gbT != nil) {
-		// The matrix-vector products read their operands whole: gather
-		// the computed one into a buffer kept with the context.
+	if vec := n == 1 && (j.gb != nil || j.gbT != nil) || n != 1 && m == 1 && j.ga != nil; vec {
+		// A computed vector of a matrix-vector product is gathered whole
+		// into a buffer kept with the context (a computed matrix is
+		// gathered a few rows at a time as the product reads it: gemv).
 		x.materialize(j)
 	}
 	// K is cut into near-equal chunks of about im.kc. The cuts depend only

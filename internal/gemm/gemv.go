@@ -20,6 +20,7 @@ type gemvJob struct {
 	rows, k     int
 	mat         []float32
 	ldm         int
+	src         Rows      // the matrix given by its rows (mat nil): rows of M in the dot form, its p rows in the axpy form
 	x           []float32 // k contiguous values
 	y           []float32
 	incy        int
@@ -37,7 +38,7 @@ func (x *ctx) gemv(pool *parallel.Pool, im *impl, j *job) {
 	if j.n == 1 {
 		// y = C's column, M = op(A), x = op(B)'s column.
 		g.rows, g.y, g.incy = j.m, j.c, j.ldc
-		g.mat, g.ldm, g.axpy = j.a, j.lda, j.transA
+		g.mat, g.ldm, g.axpy, g.src = j.a, j.lda, j.transA, j.ga
 		vec, inc = j.b, j.ldb
 		if j.transB {
 			inc = 1
@@ -46,6 +47,12 @@ func (x *ctx) gemv(pool *parallel.Pool, im *impl, j *job) {
 		// y = C's row, M = op(B)ᵀ, x = op(A)'s row.
 		g.rows, g.y, g.incy = j.n, j.c, 1
 		g.mat, g.ldm, g.axpy = j.b, j.ldb, !j.transB
+		switch {
+		case j.gb != nil: // rows of B: the axpy form's p rows
+			g.src, g.axpy = j.gb, true
+		case j.gbT != nil: // rows of Bᵀ: the dot form's rows
+			g.src, g.axpy = j.gbT, false
+		}
 		vec, inc = j.a, 1
 		if j.transA {
 			inc = j.lda
@@ -56,7 +63,7 @@ func (x *ctx) gemv(pool *parallel.Pool, im *impl, j *job) {
 		threads = 1
 	}
 	parts := min(threads, max(1, g.rows/64))
-	x.ensureGemv(parts, g.rows, g.k)
+	x.ensureGemv(parts, g.rows, g.k, g.src != nil)
 	g.ws = x.ws[:parts]
 	if inc == 1 {
 		g.x = vec[:g.k]
@@ -71,12 +78,20 @@ func (x *ctx) gemv(pool *parallel.Pool, im *impl, j *job) {
 	} else {
 		pool.ForParts(g.rows, parts, g)
 	}
-	g.mat, g.x, g.y, g.ws = nil, nil, nil, nil
+	g.mat, g.src, g.x, g.y, g.ws = nil, nil, nil, nil, nil
 }
+
+// gemvRows is how many rows of a computed matrix the dot form gathers at a
+// time (a multiple of the 4 rows dot4 takes, so the grouping of rows into
+// dot4 calls is the one of a stored matrix: the same bits).
+const gemvRows = 16
 
 // ensureGemv makes the workspaces big enough for a product with rows
 // outputs over k inputs split into parts.
-func (x *ctx) ensureGemv(parts, rows, k int) {
+// outputs over k inputs split into parts, with room for the rows of a
+// computed matrix (computed: gemvRows rows of k, or one p row of the
+// part's outputs).
+func (x *ctx) ensureGemv(parts, rows, k int, computed bool) {
 	for len(x.ws) < parts {
 		x.ws = append(x.ws, new(workspace))
 	}
@@ -88,27 +103,42 @@ func (x *ctx) ensureGemv(parts, rows, k int) {
 		if len(w.a) < per {
 			w.a = alignedFloats(per)
 		}
+		if need := max(gemvRows*k, per); computed && len(w.rows) < need {
+			w.rows = alignedFloats(need)
+		}
 	}
 }
 
 // Run implements parallel.Job for outputs [lo, hi).
 func (g *gemvJob) Run(part, lo, hi int) {
-	t := g.ws[part].a[:hi-lo]
-	if g.axpy {
+	ws := g.ws[part]
+	t := ws.a[:hi-lo]
+	switch {
+	case g.axpy && g.src != nil:
+		clear(t)
+		row := ws.rows[:hi-lo]
+		for p, xp := range g.x {
+			g.src.Row(row, p, lo)
+			g.im.axpy(xp, row, t)
+		}
+	case g.axpy:
 		clear(t)
 		for p, xp := range g.x {
 			g.im.axpy(xp, g.mat[p*g.ldm+lo:p*g.ldm+hi], t)
 		}
-	} else {
-		i := lo
-		if g.im.dot4 != nil {
-			for ; i+4 <= hi; i += 4 {
-				g.im.dot4(g.mat[i*g.ldm:], g.ldm, g.x, t[i-lo:])
+	case g.src != nil:
+		// A block of rows at a time, gathered while the block's dot
+		// products keep it in cache (never the whole matrix).
+		for i0 := lo; i0 < hi; i0 += gemvRows {
+			i1 := min(hi, i0+gemvRows)
+			buf := ws.rows[:(i1-i0)*g.k]
+			for i := i0; i < i1; i++ {
+				g.src.Row(buf[(i-i0)*g.k:(i-i0+1)*g.k], i, 0)
 			}
+			g.dots(buf, g.k, i0, i1, t[i0-lo:])
 		}
-		for ; i < hi; i++ {
-			t[i-lo] = g.im.dot(g.mat[i*g.ldm:i*g.ldm+g.k], g.x)
-		}
+	default:
+		g.dots(g.mat[lo*g.ldm:], g.ldm, lo, hi, t)
 	}
 	y := g.y
 	for i, v := range t {
@@ -118,6 +148,21 @@ func (g *gemvJob) Run(part, lo, hi int) {
 		} else {
 			*yi = float32(g.alpha*v) + float32(g.beta**yi)
 		}
+	}
+}
+
+// dots writes t[i-lo] = row i of M · x for rows [lo, hi) of M, stored at
+// m (row lo first, rows ld apart): dot4 on each group of 4 rows from lo,
+// then dot on the rest.
+func (g *gemvJob) dots(m []float32, ld, lo, hi int, t []float32) {
+	i := lo
+	if g.im.dot4 != nil {
+		for ; i+4 <= hi; i += 4 {
+			g.im.dot4(m[(i-lo)*ld:], ld, g.x, t[i-lo:])
+		}
+	}
+	for ; i < hi; i++ {
+		t[i-lo] = g.im.dot(m[(i-lo)*ld:(i-lo)*ld+g.k], g.x)
 	}
 }
 

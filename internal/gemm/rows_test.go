@@ -22,7 +22,7 @@ func (s *storedRows) Row(dst []float32, i, p0 int) {
 // shapes with edges, several K chunks and matrix-vector products.
 func TestSgemmRowsMatchesStored(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{1, 1, 1}, {13, 7, 5}, {1, 40, 300}, {40, 1, 300}, {37, 45, 600}, {200, 70, 531}, {64, 576, 2048}}
+	shapes := [][3]int{{1, 1, 1}, {13, 7, 5}, {1, 40, 300}, {40, 1, 300}, {1, 3001, 1500}, {3001, 1, 1500}, {37, 45, 600}, {200, 70, 531}, {64, 576, 2048}}
 	variants := []string{}
 	for _, k := range Available() {
 		variants = append(variants, k.String())
@@ -194,7 +194,7 @@ func TestSgemmRowsBTMatchesStored(t *testing.T) {
 	for _, k := range Available() {
 		t.Run(k.String(), func(t *testing.T) {
 			useKernel(t, k)
-			for _, sh := range [][3]int{{3, 70, 576}, {4, 1000, 27}, {13, 45, 600}, {1, 33, 40}, {5, 1, 17}, {12, 64, 300}} {
+			for _, sh := range [][3]int{{3, 70, 576}, {4, 1000, 27}, {13, 45, 600}, {1, 33, 40}, {1, 3001, 1500}, {5, 1, 17}, {12, 64, 300}} {
 				m, n, kk := sh[0], sh[1], sh[2]
 				bt := randSlice(rng, n*kk) // Bᵀ, n×k
 				c0 := randSlice(rng, m*n)
