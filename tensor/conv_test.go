@@ -73,6 +73,9 @@ func TestConvMatMulMatchesIm2Col(t *testing.T) {
 		{6, 6, 300, 9, 3, 3, 1, 1}, {10, 7, 3, 4, 5, 5, 3, 2}, {4, 5, 2, 3, 2, 2, 3, 1},
 		// A few output channels (computed transposed), K in several chunks.
 		{16, 16, 64, 3, 3, 3, 1, 1},
+		// biggan's 28×28 blocks (direct where the CPU has AVX-512: strips
+		// of 12 positions across the rows' padding columns).
+		{28, 28, 32, 32, 3, 3, 1, 1}, {14, 14, 32, 48, 1, 1, 1, 0},
 	} {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {

@@ -121,3 +121,38 @@ func BenchmarkConvSame(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvDirect times 3×3 "same" convolutions direct (the kernel
+// reads the padded image in place) and through packed patches, at 1 and 2
+// threads: biggan-fashion-mnist's (64 images of 28×28×32 into 32
+// channels) and biggan32's discriminator's and generator's (128 images of
+// 32×32×64 into 64, 64 images of 16×16×64).
+func BenchmarkConvDirect(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	defer func() { directConv = true }()
+	for _, s := range []struct{ n, hw, c, o int }{{64, 28, 32, 32}, {128, 32, 64, 64}, {64, 16, 64, 64}} {
+		g, _ := NewConvGeom(s.hw, s.hw, 3, 3, 1, 1, 1, 1)
+		rng := NewRNG(1)
+		x := make([]float32, s.n*s.hw*s.hw*s.c)
+		rng.Normal(x, 0, 1)
+		w := make([]float32, s.o*g.PatchLen(s.c))
+		rng.Normal(w, 0, 1)
+		bias := make([]float32, s.o)
+		rng.Normal(bias, 0, 1)
+		rows, k := s.n*g.OH*g.OW, g.PatchLen(s.c)
+		out := make([]float32, rows*s.o)
+		for _, th := range []int{1, 2} {
+			parallel.SetThreads(th)
+			for _, d := range []bool{true, false} {
+				name := map[bool]string{true: "direct", false: "packed"}[d]
+				b.Run(fmt.Sprintf("%dx%dx%dx%d-%d/%s/threads=%d", s.n, s.hw, s.hw, s.c, s.o, name, th), func(b *testing.B) {
+					directConv = d
+					for range b.N {
+						ConvMatMul(out, x, w, bias, s.n, s.c, s.o, g, false)
+					}
+					b.ReportMetric(float64(2*rows*s.o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

@@ -24,6 +24,7 @@ func main() {
 	avx512("sgemmKernelAVX512c16", 12, 1)
 	avx512("sgemmKernelAVX512r8c16", 8, 1)
 	avx512("sgemmKernelAVX512r4c16", 4, 1)
+	taps512()
 	bf16Kernel()
 	bf16Pack()
 	avx2()
@@ -80,8 +81,10 @@ func step512(rows, halves, aoff, boff int) {
 		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
 	}
 	for i := 0; i < rows; i++ {
+		r := 2 + i%6
+		p("VBROADCASTSS %d(SI), Z%d", aoff+4*i, r)
 		for h := 0; h < halves; h++ {
-			p("VFMADD231PS.BCST %d(SI), Z%d, %s", aoff+4*i, h, acc512(i, h))
+			p("VFMADD231PS Z%d, Z%d, %s", r, h, acc512(i, h))
 		}
 	}
 }
@@ -243,10 +246,19 @@ func stepBF16(aoff, boff int) {
 		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
 	}
 	for i := 0; i < mr512; i++ {
+		r := 2 + i%6
+		p("VPBROADCASTD %d(SI), Z%d", aoff+4*i, r)
 		for h := 0; h < 2; h++ {
-			dpbf16(aoff+4*i, "SI", h, 8+2*i+h)
+			dpbf16Reg(r, h, 8+2*i+h)
 		}
 	}
+}
+
+// dpbf16Reg emits VDPBF16PS on registers: dst += src1 · src2, pairwise
+// (EVEX.512.F3.0F38.W0 52 /r, ModRM mod=11).
+func dpbf16Reg(src2, src1, dst int) {
+	code := append(evex(dst, src1, src2, true, false), 0x52, byte(0b11<<6|(dst&7)<<3|(src2&7)))
+	emitBytes(code, fmt.Sprintf("VDPBF16PS Z%d, Z%d, Z%d", src2, src1, dst))
 }
 
 // bf16Kernel writes sgemmKernelBF16: the 12×32 tile over ceil(kc/2) pair
@@ -804,4 +816,134 @@ func prefetch() {
 	p("JNZ %s_row", name)
 	label(name + "_done")
 	p("RET")
+}
+
+// ---------------------------------------------------------------------------
+// AVX-512 direct convolution: the 12×32 tile of sgemmKernelAVX512 with A
+// read in place instead of from a packed panel. A's 12 rows are positions
+// rs bytes apart, so row i of a k step is at base + i*rs: rows 0-2 from SI
+// (index R8 = rs, scale 1 and 2), 3-5 from R11 = SI + 3rs, 6-8 from R12,
+// 9-11 from R13. The k steps come in segments (each one tap's run of
+// channels, contiguous in memory): seg holds (byte offset from a, steps)
+// pairs. Row i of the tile goes to c + rows[i] bytes (rows[i] < 0: the row
+// is dropped) under mode: 0 stores it, 1 adds it to C (C + acc, as the
+// micro-kernel's beta 1), 2 adds it to the 32 values at bias.
+
+// tapAddr is the memory operand of row i of the tile at displacement d.
+func tapAddr(i, d int) string {
+	base := []string{"SI", "R11", "R12", "R13"}[i/3]
+	switch i % 3 {
+	case 1:
+		return fmt.Sprintf("%d(%s)(R8*1)", d, base)
+	case 2:
+		return fmt.Sprintf("%d(%s)(R8*2)", d, base)
+	}
+	return fmt.Sprintf("%d(%s)", d, base)
+}
+
+func stepTaps(aoff, boff int) {
+	for h := 0; h < 2; h++ {
+		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
+	}
+	for i := 0; i < mr512; i++ {
+		r := 2 + i%6
+		p("VBROADCASTSS %s, Z%d", tapAddr(i, aoff), r)
+		for h := 0; h < 2; h++ {
+			p("VFMADD231PS Z%d, Z%d, %s", r, h, acc512(i, h))
+		}
+	}
+}
+
+func taps512() {
+	const name, pfx = "sgemmTapsAVX512", "taps512"
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	p("MOVQ nseg+0(FP), BX")
+	p("MOVQ seg+8(FP), R10")
+	p("MOVQ rs+24(FP), R8")
+	p("MOVQ b+32(FP), DI")
+	p("LEAQ (R8)(R8*2), R9")
+	zero512(mr512, 2)
+	p("TESTQ BX, BX")
+	p("JZ %s_store", pfx)
+	label(pfx + "_seg")
+	p("MOVQ 0(R10), SI")
+	p("ADDQ a+16(FP), SI")
+	p("MOVQ 8(R10), CX")
+	p("LEAQ (SI)(R9*1), R11")
+	p("LEAQ (R11)(R9*1), R12")
+	p("LEAQ (R12)(R9*1), R13")
+	const unroll = 4
+	p("MOVQ CX, AX")
+	p("SHRQ $2, AX")
+	p("ANDQ $%d, CX", unroll-1)
+	p("TESTQ AX, AX")
+	p("JZ %s_tail", pfx)
+	label(pfx + "_loop")
+	for u := 0; u < unroll; u++ {
+		stepTaps(4*u, 4*nr512*u)
+	}
+	for _, r := range []string{"SI", "R11", "R12", "R13"} {
+		p("ADDQ $%d, %s", 4*unroll, r)
+	}
+	p("ADDQ $%d, DI", 4*nr512*unroll)
+	p("DECQ AX")
+	p("JNZ %s_loop", pfx)
+	label(pfx + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_next", pfx)
+	label(pfx + "_tailloop")
+	stepTaps(0, 0)
+	for _, r := range []string{"SI", "R11", "R12", "R13"} {
+		p("ADDQ $4, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr512)
+	p("DECQ CX")
+	p("JNZ %s_tailloop", pfx)
+	label(pfx + "_next")
+	p("ADDQ $16, R10")
+	p("DECQ BX")
+	p("JNZ %s_seg", pfx)
+	label(pfx + "_store")
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ rows+48(FP), R10")
+	p("MOVQ mode+56(FP), CX")
+	p("CMPQ CX, $1")
+	p("JEQ %s_add", pfx)
+	p("JGT %s_bias", pfx)
+	// One block per mode; each row is skipped when its offset is negative.
+	block := func(mode string, op func(i int)) {
+		for i := 0; i < mr512; i++ {
+			skip := fmt.Sprintf("%s_%s%d", pfx, mode, i)
+			p("MOVQ %d(R10), AX", 8*i)
+			p("TESTQ AX, AX")
+			p("JS %s", skip)
+			op(i)
+			label(skip)
+		}
+		p("VZEROUPPER")
+		p("RET")
+	}
+	block("s", func(i int) {
+		for h := 0; h < 2; h++ {
+			p("VMOVUPS %s, %d(DX)(AX*1)", acc512(i, h), 64*h)
+		}
+	})
+	label(pfx + "_add")
+	block("a", func(i int) {
+		for h := 0; h < 2; h++ {
+			p("VADDPS %d(DX)(AX*1), %s, %s", 64*h, acc512(i, h), acc512(i, h))
+			p("VMOVUPS %s, %d(DX)(AX*1)", acc512(i, h), 64*h)
+		}
+	})
+	label(pfx + "_bias")
+	p("MOVQ bias+64(FP), SI")
+	p("VMOVUPS 0(SI), Z0")
+	p("VMOVUPS 64(SI), Z1")
+	block("b", func(i int) {
+		for h := 0; h < 2; h++ {
+			p("VADDPS Z%d, %s, %s", h, acc512(i, h), acc512(i, h))
+			p("VMOVUPS %s, %d(DX)(AX*1)", acc512(i, h), 64*h)
+		}
+	})
 }

@@ -68,6 +68,9 @@ type impl struct {
 	// dot4, if set, computes four dot products at once:
 	// y[r] = dot(a[r*lda:r*lda+len(x)], x) for r < 4, each exactly as dot.
 	dot4 func(a []float32, lda int, x, y []float32)
+	// taps, if set, is the direct-convolution form of fn (SgemmTaps),
+	// for mr == 12 and nr == 32.
+	taps tapsKernel
 	// asmPack says the transposing packers packT8 and packT4 may be used.
 	asmPack bool
 	// bf16 says fn reads panels of bfloat16 pairs: every packed panel is

@@ -29,6 +29,12 @@ func sgemmKernelAVX512r8c16(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func sgemmKernelAVX512r4c16(kc int, a, b, c *float32, ldc int, beta float32)
 
+// sgemmTapsAVX512 is sgemmKernelAVX512 reading A in place (see
+// tapsKernel).
+//
+//go:noescape
+func sgemmTapsAVX512(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
+
 // sgemmKernelBF16 is the 12×32 AVX-512 BF16 micro-kernel: microKernel's
 // arithmetic on panels of bfloat16 pairs (see toPairs), ceil(kc/2) pair
 // rows of them, with VDPBF16PS (encoded as bytes by asm_gen.go: the Go
@@ -124,6 +130,7 @@ var avx512Impl = &impl{
 	nc:      1024,
 	fn:      sgemmKernelAVX512,
 	edge:    avx512Edge,
+	taps:    sgemmTapsAVX512,
 	asmPack: true,
 	dot:     dotAVX2,
 	dot4:    dot4AVX2,

@@ -1,0 +1,300 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// Taps is the A operand of a direct convolution (SgemmTaps): A is not
+// packed, the micro-kernel reads it where it lies. X holds Images images,
+// each a grid of Plane positions in rows of Width, with C values per
+// position (a padded image, channel-last). Row r of A is the output at
+// image img, grid row y < OH and column x < OW, r = img·OH·OW + y·OW + x;
+// at grid position q = img·Plane + y·Width + x it has, for tap t, the C
+// values from position q + Offs[t]: columns [t·C, (t+1)·C).
+//
+// The kernel computes 12 consecutive grid positions at a time, those past
+// OW in a grid row too (their results are dropped), so X must hold Len()
+// values, the padding and the slack after the last image zero or any
+// finite value.
+type Taps struct {
+	X                    []float32
+	C                    int
+	Images, Plane, Width int
+	OH, OW               int
+	Offs                 []int
+}
+
+// tapRows is the tile height of the direct kernel (the 12 rows of the
+// AVX-512 kernel).
+const tapRows = 12
+
+// strips is the number of 12-position strips per image.
+func (a *Taps) strips() int { return (a.OH*a.Width + tapRows - 1) / tapRows }
+
+// Len is the number of values X must hold: every strip's reads.
+func (a *Taps) Len() int {
+	if a.Images == 0 {
+		return 0
+	}
+	maxOff := 0
+	for _, o := range a.Offs {
+		maxOff = max(maxOff, o)
+	}
+	return ((a.Images-1)*a.Plane + a.strips()*tapRows + maxOff) * a.C
+}
+
+// TapsAvailable says whether SgemmTaps can run: the current kernel has a
+// direct form (AVX-512, float32 products). Elsewhere convolutions pack A.
+func TapsAvailable() bool {
+	return current.Load().taps != nil && !(bf16Impl != nil && Precision(precision.Load()) == BFloat16)
+}
+
+// SgemmTaps computes C = A·wᵀ for A given by a (rows a.Images·a.OH·a.OW, K
+// = len(a.Offs)·a.C) and w, n×K row-major, starting each element of C from
+// bias (len n), from C itself (accumulate) or from nothing. Every element
+// is computed exactly as Sgemm computes it (the same K chunks, the same
+// fused multiply-adds in the same order), so for n ≥ 2 the result is
+// bit-identical to SgemmRowsA on the same rows (which computes n == 1 as
+// matrix-vector products, summed in another order), at any thread count.
+// It panics unless TapsAvailable.
+func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulate bool, c []float32) {
+	im := current.Load()
+	if !TapsAvailable() {
+		panic("gemm.SgemmTaps: no direct kernel on this CPU or at this precision (check TapsAvailable)")
+	}
+	k := len(a.Offs) * a.C
+	m := a.Images * a.OH * a.OW
+	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || len(a.X) < a.Len() || len(w) < n*k || len(c) < m*n ||
+		(bias != nil && (len(bias) != n || accumulate)) {
+		panic(fmt.Sprintf("gemm.SgemmTaps: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, w %d, c %d)",
+			a.C, a.OH, a.OW, a.Plane, a.Width, len(a.X), a.Len(), len(w), len(c)))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if pool == nil {
+		pool = parallel.Default()
+	}
+	tj := tapJobs.Get().(*tapJob)
+	tj.a, tj.n, tj.k, tj.c, tj.bias, tj.accumulate = a, n, k, c, bias, accumulate
+	tj.im = im
+	// The K chunks of Sgemm (job.kChunk), so each element sees the same
+	// partial sums.
+	tj.job.args = args{k: k}
+	tj.job.nk = (k + im.kc - 1) / im.kc
+	tj.packW(w)
+	total := a.Images * a.strips()
+	threads := pool.Threads()
+	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
+		threads = 1
+	}
+	parts := max(1, min(threads, total))
+	for len(tj.ws) < parts {
+		tj.ws = append(tj.ws, new(tapWorkspace))
+	}
+	if parts == 1 {
+		tj.Run(0, 0, total)
+	} else {
+		pool.ForParts(total, parts, tj)
+	}
+	tj.a, tj.c, tj.bias = nil, nil, nil
+	tapJobs.Put(tj)
+}
+
+// tapJob is one SgemmTaps call handed to the pool: parts take ranges of
+// strips.
+type tapJob struct {
+	job        job // the K chunks (kChunk)
+	im         *impl
+	a          *Taps
+	n, k       int
+	c, bias    []float32
+	accumulate bool
+	packed     []float32 // w packed: per K chunk, per 32-column panel, kc×32
+	chunkAt    []int     // offset of each chunk's panels in packed
+	ws         []*tapWorkspace
+}
+
+// tapWorkspace is a part's tile, segment list and row offsets.
+type tapWorkspace struct {
+	tile [tapRows * 32]float32
+	seg  []int
+	rows [tapRows]int
+}
+
+var tapJobs = sync.Pool{New: func() any { return new(tapJob) }}
+
+// packW packs wᵀ (K×n) into 32-column panels per K chunk, zero beyond n:
+// the layout of packed B blocks.
+func (tj *tapJob) packW(w []float32) {
+	nr := tj.im.nr
+	panels := (tj.n + nr - 1) / nr
+	tj.chunkAt = tj.chunkAt[:0]
+	size := 0
+	for pi := range tj.job.nk {
+		p0, p1 := tj.job.kChunk(pi)
+		tj.chunkAt = append(tj.chunkAt, size)
+		size += (p1 - p0) * panels * nr
+	}
+	if cap(tj.packed) < size {
+		tj.packed = alignedFloats(size)
+	}
+	tj.packed = tj.packed[:size]
+	for pi := range tj.job.nk {
+		p0, p1 := tj.job.kChunk(pi)
+		kc := p1 - p0
+		for jp := range panels {
+			dst := tj.packed[tj.chunkAt[pi]+jp*kc*nr:][:kc*nr]
+			for j := range nr {
+				col := jp*nr + j
+				if col >= tj.n {
+					for p := range kc {
+						dst[p*nr+j] = 0
+					}
+					continue
+				}
+				src := w[col*tj.k+p0 : col*tj.k+p1]
+				for p, v := range src {
+					dst[p*nr+j] = v
+				}
+			}
+		}
+	}
+}
+
+// Run implements parallel.Job for strips [lo, hi). Where the packed
+// kernel fits in L2 (tapResidentBytes) each strip takes all K chunks in
+// turn while its tile of C is in L1; otherwise K chunk by K chunk, each
+// strip's tiles for all column panels of the chunk (C then goes through
+// memory once per chunk). Each element of C sees the same operations in
+// the same order either way.
+func (tj *tapJob) Run(part, lo, hi int) {
+	if len(tj.packed)*4 <= tapResidentBytes {
+		for s := lo; s < hi; s++ {
+			for pi := range tj.job.nk {
+				tj.strip(part, s, pi)
+			}
+		}
+		return
+	}
+	for pi := range tj.job.nk {
+		for s := lo; s < hi; s++ {
+			tj.strip(part, s, pi)
+		}
+	}
+}
+
+// tapResidentBytes is the largest packed kernel kept whole in L2 (half
+// of the 1 MB of Zen 4, the rest for the images' rows and C).
+const tapResidentBytes = 512 << 10
+
+// strip computes strip s's tiles of K chunk pi for every column panel.
+func (tj *tapJob) strip(part, s, pi int) {
+	a, im, ws := tj.a, tj.im, tj.ws[part]
+	nr := im.nr
+	panels := (tj.n + nr - 1) / nr
+	spi := a.strips()
+	p0, p1 := tj.job.kChunk(pi)
+	kc := p1 - p0
+	mode := tapAdd
+	switch {
+	case pi == 0 && tj.bias != nil:
+		mode = tapBias
+	case pi == 0 && !tj.accumulate:
+		mode = tapStore
+	}
+	img, q0 := s/spi, (s%spi)*tapRows
+	base := img*a.Plane + q0
+	ws.seg = ws.seg[:0]
+	for p := p0; p < p1; {
+		t := p / a.C
+		end := min(p1, (t+1)*a.C)
+		ws.seg = append(ws.seg, ((base+a.Offs[t])*a.C+p-t*a.C)*4, end-p)
+		p = end
+	}
+	tj.rowOffsets(ws, img, q0)
+	for jp := range panels {
+		b := &tj.packed[tj.chunkAt[pi]+jp*kc*nr]
+		j0 := jp * nr
+		if cols := tj.n - j0; cols < nr {
+			// A partial panel: the tile, then its valid columns.
+			im.taps(len(ws.seg)/2, &ws.seg[0], &a.X[0], a.C*4, b, &ws.tile[0], &tileRows[0], tapStore, nil)
+			tj.merge(ws, j0, cols, mode)
+			continue
+		}
+		var bias *float32
+		if mode == tapBias {
+			bias = &tj.bias[j0]
+		}
+		im.taps(len(ws.seg)/2, &ws.seg[0], &a.X[0], a.C*4, b, &tj.c[j0], &ws.rows[0], mode, bias)
+	}
+}
+
+// The direct kernel's store modes: C = tile, C = C + tile (as the
+// micro-kernel's beta 1, later K chunks and accumulation), C = bias + tile.
+const (
+	tapStore = 0
+	tapAdd   = 1
+	tapBias  = 2
+)
+
+// tileRows are the byte offsets of the rows of a 12×32 tile.
+var tileRows = func() (r [tapRows]int) {
+	for i := range r {
+		r[i] = i * 32 * 4
+	}
+	return r
+}()
+
+// rowOffsets sets ws.rows to the byte offsets in C (from column 0) of the
+// rows of the strip at grid position q0 of image img, -1 for positions
+// past a grid row's OW outputs or past the image's OH rows.
+func (tj *tapJob) rowOffsets(ws *tapWorkspace, img, q0 int) {
+	a := tj.a
+	for i := range tapRows {
+		q := q0 + i
+		y, x := q/a.Width, q%a.Width
+		if y >= a.OH || x >= a.OW {
+			ws.rows[i] = -1
+			continue
+		}
+		ws.rows[i] = ((img*a.OH+y)*a.OW + x) * tj.n * 4
+	}
+}
+
+// merge folds the valid rows of a strip's tile (ws.rows) into C's columns
+// [j0, j0+cols) under mode, with the kernel's arithmetic.
+func (tj *tapJob) merge(ws *tapWorkspace, j0, cols, mode int) {
+	for i, off := range ws.rows {
+		if off < 0 {
+			continue
+		}
+		r := off / 4
+		dst := tj.c[r+j0 : r+j0+cols]
+		src := ws.tile[i*32 : i*32+cols]
+		switch mode {
+		case tapBias:
+			bias := tj.bias[j0 : j0+cols]
+			for x, v := range src {
+				dst[x] = v + bias[x]
+			}
+		case tapStore:
+			copy(dst, src)
+		default:
+			for x, v := range src {
+				dst[x] += v
+			}
+		}
+	}
+}
+
+// tapsKernel is the direct micro-kernel: the 12×32 tile of nseg segments
+// of k steps, segment s reading A rows rs bytes apart from byte offset
+// seg[2s] of a for seg[2s+1] steps, B from the packed panel b (32 floats
+// per step); row i of the tile goes to c + rows[i] bytes (dropped where
+// rows[i] < 0) under mode (tapStore, tapAdd, tapBias with the 32 values
+// at bias).
+type tapsKernel func(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)

@@ -1,0 +1,94 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// tapsRows serves the rows of a Taps operand as stored rows: the matrix
+// the direct kernel reads in place, written out.
+func tapsRows(a *Taps) *storedRows {
+	k := len(a.Offs) * a.C
+	m := a.Images * a.OH * a.OW
+	s := &storedRows{m: make([]float32, m*k), cols: k}
+	for img := range a.Images {
+		for y := range a.OH {
+			for x := range a.OW {
+				r := (img*a.OH+y)*a.OW + x
+				q := img*a.Plane + y*a.Width + x
+				for t, off := range a.Offs {
+					copy(s.m[r*k+t*a.C:r*k+(t+1)*a.C], a.X[(q+off)*a.C:(q+off+1)*a.C])
+				}
+			}
+		}
+	}
+	return s
+}
+
+// The direct product is bit-identical to the packed product of the same
+// rows: over channel counts that cut taps across K chunks (several chunks
+// at C 40 and 64), column counts with partial panels, grids with columns
+// and rows past the output, bias, accumulation, and thread counts.
+func TestSgemmTapsMatchesPacked(t *testing.T) {
+	if !TapsAvailable() {
+		t.Skip("no direct kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	type shape struct{ images, h, w, c, n, kh, kw int }
+	for _, sh := range []shape{
+		{2, 5, 7, 3, 17, 3, 3}, {3, 28, 28, 32, 32, 3, 3}, {2, 14, 14, 40, 70, 3, 3},
+		{1, 9, 11, 64, 48, 3, 3}, {4, 7, 7, 32, 32, 1, 1}, {2, 8, 8, 5, 2, 3, 3}, {1, 6, 13, 16, 96, 5, 3},
+	} {
+		// A "same" convolution over images padded by (kh-1)/2, (kw-1)/2.
+		ph, pw := (sh.kh-1)/2, (sh.kw-1)/2
+		hp, wp := sh.h+2*ph, sh.w+2*pw
+		a := &Taps{C: sh.c, Images: sh.images, Plane: hp * wp, Width: wp, OH: sh.h, OW: sh.w}
+		for ky := range sh.kh {
+			for kx := range sh.kw {
+				a.Offs = append(a.Offs, ky*wp+kx)
+			}
+		}
+		a.X = randSlice(rng, a.Len())
+		k := len(a.Offs) * sh.c
+		m := sh.images * sh.h * sh.w
+		w := randSlice(rng, sh.n*k)
+		bias := randSlice(rng, sh.n)
+		c0 := randSlice(rng, m*sh.n)
+		rows := tapsRows(a)
+		for _, threads := range []int{1, 2, 3} {
+			p := pool(threads)
+			for _, mode := range []string{"plain", "bias", "accumulate"} {
+				name := fmt.Sprintf("%+v threads %d %s", sh, threads, mode)
+				want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+				switch mode {
+				case "plain":
+					SgemmRowsA(p, m, sh.n, k, 1, rows, true, w, k, 0, want, sh.n)
+					SgemmTaps(p, a, sh.n, w, nil, false, got)
+				case "bias":
+					SgemmRowsABias(p, m, sh.n, k, rows, true, w, k, bias, want, sh.n)
+					SgemmTaps(p, a, sh.n, w, bias, false, got)
+				case "accumulate":
+					SgemmRowsA(p, m, sh.n, k, 1, rows, true, w, k, 1, want, sh.n)
+					SgemmTaps(p, a, sh.n, w, nil, true, got)
+				}
+				same(t, name, want, got)
+			}
+		}
+	}
+}
+
+// SgemmTaps refuses operands that do not fit, with a message.
+func TestSgemmTapsChecks(t *testing.T) {
+	if !TapsAvailable() {
+		t.Skip("no direct kernel on this CPU")
+	}
+	a := &Taps{C: 4, Images: 1, Plane: 16, Width: 4, OH: 2, OW: 2, Offs: []int{0, 1, 4, 5}}
+	a.X = make([]float32, a.Len()-1)
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("a short X was accepted")
+		}
+	}()
+	SgemmTaps(pool(1), a, 8, make([]float32, 8*16), nil, false, make([]float32, 4*8))
+}
