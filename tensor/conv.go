@@ -365,26 +365,35 @@ const directMinChannels = 8
 // once, zero-padded and with the slack the kernel's strips read past the
 // last image, and every tap of the kernel is an offset into the copy.
 func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
+	d := directPool.Get().(*directOperand)
 	hp, wp := g.H+2*g.PH, g.W+2*g.PW
-	a := &gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW}
+	offs := d.taps.Offs[:0]
 	for ky := range g.KH {
 		for kx := range g.KW {
-			a.Offs = append(a.Offs, ky*wp+kx)
+			offs = append(offs, ky*wp+kx)
 		}
 	}
-	bp := directPool.Get().(*[]float32)
-	need := a.Len()
-	if cap(*bp) < need {
-		*bp = make([]float32, need)
+	d.taps = gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
+	need := d.taps.Len()
+	if cap(d.buf) < need {
+		d.buf = make([]float32, need)
 	}
-	a.X = (*bp)[:need]
-	PadImages(a.X, x, n, g.H, g.W, c, g.PH, g.PW)
-	clear(a.X[n*hp*wp*c:])
-	gemm.SgemmTaps(nil, a, o, w, bias, accumulate, out)
-	directPool.Put(bp)
+	d.taps.X = d.buf[:need]
+	PadImages(d.taps.X, x, n, g.H, g.W, c, g.PH, g.PW)
+	clear(d.taps.X[n*hp*wp*c:])
+	gemm.SgemmTaps(nil, &d.taps, o, w, bias, accumulate, out)
+	d.taps.X = nil
+	directPool.Put(d)
 }
 
-var directPool = sync.Pool{New: func() any { return new([]float32) }}
+// directOperand is a pooled direct operand and its padded copy, so that
+// steady-state convolutions allocate nothing.
+type directOperand struct {
+	taps gemm.Taps
+	buf  []float32
+}
+
+var directPool = sync.Pool{New: func() any { return new(directOperand) }}
 
 // fewChannels: a convolution to at most this many channels is computed
 // transposed, outᵀ = w·patchesᵀ (gemm.SgemmRowsBT). As patches·wᵀ each
