@@ -66,7 +66,8 @@ func betaDispatch(pfx string) {
 
 // ---------------------------------------------------------------------------
 // AVX-512: 12×32 tile. Accumulators Z8..Z31 (row i in Z(8+2i), Z(9+2i)),
-// B row in Z0, Z1, A broadcast straight from memory with {1to16}.
+// B row in Z0, Z1, each A value broadcast into one of Z2..Z7 (in turn) for
+// both halves of its row.
 
 const mr512, nr512 = 12, 32
 
@@ -186,7 +187,7 @@ func storeTile(pfx string, rows, halves int) {
 // half is the bfloat16 of step 2q and whose high half that of step 2q+1.
 // VDPBF16PS multiplies the pairs of two such words and adds both products
 // to a float32 lane: per pair row, the two B words of a column block sit in
-// Z0, Z1 and each A word is broadcast from memory, into the same 24
+// Z0, Z1 and each A word is broadcast into one of Z2..Z7, into the same 24
 // accumulators as the float32 kernel.
 
 // Register numbers of the general registers as x86 encodes them.
