@@ -63,7 +63,7 @@ func (x *ctx) gemv(pool *parallel.Pool, im *impl, j *job) {
 		threads = 1
 	}
 	parts := min(threads, max(1, g.rows/64))
-	x.ensureGemv(parts, g.rows, g.k, g.src != nil)
+	x.ensureGemv(parts, g.rows, g.k, g.src != nil, g.axpy)
 	g.ws = x.ws[:parts]
 	if inc == 1 {
 		g.x = vec[:g.k]
@@ -87,11 +87,10 @@ func (x *ctx) gemv(pool *parallel.Pool, im *impl, j *job) {
 const gemvRows = 16
 
 // ensureGemv makes the workspaces big enough for a product with rows
-// outputs over k inputs split into parts.
 // outputs over k inputs split into parts, with room for the rows of a
-// computed matrix (computed: gemvRows rows of k, or one p row of the
-// part's outputs).
-func (x *ctx) ensureGemv(parts, rows, k int, computed bool) {
+// computed matrix: gemvRows rows of k in the dot form, one p row of the
+// part's outputs in the axpy form.
+func (x *ctx) ensureGemv(parts, rows, k int, computed, axpy bool) {
 	for len(x.ws) < parts {
 		x.ws = append(x.ws, new(workspace))
 	}
@@ -103,7 +102,11 @@ func (x *ctx) ensureGemv(parts, rows, k int, computed bool) {
 		if len(w.a) < per {
 			w.a = alignedFloats(per)
 		}
-		if need := max(gemvRows*k, per); computed && len(w.rows) < need {
+		need := gemvRows * k
+		if axpy {
+			need = per
+		}
+		if computed && len(w.rows) < need {
 			w.rows = alignedFloats(need)
 		}
 	}

@@ -61,10 +61,10 @@ func TapsAvailable() bool {
 // matrix-vector products, summed in another order), at any thread count.
 // It panics unless TapsAvailable.
 func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulate bool, c []float32) {
-	im := current.Load()
 	if !TapsAvailable() {
 		panic("gemm.SgemmTaps: no direct kernel on this CPU or at this precision (check TapsAvailable)")
 	}
+	im := current.Load()
 	k := len(a.Offs) * a.C
 	m := a.Images * a.OH * a.OW
 	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || len(a.X) < a.Len() || len(w) < n*k || len(c) < m*n ||
@@ -127,8 +127,9 @@ type tapWorkspace struct {
 
 var tapJobs = sync.Pool{New: func() any { return new(tapJob) }}
 
-// packW packs wᵀ (K×n) into 32-column panels per K chunk, zero beyond n:
-// the layout of packed B blocks.
+// packW packs wᵀ (K×n) as Sgemm packs its B blocks: 32-column panels,
+// per K chunk (columns past n in the last panel are left as they are: the
+// kernel's tile for a partial panel is merged column by column).
 func (tj *tapJob) packW(w []float32) {
 	nr := tj.im.nr
 	panels := (tj.n + nr - 1) / nr
@@ -145,23 +146,7 @@ func (tj *tapJob) packW(w []float32) {
 	tj.packed = tj.packed[:size]
 	for pi := range tj.job.nk {
 		p0, p1 := tj.job.kChunk(pi)
-		kc := p1 - p0
-		for jp := range panels {
-			dst := tj.packed[tj.chunkAt[pi]+jp*kc*nr:][:kc*nr]
-			for j := range nr {
-				col := jp*nr + j
-				if col >= tj.n {
-					for p := range kc {
-						dst[p*nr+j] = 0
-					}
-					continue
-				}
-				src := w[col*tj.k+p0 : col*tj.k+p1]
-				for p, v := range src {
-					dst[p*nr+j] = v
-				}
-			}
-		}
+		packB(tj.im, tj.packed[tj.chunkAt[pi]:], w, tj.k, true, 0, tj.n, p0, p1-p0)
 	}
 }
 
