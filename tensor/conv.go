@@ -349,7 +349,7 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 // convolutions of 32 channels at 28×28 spent 0.7 s packing per second of
 // kernel.
 func direct(c, o, rows int, g ConvGeom) bool {
-	return directConv && g.SH == 1 && g.SW == 1 && c >= directMinChannels && o > fewChannels && rows >= 64 && gemm.TapsAvailable()
+	return directConv && g.SH == 1 && g.SW == 1 && c >= directMinChannels && o > fewChannels && rows >= 64 && gemm.TapsAvailable(c)
 }
 
 // directConv switches the direct path on (tests and benchmarks compare

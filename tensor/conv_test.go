@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/minmaxgan/minmax/internal/gemm"
 )
 
 // Col2Im is the adjoint of Im2Col: <Im2Col(x), c> = <x, Col2Im(c)> for
@@ -62,7 +64,20 @@ func TestConvGeomErrors(t *testing.T) {
 
 // The patches that ConvMatMul and ConvWeightMatMul gather are Im2Col's, on
 // geometries with every kind of edge: the products are bit-identical.
-func TestConvMatMulMatchesIm2Col(t *testing.T) {
+func TestConvMatMulMatchesIm2Col(t *testing.T) { testConvMatMulMatchesIm2Col(t) }
+
+// In bfloat16 likewise: the direct convolution (where the CPU has AVX-512
+// BF16 and the channels are even) rounds the image, the packed product
+// the unfolded rows, to the same values, summed in the same pairs.
+func TestConvMatMulMatchesIm2ColBF16(t *testing.T) {
+	if err := gemm.SetPrecision(gemm.BFloat16); err != nil {
+		t.Skip(err)
+	}
+	defer gemm.SetPrecision(gemm.Float32)
+	testConvMatMulMatchesIm2Col(t)
+}
+
+func testConvMatMulMatchesIm2Col(t *testing.T) {
 	rng := NewRNG(9)
 	for _, tc := range []struct{ h, w, c, o, kh, kw, s, p int }{
 		{8, 8, 3, 5, 3, 3, 1, 1}, {7, 9, 4, 6, 3, 3, 1, 0}, {9, 7, 2, 3, 4, 4, 2, 1}, {5, 5, 1, 4, 5, 5, 1, 2},

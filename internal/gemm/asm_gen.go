@@ -24,9 +24,11 @@ func main() {
 	avx512("sgemmKernelAVX512c16", 12, 1)
 	avx512("sgemmKernelAVX512r8c16", 8, 1)
 	avx512("sgemmKernelAVX512r4c16", 4, 1)
-	taps512()
+	taps512("sgemmTapsAVX512", "taps512", stepTaps)
 	bf16Kernel()
+	taps512("sgemmTapsBF16", "tapsbf16", stepTapsBF16)
 	bf16Pack()
+	bf16Convert()
 	avx2()
 	packT8()
 	packT4()
@@ -352,6 +354,42 @@ func bf16Chunk(masked bool) {
 	} else {
 		p("VMOVUPS Z3, (DI)(BX*1)")
 	}
+}
+
+// bf16Convert writes convertBF16(dst *uint16, src *float32, n int): dst[i]
+// = bf16(src[i]) for i < n, n a multiple of 16, rounding as
+// packBF16Pairs does (to nearest even, a NaN kept and quieted).
+func bf16Convert() {
+	fmt.Fprintf(&out, "\n// func convertBF16(dst *uint16, src *float32, n int)\n")
+	fmt.Fprintf(&out, "TEXT ·convertBF16(SB), NOSPLIT, $0-24\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ n+16(FP), CX")
+	p("SHRQ $4, CX")
+	p("JZ bf16c_done")
+	p("MOVL $0x7fff, AX")
+	p("VPBROADCASTD AX, Z28")
+	p("MOVL $1, AX")
+	p("VPBROADCASTD AX, Z29")
+	p("MOVL $0x00400000, AX")
+	p("VPBROADCASTD AX, Z30")
+	label("bf16c_loop")
+	p("VMOVUPS (SI), Z0")
+	p("VCMPPS $3, Z0, Z0, K1")
+	p("VPSRLD $16, Z0, Z2")
+	p("VPANDD Z29, Z2, Z2")
+	p("VPADDD Z28, Z2, Z2")
+	p("VPADDD Z0, Z2, Z2")
+	p("VPORD Z30, Z0, K1, Z2")
+	p("VPSRLD $16, Z2, Z2")
+	p("VPMOVDW Z2, (DI)")
+	p("ADDQ $64, SI")
+	p("ADDQ $32, DI")
+	p("DECQ CX")
+	p("JNZ bf16c_loop")
+	label("bf16c_done")
+	p("VZEROUPPER")
+	p("RET")
 }
 
 // ---------------------------------------------------------------------------
@@ -855,8 +893,27 @@ func stepTaps(aoff, boff int) {
 	}
 }
 
-func taps512() {
-	const name, pfx = "sgemmTapsAVX512", "taps512"
+// stepTapsBF16 is stepTaps on bfloat16 pairs: A's pair of row i
+// broadcast from its row in place, multiplied into both halves by
+// VDPBF16PS.
+func stepTapsBF16(aoff, boff int) {
+	for h := 0; h < 2; h++ {
+		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
+	}
+	for i := 0; i < mr512; i++ {
+		r := 2 + i%6
+		p("VPBROADCASTD %s, Z%d", tapAddr(i, aoff), r)
+		for h := 0; h < 2; h++ {
+			dpbf16Reg(r, h, 8+2*i+h)
+		}
+	}
+}
+
+// taps512 writes a direct kernel (tapsKernel) named name, its labels
+// prefixed pfx, whose k steps are step's: float32 values (stepTaps) or
+// bfloat16 pairs (stepTapsBF16), 4 bytes of each A row and 128 bytes of
+// B per step either way.
+func taps512(name, pfx string, step func(aoff, boff int)) {
 	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)\n", name)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
 	p("MOVQ nseg+0(FP), BX")
@@ -882,7 +939,7 @@ func taps512() {
 	p("JZ %s_tail", pfx)
 	label(pfx + "_loop")
 	for u := 0; u < unroll; u++ {
-		stepTaps(4*u, 4*nr512*u)
+		step(4*u, 4*nr512*u)
 	}
 	for _, r := range []string{"SI", "R11", "R12", "R13"} {
 		p("ADDQ $%d, %s", 4*unroll, r)
@@ -894,7 +951,7 @@ func taps512() {
 	p("TESTQ CX, CX")
 	p("JZ %s_next", pfx)
 	label(pfx + "_tailloop")
-	stepTaps(0, 0)
+	step(0, 0)
 	for _, r := range []string{"SI", "R11", "R12", "R13"} {
 		p("ADDQ $4, %s", r)
 	}

@@ -114,3 +114,23 @@ func toPairsGo(u []uint32, w, kq int) {
 		}
 	}
 }
+
+// toBF16 sets dst[i] = BF16Bits(src[i]) for every i < len(src) (dst as
+// long), with the assembly where it runs.
+func toBF16(dst []uint16, src []float32) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	_ = dst[n-1]
+	v := 0
+	if bf16PackAsm {
+		v = n &^ 15
+		if v > 0 {
+			convertBF16(&dst[0], &src[0], v)
+		}
+	}
+	for i := v; i < n; i++ {
+		dst[i] = BF16Bits(src[i])
+	}
+}

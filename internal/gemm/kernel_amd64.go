@@ -43,6 +43,19 @@ func sgemmTapsAVX512(nseg int, seg *int, a *float32, rs int, b, c *float32, rows
 //go:noescape
 func sgemmKernelBF16(kc int, a, b, c *float32, ldc int, beta float32)
 
+// sgemmTapsBF16 is sgemmTapsAVX512 on bfloat16 pairs (sgemmKernelBF16's
+// arithmetic): A's rows in place hold bfloat16 values, each 4-byte step a
+// pair of consecutive ones, and B is packed in pair rows (toPairs).
+//
+//go:noescape
+func sgemmTapsBF16(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
+
+// convertBF16 sets dst[i] to the bits of src[i] rounded to bfloat16 for i
+// < n, a multiple of 16, as BF16Bits rounds.
+//
+//go:noescape
+func convertBF16(dst *uint16, src *float32, n int)
+
 // packBF16Pairs turns kq pairs of float32 rows of w values at src into kq
 // rows of bfloat16 pairs at dst (which may be src), rounding to nearest
 // even; tail is the mask of the last w%16 columns. See toPairs.
@@ -170,7 +183,7 @@ var bf16Impl = func() *impl {
 		return nil
 	}
 	im := *avx512Impl
-	im.fn, im.edge, im.bf16 = sgemmKernelBF16, nil, true
+	im.fn, im.edge, im.bf16, im.taps = sgemmKernelBF16, nil, true, sgemmTapsBF16
 	return &im
 }()
 

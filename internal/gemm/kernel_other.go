@@ -24,3 +24,5 @@ var (
 )
 
 func packBF16Pairs(dst, src *float32, w, kq, tail int) { panic("gemm: no assembly") }
+
+func convertBF16(dst *uint16, src *float32, n int) { panic("gemm: no assembly") }

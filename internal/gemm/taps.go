@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/minmaxgan/minmax/internal/parallel"
 )
@@ -46,10 +47,21 @@ func (a *Taps) Len() int {
 	return ((a.Images-1)*a.Plane + a.strips()*tapRows + maxOff) * a.C
 }
 
-// TapsAvailable says whether SgemmTaps can run: the current kernel has a
-// direct form (AVX-512, float32 products). Elsewhere convolutions pack A.
-func TapsAvailable() bool {
-	return current.Load().taps != nil && !(bf16Impl != nil && Precision(precision.Load()) == BFloat16)
+// TapsAvailable says whether SgemmTaps can run on images of c channels:
+// the current kernel has a direct form (AVX-512; in BFloat16, AVX-512 BF16
+// and c even, since each of the kernel's steps multiplies a pair of
+// consecutive channels). Elsewhere convolutions pack A.
+func TapsAvailable(c int) bool {
+	im := tapsImpl()
+	return im.taps != nil && (!im.bf16 || c%2 == 0)
+}
+
+// tapsImpl is the kernel SgemmTaps uses at the current precision.
+func tapsImpl() *impl {
+	if bf16Impl != nil && Precision(precision.Load()) == BFloat16 {
+		return bf16Impl
+	}
+	return current.Load()
 }
 
 // SgemmTaps computes C = A·wᵀ for A given by a (rows a.Images·a.OH·a.OW, K
@@ -59,12 +71,16 @@ func TapsAvailable() bool {
 // fused multiply-adds in the same order), so for n ≥ 2 the result is
 // bit-identical to SgemmRowsA on the same rows (which computes n == 1 as
 // matrix-vector products, summed in another order), at any thread count.
-// It panics unless TapsAvailable.
+// In BFloat16 the values of X and w are rounded to bfloat16 first (X into
+// a copy of half its size, which the kernel then reads in place), and the
+// result is bit-identical to SgemmRowsA's in BFloat16 likewise: the same
+// pairs of K steps, the same chunks. It panics unless
+// TapsAvailable(a.C).
 func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulate bool, c []float32) {
-	if !TapsAvailable() {
-		panic("gemm.SgemmTaps: no direct kernel on this CPU or at this precision (check TapsAvailable)")
+	if !TapsAvailable(a.C) {
+		panic(fmt.Sprintf("gemm.SgemmTaps: no direct kernel for %d channels on this CPU or at this precision (check TapsAvailable)", a.C))
 	}
-	im := current.Load()
+	im := tapsImpl()
 	k := len(a.Offs) * a.C
 	m := a.Images * a.OH * a.OW
 	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || len(a.X) < a.Len() || len(w) < n*k || len(c) < m*n ||
@@ -91,6 +107,10 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		threads = 1
 	}
+	tj.x, tj.elem = unsafe.Pointer(&a.X[0]), 4
+	if im.bf16 {
+		tj.convertX(pool, threads)
+	}
 	parts := max(1, min(threads, total))
 	for len(tj.ws) < parts {
 		tj.ws = append(tj.ws, new(tapWorkspace))
@@ -100,7 +120,7 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	} else {
 		pool.ForParts(total, parts, tj)
 	}
-	tj.a, tj.c, tj.bias = nil, nil, nil
+	tj.a, tj.c, tj.bias, tj.x = nil, nil, nil, nil
 	tapJobs.Put(tj)
 }
 
@@ -113,9 +133,42 @@ type tapJob struct {
 	n, k       int
 	c, bias    []float32
 	accumulate bool
-	packed     []float32 // w packed: per K chunk, per 32-column panel, kc×32
+	packed     []float32 // w packed: per K chunk, per 32-column panel, kc×32 (bf16: in pair rows)
 	chunkAt    []int     // offset of each chunk's panels in packed
 	ws         []*tapWorkspace
+	x          unsafe.Pointer // the A values the kernel reads: a.X, or xb in BFloat16
+	elem       int            // their size in bytes (4, or 2 for bfloat16)
+	xb         []uint16       // a.X rounded to bfloat16 (BFloat16)
+	conv       bf16Job        // convertX's parallel job
+}
+
+// convertX rounds the direct operand's values to bfloat16 into tj.xb
+// (pooled with the job), in parallel parts of whole 16-value blocks.
+func (tj *tapJob) convertX(pool *parallel.Pool, threads int) {
+	x := tj.a.X[:tj.a.Len()]
+	if cap(tj.xb) < len(x) {
+		tj.xb = make([]uint16, len(x))
+	}
+	tj.xb = tj.xb[:len(x)]
+	tj.x, tj.elem = unsafe.Pointer(&tj.xb[0]), 2
+	if threads == 1 || len(x) < 1<<16 {
+		toBF16(tj.xb, x)
+		return
+	}
+	tj.conv = bf16Job{dst: tj.xb, src: x}
+	pool.ForParts(len(x)/16+1, threads, &tj.conv)
+	tj.conv = bf16Job{}
+}
+
+// bf16Job converts blocks [lo, hi) of 16 values of src into dst.
+type bf16Job struct {
+	dst []uint16
+	src []float32
+}
+
+func (j *bf16Job) Run(_, lo, hi int) {
+	lo, hi = min(16*lo, len(j.src)), min(16*hi, len(j.src))
+	toBF16(j.dst[lo:hi], j.src[lo:hi])
 }
 
 // tapWorkspace is a part's tile, segment list and row offsets.
@@ -146,7 +199,14 @@ func (tj *tapJob) packW(w []float32) {
 	tj.packed = tj.packed[:size]
 	for pi := range tj.job.nk {
 		p0, p1 := tj.job.kChunk(pi)
-		packB(tj.im, tj.packed[tj.chunkAt[pi]:], w, tj.k, true, 0, tj.n, p0, p1-p0)
+		dst := tj.packed[tj.chunkAt[pi]:]
+		packB(tj.im, dst, w, tj.k, true, 0, tj.n, p0, p1-p0)
+		if tj.im.bf16 {
+			kc := p1 - p0
+			for jp := range panels {
+				toPairs(dst[jp*kc*nr:(jp+1)*kc*nr], nr, kc)
+			}
+		}
 	}
 }
 
@@ -194,10 +254,14 @@ func (tj *tapJob) strip(part, s, pi int) {
 	img, q0 := s/spi, (s%spi)*tapRows
 	base := img*a.Plane + q0
 	ws.seg = ws.seg[:0]
+	// Segments: a byte offset into the values and a number of kernel
+	// steps (K steps, or pairs of them in BFloat16: C, chunks and taps
+	// start at even K then).
+	step := 4 / tj.elem
 	for p := p0; p < p1; {
 		t := p / a.C
 		end := min(p1, (t+1)*a.C)
-		ws.seg = append(ws.seg, ((base+a.Offs[t])*a.C+p-t*a.C)*4, end-p)
+		ws.seg = append(ws.seg, ((base+a.Offs[t])*a.C+p-t*a.C)*tj.elem, (end-p)/step)
 		p = end
 	}
 	tj.rowOffsets(ws, img, q0)
@@ -206,7 +270,7 @@ func (tj *tapJob) strip(part, s, pi int) {
 		j0 := jp * nr
 		if cols := tj.n - j0; cols < nr {
 			// A partial panel: the tile, then its valid columns.
-			im.taps(len(ws.seg)/2, &ws.seg[0], &a.X[0], a.C*4, b, &ws.tile[0], &tileRows[0], tapStore, nil)
+			im.taps(len(ws.seg)/2, &ws.seg[0], (*float32)(tj.x), a.C*tj.elem, b, &ws.tile[0], &tileRows[0], tapStore, nil)
 			tj.merge(ws, j0, cols, mode)
 			continue
 		}
@@ -214,7 +278,7 @@ func (tj *tapJob) strip(part, s, pi int) {
 		if mode == tapBias {
 			bias = &tj.bias[j0]
 		}
-		im.taps(len(ws.seg)/2, &ws.seg[0], &a.X[0], a.C*4, b, &tj.c[j0], &ws.rows[0], mode, bias)
+		im.taps(len(ws.seg)/2, &ws.seg[0], (*float32)(tj.x), a.C*tj.elem, b, &tj.c[j0], &ws.rows[0], mode, bias)
 	}
 }
 

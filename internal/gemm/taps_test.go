@@ -2,7 +2,9 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -31,15 +33,39 @@ func tapsRows(a *Taps) *storedRows {
 // at C 40 and 64), column counts with partial panels, grids with columns
 // and rows past the output, bias, accumulation, and thread counts.
 func TestSgemmTapsMatchesPacked(t *testing.T) {
-	if !TapsAvailable() {
+	if !TapsAvailable(2) {
 		t.Skip("no direct kernel on this CPU")
 	}
+	testTapsMatchPacked(t, false)
+}
+
+// In bfloat16 likewise (the packed product rounds its panels to bfloat16
+// pairs, the direct one a copy of the image), for even channel counts;
+// odd ones have no direct form there.
+func TestSgemmTapsMatchesPackedBF16(t *testing.T) {
+	if !HasBFloat16() || !TapsAvailable(2) {
+		t.Skip("no AVX-512 BF16 direct kernel on this CPU")
+	}
+	if err := SetPrecision(BFloat16); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { SetPrecision(Float32) })
+	if TapsAvailable(3) || !TapsAvailable(32) {
+		t.Fatalf("TapsAvailable in bfloat16: 3 channels %v, 32 channels %v; want false, true", TapsAvailable(3), TapsAvailable(32))
+	}
+	testTapsMatchPacked(t, true)
+}
+
+func testTapsMatchPacked(t *testing.T, bf16 bool) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	type shape struct{ images, h, w, c, n, kh, kw int }
 	for _, sh := range []shape{
-		{2, 5, 7, 3, 17, 3, 3}, {3, 28, 28, 32, 32, 3, 3}, {2, 14, 14, 40, 70, 3, 3},
+		{2, 5, 7, 3, 17, 3, 3}, {3, 28, 28, 32, 32, 3, 3}, {2, 14, 14, 40, 70, 3, 3}, {2, 5, 9, 6, 17, 3, 3},
 		{1, 9, 11, 64, 48, 3, 3}, {4, 7, 7, 32, 32, 1, 1}, {2, 8, 8, 5, 2, 3, 3}, {1, 6, 13, 16, 96, 5, 3},
 	} {
+		if bf16 && sh.c%2 == 1 {
+			continue
+		}
 		// A "same" convolution over images padded by (kh-1)/2, (kw-1)/2.
 		ph, pw := (sh.kh-1)/2, (sh.kw-1)/2
 		hp, wp := sh.h+2*ph, sh.w+2*pw
@@ -73,6 +99,16 @@ func TestSgemmTapsMatchesPacked(t *testing.T) {
 					SgemmTaps(p, a, sh.n, w, nil, true, got)
 				}
 				same(t, name, want, got)
+				if bf16 && mode == "plain" && threads == 1 {
+					// The products were rounded: float32's differ.
+					f32 := append([]float32(nil), c0...)
+					SetPrecision(Float32)
+					SgemmRowsA(p, m, sh.n, k, 1, rows, true, w, k, 0, f32, sh.n)
+					SetPrecision(BFloat16)
+					if slices.Equal(f32, got) {
+						t.Errorf("%s: bfloat16 result equals float32's", name)
+					}
+				}
 			}
 		}
 	}
@@ -80,7 +116,7 @@ func TestSgemmTapsMatchesPacked(t *testing.T) {
 
 // SgemmTaps refuses operands that do not fit, with a message.
 func TestSgemmTapsChecks(t *testing.T) {
-	if !TapsAvailable() {
+	if !TapsAvailable(4) {
 		t.Skip("no direct kernel on this CPU")
 	}
 	a := &Taps{C: 4, Images: 1, Plane: 16, Width: 4, OH: 2, OW: 2, Offs: []int{0, 1, 4, 5}}
@@ -91,4 +127,30 @@ func TestSgemmTapsChecks(t *testing.T) {
 		}
 	}()
 	SgemmTaps(pool(1), a, 8, make([]float32, 8*16), nil, false, make([]float32, 4*8))
+}
+
+// toBF16 (the assembly for blocks of 16, Go for the rest) rounds as
+// BF16Bits: ties to even, NaN, infinities, overflow, subnormals.
+func TestToBF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		math.Float32frombits(0x3f808000), math.Float32frombits(0x3f818000), math.Float32frombits(0x7f7fffff),
+		math.Float32frombits(0x00000001), math.Float32frombits(0x807fffff), math.Float32frombits(0x7f800001)}
+	for _, n := range []int{0, 1, 15, 16, 17, 40, 1000} {
+		src := make([]float32, n)
+		for i := range src {
+			if i < len(special) && n >= 16 {
+				src[i] = special[i]
+			} else {
+				src[i] = float32(rng.NormFloat64() * math.Pow(2, float64(rng.IntN(60)-30)))
+			}
+		}
+		dst := make([]uint16, n)
+		toBF16(dst, src)
+		for i, v := range src {
+			if want := BF16Bits(v); dst[i] != want {
+				t.Errorf("n %d: toBF16(%#08x) = %#04x, BF16Bits %#04x", n, math.Float32bits(v), dst[i], want)
+			}
+		}
+	}
 }
