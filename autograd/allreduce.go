@@ -101,11 +101,11 @@ func (t *Tape) SyncBatchNorm(x, gamma, beta *Node, eps float32) *Node {
 	return n
 }
 
-// BatchNormCount is the number of rows the BatchNorm or SyncBatchNorm op
-// n took its statistics over (every rank's, for SyncBatchNorm), 0 for any
-// other node.
+// BatchNormCount is the number of rows the BatchNorm, SyncBatchNorm or
+// CondBatchNorm op n took its statistics over (every rank's, for
+// SyncBatchNorm), 0 for any other node.
 func BatchNormCount(n *Node) int {
-	if n == nil || n.op != opBatchNorm {
+	if n == nil || (n.op != opBatchNorm && n.op != opCondBN) {
 		return 0
 	}
 	return n.a[1]

@@ -38,10 +38,11 @@ func (t *Tape) BatchNorm(x, gamma, beta *Node, eps float32) *Node {
 }
 
 // BatchNormStats returns the batch mean and biased variance that the
-// BatchNorm op n normalised with (nil for any other node). They alias the
+// BatchNorm (SyncBatchNorm, CondBatchNorm) op n normalised with (nil for
+// any other node). They alias the
 // tape's memory.
 func BatchNormStats(n *Node) (mean, variance []float32) {
-	if n == nil || n.op != opBatchNorm {
+	if n == nil || (n.op != opBatchNorm && n.op != opCondBN) {
 		return nil, nil
 	}
 	c := len(n.aux) / 3
@@ -87,4 +88,79 @@ func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
 	}
 	t.accum(gamma, t.Reshape(dg, c), needs)
 	t.accum(beta, t.Reshape(db, c), needs)
+}
+
+// CondBatchNorm is conditional batch normalisation (BigGAN's): each
+// column of x, shape (rows, C), normalised by the batch's mean and biased
+// variance as BatchNorm does (without an affine part of its own), then
+// scaled and shifted per sample: x holds n = scale.Dim(0) samples of
+// rows/n consecutive rows each (an NHWC batch as (N·H·W, C)), and row r of
+// sample i becomes x̂_r·scale[i] + shift[i], scale and shift of shape (n,
+// C). It is BatchNorm followed by a broadcast Mul and Add, fused: one pass
+// over x after the statistics, two backward. BatchNormStats and
+// BatchNormCount give its statistics; it differentiates to any order as
+// BatchNorm does.
+func (t *Tape) CondBatchNorm(x, scale, shift *Node, eps float32) *Node {
+	if !t.ok(opCondBN, x, scale, shift) {
+		return t.bad
+	}
+	if x.t.Rank() != 2 {
+		return t.failf("CondBatchNorm: input %v, want (rows, features)", sh(x.Shape()))
+	}
+	rows, c := x.t.Dim(0), x.t.Dim(1)
+	if scale.t.Rank() != 2 || scale.t.Dim(1) != c || !tensor.SameShape(scale.Shape(), shift.Shape()) {
+		return t.failf("CondBatchNorm: input %v with scale %v and shift %v: want both (samples, %d)", sh(x.Shape()), sh(scale.Shape()), sh(shift.Shape()), c)
+	}
+	n := scale.t.Dim(0)
+	if n < 1 || rows%n != 0 {
+		return t.failf("CondBatchNorm: %d rows do not split into %d samples", rows, n)
+	}
+	out := t.node(opCondBN, x.Shape(), nil, x, scale, shift)
+	out.f = eps
+	out.a[1] = rows
+	aux := t.alloc(3 * c)
+	mean, variance, rstd := aux[:c], aux[c:2*c], aux[2*c:]
+	tensor.BatchNormStats(mean, variance, rstd, x.t.Data, rows, c, eps)
+	tensor.CondBatchNormApply(out.t.Data, x.t.Data, mean, rstd, scale.t.Data, shift.t.Data, n, rows/n, c)
+	out.aux = aux
+	return out
+}
+
+func (t *Tape) condBatchNormBackward(n, g *Node, needs []bool) {
+	x, scale, shift := n.ins[0], n.ins[1], n.ins[2]
+	rows, c := x.t.Dim(0), x.t.Dim(1)
+	ns := scale.t.Dim(0)
+	s := rows / ns
+	if !t.recording {
+		mean, rstd := n.aux[:c], n.aux[2*c:]
+		dscale := t.node(opGradOut, scale.Shape(), nil, nil, nil, nil)
+		dshift := t.node(opGradOut, shift.Shape(), nil, nil, nil, nil)
+		var dx *Node
+		var dxData []float32
+		if needs[x.idx] {
+			dx = t.node(opGradOut, x.Shape(), nil, nil, nil, nil)
+			dxData = dx.t.Data
+		}
+		tensor.CondBatchNormBackward(dxData, dscale.t.Data, dshift.t.Data, g.t.Data, x.t.Data, mean, rstd, scale.t.Data, ns, s, c)
+		if dx != nil {
+			t.accum(x, dx, needs)
+		}
+		t.accum(scale, dscale, needs)
+		t.accum(shift, dshift, needs)
+		return
+	}
+	// Differentiable form: the statistics are recomputed as ops of x.
+	mean := t.Mean(x, true, 0)
+	xc := t.Sub(x, mean)
+	std := t.Sqrt(t.AddScalar(t.Mean(t.Square(xc), true, 0), n.f))
+	xhat := t.Div(xc, std)
+	g3 := t.Reshape(g, ns, s, c)
+	t.accum(shift, t.Reshape(t.SumTo(g3, ns, 1, c), ns, c), needs)
+	t.accum(scale, t.Reshape(t.SumTo(t.Mul(g3, t.Reshape(xhat, ns, s, c)), ns, 1, c), ns, c), needs)
+	if needs[x.idx] {
+		// dx = (h − mean(h) − x̂·mean(h·x̂))/σ with h = g·scale.
+		h := t.Reshape(t.Mul(g3, t.Reshape(scale, ns, 1, c)), rows, c)
+		inner := t.Sub(t.Sub(h, t.Mean(h, true, 0)), t.Mul(xhat, t.Mean(t.Mul(h, xhat), true, 0)))
+		t.accum(x, t.Div(inner, std), needs)
+	}
 }

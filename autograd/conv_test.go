@@ -198,6 +198,11 @@ var convCases = []opCase{
 	{"BatchNorm", func(t *T, x []*A) *A { return t.Tanh(t.BatchNorm(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {
 		return []*tensor.Tensor{randT(r, 0, 0.5, 7, 3), randT(r, 0, 1, 3), randT(r, 0, 0, 3)}
 	}, true},
+	// Two samples of four rows, three channels, scaled and shifted per
+	// sample (BigGAN's conditional batch norm).
+	{"CondBatchNorm", func(t *T, x []*A) *A { return t.Tanh(t.CondBatchNorm(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {
+		return []*tensor.Tensor{randT(r, 0, 0.5, 8, 3), randT(r, 1, 0.5, 2, 3), randT(r, 0, 0.5, 2, 3)}
+	}, true},
 	{"ConvD-BN/loss", func(t *T, x []*A) *A {
 		h := t.Conv2D(x[0], x[1], nil, 2, 1)
 		h = t.Reshape(t.BatchNorm(t.Reshape(h, -1, 3), x[2], x[3], 1e-5), 2, 3, 3, 3)

@@ -264,6 +264,8 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 		t.convBackward(n, g, needs)
 	case opBatchNorm:
 		t.batchNormBackward(n, g, needs)
+	case opCondBN:
+		t.condBatchNormBackward(n, g, needs)
 	case opAllReduce: // every rank's output is the sum: its gradient sums every rank's
 		t.accum(x, t.AllReduce(g), needs)
 	case opBatchMatMul:

@@ -42,6 +42,7 @@ const (
 	opConvT
 	opConvW
 	opBatchNorm
+	opCondBN
 	opGradOut // a gradient computed by a fused kernel outside any graph
 	opLogSoftmax
 	opBatchMatMul
@@ -61,7 +62,7 @@ var opNames = [numOps]string{
 	opLog: "Log", opSquare: "Square", opSqrt: "Sqrt", opSumTo: "SumTo",
 	opBroadcastTo: "BroadcastTo", opReshape: "Reshape", opSlice: "Slice",
 	opPad: "Pad", opConcat: "Concat", opConv: "Conv2D", opConvT: "ConvTranspose2D",
-	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opGradOut: "FusedGrad",
+	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opCondBN: "CondBatchNorm", opGradOut: "FusedGrad",
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
 	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
 }

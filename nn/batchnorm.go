@@ -95,6 +95,13 @@ func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
 	} else {
 		y = t.BatchNorm(x, gamma, beta, b.Eps)
 	}
+	b.track(y)
+	return y
+}
+
+// track moves the running statistics towards those the batch-norm op y
+// normalised with (nothing when y is no such op, as on a failed tape).
+func (b *BatchNorm) track(y *autograd.Node) {
 	if mean, v := autograd.BatchNormStats(y); mean != nil {
 		n := float32(autograd.BatchNormCount(y))
 		unbias := float32(1)
@@ -104,7 +111,6 @@ func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
 		tensor.MomentumUpdate(b.RunningMean.Data, mean, b.Momentum, 1)
 		tensor.MomentumUpdate(b.RunningVar.Data, v, b.Momentum, unbias)
 	}
-	return y
 }
 
 // ConditionalBatchNorm is BigGAN's class-conditional batch norm: x is
@@ -142,8 +148,18 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 		bs[i] = 1
 	}
 	bs[0], bs[len(s)-1] = n, ch
+	gain := t.AddScalar(b.Gain.Forward(c, c.Cond), 1)
+	bias := b.Bias.Forward(c, c.Cond)
+	if c.Training && !c.SyncBN && b.BN.Features == ch {
+		// Batch statistics: normalisation, scale and shift as one op
+		// (the same function, rounded once where the composition
+		// rounds twice).
+		y := t.CondBatchNorm(t.Reshape(x, -1, ch), gain, bias, b.BN.Eps)
+		b.BN.track(y)
+		var shape [tensor.MaxRank]int
+		copy(shape[:], s)
+		return t.Reshape(y, shape[:len(s)]...)
+	}
 	h := b.BN.Forward(c, x)
-	gain := t.Reshape(t.AddScalar(b.Gain.Forward(c, c.Cond), 1), bs[:len(s)]...)
-	bias := t.Reshape(b.Bias.Forward(c, c.Cond), bs[:len(s)]...)
-	return t.Add(t.Mul(h, gain), bias)
+	return t.Add(t.Mul(h, t.Reshape(gain, bs[:len(s)]...)), t.Reshape(bias, bs[:len(s)]...))
 }

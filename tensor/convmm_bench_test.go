@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
@@ -141,18 +142,24 @@ func BenchmarkConvDirect(b *testing.B) {
 		rng.Normal(bias, 0, 1)
 		rows, k := s.n*g.OH*g.OW, g.PatchLen(s.c)
 		out := make([]float32, rows*s.o)
-		for _, th := range []int{1, 2} {
-			parallel.SetThreads(th)
-			for _, d := range []bool{true, false} {
-				name := map[bool]string{true: "direct", false: "packed"}[d]
-				b.Run(fmt.Sprintf("%dx%dx%dx%d-%d/%s/threads=%d", s.n, s.hw, s.hw, s.c, s.o, name, th), func(b *testing.B) {
-					directConv = d
-					for range b.N {
-						ConvMatMul(out, x, w, bias, s.n, s.c, s.o, g, false)
-					}
-					b.ReportMetric(float64(2*rows*s.o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
+		for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+			if gemm.SetPrecision(prec) != nil {
+				continue
 			}
+			for _, th := range []int{1, 2} {
+				parallel.SetThreads(th)
+				for _, d := range []bool{true, false} {
+					name := map[bool]string{true: "direct", false: "packed"}[d]
+					b.Run(fmt.Sprintf("%dx%dx%dx%d-%d/%s/%s/threads=%d", s.n, s.hw, s.hw, s.c, s.o, prec, name, th), func(b *testing.B) {
+						directConv = d
+						for range b.N {
+							ConvMatMul(out, x, w, bias, s.n, s.c, s.o, g, false)
+						}
+						b.ReportMetric(float64(2*rows*s.o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+			gemm.SetPrecision(gemm.Float32)
 		}
 	}
 }
