@@ -377,22 +377,35 @@ func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 	}
 	d.taps = gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
 	need := d.taps.Len()
-	if cap(d.buf) < need {
-		d.buf = make([]float32, need)
+	if gemm.CurrentPrecision() == gemm.BFloat16 {
+		// The padded copy is rounded to bfloat16 as it is made: half
+		// the bytes, and no second pass in SgemmTaps.
+		if cap(d.bbuf) < need {
+			d.bbuf = make([]uint16, need)
+		}
+		d.taps.XB = d.bbuf[:need]
+		padImages(nil, d.taps.XB, x, n, g.H, g.W, c, g.PH, g.PW)
+		clear(d.taps.XB[n*hp*wp*c:])
+	} else {
+		if cap(d.buf) < need {
+			d.buf = make([]float32, need)
+		}
+		d.taps.X = d.buf[:need]
+		PadImages(d.taps.X, x, n, g.H, g.W, c, g.PH, g.PW)
+		clear(d.taps.X[n*hp*wp*c:])
 	}
-	d.taps.X = d.buf[:need]
-	PadImages(d.taps.X, x, n, g.H, g.W, c, g.PH, g.PW)
-	clear(d.taps.X[n*hp*wp*c:])
 	gemm.SgemmTaps(nil, &d.taps, o, w, bias, accumulate, out)
-	d.taps.X = nil
+	d.taps.X, d.taps.XB = nil, nil
 	directPool.Put(d)
 }
 
-// directOperand is a pooled direct operand and its padded copy, so that
-// steady-state convolutions allocate nothing.
+// directOperand is a pooled direct operand and its padded copy (float32,
+// or bfloat16 bits in BFloat16), so that steady-state convolutions
+// allocate nothing.
 type directOperand struct {
 	taps gemm.Taps
 	buf  []float32
+	bbuf []uint16
 }
 
 var directPool = sync.Pool{New: func() any { return new(directOperand) }}
@@ -485,22 +498,34 @@ func (p *stridedPatches) pad(x []float32, n, c int, g ConvGeom) {
 // padJob pads images over the worker pool.
 type padJob struct {
 	dst, x          []float32
+	dstb            []uint16 // instead of dst: the values rounded to bfloat16
 	h, w, c, ph, pw int
 }
 
 func (j *padJob) Run(_, lo, hi int) {
 	hp, wp := j.h+2*j.ph, j.w+2*j.pw
+	img := hp * wp * j.c
 	for i := lo; i < hi; i++ {
-		d := j.dst[i*hp*wp*j.c : (i+1)*hp*wp*j.c]
 		s := j.x[i*j.h*j.w*j.c : (i+1)*j.h*j.w*j.c]
-		clear(d[:j.ph*wp*j.c])
-		clear(d[(j.ph+j.h)*wp*j.c:])
-		for y := range j.h {
-			row := d[(j.ph+y)*wp*j.c : (j.ph+y+1)*wp*j.c]
-			clear(row[:j.pw*j.c])
-			copy(row[j.pw*j.c:(j.pw+j.w)*j.c], s[y*j.w*j.c:(y+1)*j.w*j.c])
-			clear(row[(j.pw+j.w)*j.c:])
+		if j.dstb != nil {
+			padImage(j.dstb[i*img:(i+1)*img], s, j.h, j.w, j.c, j.ph, j.pw, gemm.ToBF16)
+		} else {
+			padImage(j.dst[i*img:(i+1)*img], s, j.h, j.w, j.c, j.ph, j.pw, func(d []float32, s []float32) { copy(d, s) })
 		}
+	}
+}
+
+// padImage writes the image s of h×w×c into d with ph rows of zeros above
+// and below and pw columns left and right, its rows put by put.
+func padImage[T float32 | uint16](d []T, s []float32, h, w, c, ph, pw int, put func([]T, []float32)) {
+	wp := w + 2*pw
+	clear(d[:ph*wp*c])
+	clear(d[(ph+h)*wp*c:])
+	for y := range h {
+		row := d[(ph+y)*wp*c : (ph+y+1)*wp*c]
+		clear(row[:pw*c])
+		put(row[pw*c:(pw+w)*c], s[y*w*c:(y+1)*w*c])
+		clear(row[(pw+w)*c:])
 	}
 }
 
@@ -509,11 +534,19 @@ var padJobs = sync.Pool{New: func() any { return new(padJob) }}
 // PadImages writes to dst the n images x of h×w×c (NHWC) with ph rows of
 // zeros above and below and pw columns left and right.
 func PadImages(dst, x []float32, n, h, w, c, ph, pw int) {
-	if len(x) < n*h*w*c || len(dst) < n*(h+2*ph)*(w+2*pw)*c {
+	if len(dst) < n*(h+2*ph)*(w+2*pw)*c {
+		panic("tensor.PadImages: buffer too short")
+	}
+	padImages(dst, nil, x, n, h, w, c, ph, pw)
+}
+
+// padImages is PadImages into dst, or rounded to bfloat16 into dstb.
+func padImages(dst []float32, dstb []uint16, x []float32, n, h, w, c, ph, pw int) {
+	if len(x) < n*h*w*c || max(len(dst), len(dstb)) < n*(h+2*ph)*(w+2*pw)*c {
 		panic("tensor.PadImages: buffer too short")
 	}
 	j := padJobs.Get().(*padJob)
-	*j = padJob{dst: dst, x: x, h: h, w: w, c: c, ph: ph, pw: pw}
+	*j = padJob{dst: dst, dstb: dstb, x: x, h: h, w: w, c: c, ph: ph, pw: pw}
 	parallel.Default().For(n, j)
 	*j = padJob{}
 	padJobs.Put(j)

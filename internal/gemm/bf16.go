@@ -117,7 +117,7 @@ func toPairsGo(u []uint32, w, kq int) {
 
 // toBF16 sets dst[i] = BF16Bits(src[i]) for every i < len(src) (dst as
 // long), with the assembly where it runs.
-func toBF16(dst []uint16, src []float32) {
+func ToBF16(dst []uint16, src []float32) {
 	n := len(src)
 	if n == 0 {
 		return

@@ -20,8 +20,12 @@ import (
 // OW in a grid row too (their results are dropped), so X must hold Len()
 // values, the padding and the slack after the last image zero or any
 // finite value.
+//
+// In BFloat16, XB may hold the values already rounded (BF16Bits), X then
+// unused: SgemmTaps otherwise rounds X into a copy of its own first.
 type Taps struct {
 	X                    []float32
+	XB                   []uint16
 	C                    int
 	Images, Plane, Width int
 	OH, OW               int
@@ -83,7 +87,7 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	im := tapsImpl()
 	k := len(a.Offs) * a.C
 	m := a.Images * a.OH * a.OW
-	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || len(a.X) < a.Len() || len(w) < n*k || len(c) < m*n ||
+	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || (len(a.X) < a.Len() && !(im.bf16 && len(a.XB) >= a.Len())) || len(w) < n*k || len(c) < m*n ||
 		(bias != nil && (len(bias) != n || accumulate)) {
 		panic(fmt.Sprintf("gemm.SgemmTaps: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, w %d, c %d)",
 			a.C, a.OH, a.OW, a.Plane, a.Width, len(a.X), a.Len(), len(w), len(c)))
@@ -107,10 +111,15 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		threads = 1
 	}
-	tj.x, tj.elem = unsafe.Pointer(&a.X[0]), 4
-	if im.bf16 {
+	switch {
+	case !im.bf16:
+		tj.x, tj.elem = unsafe.Pointer(&a.X[0]), 4
+	case a.XB != nil:
+		tj.x, tj.elem = unsafe.Pointer(&a.XB[0]), 2
+	default:
 		tj.convertX(pool, threads)
 	}
+	tj.segments()
 	parts := max(1, min(threads, total))
 	for len(tj.ws) < parts {
 		tj.ws = append(tj.ws, new(tapWorkspace))
@@ -140,6 +149,28 @@ type tapJob struct {
 	elem       int            // their size in bytes (4, or 2 for bfloat16)
 	xb         []uint16       // a.X rounded to bfloat16 (BFloat16)
 	conv       bf16Job        // convertX's parallel job
+	segs       []int          // per K chunk, its segments (segments)
+	segAt      []int          // chunk pi's segments are segs[segAt[pi]:segAt[pi+1]]
+}
+
+// segments lists each K chunk's segments for the kernel: pairs of a byte
+// offset from a strip's first grid position into the values and a number
+// of kernel steps (K steps, or pairs of them in BFloat16, where C, the
+// chunks and the taps start at even K). They are the same for every strip.
+func (tj *tapJob) segments() {
+	a := tj.a
+	step := 4 / tj.elem
+	tj.segs, tj.segAt = tj.segs[:0], append(tj.segAt[:0], 0)
+	for pi := range tj.job.nk {
+		p0, p1 := tj.job.kChunk(pi)
+		for p := p0; p < p1; {
+			t := p / a.C
+			end := min(p1, (t+1)*a.C)
+			tj.segs = append(tj.segs, (a.Offs[t]*a.C+p-t*a.C)*tj.elem, (end-p)/step)
+			p = end
+		}
+		tj.segAt = append(tj.segAt, len(tj.segs))
+	}
 }
 
 // convertX rounds the direct operand's values to bfloat16 into tj.xb
@@ -152,7 +183,7 @@ func (tj *tapJob) convertX(pool *parallel.Pool, threads int) {
 	tj.xb = tj.xb[:len(x)]
 	tj.x, tj.elem = unsafe.Pointer(&tj.xb[0]), 2
 	if threads == 1 || len(x) < 1<<16 {
-		toBF16(tj.xb, x)
+		ToBF16(tj.xb, x)
 		return
 	}
 	tj.conv = bf16Job{dst: tj.xb, src: x}
@@ -168,13 +199,12 @@ type bf16Job struct {
 
 func (j *bf16Job) Run(_, lo, hi int) {
 	lo, hi = min(16*lo, len(j.src)), min(16*hi, len(j.src))
-	toBF16(j.dst[lo:hi], j.src[lo:hi])
+	ToBF16(j.dst[lo:hi], j.src[lo:hi])
 }
 
-// tapWorkspace is a part's tile, segment list and row offsets.
+// tapWorkspace is a part's tile and row offsets.
 type tapWorkspace struct {
 	tile [tapRows * 32]float32
-	seg  []int
 	rows [tapRows]int
 }
 
@@ -252,25 +282,16 @@ func (tj *tapJob) strip(part, s, pi int) {
 		mode = tapStore
 	}
 	img, q0 := s/spi, (s%spi)*tapRows
-	base := img*a.Plane + q0
-	ws.seg = ws.seg[:0]
-	// Segments: a byte offset into the values and a number of kernel
-	// steps (K steps, or pairs of them in BFloat16: C, chunks and taps
-	// start at even K then).
-	step := 4 / tj.elem
-	for p := p0; p < p1; {
-		t := p / a.C
-		end := min(p1, (t+1)*a.C)
-		ws.seg = append(ws.seg, ((base+a.Offs[t])*a.C+p-t*a.C)*tj.elem, (end-p)/step)
-		p = end
-	}
+	seg := tj.segs[tj.segAt[pi]:tj.segAt[pi+1]]
+	// The segments' offsets are from the strip's first grid position.
+	x := (*float32)(unsafe.Add(tj.x, (img*a.Plane+q0)*a.C*tj.elem))
 	tj.rowOffsets(ws, img, q0)
 	for jp := range panels {
 		b := &tj.packed[tj.chunkAt[pi]+jp*kc*nr]
 		j0 := jp * nr
 		if cols := tj.n - j0; cols < nr {
 			// A partial panel: the tile, then its valid columns.
-			im.taps(len(ws.seg)/2, &ws.seg[0], (*float32)(tj.x), a.C*tj.elem, b, &ws.tile[0], &tileRows[0], tapStore, nil)
+			im.taps(len(seg)/2, &seg[0], x, a.C*tj.elem, b, &ws.tile[0], &tileRows[0], tapStore, nil)
 			tj.merge(ws, j0, cols, mode)
 			continue
 		}
@@ -278,7 +299,7 @@ func (tj *tapJob) strip(part, s, pi int) {
 		if mode == tapBias {
 			bias = &tj.bias[j0]
 		}
-		im.taps(len(ws.seg)/2, &ws.seg[0], (*float32)(tj.x), a.C*tj.elem, b, &tj.c[j0], &ws.rows[0], mode, bias)
+		im.taps(len(seg)/2, &seg[0], x, a.C*tj.elem, b, &tj.c[j0], &ws.rows[0], mode, bias)
 	}
 }
 
@@ -303,14 +324,19 @@ var tileRows = func() (r [tapRows]int) {
 // past a grid row's OW outputs or past the image's OH rows.
 func (tj *tapJob) rowOffsets(ws *tapWorkspace, img, q0 int) {
 	a := tj.a
+	y, x := q0/a.Width, q0%a.Width
+	// C's byte offset of the first output at or after (y, x).
+	row := ((img*a.OH+y)*a.OW + min(x, a.OW)) * tj.n * 4
 	for i := range tapRows {
-		q := q0 + i
-		y, x := q/a.Width, q%a.Width
 		if y >= a.OH || x >= a.OW {
 			ws.rows[i] = -1
-			continue
+		} else {
+			ws.rows[i] = row
+			row += tj.n * 4
 		}
-		ws.rows[i] = ((img*a.OH+y)*a.OW + x) * tj.n * 4
+		if x++; x == a.Width {
+			x, y = 0, y+1
+		}
 	}
 }
 

@@ -99,6 +99,22 @@ func testTapsMatchPacked(t *testing.T, bf16 bool) {
 					SgemmTaps(p, a, sh.n, w, nil, true, got)
 				}
 				same(t, name, want, got)
+				if bf16 {
+					// With the image already rounded (Taps.XB).
+					pre := *a
+					pre.X, pre.XB = nil, make([]uint16, len(a.X))
+					ToBF16(pre.XB, a.X)
+					got2 := append([]float32(nil), c0...)
+					switch mode {
+					case "plain":
+						SgemmTaps(p, &pre, sh.n, w, nil, false, got2)
+					case "bias":
+						SgemmTaps(p, &pre, sh.n, w, bias, false, got2)
+					case "accumulate":
+						SgemmTaps(p, &pre, sh.n, w, nil, true, got2)
+					}
+					same(t, name+" (XB)", want, got2)
+				}
 				if bf16 && mode == "plain" && threads == 1 {
 					// The products were rounded: float32's differ.
 					f32 := append([]float32(nil), c0...)
@@ -129,9 +145,9 @@ func TestSgemmTapsChecks(t *testing.T) {
 	SgemmTaps(pool(1), a, 8, make([]float32, 8*16), nil, false, make([]float32, 4*8))
 }
 
-// toBF16 (the assembly for blocks of 16, Go for the rest) rounds as
+// ToBF16 (the assembly for blocks of 16, Go for the rest) rounds as
 // BF16Bits: ties to even, NaN, infinities, overflow, subnormals.
-func TestToBF16(t *testing.T) {
+func TestToBF16Slice(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
 		math.Float32frombits(0x3f808000), math.Float32frombits(0x3f818000), math.Float32frombits(0x7f7fffff),
@@ -146,10 +162,10 @@ func TestToBF16(t *testing.T) {
 			}
 		}
 		dst := make([]uint16, n)
-		toBF16(dst, src)
+		ToBF16(dst, src)
 		for i, v := range src {
 			if want := BF16Bits(v); dst[i] != want {
-				t.Errorf("n %d: toBF16(%#08x) = %#04x, BF16Bits %#04x", n, math.Float32bits(v), dst[i], want)
+				t.Errorf("n %d: ToBF16(%#08x) = %#04x, BF16Bits %#04x", n, math.Float32bits(v), dst[i], want)
 			}
 		}
 	}
