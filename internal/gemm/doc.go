@@ -76,9 +76,14 @@
 // image, a fixed stride apart, addressed from four base registers and one
 // stride register; the rows of C are written through a table of offsets
 // (positions past the output are dropped), the bias or accumulation in the
-// store. At one 512-bit FMA per cycle this is
-// 24 cycles per k step with 24 independent dependency chains, enough to
-// cover the 4-cycle FMA latency twice over.
+// store. sgemmTapsBF16 is its bfloat16 form (TapsAvailable(c) for even c):
+// the padded image is held as bfloat16 (Taps.XB, or rounded by SgemmTaps
+// itself), each step broadcasts a pair of consecutive channels (one 32-bit
+// word) and VDPBF16PS multiplies it into the pair rows of the packed
+// kernel, the same pairs as the packed bfloat16 product. At one 512-bit
+// FMA per cycle the 12×32 tile takes 24 cycles per k step with 24
+// independent dependency chains, enough to cover the 4-cycle FMA latency
+// twice over.
 //
 // For the edges of C the AVX-512 kernel has variants for the top-left 8 or
 // 4 rows and/or 16 columns of the tile, which run only the FMAs of what
