@@ -203,6 +203,8 @@ var convCases = []opCase{
 	{"CondBatchNorm", func(t *T, x []*A) *A { return t.Tanh(t.CondBatchNorm(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {
 		return []*tensor.Tensor{randT(r, 0, 0.5, 8, 3), randT(r, 1, 0.5, 2, 3), randT(r, 0, 0.5, 2, 3)}
 	}, true},
+	{"Upsample2D", func(t *T, x []*A) *A { return t.Tanh(t.Upsample2D(x[0], 2, 1.5)) }, in1(0, 0, 2, 3, 2, 3), true},
+	{"BlockSum2D", func(t *T, x []*A) *A { return t.Tanh(t.BlockSum2D(x[0], 2, 0.25)) }, in1(0, 0, 2, 4, 6, 3), true},
 	{"ConvD-BN/loss", func(t *T, x []*A) *A {
 		h := t.Conv2D(x[0], x[1], nil, 2, 1)
 		h = t.Reshape(t.BatchNorm(t.Reshape(h, -1, 3), x[2], x[3], 1e-5), 2, 3, 3, 3)

@@ -266,6 +266,10 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 		t.batchNormBackward(n, g, needs)
 	case opCondBN:
 		t.condBatchNormBackward(n, g, needs)
+	case opUpsample:
+		t.accum(x, t.BlockSum2D(g, n.a[0], n.f), needs)
+	case opBlockSum:
+		t.accum(x, t.Upsample2D(g, n.a[0], n.f), needs)
 	case opAllReduce: // every rank's output is the sum: its gradient sums every rank's
 		t.accum(x, t.AllReduce(g), needs)
 	case opBatchMatMul:

@@ -494,3 +494,38 @@ func (t *Tape) LogSoftmax(x *Node) *Node {
 	}
 	return n
 }
+
+// Upsample2D repeats each pixel of x, shape (N, H, W, C), over an f×f
+// block and multiplies it by scale: (N, H·f, W·f, C), nearest-neighbour
+// upsampling (scale 1). Its gradient is BlockSum2D with the same f and
+// scale, and that one's is Upsample2D: they differentiate to any order.
+func (t *Tape) Upsample2D(x *Node, f int, scale float32) *Node {
+	if !t.ok(opUpsample, x) {
+		return t.bad
+	}
+	s := x.Shape()
+	if len(s) != 4 || f < 1 {
+		return t.failf("Upsample2D: input %v by %d, want (N, H, W, C) and a factor >= 1", sh(s), f)
+	}
+	n := t.node(opUpsample, []int{s[0], s[1] * f, s[2] * f, s[3]}, nil, x, nil, nil)
+	n.a[0], n.f = f, scale
+	tensor.Upsample2D(n.t.Data, x.t.Data, s[0], s[1], s[2], s[3], f, scale)
+	return n
+}
+
+// BlockSum2D sums x, shape (N, H, W, C), over non-overlapping f×f blocks
+// (H and W multiples of f) and multiplies by scale: (N, H/f, W/f, C);
+// average pooling is scale 1/f².
+func (t *Tape) BlockSum2D(x *Node, f int, scale float32) *Node {
+	if !t.ok(opBlockSum, x) {
+		return t.bad
+	}
+	s := x.Shape()
+	if len(s) != 4 || f < 1 || s[1]%f != 0 || s[2]%f != 0 {
+		return t.failf("BlockSum2D: input %v by %d, want (N, H, W, C) with H and W multiples of the factor", sh(s), f)
+	}
+	n := t.node(opBlockSum, []int{s[0], s[1] / f, s[2] / f, s[3]}, nil, x, nil, nil)
+	n.a[0], n.f = f, scale
+	tensor.BlockSum2D(n.t.Data, x.t.Data, s[0], s[1]/f, s[2]/f, s[3], f, scale)
+	return n
+}

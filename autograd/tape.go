@@ -43,6 +43,8 @@ const (
 	opConvW
 	opBatchNorm
 	opCondBN
+	opUpsample
+	opBlockSum
 	opGradOut // a gradient computed by a fused kernel outside any graph
 	opLogSoftmax
 	opBatchMatMul
@@ -62,7 +64,7 @@ var opNames = [numOps]string{
 	opLog: "Log", opSquare: "Square", opSqrt: "Sqrt", opSumTo: "SumTo",
 	opBroadcastTo: "BroadcastTo", opReshape: "Reshape", opSlice: "Slice",
 	opPad: "Pad", opConcat: "Concat", opConv: "Conv2D", opConvT: "ConvTranspose2D",
-	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opCondBN: "CondBatchNorm", opGradOut: "FusedGrad",
+	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opCondBN: "CondBatchNorm", opUpsample: "Upsample2D", opBlockSum: "BlockSum2D", opGradOut: "FusedGrad",
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
 	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
 }

@@ -74,26 +74,22 @@ func (c *ConvTranspose2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
 }
 
 // Upsample2D repeats every pixel of x, shape (N, H, W, C), into an f×f
-// block (nearest-neighbour upsampling), through a broadcast: its gradient
-// sums each block.
+// block (nearest-neighbour upsampling; Tape.Upsample2D): its gradient sums
+// each block.
 func Upsample2D(t *autograd.Tape, x *autograd.Node, f int) *autograd.Node {
 	s := x.Shape()
 	if len(s) != 4 || f < 1 {
 		return t.Failf("Upsample2D: input %s by %d, want (N, H, W, C) and a factor >= 1", tensor.FormatShape(s), f)
 	}
-	n, h, w, c := s[0], s[1], s[2], s[3]
-	y := t.BroadcastTo(t.Reshape(x, n*h, 1, w, 1, c), n*h, f, w, f, c)
-	return t.Reshape(y, n, h*f, w*f, c)
+	return t.Upsample2D(x, f, 1)
 }
 
 // AvgPool2D averages x, shape (N, H, W, C), over non-overlapping f×f
-// blocks (H and W must be multiples of f).
+// blocks (H and W must be multiples of f): Tape.BlockSum2D scaled by 1/f².
 func AvgPool2D(t *autograd.Tape, x *autograd.Node, f int) *autograd.Node {
 	s := x.Shape()
 	if len(s) != 4 || f < 1 || s[1]%f != 0 || s[2]%f != 0 {
 		return t.Failf("AvgPool2D: input %s by %d, want (N, H, W, C) with H and W multiples of the factor", tensor.FormatShape(s), f)
 	}
-	n, h, w, c := s[0], s[1], s[2], s[3]
-	y := t.Mean(t.Reshape(x, n*h/f, f, w/f, f, c), true, 1, 3)
-	return t.Reshape(y, n, h/f, w/f, c)
+	return t.BlockSum2D(x, f, 1/float32(f*f))
 }
