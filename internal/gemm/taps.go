@@ -87,10 +87,14 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	im := tapsImpl()
 	k := len(a.Offs) * a.C
 	m := a.Images * a.OH * a.OW
-	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || (len(a.X) < a.Len() && !(im.bf16 && len(a.XB) >= a.Len())) || len(w) < n*k || len(c) < m*n ||
+	values := len(a.X) // the operand the kernel will read
+	if im.bf16 && a.XB != nil {
+		values = len(a.XB)
+	}
+	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < a.Len() || len(w) < n*k || len(c) < m*n ||
 		(bias != nil && (len(bias) != n || accumulate)) {
 		panic(fmt.Sprintf("gemm.SgemmTaps: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, w %d, c %d)",
-			a.C, a.OH, a.OW, a.Plane, a.Width, len(a.X), a.Len(), len(w), len(c)))
+			a.C, a.OH, a.OW, a.Plane, a.Width, values, a.Len(), len(w), len(c)))
 	}
 	if m == 0 || n == 0 {
 		return

@@ -145,6 +145,23 @@ func TestSgemmTapsChecks(t *testing.T) {
 	SgemmTaps(pool(1), a, 8, make([]float32, 8*16), nil, false, make([]float32, 4*8))
 }
 
+// In bfloat16 a short XB is refused even when X is long enough: the
+// kernel reads XB.
+func TestSgemmTapsChecksBF16(t *testing.T) {
+	if !HasBFloat16() || !TapsAvailable(4) {
+		t.Skip("no AVX-512 BF16 direct kernel on this CPU")
+	}
+	useBF16(t)
+	a := &Taps{C: 4, Images: 1, Plane: 16, Width: 4, OH: 2, OW: 2, Offs: []int{0, 1, 4, 5}}
+	a.X, a.XB = make([]float32, a.Len()), make([]uint16, a.Len()-1)
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("a short XB was accepted")
+		}
+	}()
+	SgemmTaps(pool(1), a, 8, make([]float32, 8*16), nil, false, make([]float32, 4*8))
+}
+
 // ToBF16 (the assembly for blocks of 16, Go for the rest) rounds as
 // BF16Bits: ties to even, NaN, infinities, overflow, subnormals.
 func TestToBF16Slice(t *testing.T) {
