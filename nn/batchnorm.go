@@ -142,7 +142,13 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 		return t.Failf("ConditionalBatchNorm needs the conditioning vector c.Cond")
 	}
 	s := x.Shape()
+	if len(s) < 2 {
+		return t.Failf("ConditionalBatchNorm: input %s, want (N, ..., C)", tensor.FormatShape(s))
+	}
 	n, ch := s[0], s[len(s)-1]
+	if cs := c.Cond.Shape(); len(cs) != 2 || cs[0] != n {
+		return t.Failf("ConditionalBatchNorm: conditioning vectors %s for a batch of %d, want (%d, width)", tensor.FormatShape(cs), n, n)
+	}
 	var bs [tensor.MaxRank]int
 	for i := range s {
 		bs[i] = 1
@@ -150,7 +156,7 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 	bs[0], bs[len(s)-1] = n, ch
 	gain := t.AddScalar(b.Gain.Forward(c, c.Cond), 1)
 	bias := b.Bias.Forward(c, c.Cond)
-	if c.Training && !c.SyncBN && b.BN.Features == ch {
+	if c.Training && !c.SyncBN && b.BN.Features == ch && b.BN.Gamma == nil {
 		// Batch statistics: normalisation, scale and shift as one op
 		// (the same function, rounded once where the composition
 		// rounds twice).

@@ -3,6 +3,7 @@ package nn_test
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/minmaxgan/minmax/autograd"
@@ -138,6 +139,13 @@ func TestConditionalBatchNorm(t *testing.T) {
 	b.Forward(&nn.Ctx{Tape: tp, Training: true}, tp.Leaf(x))
 	if tp.Err() == nil {
 		t.Error("no conditioning vector was not an error")
+	}
+	// Conditioning vectors for another batch size are refused (the fused
+	// op alone would spread 2 vectors over 4 images).
+	tp = autograd.NewTape()
+	b.Forward(&nn.Ctx{Tape: tp, Training: true, Cond: tp.Leaf(tensor.New(2, 5))}, tp.Leaf(x))
+	if err := tp.Err(); err == nil || !strings.Contains(err.Error(), "for a batch of 4") {
+		t.Errorf("2 conditioning vectors for 4 images: error %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -20,6 +21,9 @@ import (
 // OW in a grid row too (their results are dropped), so X must hold Len()
 // values, the padding and the slack after the last image zero or any
 // finite value.
+//
+// Offs must be non-empty and non-negative (the taps of a kernel over a
+// padded image).
 //
 // In BFloat16, XB may hold the values already rounded (BF16Bits), X then
 // unused: SgemmTaps otherwise rounds X into a copy of its own first.
@@ -91,7 +95,7 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	if im.bf16 && a.XB != nil {
 		values = len(a.XB)
 	}
-	if a.C < 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < a.Len() || len(w) < n*k || len(c) < m*n ||
+	if a.C < 1 || len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < a.Len() || len(w) < n*k || len(c) < m*n ||
 		(bias != nil && (len(bias) != n || accumulate)) {
 		panic(fmt.Sprintf("gemm.SgemmTaps: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, w %d, c %d)",
 			a.C, a.OH, a.OW, a.Plane, a.Width, values, a.Len(), len(w), len(c)))
