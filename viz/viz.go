@@ -113,13 +113,48 @@ func newPlot(title, xl, yl string) *plot.Plot {
 // ("250", "1750", "0.5" rather than "250.00", "1750.00", "0.50").
 type plainTicks struct{}
 
-// Ticks implements plot.Ticker.
+// Ticks implements plot.Ticker. Where gonum's ticks would label fewer
+// than three values (a run of 2,811 steps got only "0" and "2500"), the
+// axis gets labels at a round step of about a fifth of its range instead.
 func (plainTicks) Ticks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled < 3 && max > min {
+		ts = roundTicks(min, max)
+	}
 	for i := range ts {
 		if ts[i].Label != "" {
 			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 6, 64)
 		}
+	}
+	return ts
+}
+
+// roundTicks labels the multiples of a round step (1, 2 or 5 times a
+// power of ten) of about (max−min)/5 in [min, max], with unlabelled ticks
+// halfway between.
+func roundTicks(min, max float64) []plot.Tick {
+	raw := (max - min) / 5
+	step := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*step >= raw {
+			step *= m
+			break
+		}
+	}
+	var ts []plot.Tick
+	for k := math.Ceil(min / step * 2); k*step/2 <= max; k++ {
+		v := k * step / 2
+		t := plot.Tick{Value: v}
+		if int64(k)%2 == 0 {
+			t.Label = "x" // relabelled by Ticks
+		}
+		ts = append(ts, t)
 	}
 	return ts
 }

@@ -63,3 +63,23 @@ func TestWritersProduceValidImages(t *testing.T) {
 		t.Fatalf("temporary files left behind: %d entries", len(entries))
 	}
 }
+
+// An axis gets at least three labelled ticks, inside its range (gonum's
+// own ticks labelled only 0 and 2500 on a run of 2,811 steps).
+func TestTicksLabelThree(t *testing.T) {
+	for _, r := range [][2]float64{{0, 2811}, {1, 2811}, {0, 9370}, {0, 1}, {-2.5, 13.5}, {0.3, 0.31}} {
+		var labels []string
+		for _, tk := range (plainTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label == "" {
+				continue
+			}
+			if tk.Value < r[0]-1e-9*(r[1]-r[0]) || tk.Value > r[1]+1e-9*(r[1]-r[0]) {
+				t.Errorf("%v: tick %v outside the range", r, tk.Value)
+			}
+			labels = append(labels, tk.Label)
+		}
+		if len(labels) < 3 {
+			t.Errorf("%v: labels %v, want at least 3", r, labels)
+		}
+	}
+}
