@@ -149,11 +149,6 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 	if cs := c.Cond.Shape(); len(cs) != 2 || cs[0] != n {
 		return t.Failf("ConditionalBatchNorm: conditioning vectors %s for a batch of %d, want (%d, width)", tensor.FormatShape(cs), n, n)
 	}
-	var bs [tensor.MaxRank]int
-	for i := range s {
-		bs[i] = 1
-	}
-	bs[0], bs[len(s)-1] = n, ch
 	gain := t.AddScalar(b.Gain.Forward(c, c.Cond), 1)
 	bias := b.Bias.Forward(c, c.Cond)
 	if c.Training && !c.SyncBN && b.BN.Features == ch && b.BN.Gamma == nil {
@@ -166,6 +161,13 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 		copy(shape[:], s)
 		return t.Reshape(y, shape[:len(s)]...)
 	}
+	// Running statistics (evaluation) or sync-bn: batch norm, then the
+	// scale and shift broadcast as (N, 1, ..., 1, C).
+	var bs [tensor.MaxRank]int
+	for i := range s {
+		bs[i] = 1
+	}
+	bs[0], bs[len(s)-1] = n, ch
 	h := b.BN.Forward(c, x)
 	return t.Add(t.Mul(h, t.Reshape(gain, bs[:len(s)]...)), t.Reshape(bias, bs[:len(s)]...))
 }

@@ -152,7 +152,7 @@ func roundTicks(min, max float64) []plot.Tick {
 		v := k * step / 2
 		t := plot.Tick{Value: v}
 		if int64(k)%2 == 0 {
-			t.Label = "x" // relabelled by Ticks
+			t.Label = strconv.FormatFloat(v, 'g', 6, 64)
 		}
 		ts = append(ts, t)
 	}

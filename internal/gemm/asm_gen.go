@@ -244,15 +244,35 @@ func emitBytes(code []byte, mnemonic string) {
 	p("%s // %s", b.String(), mnemonic)
 }
 
-func stepBF16(aoff, boff int) {
+// stepBF16 is a k step of the packed BF16 kernel: A's pair of row i at
+// 4·i bytes into the packed panel.
+func stepBF16(aoff, boff int) { step12x32(aoff, boff, packedAddr, true) }
+
+// packedAddr is the memory operand of row i of a packed A panel (one
+// 4-byte value or pair per row) at displacement d.
+func packedAddr(i, d int) string { return fmt.Sprintf("%d(SI)", d+4*i) }
+
+// step12x32 is one k step of a 12×32 tile whose A values are broadcast
+// from addr(i, aoff) into a register once per row: float32 values times
+// both halves of the B row with VFMADD231PS, or (bf16) bfloat16 pairs
+// with VDPBF16PS.
+func step12x32(aoff, boff int, addr func(i, d int) string, bf16 bool) {
 	for h := 0; h < 2; h++ {
 		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
 	}
 	for i := 0; i < mr512; i++ {
 		r := 2 + i%6
-		p("VPBROADCASTD %d(SI), Z%d", aoff+4*i, r)
+		if bf16 {
+			p("VPBROADCASTD %s, Z%d", addr(i, aoff), r)
+		} else {
+			p("VBROADCASTSS %s, Z%d", addr(i, aoff), r)
+		}
 		for h := 0; h < 2; h++ {
-			dpbf16Reg(r, h, 8+2*i+h)
+			if bf16 {
+				dpbf16Reg(r, h, 8+2*i+h)
+			} else {
+				p("VFMADD231PS Z%d, Z%d, %s", r, h, acc512(i, h))
+			}
 		}
 	}
 }
@@ -880,34 +900,13 @@ func tapAddr(i, d int) string {
 	return fmt.Sprintf("%d(%s)", d, base)
 }
 
-func stepTaps(aoff, boff int) {
-	for h := 0; h < 2; h++ {
-		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
-	}
-	for i := 0; i < mr512; i++ {
-		r := 2 + i%6
-		p("VBROADCASTSS %s, Z%d", tapAddr(i, aoff), r)
-		for h := 0; h < 2; h++ {
-			p("VFMADD231PS Z%d, Z%d, %s", r, h, acc512(i, h))
-		}
-	}
-}
+// stepTaps is a k step of the direct kernel: A's rows read in place.
+func stepTaps(aoff, boff int) { step12x32(aoff, boff, tapAddr, false) }
 
 // stepTapsBF16 is stepTaps on bfloat16 pairs: A's pair of row i
 // broadcast from its row in place, multiplied into both halves by
 // VDPBF16PS.
-func stepTapsBF16(aoff, boff int) {
-	for h := 0; h < 2; h++ {
-		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
-	}
-	for i := 0; i < mr512; i++ {
-		r := 2 + i%6
-		p("VPBROADCASTD %s, Z%d", tapAddr(i, aoff), r)
-		for h := 0; h < 2; h++ {
-			dpbf16Reg(r, h, 8+2*i+h)
-		}
-	}
-}
+func stepTapsBF16(aoff, boff int) { step12x32(aoff, boff, tapAddr, true) }
 
 // taps512 writes a direct kernel (tapsKernel) named name, its labels
 // prefixed pfx, whose k steps are step's: float32 values (stepTaps) or

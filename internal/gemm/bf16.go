@@ -115,8 +115,8 @@ func toPairsGo(u []uint32, w, kq int) {
 	}
 }
 
-// toBF16 sets dst[i] = BF16Bits(src[i]) for every i < len(src) (dst as
-// long), with the assembly where it runs.
+// ToBF16 sets dst[i] = BF16Bits(src[i]) for every i < len(src) (dst at
+// least as long), in assembly where the CPU has AVX-512.
 func ToBF16(dst []uint16, src []float32) {
 	n := len(src)
 	if n == 0 {
