@@ -352,6 +352,22 @@ func direct(c, o, rows int, g ConvGeom) bool {
 	return directConv && g.SH == 1 && g.SW == 1 && c >= directMinChannels && o > fewChannels && rows >= 64 && gemm.TapsAvailable(c)
 }
 
+// directWeights says whether ConvWeightMatMul sums the kernel gradient
+// directly (gemm.SgemmTapsW, reading a padded copy of the image in place:
+// the packed path copies every patch, 9 values per value of the image for
+// a 3×3 kernel, and spent as long packing as multiplying on biggan's
+// convolutions in bfloat16): stride 1, at least 64 outputs, and the
+// kernel's conditions (c a multiple of 32, o of 4; in bfloat16 even
+// padded widths and OW).
+func directWeights(c, o, rows int, g ConvGeom) bool {
+	if !directConv || g.SH != 1 || g.SW != 1 || g.IsPointwise() || rows < 64 {
+		return false
+	}
+	wp := g.W + 2*g.PW
+	a := gemm.Taps{C: c, Images: 1, Plane: (g.H + 2*g.PH) * wp, Width: wp, OH: g.OH, OW: g.OW}
+	return gemm.TapsWAvailable(&a, o)
+}
+
 // directConv switches the direct path on (tests and benchmarks compare
 // it with the packed one).
 var directConv = true
@@ -368,14 +384,7 @@ const directMinChannels = 8
 // last image, and every tap of the kernel is an offset into the copy.
 func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
 	d := directPool.Get().(*directOperand)
-	hp, wp := g.H+2*g.PH, g.W+2*g.PW
-	offs := d.taps.Offs[:0]
-	for ky := range g.KH {
-		for kx := range g.KW {
-			offs = append(offs, ky*wp+kx)
-		}
-	}
-	d.taps = gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
+	d.geometry(n, c, g)
 	need := d.taps.Len()
 	if gemm.CurrentPrecision() == gemm.BFloat16 {
 		// The padded copy is rounded to bfloat16 as it is made: half
@@ -385,14 +394,14 @@ func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 		}
 		d.taps.XB = d.bbuf[:need]
 		padImages(nil, d.taps.XB, x, n, g.H, g.W, c, g.PH, g.PW)
-		clear(d.taps.XB[n*hp*wp*c:])
+		clear(d.taps.XB[n*d.taps.Plane*c:])
 	} else {
 		if cap(d.buf) < need {
 			d.buf = make([]float32, need)
 		}
 		d.taps.X = d.buf[:need]
 		PadImages(d.taps.X, x, n, g.H, g.W, c, g.PH, g.PW)
-		clear(d.taps.X[n*hp*wp*c:])
+		clear(d.taps.X[n*d.taps.Plane*c:])
 	}
 	gemm.SgemmTaps(nil, &d.taps, o, w, bias, accumulate, out)
 	d.taps.X, d.taps.XB = nil, nil
@@ -406,9 +415,23 @@ type directOperand struct {
 	taps gemm.Taps
 	buf  []float32
 	bbuf []uint16
+	pbuf []uint32 // the weight gradient's pairs (gemm.Taps.XP)
 }
 
 var directPool = sync.Pool{New: func() any { return new(directOperand) }}
+
+// geometry sets d.taps to the direct operand of n images of c channels
+// padded as g pads them (X and XB unset).
+func (d *directOperand) geometry(n, c int, g ConvGeom) {
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	offs := d.taps.Offs[:0]
+	for ky := range g.KH {
+		for kx := range g.KW {
+			offs = append(offs, ky*wp+kx)
+		}
+	}
+	d.taps = gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
+}
 
 // fewChannels: a convolution to at most this many channels is computed
 // transposed, outᵀ = w·patchesᵀ (gemm.SgemmRowsBT). As patches·wᵀ each
@@ -515,6 +538,107 @@ func (j *padJob) Run(_, lo, hi int) {
 	}
 }
 
+// padPairs writes to xp the pairs of positions of the n images x of h×w×c
+// zero-padded by ph rows and pw columns, as gemm.Taps.XP holds them (see
+// gemm.Taps.PairsLen; the padded width is even): even pair rows of the
+// positions (2j, 2j+1), then odd rows of the positions (2j+1, 2j+2). The pairs inside an image row are made by gemm.PairRows
+// from x in place; those with padding in them value by value.
+func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw int) {
+	hp, wp := h+2*ph, w+2*pw
+	total := n * hp * wp // positions
+	if wp%2 != 0 || len(x) < n*h*w*c || len(xp) < (even+odd)*c || even > total/2 || odd > (total-1)/2 {
+		panic("tensor.padPairs: inconsistent geometry or buffer")
+	}
+	j := pairJobs.Get().(*pairPadJob)
+	*j = pairPadJob{xp: xp, x: x, n: n, h: h, w: w, c: c, ph: ph, pw: pw, even: even, odd: odd}
+	parallel.Default().For(n*hp, j)
+	*j = pairPadJob{}
+	pairJobs.Put(j)
+}
+
+var pairJobs = sync.Pool{New: func() any { return new(pairPadJob) }}
+
+// pairPadJob is padPairs's parallel job over padded rows (image·hp + y):
+// a row's pairs of both kinds that start in it.
+type pairPadJob struct {
+	xp                 []uint32
+	x                  []float32
+	n, h, w, c, ph, pw int
+	even, odd          int
+}
+
+func (j *pairPadJob) Run(_, lo, hi int) {
+	hp, wp, c := j.h+2*j.ph, j.w+2*j.pw, j.c
+	for r := lo; r < hi; r++ {
+		start := r * wp // the row's first padded position
+		for s := range 2 {
+			rows, base := j.even, 0
+			if s == 1 {
+				rows, base = j.odd, j.even*c
+			}
+			// Pair i of the row starts at position start+s+2i, pair row
+			// (start+s+2i-s)/2 = start/2 + i of its kind.
+			for i := 0; i < wp/2; {
+				q := start/2 + i
+				if q >= rows {
+					break
+				}
+				p := start + s + 2*i
+				// A run of pairs whose positions are all in one image row.
+				if run := j.inRow(p, wp, hp); run > 0 {
+					k := min(run/2, wp/2-i, rows-q)
+					if k > 0 {
+						src := j.x[j.index(p, wp, hp):]
+						gemm.PairRows(j.xp[base+q*c:base+(q+k)*c], src[:2*k*c], c, k)
+						i += k
+						continue
+					}
+				}
+				d := j.xp[base+q*c : base+(q+1)*c]
+				lo, hi := j.value(p, wp, hp), j.value(p+1, wp, hp)
+				for ch := range d {
+					var a, b uint16
+					if lo != nil {
+						a = gemm.BF16Bits(lo[ch])
+					}
+					if hi != nil {
+						b = gemm.BF16Bits(hi[ch])
+					}
+					d[ch] = uint32(a) | uint32(b)<<16
+				}
+				i++
+			}
+		}
+	}
+}
+
+// inRow is how many positions from the padded position p on are image
+// values of one image row (0 where p is padding).
+func (j *pairPadJob) inRow(p, wp, hp int) int {
+	local := p % (hp * wp)
+	y, x := local/wp-j.ph, local%wp-j.pw
+	if p/(hp*wp) >= j.n || y < 0 || y >= j.h || x < 0 || x >= j.w {
+		return 0
+	}
+	return j.w - x
+}
+
+// index is the offset in x of the padded position p's values (an image
+// value).
+func (j *pairPadJob) index(p, wp, hp int) int {
+	img, local := p/(hp*wp), p%(hp*wp)
+	return ((img*j.h+local/wp-j.ph)*j.w + local%wp - j.pw) * j.c
+}
+
+// value is the padded position p's c values, nil for padding.
+func (j *pairPadJob) value(p, wp, hp int) []float32 {
+	if j.inRow(p, wp, hp) == 0 {
+		return nil
+	}
+	i := j.index(p, wp, hp)
+	return j.x[i : i+j.c]
+}
+
 // padImage writes the image s of h×w×c into d with ph rows of zeros above
 // and below and pw columns left and right, its rows put by put.
 func padImage[T float32 | uint16](d []T, s []float32, h, w, c, ph, pw int, put func([]T, []float32)) {
@@ -618,12 +742,42 @@ func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 
 // ConvWeightMatMul computes dw = dyᵀ·im2col(x), o×(KH·KW·c): the kernel
 // gradient of a convolution with output gradient dy, (n·OH·OW)×o. Like
-// ConvMatMul it does not unfold x, and is bit-identical to Im2Col then
-// MatMul.
+// ConvMatMul it does not unfold x. At stride 1, for c a multiple of 32
+// and o of 4 where the CPU has the kernel (gemm.SgemmTapsW), the sum is
+// taken over a padded copy of x read in place, in an order of its own
+// (the same at any thread count); otherwise it is bit-identical to Im2Col
+// then MatMul.
 func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
 		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
+	}
+	if directWeights(c, o, rows, g) {
+		d := directPool.Get().(*directOperand)
+		d.geometry(n, c, g)
+		if gemm.CurrentPrecision() == gemm.BFloat16 {
+			// The pairs of positions the kernel reads, made from x
+			// straight away (a padded copy would be written, then read
+			// twice).
+			need := d.taps.PairsLen()
+			if cap(d.pbuf) < need {
+				d.pbuf = make([]uint32, need)
+			}
+			d.taps.XP = d.pbuf[:need]
+			even, odd := d.taps.PairCounts()
+			padPairs(d.taps.XP, even, odd, x, n, g.H, g.W, c, g.PH, g.PW)
+		} else {
+			need := n * d.taps.Plane * c // the last position a tap reads is the last one
+			if cap(d.buf) < need {
+				d.buf = make([]float32, need)
+			}
+			d.taps.X = d.buf[:need]
+			PadImages(d.taps.X, x, n, g.H, g.W, c, g.PH, g.PW)
+		}
+		gemm.SgemmTapsW(nil, &d.taps, o, dy, dw, false)
+		d.taps.X, d.taps.XP = nil, nil
+		directPool.Put(d)
+		return
 	}
 	p := getPatches(x, c, g)
 	gemm.SgemmRowsB(nil, true, o, k, rows, 1, dy, o, p, 0, dw, k)

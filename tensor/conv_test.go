@@ -63,7 +63,8 @@ func TestConvGeomErrors(t *testing.T) {
 }
 
 // The patches that ConvMatMul and ConvWeightMatMul gather are Im2Col's, on
-// geometries with every kind of edge: the products are bit-identical.
+// geometries with every kind of edge: the products are bit-identical
+// (the direct weight gradient, summed in its own order, within rounding).
 func TestConvMatMulMatchesIm2Col(t *testing.T) { testConvMatMulMatchesIm2Col(t) }
 
 // In bfloat16 likewise: the direct convolution (where the CPU has AVX-512
@@ -138,6 +139,31 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		want, got = make([]float32, tc.o*k), make([]float32, tc.o*k)
 		MatMul(want, dy, col, tc.o, k, rows, true, false, false)
 		ConvWeightMatMul(got, dy, x, n, tc.c, tc.o, g)
+		if directWeights(tc.c, tc.o, rows, g) {
+			// Summed in another order: within the rounding of a float32
+			// sum of rows terms of the float64 one (of the operands as
+			// rounded to bfloat16 there).
+			bf16 := gemm.CurrentPrecision() == gemm.BFloat16
+			round := func(v float32) float64 {
+				if bf16 {
+					return float64(gemm.RoundBF16(v))
+				}
+				return float64(v)
+			}
+			for j := range tc.o {
+				for p := range k {
+					var sum, abs float64
+					for r := range rows {
+						v := round(dy[r*tc.o+j]) * round(col[r*k+p])
+						sum, abs = sum+v, abs+math.Abs(v)
+					}
+					if d := math.Abs(float64(got[j*k+p]) - sum); !(d <= float64(rows+1)*0x1p-24*abs) {
+						t.Fatalf("%+v: direct ConvWeightMatMul[%d] = %v, the float64 sum %v", tc, j*k+p, got[j*k+p], sum)
+					}
+				}
+			}
+			continue
+		}
 		for i := range want {
 			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
 				t.Fatalf("%+v: ConvWeightMatMul[%d] = %v, Im2Col and MatMul give %v", tc, i, got[i], want[i])
@@ -240,6 +266,36 @@ func TestFillRows(t *testing.T) {
 					if v != row[i%rl] {
 						t.Fatalf("row %d, %d rows (+%d): dst[%d] = %v, want %v", rl, rows, extra, i, v, row[i%rl])
 					}
+				}
+			}
+		}
+	}
+}
+
+// padPairs makes the pairs of padded positions that gemm.PairRows makes
+// from a padded copy, bit for bit: pairs across the padding, across rows
+// and across images, with and without padding.
+func TestPadPairs(t *testing.T) {
+	rng := NewRNG(5)
+	for _, tc := range []struct{ n, h, w, c, ph, pw int }{
+		{3, 5, 6, 32, 1, 1}, {2, 4, 4, 16, 2, 2}, {2, 3, 8, 32, 0, 0}, {1, 7, 2, 2, 1, 0}, {4, 2, 6, 6, 3, 1},
+	} {
+		hp, wp := tc.h+2*tc.ph, tc.w+2*tc.pw
+		x := make([]float32, tc.n*tc.h*tc.w*tc.c)
+		rng.Normal(x, 0, 1)
+		padded := make([]float32, tc.n*hp*wp*tc.c)
+		PadImages(padded, x, tc.n, tc.h, tc.w, tc.c, tc.ph, tc.pw)
+		pos := tc.n * hp * wp
+		for _, cut := range []int{0, 1, 3} { // positions short of the end
+			even, odd := (pos-cut)/2, (pos-cut-1)/2
+			want := make([]uint32, (even+odd)*tc.c)
+			gemm.PairRows(want, padded, tc.c, even)
+			gemm.PairRows(want[even*tc.c:], padded[tc.c:], tc.c, odd)
+			got := make([]uint32, len(want))
+			padPairs(got, even, odd, x, tc.n, tc.h, tc.w, tc.c, tc.ph, tc.pw)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%+v, %d positions: word %d = %#x, want %#x", tc, pos-cut, i, got[i], want[i])
 				}
 			}
 		}

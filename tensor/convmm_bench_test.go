@@ -163,3 +163,40 @@ func BenchmarkConvDirect(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvWeightDirect times the kernel gradients of the same
+// convolutions as BenchmarkConvDirect, direct (gemm.SgemmTapsW on a padded
+// copy) and through packed patches.
+func BenchmarkConvWeightDirect(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	defer func() { directConv = true }()
+	for _, s := range []struct{ n, hw, c, o int }{{64, 28, 32, 32}, {128, 32, 64, 64}, {64, 16, 64, 64}} {
+		g, _ := NewConvGeom(s.hw, s.hw, 3, 3, 1, 1, 1, 1)
+		rng := NewRNG(1)
+		x := make([]float32, s.n*s.hw*s.hw*s.c)
+		rng.Normal(x, 0, 1)
+		rows, k := s.n*g.OH*g.OW, g.PatchLen(s.c)
+		dy := make([]float32, rows*s.o)
+		rng.Normal(dy, 0, 1)
+		dw := make([]float32, s.o*k)
+		for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+			if gemm.SetPrecision(prec) != nil {
+				continue
+			}
+			for _, th := range []int{1, 2} {
+				parallel.SetThreads(th)
+				for _, d := range []bool{true, false} {
+					name := map[bool]string{true: "direct", false: "packed"}[d]
+					b.Run(fmt.Sprintf("%dx%dx%dx%d-%d/%s/%s/threads=%d", s.n, s.hw, s.hw, s.c, s.o, prec, name, th), func(b *testing.B) {
+						directConv = d
+						for range b.N {
+							ConvWeightMatMul(dw, dy, x, s.n, s.c, s.o, g)
+						}
+						b.ReportMetric(float64(2*rows*s.o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+			gemm.SetPrecision(gemm.Float32)
+		}
+	}
+}

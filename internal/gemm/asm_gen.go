@@ -27,6 +27,10 @@ func main() {
 	taps512("sgemmTapsAVX512", "taps512", stepTaps)
 	bf16Kernel()
 	taps512("sgemmTapsBF16", "tapsbf16", stepTapsBF16)
+	for _, rows := range []int{12, 8, 4} {
+		wgrad512(fmt.Sprintf("sgemmTapsWAVX512r%d", rows), fmt.Sprintf("tw512r%d", rows), rows, false)
+		wgrad512(fmt.Sprintf("sgemmTapsWBF16r%d", rows), fmt.Sprintf("twbf16r%d", rows), rows, true)
+	}
 	bf16Pack()
 	bf16Convert()
 	avx2()
@@ -257,10 +261,16 @@ func packedAddr(i, d int) string { return fmt.Sprintf("%d(SI)", d+4*i) }
 // both halves of the B row with VFMADD231PS, or (bf16) bfloat16 pairs
 // with VDPBF16PS.
 func step12x32(aoff, boff int, addr func(i, d int) string, bf16 bool) {
-	for h := 0; h < 2; h++ {
-		p("VMOVUPS %d(DI), Z%d", boff+64*h, h)
+	stepRowsx32(mr512, aoff, fmt.Sprintf("%d(DI)", boff), fmt.Sprintf("%d(DI)", boff+64), addr, bf16)
+}
+
+// stepRowsx32 is step12x32 for the first rows rows of the tile, the two
+// halves of its B row loaded from b0 and b1.
+func stepRowsx32(rows, aoff int, b0, b1 string, addr func(i, d int) string, bf16 bool) {
+	for h, b := range []string{b0, b1} {
+		p("VMOVUPS %s, Z%d", b, h)
 	}
-	for i := 0; i < mr512; i++ {
+	for i := 0; i < rows; i++ {
 		r := 2 + i%6
 		if bf16 {
 			p("VPBROADCASTD %s, Z%d", addr(i, aoff), r)
@@ -1003,4 +1013,90 @@ func taps512(name, pfx string, step func(aoff, boff int)) {
 			p("VMOVUPS %s, %d(DX)(AX*1)", acc512(i, h), 64*h)
 		}
 	})
+}
+
+// ---------------------------------------------------------------------------
+// The weight gradient of a direct convolution (SgemmTapsW): a tile of rows
+// rows (output channels) by 32 columns (input channels of one tap) summed
+// over positions. A (the output gradient, rows×... row-major) runs on
+// continuously from a, as bytes per step; B (the padded image at the
+// tap's offset) comes in segments, one per output grid row: pairs of a
+// byte offset from b and a number of steps, bs bytes per step. A step is
+// one position (float32), or a pair of positions (bf16: A's rows and B's
+// columns then hold bfloat16 pairs, 4 bytes a value either way). The tile
+// goes to c, row stride ldc bytes: stored (mode 0) or added (mode 1).
+
+// wgradAddr is the memory operand of row i's A value at displacement d,
+// with the unrolled step's index register (R8: as) when idx.
+func wgradAddr(idx bool) func(i, d int) string {
+	return func(i, d int) string {
+		if idx {
+			return fmt.Sprintf("%d(SI)(R8*1)", d+4*i)
+		}
+		return fmt.Sprintf("%d(SI)", d+4*i)
+	}
+}
+
+// wgrad512 writes the kernel name (labels prefixed pfx) for the first rows
+// rows of the 12×32 tile, on float32 values or (bf16) bfloat16 pairs.
+func wgrad512(name, pfx string, rows int, bf16 bool) {
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	p("MOVQ nseg+0(FP), BX")
+	p("MOVQ seg+8(FP), R10")
+	p("MOVQ a+16(FP), SI")
+	p("MOVQ as+24(FP), R8")
+	p("MOVQ bs+40(FP), R9")
+	zero512(rows, 2)
+	p("TESTQ BX, BX")
+	p("JZ %s_store", pfx)
+	label(pfx + "_seg")
+	p("MOVQ 0(R10), DI")
+	p("ADDQ b+32(FP), DI")
+	p("MOVQ 8(R10), CX")
+	// Two steps at a time (the second through the index registers), then
+	// an odd one.
+	p("MOVQ CX, AX")
+	p("SHRQ $1, AX")
+	p("JZ %s_odd", pfx)
+	label(pfx + "_loop")
+	stepRowsx32(rows, 0, "0(DI)", "64(DI)", wgradAddr(false), bf16)
+	stepRowsx32(rows, 0, "0(DI)(R9*1)", "64(DI)(R9*1)", wgradAddr(true), bf16)
+	p("LEAQ (SI)(R8*2), SI")
+	p("LEAQ (DI)(R9*2), DI")
+	p("DECQ AX")
+	p("JNZ %s_loop", pfx)
+	label(pfx + "_odd")
+	p("TESTQ $1, CX")
+	p("JZ %s_next", pfx)
+	stepRowsx32(rows, 0, "0(DI)", "64(DI)", wgradAddr(false), bf16)
+	p("ADDQ R8, SI")
+	label(pfx + "_next")
+	p("ADDQ $16, R10")
+	p("DECQ BX")
+	p("JNZ %s_seg", pfx)
+	label(pfx + "_store")
+	p("MOVQ c+48(FP), DX")
+	p("MOVQ ldc+56(FP), R11")
+	p("MOVQ mode+64(FP), CX")
+	p("TESTQ CX, CX")
+	p("JNZ %s_add", pfx)
+	for i := 0; i < rows; i++ {
+		for h := 0; h < 2; h++ {
+			p("VMOVUPS %s, %d(DX)", acc512(i, h), 64*h)
+		}
+		p("ADDQ R11, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+	label(pfx + "_add")
+	for i := 0; i < rows; i++ {
+		for h := 0; h < 2; h++ {
+			p("VADDPS %d(DX), %s, %s", 64*h, acc512(i, h), acc512(i, h))
+			p("VMOVUPS %s, %d(DX)", acc512(i, h), 64*h)
+		}
+		p("ADDQ R11, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
 }

@@ -71,6 +71,9 @@ type impl struct {
 	// taps, if set, is the direct-convolution form of fn (SgemmTaps),
 	// for mr == 12 and nr == 32.
 	taps tapsKernel
+	// wgrad, if set, are the direct weight-gradient kernels (SgemmTapsW)
+	// for tiles of 4, 8 and 12 rows by 32 columns.
+	wgrad [3]tapsWKernel
 	// asmPack says the transposing packers packT8 and packT4 may be used.
 	asmPack bool
 	// bf16 says fn reads panels of bfloat16 pairs: every packed panel is

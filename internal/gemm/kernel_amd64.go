@@ -144,6 +144,7 @@ var avx512Impl = &impl{
 	fn:      sgemmKernelAVX512,
 	edge:    avx512Edge,
 	taps:    sgemmTapsAVX512,
+	wgrad:   [3]tapsWKernel{sgemmTapsWAVX512r4, sgemmTapsWAVX512r8, sgemmTapsWAVX512r12},
 	asmPack: true,
 	dot:     dotAVX2,
 	dot4:    dot4AVX2,
@@ -175,6 +176,27 @@ var avx2Impl = &impl{
 	axpy:    axpyAVX2,
 }
 
+// The direct weight-gradient kernels (see asm_gen.go's wgrad512 and
+// tapsWKernel), float32 and bfloat16, for 12, 8 and 4 rows.
+//
+//go:noescape
+func sgemmTapsWAVX512r12(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWAVX512r8(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWAVX512r4(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWBF16r12(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWBF16r8(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWBF16r4(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
 // bf16Impl is the AVX-512 BF16 kernel (nil where the CPU lacks it): the
 // float32 kernel's tile and blocking, on panels turned into bfloat16 pairs
 // after packing. Matrix-vector products keep the float32 helpers.
@@ -184,6 +206,7 @@ var bf16Impl = func() *impl {
 	}
 	im := *avx512Impl
 	im.fn, im.edge, im.bf16, im.taps = sgemmKernelBF16, nil, true, sgemmTapsBF16
+	im.wgrad = [3]tapsWKernel{sgemmTapsWBF16r4, sgemmTapsWBF16r8, sgemmTapsWBF16r12}
 	return &im
 }()
 

@@ -30,6 +30,7 @@ import (
 type Taps struct {
 	X                    []float32
 	XB                   []uint16
+	XP                   []uint32 // SgemmTapsW's bfloat16 pairs, see PairsLen
 	C                    int
 	Images, Plane, Width int
 	OH, OW               int

@@ -1,0 +1,314 @@
+package gemm
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// The weight gradient of a direct convolution. For the convolution
+// out = A·wᵀ of SgemmTaps, the kernel's gradient is dw = dyᵀ·A: for tap t,
+// input channel c and output channel j,
+//
+//	dw[j][t·C + c] = Σ over outputs r at grid position q(r) of dy[r][j] · X[q(r) + Offs[t]][c]
+//
+// a sum over the outputs of every image, read where they lie: dy row by
+// row, X at the tap's offset. The packed path (SgemmRowsB on gathered
+// patches) copies every patch, 9 values per value of X for a 3×3 kernel;
+// here nothing is packed in float32, and in bfloat16 X and dy are turned
+// into pairs of consecutive positions once (VDPBF16PS sums pairs along
+// the sum's index, here the positions).
+//
+// A tile of dw is 12 output channels (8 or 4 for the last) by 32 input
+// channels of one tap. Parts take ranges of tiles; each tile sums the
+// images chunk by chunk (each chunk's rows of dy and of X stay in L2 while
+// all the part's tiles read them), in the same order at any thread count.
+
+// tapsWKernel is a weight-gradient micro-kernel (see asm_gen.go's
+// wgrad512): the tile summed over nseg segments of positions.
+type tapsWKernel func(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+// TapsWAvailable says whether SgemmTapsW can compute the weight gradient
+// for a and n output channels on this CPU at the current precision: a
+// kernel with a direct form, C a multiple of 32, n a multiple of 4, and
+// in BFloat16 an even grid width, plane and OW (pairs of positions must
+// not straddle a grid row).
+func TapsWAvailable(a *Taps, n int) bool {
+	im := tapsImpl()
+	if im.wgrad[0] == nil || a.C%32 != 0 || n%4 != 0 || n == 0 {
+		return false
+	}
+	return !im.bf16 || (a.Width%2 == 0 && a.Plane%2 == 0 && a.OW%2 == 0)
+}
+
+// SgemmTapsW computes dw = dyᵀ·A, n×K row-major (K = len(a.Offs)·a.C),
+// for A given by a as in SgemmTaps (X is read; XB is ignored; in BFloat16
+// XP may hold X's values already in pairs, see PairsLen, X then unused) and
+// dy, (a.Images·a.OH·a.OW)×n row-major, setting dw or (accumulate) adding
+// to it. X must hold the values up to the last one read (MinLenW). In
+// BFloat16 the values of X and dy are rounded to bfloat16 and the products
+// summed in float32. Every element of dw is summed in the same order at
+// any thread count, but not in the order SgemmRowsB sums the same product,
+// so the two differ by rounding. It panics unless TapsWAvailable(a, n).
+func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulate bool) {
+	if !TapsWAvailable(a, n) {
+		panic(fmt.Sprintf("gemm.SgemmTapsW: no direct weight-gradient kernel for %d channels in, %d out on this CPU or at this precision (check TapsWAvailable)", a.C, n))
+	}
+	k := len(a.Offs) * a.C
+	rows := a.Images * a.OH * a.OW
+	im := tapsImpl()
+	values, need := len(a.X), a.MinLenW() // the operand the kernel will read
+	if im.bf16 && a.XP != nil {
+		values, need = len(a.XP), a.PairsLen()
+	}
+	if len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < need || len(dy) < rows*n || len(dw) < n*k {
+		panic(fmt.Sprintf("gemm.SgemmTapsW: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, dy %d, dw %d)",
+			a.C, a.OH, a.OW, a.Plane, a.Width, values, need, len(dy), len(dw)))
+	}
+	if k == 0 {
+		return
+	}
+	if rows == 0 {
+		if !accumulate {
+			clear(dw[:n*k])
+		}
+		return
+	}
+	if pool == nil {
+		pool = parallel.Default()
+	}
+	j := tapsWJobs.Get().(*tapsWJob)
+	j.a, j.n, j.k, j.dw, j.accumulate, j.im = a, n, k, dw, accumulate, im
+	threads := pool.Threads()
+	if 2*float64(rows)*float64(n)*float64(k) < parallelMinFlops {
+		threads = 1
+	}
+	j.operands(pool, threads, dy)
+	j.chunks()
+	tiles := j.jbs * len(a.Offs) * (a.C / 32)
+	parts := max(1, min(threads, tiles))
+	if parts == 1 {
+		j.Run(0, 0, tiles)
+	} else {
+		pool.ForParts(tiles, parts, j)
+	}
+	j.a, j.dw, j.x, j.dy = nil, nil, nil, nil
+	tapsWJobs.Put(j)
+}
+
+// MinLenW is the number of values X must hold for SgemmTapsW: up to the
+// last position a tap reads (fewer than Len, which covers the direct
+// kernel's whole strips).
+func (a *Taps) MinLenW() int {
+	if a.Images == 0 || a.OH == 0 || a.OW == 0 || len(a.Offs) == 0 {
+		return 0
+	}
+	return a.lastPos()*a.C + a.C
+}
+
+// lastPos is the last grid position the weight gradient reads.
+func (a *Taps) lastPos() int {
+	return (a.Images-1)*a.Plane + (a.OH-1)*a.Width + a.OW - 1 + slices.Max(a.Offs)
+}
+
+// tapsWJob is one SgemmTapsW call: its operands as the kernel reads them,
+// the segments (one per output grid row) and the image chunks.
+type tapsWJob struct {
+	a          *Taps
+	n, k       int
+	dw         []float32
+	accumulate bool
+	im         *impl
+	x, dy      unsafe.Pointer // B and A as the kernel reads them
+	elem       int            // bytes per value in X's and dy's layout (4, or 2 in pairs)
+	odd        int            // bfloat16: byte offset of the pairs that start at odd positions
+	xp, dyp    []uint32       // bfloat16 pairs of X (even starts, then odd) and of dy
+	pairs      pairJob
+	segs       []int // per output grid row: (byte offset into x, steps)
+	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
+	jbs        int   // row blocks of 12 output channels
+}
+
+var tapsWJobs = sync.Pool{New: func() any { return new(tapsWJob) }}
+
+// operands points the kernel at X and dy, in BFloat16 after turning them
+// into pairs of consecutive positions: X's pairs starting at even
+// positions, then those starting at odd ones (a tap at an odd offset reads
+// those), and dy's pairs of consecutive rows (OW is even, so a pair never
+// spans two grid rows).
+func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
+	a := j.a
+	if !j.im.bf16 {
+		j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&a.X[0]), unsafe.Pointer(&dy[0]), 4, 0
+		return
+	}
+	even, odd := a.PairCounts()
+	rows := a.Images * a.OH * a.OW
+	xpLen := (even + odd) * a.C
+	need := rows / 2 * j.n
+	if a.XP == nil {
+		need += xpLen
+	}
+	if cap(j.xp) < need {
+		j.xp = make([]uint32, need)
+	}
+	buf := j.xp[:need]
+	j.dyp = buf[need-rows/2*j.n:]
+	j.pairs.tasks = append(j.pairs.tasks[:0], pairTask{dst: j.dyp, src: dy, w: j.n, kq: rows / 2})
+	xp := a.XP
+	if xp == nil {
+		xp = buf[:xpLen]
+		j.pairs.tasks = append(j.pairs.tasks,
+			pairTask{dst: xp, src: a.X, w: a.C, kq: even},
+			pairTask{dst: xp[even*a.C:], src: a.X[a.C:], w: a.C, kq: odd})
+	}
+	j.pairs.run(pool, threads)
+	clear(j.pairs.tasks)
+	j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&xp[0]), unsafe.Pointer(&j.dyp[0]), 2, even*a.C*4
+}
+
+// PairCounts are the numbers of pair rows of XP (see PairsLen): of the
+// positions (2j, 2j+1), then of (2j+1, 2j+2).
+func (a *Taps) PairCounts() (even, odd int) {
+	pos := a.lastPos() + 1
+	return pos / 2, (pos - 1) / 2
+}
+
+// PairsLen is the number of words XP must hold for SgemmTapsW in
+// BFloat16: ⌊P/2⌋ pair rows of C words, pairs of the positions (2j,
+// 2j+1), then ⌊(P−1)/2⌋ of the positions (2j+1, 2j+2), for the P
+// positions up to the last one read; word c of a pair row holds channel c
+// of its two positions as PairRows makes them.
+func (a *Taps) PairsLen() int {
+	if a.MinLenW() == 0 {
+		return 0
+	}
+	even, odd := a.PairCounts()
+	return (even + odd) * a.C
+}
+
+// chunks lists the segments and cuts the images into chunks of about
+// tapsWChunkBytes of operands.
+func (j *tapsWJob) chunks() {
+	a := j.a
+	step := 4 / j.elem
+	j.segs = j.segs[:0]
+	for img := range a.Images {
+		for y := range a.OH {
+			j.segs = append(j.segs, (img*a.Plane+y*a.Width)*a.C*j.elem, a.OW/step)
+		}
+	}
+	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
+	per := max(1, tapsWChunkBytes/perImage)
+	j.chunkAt = j.chunkAt[:0]
+	for img := 0; img < a.Images; img += per {
+		j.chunkAt = append(j.chunkAt, img)
+	}
+	j.chunkAt = append(j.chunkAt, a.Images)
+	j.jbs = (j.n + 11) / 12
+}
+
+// tapsWChunkBytes is about how many bytes of dy and X a chunk of images
+// holds: a third of a Zen 4 core's L2.
+const tapsWChunkBytes = 320 << 10
+
+// Run implements parallel.Job for tiles [lo, hi): chunk by chunk, every
+// tile of the range.
+func (j *tapsWJob) Run(_, lo, hi int) {
+	a := j.a
+	panels := a.C / 32
+	for ci := range len(j.chunkAt) - 1 {
+		i0, i1 := j.chunkAt[ci], j.chunkAt[ci+1]
+		seg := j.segs[2*i0*a.OH : 2*i1*a.OH]
+		mode := 1
+		if ci == 0 && !j.accumulate {
+			mode = 0
+		}
+		r0 := i0 * a.OH * a.OW // the chunk's first row of dy
+		for tile := lo; tile < hi; tile++ {
+			jb := tile % j.jbs
+			t, p := tile/j.jbs/panels, tile/j.jbs%panels
+			j0 := 12 * jb
+			rows := min(12, j.n-j0)
+			off := a.Offs[t]
+			var b unsafe.Pointer
+			if j.elem == 4 {
+				b = unsafe.Add(j.x, (off*a.C+32*p)*4)
+			} else {
+				s := off & 1
+				b = unsafe.Add(j.x, s*j.odd+(off-s)*a.C*2+32*p*4)
+			}
+			aPtr := (*float32)(unsafe.Add(j.dy, r0*j.n*j.elem+j0*4))
+			c := &j.dw[j0*j.k+t*a.C+32*p]
+			j.im.wgrad[rows/4-1](len(seg)/2, &seg[0], aPtr, j.n*4, (*float32)(b), a.C*4, c, j.k*4, mode)
+		}
+	}
+}
+
+// pairTask turns kq pairs of rows of w values of src into pair rows of
+// dst (the layout of toPairs).
+type pairTask struct {
+	dst []uint32
+	src []float32
+	w   int
+	kq  int
+}
+
+// pairJob runs pair tasks in parallel parts of pair rows.
+type pairJob struct{ tasks []pairTask }
+
+// pairBlock is the pair rows of one part of a pairJob.
+const pairBlock = 256
+
+func (pj *pairJob) run(pool *parallel.Pool, threads int) {
+	total := 0
+	for _, t := range pj.tasks {
+		total += (t.kq + pairBlock - 1) / pairBlock
+	}
+	if threads == 1 || total < 2 {
+		pj.Run(0, 0, total)
+		return
+	}
+	pool.ForParts(total, threads, pj)
+}
+
+// Run implements parallel.Job for blocks [lo, hi) of pairBlock pair rows,
+// numbered through the tasks in turn.
+func (pj *pairJob) Run(_, lo, hi int) {
+	base := 0
+	for _, t := range pj.tasks {
+		blocks := (t.kq + pairBlock - 1) / pairBlock
+		for b := max(lo, base); b < min(hi, base+blocks); b++ {
+			q0 := (b - base) * pairBlock
+			q1 := min(t.kq, q0+pairBlock)
+			pairRows(t.dst[q0*t.w:q1*t.w], t.src[2*q0*t.w:2*q1*t.w], t.w, q1-q0)
+		}
+		base += blocks
+	}
+}
+
+// PairRows is pairRows for callers that build Taps.XP.
+func PairRows(dst []uint32, src []float32, w, kq int) { pairRows(dst, src, w, kq) }
+
+// pairRows sets dst's kq pair rows of w words from src's 2·kq rows of w
+// values: word j of pair row q is bfloat16(src row 2q)[j] | bfloat16(src
+// row 2q+1)[j] << 16.
+func pairRows(dst []uint32, src []float32, w, kq int) {
+	if kq == 0 {
+		return
+	}
+	_, _ = dst[kq*w-1], src[2*kq*w-1]
+	if bf16PackAsm {
+		packBF16Pairs((*float32)(unsafe.Pointer(&dst[0])), &src[0], w, kq, (1<<(w%16))-1)
+		return
+	}
+	for q := range kq {
+		r0, r1, d := src[2*q*w:(2*q+1)*w], src[(2*q+1)*w:(2*q+2)*w], dst[q*w:(q+1)*w]
+		for i := range d {
+			d[i] = uint32(BF16Bits(r0[i])) | uint32(BF16Bits(r1[i]))<<16
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The direct weight gradient agrees with the sum in float64 within the
+// rounding bound of a float32 sum over the positions, over channel counts
+// of one and several 32-column panels, output channels in tiles of 12, 8
+// and 4 rows, odd grids (float32), 1×1, 3×3 and 5×3 kernels, accumulation,
+// several image chunks, and its bits are the same at 1 and 2 threads.
+func TestSgemmTapsWMatchesFloat64(t *testing.T) {
+	if !TapsWAvailable(&Taps{C: 32, Width: 2, Plane: 4, OW: 2}, 4) {
+		t.Skip("no direct weight-gradient kernel on this CPU")
+	}
+	testTapsW(t, false)
+}
+
+// In bfloat16 likewise, against the float64 sum of the values rounded to
+// bfloat16 (the products are exact in float32; only the sums round), and
+// unlike the unrounded sum.
+func TestSgemmTapsWMatchesFloat64BF16(t *testing.T) {
+	if !HasBFloat16() {
+		t.Skip("no AVX-512 BF16 on this CPU")
+	}
+	if err := SetPrecision(BFloat16); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { SetPrecision(Float32) })
+	if TapsWAvailable(&Taps{C: 32, Width: 3, Plane: 6, OW: 2}, 4) || TapsWAvailable(&Taps{C: 32, Width: 4, Plane: 8, OW: 3}, 4) {
+		t.Fatal("TapsWAvailable in bfloat16 with an odd width or OW: want false")
+	}
+	testTapsW(t, true)
+}
+
+func testTapsW(t *testing.T, bf16 bool) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	type shape struct{ images, h, w, c, n, kh, kw int }
+	for _, sh := range []shape{
+		{2, 6, 8, 32, 4, 3, 3}, {3, 28, 28, 32, 32, 3, 3}, {2, 14, 14, 64, 64, 3, 3}, {1, 9, 11, 32, 20, 3, 3},
+		{4, 8, 8, 32, 12, 1, 1}, {1, 6, 12, 96, 8, 5, 3}, {40, 16, 16, 32, 24, 3, 3}, {2, 7, 10, 64, 44, 3, 3},
+	} {
+		if bf16 && (sh.w%2 == 1) {
+			continue
+		}
+		ph, pw := (sh.kh-1)/2, (sh.kw-1)/2
+		hp, wp := sh.h+2*ph, sh.w+2*pw
+		a := &Taps{C: sh.c, Images: sh.images, Plane: hp * wp, Width: wp, OH: sh.h, OW: sh.w}
+		for ky := range sh.kh {
+			for kx := range sh.kw {
+				a.Offs = append(a.Offs, ky*wp+kx)
+			}
+		}
+		if bf16 && !TapsWAvailable(a, sh.n) {
+			continue // an odd padded width
+		}
+		a.X = randSlice(rng, a.MinLenW())
+		rows := sh.images * sh.h * sh.w
+		dy := randSlice(rng, rows*sh.n)
+		k := len(a.Offs) * sh.c
+		want := tapsWGo(a, sh.n, dy, bf16)
+		abs := tapsWAbs(a, sh.n, dy)
+		name := fmt.Sprintf("%dx%dx%dx%d-%d-%dx%d", sh.images, sh.h, sh.w, sh.c, sh.n, sh.kh, sh.kw)
+		var first []float32
+		for _, threads := range []int{1, 2} {
+			for _, acc := range []bool{false, true} {
+				dw := make([]float32, sh.n*k)
+				start := make([]float32, len(dw))
+				if acc {
+					start = randSlice(rng, len(dw))
+					copy(dw, start)
+				}
+				SgemmTapsW(pool(threads), a, sh.n, dy, dw, acc)
+				// A float32 sum of rows terms, plus the start value.
+				bound := float64(rows+1) * 0x1p-24
+				for i, v := range dw {
+					w := want[i] + float64(start[i])
+					if d := math.Abs(float64(v) - w); d > bound*(abs[i]+math.Abs(float64(start[i]))) || math.IsNaN(d) {
+						t.Fatalf("%s, %d threads, accumulate %v: dw[%d] = %v, want %v (bound %.3g)", name, threads, acc, i, v, w, bound*abs[i])
+					}
+				}
+				if acc {
+					continue
+				}
+				if first == nil {
+					first = dw
+				} else {
+					for i := range dw {
+						if math.Float32bits(dw[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%s: dw[%d] = %v at %d threads, %v at 1", name, i, dw[i], threads, first[i])
+						}
+					}
+				}
+			}
+		}
+		if bf16 {
+			// X's pairs made beforehand (Taps.XP): the same bits.
+			even, odd := a.PairCounts()
+			b := *a
+			b.XP = make([]uint32, b.PairsLen())
+			PairRows(b.XP, a.X, a.C, even)
+			PairRows(b.XP[even*a.C:], a.X[a.C:], a.C, odd)
+			b.X = nil
+			dw := make([]float32, sh.n*k)
+			SgemmTapsW(pool(2), &b, sh.n, dy, dw, false)
+			for i := range dw {
+				if math.Float32bits(dw[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s: dw[%d] = %v from XP, %v from X", name, i, dw[i], first[i])
+				}
+			}
+			// The float32 kernel's result, for scale: rounding the
+			// operands must cost far more than rounding the sums.
+			SetPrecision(Float32)
+			f32 := make([]float32, sh.n*k)
+			SgemmTapsW(pool(1), a, sh.n, dy, f32, false)
+			SetPrecision(BFloat16)
+			exact := tapsWGo(a, sh.n, dy, false)
+			var errBF, errF float64
+			for i := range first {
+				errBF = max(errBF, math.Abs(float64(first[i])-exact[i])/abs[i])
+				errF = max(errF, math.Abs(float64(f32[i])-exact[i])/abs[i])
+			}
+			if errBF < 100*errF {
+				t.Errorf("%s: the bfloat16 result is off the unrounded sum by %.3g (relative), the float32 one by %.3g: were the operands rounded?", name, errBF, errF)
+			}
+		}
+	}
+}
+
+// Bad operands are refused with a message rather than read out of bounds.
+func TestSgemmTapsWChecks(t *testing.T) {
+	a := &Taps{C: 32, Images: 1, Plane: 16, Width: 4, OH: 2, OW: 2, Offs: []int{0, 1, 4, 5}}
+	if !TapsWAvailable(a, 4) {
+		t.Skip("no direct weight-gradient kernel on this CPU")
+	}
+	for name, f := range map[string]func(){
+		"short X": func() {
+			a.X = make([]float32, a.MinLenW()-1)
+			SgemmTapsW(pool(1), a, 4, make([]float32, 16), make([]float32, 4*128), false)
+		},
+		"short dy": func() {
+			a.X = make([]float32, a.MinLenW())
+			SgemmTapsW(pool(1), a, 4, make([]float32, 15), make([]float32, 4*128), false)
+		},
+		"short dw": func() {
+			a.X = make([]float32, a.MinLenW())
+			SgemmTapsW(pool(1), a, 4, make([]float32, 16), make([]float32, 4*128-1), false)
+		},
+		"6 out": func() {
+			a.X = make([]float32, a.MinLenW())
+			SgemmTapsW(pool(1), a, 6, make([]float32, 24), make([]float32, 6*128), false)
+		},
+		"negative offs": func() {
+			b := *a
+			b.Offs = []int{-1}
+			b.X = make([]float32, 64)
+			SgemmTapsW(pool(1), &b, 4, make([]float32, 16), make([]float32, 4*32), false)
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// tapsWAbs is Σ|dy·x| per element of dw: the scale of its rounding bound.
+func tapsWAbs(a *Taps, n int, dy []float32) []float64 {
+	b := *a
+	b.X = make([]float32, len(a.X))
+	for i, v := range a.X {
+		b.X[i] = float32(math.Abs(float64(v)))
+	}
+	ady := make([]float32, len(dy))
+	for i, v := range dy {
+		ady[i] = float32(math.Abs(float64(v)))
+	}
+	return tapsWGo(&b, n, ady, false)
+}
+
+// tapsWGo is SgemmTapsW's sum in float64, for tests: the reference the
+// kernels are checked against (rounding X and dy to bfloat16 first when
+// bf16).
+func tapsWGo(a *Taps, n int, dy []float32, bf16 bool) []float64 {
+	k := len(a.Offs) * a.C
+	out := make([]float64, n*k)
+	round := func(v float32) float64 {
+		if bf16 {
+			return float64(RoundBF16(v))
+		}
+		return float64(v)
+	}
+	r := 0
+	for img := range a.Images {
+		for y := range a.OH {
+			for x := range a.OW {
+				q := img*a.Plane + y*a.Width + x
+				for jo := range n {
+					g := round(dy[r*n+jo])
+					for t, off := range a.Offs {
+						xs := a.X[(q+off)*a.C : (q+off+1)*a.C]
+						o := out[jo*k+t*a.C:]
+						for c, v := range xs {
+							o[c] += g * round(v)
+						}
+					}
+				}
+				r++
+			}
+		}
+	}
+	return out
+}
