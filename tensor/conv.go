@@ -323,6 +323,10 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 		convDirect(out, x, w, bias, n, c, o, g, accumulate)
 		return
 	}
+	if fewDirect(c, o, rows, g) {
+		convFewTaps(out, x, w, bias, n, c, o, g, accumulate)
+		return
+	}
 	p := getPatches(x, c, g)
 	if (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow {
 		p.pad(x, n, c, g)
@@ -357,15 +361,15 @@ func direct(c, o, rows int, g ConvGeom) bool {
 // the packed path copies every patch, 9 values per value of the image for
 // a 3×3 kernel, and spent as long packing as multiplying on biggan's
 // convolutions in bfloat16): stride 1, at least 64 outputs, and the
-// kernel's conditions (c a multiple of 32, o of 4; in bfloat16 even
-// padded widths and OW).
+// kernel's conditions (c a multiple of 32; in bfloat16 even padded widths
+// and OW); o is rounded up to a multiple of 4 with zero columns of dy.
 func directWeights(c, o, rows int, g ConvGeom) bool {
 	if !directConv || g.SH != 1 || g.SW != 1 || g.IsPointwise() || rows < 64 {
 		return false
 	}
 	wp := g.W + 2*g.PW
 	a := gemm.Taps{C: c, Images: 1, Plane: (g.H + 2*g.PH) * wp, Width: wp, OH: g.OH, OW: g.OW}
-	return gemm.TapsWAvailable(&a, o)
+	return gemm.TapsWAvailable(&a, (o+3)&^3)
 }
 
 // directConv switches the direct path on (tests and benchmarks compare
@@ -415,7 +419,8 @@ type directOperand struct {
 	taps gemm.Taps
 	buf  []float32
 	bbuf []uint16
-	pbuf []uint32 // the weight gradient's pairs (gemm.Taps.XP)
+	pbuf []uint32  // the weight gradient's pairs (gemm.Taps.XP)
+	zbuf []float32 // convFewTaps's transposed kernel and products
 }
 
 var directPool = sync.Pool{New: func() any { return new(directOperand) }}
@@ -431,6 +436,90 @@ func (d *directOperand) geometry(n, c int, g ConvGeom) {
 		}
 	}
 	d.taps = gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
+}
+
+// fewDirect says whether ConvMatMul computes a stride-1 convolution to
+// at most fewChannels channels tap by tap (convFewTaps): from at least
+// directMinChannels channels, where the gathered patches would be packed
+// row by row for a matrix-vector product (G's last layer, 32 channels to
+// 1 at 28×28, spent 6 ms a step gathering them).
+func fewDirect(c, o, rows int, g ConvGeom) bool {
+	return directConv && g.SH == 1 && g.SW == 1 && !g.IsPointwise() && c >= directMinChannels && o <= fewChannels && rows >= 64
+}
+
+// convFewTaps computes ConvMatMul's out for few output channels tap by
+// tap: Z = X·Wᵀ over every position of the padded images X, one column
+// per tap and output channel (one product, no patches), then each output
+// is the sum over the taps of Z at the position the tap reads. Each
+// output is summed over the channels within a tap, then over the taps in
+// order: not Im2Col then MatMul's order, the same at any thread count.
+func convFewTaps(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
+	d := directPool.Get().(*directOperand)
+	d.geometry(n, c, g)
+	taps := len(d.taps.Offs)
+	pos := n * d.taps.Plane
+	if cap(d.buf) < pos*c {
+		d.buf = make([]float32, pos*c)
+	}
+	xp := d.buf[:pos*c]
+	PadImages(xp, x, n, g.H, g.W, c, g.PH, g.PW)
+	cols := taps * o
+	need := cols*c + pos*cols
+	if cap(d.zbuf) < need {
+		d.zbuf = make([]float32, need)
+	}
+	wt, z := d.zbuf[:cols*c], d.zbuf[cols*c:need]
+	for oo := range o { // wt[ci][t·o + oo] = w[oo][t][ci]
+		for t := range taps {
+			src := w[(oo*taps+t)*c : (oo*taps+t+1)*c]
+			for ci, v := range src {
+				wt[ci*cols+t*o+oo] = v
+			}
+		}
+	}
+	gemm.Sgemm(nil, false, false, pos, cols, c, 1, xp, c, wt, cols, 0, z, cols)
+	j := fewTapsJobs.Get().(*fewTapsJob)
+	*j = fewTapsJob{out: out, z: z, bias: bias, accumulate: accumulate, o: o, g: g, taps: d.taps}
+	parallel.Default().For(n*g.OH, j)
+	*j = fewTapsJob{}
+	fewTapsJobs.Put(j)
+	d.taps.X = nil
+	directPool.Put(d)
+}
+
+var fewTapsJobs = sync.Pool{New: func() any { return new(fewTapsJob) }}
+
+// fewTapsJob sums convFewTaps's taps for output rows (image·OH + y).
+type fewTapsJob struct {
+	out, z, bias []float32
+	accumulate   bool
+	o            int
+	g            ConvGeom
+	taps         gemm.Taps
+}
+
+func (j *fewTapsJob) Run(_, lo, hi int) {
+	o, cols := j.o, len(j.taps.Offs)*j.o
+	for r := lo; r < hi; r++ {
+		img, y := r/j.g.OH, r%j.g.OH
+		q0 := img*j.taps.Plane + y*j.taps.Width
+		dst := j.out[r*j.g.OW*o : (r+1)*j.g.OW*o]
+		for x := range j.g.OW {
+			for oo := range o {
+				var s float32
+				switch {
+				case j.bias != nil:
+					s = j.bias[oo]
+				case j.accumulate:
+					s = dst[x*o+oo]
+				}
+				for t, off := range j.taps.Offs {
+					s += j.z[(q0+x+off)*cols+t*o+oo]
+				}
+				dst[x*o+oo] = s
+			}
+		}
+	}
 }
 
 // fewChannels: a convolution to at most this many channels is computed
@@ -751,6 +840,25 @@ func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
 		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
+	}
+	if o4 := (o + 3) &^ 3; o4 != o && directWeights(c, o, rows, g) {
+		// Few output channels (G's last layer): the kernel's tiles are
+		// 4 rows at least, so dy gets zero columns up to a multiple of 4.
+		d := directPool.Get().(*directOperand)
+		need := rows*o4 + o4*k
+		if cap(d.zbuf) < need {
+			d.zbuf = make([]float32, need)
+		}
+		dy4, dw4 := d.zbuf[:rows*o4], d.zbuf[rows*o4:need]
+		for r := range rows {
+			row := dy4[r*o4 : (r+1)*o4]
+			copy(row, dy[r*o:(r+1)*o])
+			clear(row[o:])
+		}
+		ConvWeightMatMul(dw4, dy4, x, n, c, o4, g)
+		copy(dw[:o*k], dw4[:o*k])
+		directPool.Put(d)
+		return
 	}
 	if directWeights(c, o, rows, g) {
 		d := directPool.Get().(*directOperand)

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -109,6 +110,31 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		}
 		col := make([]float32, rows*k)
 		Im2Col(col, x, n, tc.c, g)
+		bf16 := gemm.CurrentPrecision() == gemm.BFloat16
+		round := func(v float32) float64 {
+			if bf16 {
+				return float64(gemm.RoundBF16(v))
+			}
+			return float64(v)
+		}
+		// sumCheck compares got, summed in an order of its own, with the
+		// float64 sums of start + col·wᵀ (of the operands as rounded in
+		// bfloat16), within the rounding of a float32 sum of k terms.
+		sumCheck := func(what string, got, start []float32) {
+			for r := range rows {
+				for j := range tc.o {
+					sum, abs := float64(start[r*tc.o+j]), math.Abs(float64(start[r*tc.o+j]))
+					for p := range k {
+						v := round(col[r*k+p]) * round(w[j*k+p])
+						sum, abs = sum+v, abs+math.Abs(v)
+					}
+					if d := math.Abs(float64(got[r*tc.o+j]) - sum); !(d <= float64(k+2)*0x1p-24*abs) {
+						t.Fatalf("%+v %s: tap-by-tap ConvMatMul[%d] = %v, the float64 sum %v", tc, what, r*tc.o+j, got[r*tc.o+j], sum)
+					}
+				}
+			}
+		}
+		few := fewDirect(tc.c, tc.o, rows, g)
 		for _, acc := range []bool{false, true} {
 			want, got := make([]float32, rows*tc.o), make([]float32, rows*tc.o)
 			for i := range want {
@@ -116,6 +142,16 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 			}
 			MatMul(want, col, w, rows, tc.o, k, false, true, acc)
 			ConvMatMul(got, x, w, nil, n, tc.c, tc.o, g, acc)
+			if few {
+				start := make([]float32, len(got))
+				if acc {
+					for i := range start {
+						start[i] = float32(i % 7)
+					}
+				}
+				sumCheck(fmt.Sprintf("accumulate %v", acc), got, start)
+				continue
+			}
 			for i := range want {
 				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
 					t.Fatalf("%+v accumulate %v: ConvMatMul[%d] = %v, Im2Col and MatMul give %v", tc, acc, i, got[i], want[i])
@@ -131,9 +167,15 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		FillRows(want, bias)
 		MatMul(want, col, w, rows, tc.o, k, false, true, true)
 		ConvMatMul(got, x, w, bias, n, tc.c, tc.o, g, false)
-		for i := range want {
-			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-				t.Fatalf("%+v with bias: ConvMatMul[%d] = %v, FillRows and MatMul give %v", tc, i, got[i], want[i])
+		if few {
+			start := make([]float32, len(got))
+			FillRows(start, bias)
+			sumCheck("with bias", got, start)
+		} else {
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("%+v with bias: ConvMatMul[%d] = %v, FillRows and MatMul give %v", tc, i, got[i], want[i])
+				}
 			}
 		}
 		want, got = make([]float32, tc.o*k), make([]float32, tc.o*k)
@@ -143,13 +185,6 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 			// Summed in another order: within the rounding of a float32
 			// sum of rows terms of the float64 one (of the operands as
 			// rounded to bfloat16 there).
-			bf16 := gemm.CurrentPrecision() == gemm.BFloat16
-			round := func(v float32) float64 {
-				if bf16 {
-					return float64(gemm.RoundBF16(v))
-				}
-				return float64(v)
-			}
 			for j := range tc.o {
 				for p := range k {
 					var sum, abs float64
