@@ -108,27 +108,54 @@ func softmaxLines(dst, x []float32, lo, hi, mid int) {
 	}
 }
 
+// lineMax is the largest value of a non-empty line (NaN if it holds one),
+// in four interleaved parts.
+func lineMax(x []float32) float32 {
+	m0 := x[0]
+	m1, m2, m3 := m0, m0, m0
+	k := 1
+	for ; k+4 <= len(x); k += 4 {
+		m0, m1, m2, m3 = max(m0, x[k]), max(m1, x[k+1]), max(m2, x[k+2]), max(m3, x[k+3])
+	}
+	for ; k < len(x); k++ {
+		m0 = max(m0, x[k])
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
 // softmaxLine computes the softmax of the mid values of x at base, base +
 // stride, ...
 func softmaxLine(dst, x []float32, base, mid, stride int) {
+	if stride == 1 {
+		line := x[base : base+mid]
+		if m := lineMax(line); !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0) {
+			// A contiguous line with a finite maximum (every line but
+			// those holding NaN or ±Inf): float32 exponentials,
+			// vectorised; the sum in float64 in four interleaved parts
+			// (independent chains: attention's lines are short).
+			out := dst[base : base+mid]
+			expShiftLine(out, line, m)
+			var s0, s1, s2, s3 float64
+			k := 0
+			for ; k+4 <= len(out); k += 4 {
+				s0 += float64(out[k])
+				s1 += float64(out[k+1])
+				s2 += float64(out[k+2])
+				s3 += float64(out[k+3])
+			}
+			for ; k < len(out); k++ {
+				s0 += float64(out[k])
+			}
+			inv := float32(1 / ((s0 + s1) + (s2 + s3)))
+			for k := range out {
+				out[k] *= inv
+			}
+			return
+		}
+	}
 	m := x[base]
 	for k := 1; k < mid; k++ {
 		m = max(m, x[base+k*stride])
-	}
-	if stride == 1 && !math.IsNaN(float64(m)) && !math.IsInf(float64(m), 0) {
-		// A contiguous line with a finite maximum (every line but those
-		// holding NaN or ±Inf): float32 exponentials, vectorised.
-		out := dst[base : base+mid]
-		expShiftLine(out, x[base:base+mid], m)
-		var s float64
-		for _, e := range out {
-			s += float64(e)
-		}
-		inv := float32(1 / s)
-		for k := range out {
-			out[k] *= inv
-		}
-		return
 	}
 	var s float64
 	for k := 0; k < mid; k++ {
