@@ -99,6 +99,10 @@ func binRow(op BinOp, dst, a, b []float32) {
 }
 
 func binScalarRight(op BinOp, dst, a []float32, b float32) {
+	if op <= OpMul {
+		i := simdBinScalar(int(op), dst, a[:len(dst)], b) // bit-identical to the loops below
+		dst, a = dst[i:], a[i:]
+	}
 	switch op {
 	case OpAdd:
 		for i := range dst {

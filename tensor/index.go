@@ -65,6 +65,31 @@ func (j *maxPoolJob) Run(_, lo, hi int) {
 		o := r * ow * c
 		for xx := 0; xx < ow; xx++ {
 			base := ((b*h+y*f)*w + xx*f) * c
+			if f == 2 {
+				// The 2×2 windows of attention: the four candidates of
+				// every channel in the same order, from four slices.
+				idx := j.idx[o : o+c]
+				a0, a1 := x[base:base+c], x[base+c:base+2*c]
+				b0, b1 := x[base+w*c:base+w*c+c], x[base+w*c+c:base+w*c+2*c]
+				for ch := range idx {
+					best, bi := float32(math.Inf(-1)), base+ch
+					if v := a0[ch]; v > best {
+						best, bi = v, base+ch
+					}
+					if v := a1[ch]; v > best {
+						best, bi = v, base+c+ch
+					}
+					if v := b0[ch]; v > best {
+						best, bi = v, base+w*c+ch
+					}
+					if v := b1[ch]; v > best {
+						bi = base + w*c + c + ch
+					}
+					idx[ch] = int32(bi)
+				}
+				o += c
+				continue
+			}
 			for ch := 0; ch < c; ch++ {
 				best, bi := float32(math.Inf(-1)), base+ch
 				for dy := 0; dy < f; dy++ {

@@ -89,16 +89,11 @@ func (j *resampleJob) Run(_, lo, hi int) {
 			for fy := range f {
 				row := x[fy*big : (fy+1)*big]
 				for fx := range f {
-					v := row[(px*f+fx)*c : (px*f+fx+1)*c]
-					for i, e := range v {
-						d[i] += e
-					}
+					binRow(OpAdd, d, d, row[(px*f+fx)*c:(px*f+fx+1)*c]) // vectorised, in this order
 				}
 			}
 			if j.scale != 1 {
-				for i := range d {
-					d[i] *= j.scale
-				}
+				binScalarRight(OpMul, d, d, j.scale)
 			}
 		}
 	}

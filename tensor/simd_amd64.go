@@ -61,6 +61,20 @@ func simdBin(op int, dst, a, b []float32) int {
 }
 
 //go:noescape
+func binScalarAVX2(op int, dst, a *float32, b float32, n int)
+
+// simdBinScalar does the multiple-of-8 head of dst = a op b for a scalar
+// b and add, sub and mul (0, 1, 2) and returns how many elements it did.
+func simdBinScalar(op int, dst, a []float32, b float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 || op > 2 {
+		return 0
+	}
+	binScalarAVX2(op, &dst[0], &a[0], b, n)
+	return n
+}
+
+//go:noescape
 func expShiftAVX2(dst, x *float32, n int, m float32)
 
 // simdExpShift does the multiple-of-8 head of expShiftLine and returns

@@ -195,6 +195,53 @@ bindone:
 	VZEROUPPER
 	RET
 
+// func binScalarAVX2(op int, dst, a *float32, b float32, n int)
+// dst = a op b for a scalar b and op 0 (add), 1 (sub), 2 (mul), n a
+// multiple of 8; one rounding per element, as the Go loop.
+TEXT ·binScalarAVX2(SB), NOSPLIT, $0-40
+	MOVQ         op+0(FP), AX
+	MOVQ         dst+8(FP), DI
+	MOVQ         a+16(FP), SI
+	VBROADCASTSS b+24(FP), Y1
+	MOVQ         n+32(FP), CX
+	CMPQ         AX, $1
+	JEQ          bssub8
+	CMPQ         AX, $2
+	JEQ          bsmul8
+bsadd8:
+	CMPQ    CX, $8
+	JL      bsdone
+	VMOVUPS (SI), Y0
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     bsadd8
+bssub8:
+	CMPQ    CX, $8
+	JL      bsdone
+	VMOVUPS (SI), Y0
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     bssub8
+bsmul8:
+	CMPQ    CX, $8
+	JL      bsdone
+	VMOVUPS (SI), Y0
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     bsmul8
+bsdone:
+	VZEROUPPER
+	RET
+
 // Constants of expShiftAVX2 (float32 bit patterns; see expShift in
 // softmax_exp.go): log2(e), 0.5, C1, C2, P0..P5, 1, the lowest argument,
 // and the exponent bias 127 (an int32).

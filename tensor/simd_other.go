@@ -8,7 +8,8 @@ func simdReLU(dst, x []float32) int                    { return 0 }
 func simdReLUMask(dst, x, g []float32) int             { return 0 }
 func simdLeaky(dst, x, g []float32, slope float32) int { return 0 }
 
-func simdBin(op int, dst, a, b []float32) int { return 0 }
+func simdBin(op int, dst, a, b []float32) int               { return 0 }
+func simdBinScalar(op int, dst, a []float32, b float32) int { return 0 }
 
 func simdBNSum(a []float64, x []float32) int                { return 0 }
 func simdBNSq(b []float64, x []float32, mean []float64) int { return 0 }

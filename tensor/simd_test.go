@@ -35,6 +35,11 @@ func TestSIMDMatchesGo(t *testing.T) {
 			{"Sub", func(d []float32) { binRow(OpSub, d, x, g) }},
 			{"Mul", func(d []float32) { binRow(OpMul, d, x, g) }},
 			{"AddInPlace", func(d []float32) { copy(d, x); binRow(OpAdd, d, d, g) }},
+			{"AddScalar", func(d []float32) { binScalarRight(OpAdd, d, x, 0.7) }},
+			{"SubScalar", func(d []float32) { binScalarRight(OpSub, d, x, -1.3) }},
+			{"MulScalar", func(d []float32) { binScalarRight(OpMul, d, x, 0.25) }},
+			{"MulScalarInPlace", func(d []float32) { copy(d, x); binScalarRight(OpMul, d, d, -3) }},
+			{"AddNegZero", func(d []float32) { binScalarRight(OpAdd, d, x, float32(math.Copysign(0, -1))) }},
 		} {
 			a, b := make([]float32, n), make([]float32, n)
 			k.run(a)
@@ -56,5 +61,46 @@ func BenchmarkReLUMask(b *testing.B) {
 	b.SetBytes(12 * 512 * 128)
 	for b.Loop() {
 		ReLUMask(d, x, g)
+	}
+}
+
+// MaxPoolIndex's 2×2 path picks the index the general loop picks: the
+// first of the largest values in window order, NaN never, the window's
+// first position when all are NaN or −Inf.
+func TestMaxPoolIndex2x2(t *testing.T) {
+	rng := NewRNG(6)
+	n, h, w, c := 2, 6, 8, 5
+	x := make([]float32, n*h*w*c)
+	rng.Normal(x, 0, 1)
+	special := []float32{float32(math.NaN()), float32(math.Inf(-1)), float32(math.Inf(1)), 0.5, 0.5}
+	for i := range x {
+		if i%3 == 0 {
+			x[i] = special[i%len(special)]
+		}
+	}
+	got := make([]int32, n*(h/2)*(w/2)*c)
+	MaxPoolIndex(got, x, n, h, w, c, 2)
+	o := 0
+	for b := range n {
+		for y := range h / 2 {
+			for xx := range w / 2 {
+				base := ((b*h+2*y)*w + 2*xx) * c
+				for ch := range c {
+					best, bi := float32(math.Inf(-1)), base+ch
+					for dy := range 2 {
+						for dx := range 2 {
+							i := base + (dy*w+dx)*c + ch
+							if x[i] > best {
+								best, bi = x[i], i
+							}
+						}
+					}
+					if got[o] != int32(bi) {
+						t.Fatalf("output %d: index %d, want %d", o, got[o], bi)
+					}
+					o++
+				}
+			}
+		}
 	}
 }
