@@ -71,9 +71,7 @@ func (j *resampleJob) Run(_, lo, hi int) {
 						copy(d, v)
 						continue
 					}
-					for i, e := range v {
-						d[i] = e * j.scale
-					}
+					binScalarRight(OpMul, d, v, j.scale)
 				}
 			}
 			for fy := 1; fy < f; fy++ {
@@ -83,6 +81,12 @@ func (j *resampleJob) Run(_, lo, hi int) {
 		}
 		x := s[r*f*big : (r+1)*f*big]
 		out := j.dst[r*small : (r+1)*small]
+		if f == 2 && simdBlockSum2(out, x[:big], x[big:], w, c) {
+			if j.scale != 1 {
+				binScalarRight(OpMul, out, out, j.scale)
+			}
+			continue
+		}
 		for px := range w {
 			d := out[px*c : (px+1)*c]
 			clear(d)

@@ -13,7 +13,7 @@ import (
 func TestUpsampleBlockSum(t *testing.T) {
 	defer parallel.SetThreads(parallel.Default().Threads())
 	rng := NewRNG(7)
-	for _, s := range []struct{ n, h, w, c, f int }{{2, 3, 5, 4, 2}, {3, 7, 7, 32, 2}, {1, 2, 3, 5, 3}, {2, 14, 14, 33, 2}} {
+	for _, s := range []struct{ n, h, w, c, f int }{{2, 3, 5, 4, 2}, {3, 7, 7, 32, 2}, {1, 2, 3, 5, 3}, {2, 14, 14, 33, 2}, {2, 4, 6, 64, 2}} {
 		x := make([]float32, s.n*s.h*s.w*s.c)
 		y := make([]float32, len(x)*s.f*s.f)
 		rng.Normal(x, 0, 1)
@@ -44,6 +44,25 @@ func TestUpsampleBlockSum(t *testing.T) {
 				}
 				for i := range x {
 					rhs += float64(x[i]) * float64(sum[i]) * 3 // 1.5 / 0.5
+				}
+				// The block sums, in the definition's order, to the bit.
+				for i := range s.n {
+					for yy := range s.h {
+						for xx := range s.w {
+							for ch := range s.c {
+								var want float32
+								for fy := range s.f {
+									for fx := range s.f {
+										want += y[((i*H+yy*s.f+fy)*W+xx*s.f+fx)*s.c+ch]
+									}
+								}
+								want *= 0.5
+								if o := ((i*s.h+yy)*s.w+xx)*s.c + ch; math.Float32bits(sum[o]) != math.Float32bits(want) {
+									t.Fatalf("%+v: sum[%d] = %v, want %v", s, o, sum[o], want)
+								}
+							}
+						}
+					}
 				}
 				if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
 					t.Fatalf("%+v: <up x, y> = %v, <x, sum y> = %v", s, lhs, rhs)

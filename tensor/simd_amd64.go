@@ -75,6 +75,21 @@ func simdBinScalar(op int, dst, a []float32, b float32) int {
 }
 
 //go:noescape
+func blockSum2AVX2(dst, r0, r1 *float32, w, c int)
+
+// simdBlockSum2 writes the 2×2 block sums of a row pair of w pixels of c
+// channels (r0, r1: 2w pixels each) into dst (w pixels) and says whether
+// it did (c a multiple of 8 on a CPU with AVX2).
+func simdBlockSum2(dst, r0, r1 []float32, w, c int) bool {
+	if !useAVX2 || c%8 != 0 || w == 0 {
+		return false
+	}
+	_, _, _ = dst[w*c-1], r0[2*w*c-1], r1[2*w*c-1]
+	blockSum2AVX2(&dst[0], &r0[0], &r1[0], w, c)
+	return true
+}
+
+//go:noescape
 func expShiftAVX2(dst, x *float32, n int, m float32)
 
 // simdExpShift does the multiple-of-8 head of expShiftLine and returns

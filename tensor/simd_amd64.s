@@ -242,6 +242,42 @@ bsdone:
 	VZEROUPPER
 	RET
 
+// func blockSum2AVX2(dst, r0, r1 *float32, w, c int)
+// dst[px·c + i] = (((0 + r0[2px·c + i]) + r0[(2px+1)·c + i]) + r1[2px·c + i])
+// + r1[(2px+1)·c + i] for px < w and i < c, c a multiple of 8: the 2×2 block
+// sums of one row of pixels, in the order of the Go loop.
+TEXT ·blockSum2AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ c+32(FP), R8
+	SHLQ $2, R8                // c in bytes
+	VXORPS Y4, Y4, Y4
+	TESTQ BX, BX
+	JZ   bs2done
+bs2px:
+	XORQ CX, CX
+bs2ch:
+	VADDPS  (SI)(CX*1), Y4, Y0
+	LEAQ    (SI)(R8*1), R9
+	VADDPS  (R9)(CX*1), Y0, Y0
+	VADDPS  (DX)(CX*1), Y0, Y0
+	LEAQ    (DX)(R8*1), R9
+	VADDPS  (R9)(CX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(CX*1)
+	ADDQ    $32, CX
+	CMPQ    CX, R8
+	JL      bs2ch
+	LEAQ    (SI)(R8*2), SI
+	LEAQ    (DX)(R8*2), DX
+	ADDQ    R8, DI
+	DECQ    BX
+	JNZ     bs2px
+bs2done:
+	VZEROUPPER
+	RET
+
 // Constants of expShiftAVX2 (float32 bit patterns; see expShift in
 // softmax_exp.go): log2(e), 0.5, C1, C2, P0..P5, 1, the lowest argument,
 // and the exponent bias 127 (an int32).

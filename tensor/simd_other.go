@@ -17,4 +17,6 @@ func simdBNGrad(a, b []float64, g, x []float32) int         { return 0 }
 func simdBNAffine(y, x, s, t []float32) int                 { return 0 }
 func simdBNDx(dx, g, x, k, m, q []float32) int              { return 0 }
 
+func simdBlockSum2(dst, r0, r1 []float32, w, c int) bool { return false }
+
 func simdExpShift(dst, x []float32, m float32) int { return 0 }
