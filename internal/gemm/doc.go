@@ -85,6 +85,14 @@
 // independent dependency chains, enough to cover the 4-cycle FMA latency
 // twice over.
 //
+// The direct kernel gradient (sgemmTapsWAVX512r12/r8/r4 and the BF16
+// forms, SgemmTapsW) computes dw = dyᵀ·A for the same operand: a tile is
+// 12 (8, 4) output channels by 32 input channels of one tap, each step
+// broadcasts 12 consecutive values of a row of dy and loads 32 channels of
+// the padded image at the tap's offset, both read in place with a stride
+// per step (in bfloat16 from pairs of consecutive positions made once per
+// call, Taps.XP); the positions come in segments, one per output row.
+//
 // For the edges of C the AVX-512 kernel has variants for the top-left 8 or
 // 4 rows and/or 16 columns of the tile, which run only the FMAs of what
 // exists (each element computed exactly as in the full kernel): m = 64, for
