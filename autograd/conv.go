@@ -87,7 +87,15 @@ func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, b != nil)
 		return n
 	}
-	tensor.ConvMatMul(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, false)
+	var keep []float32
+	if t.recording {
+		// The padded copy of x stays on the tape for the kernel gradient.
+		if l := tensor.KeepLen(nb, c, o, g); l > 0 {
+			keep = t.alloc(l)
+			n.aux = keep
+		}
+	}
+	tensor.ConvMatMulKeep(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, false, keep)
 	return n
 }
 
@@ -131,7 +139,11 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 // convW returns bᵀ · im2col(a), shape (O, KH, KW, C), for a big image a
 // (N, H, W, C) and a small one b (N, OH, OW, O): the gradient of a
 // convolution's kernel.
-func (t *Tape) convW(a, b *Node, g tensor.ConvGeom) *Node {
+func (t *Tape) convW(a, b *Node, g tensor.ConvGeom) *Node { return t.convWPadded(a, b, g, nil) }
+
+// convWPadded is convW given a's padded copy apad where the convolution
+// kept one (Conv2D's aux; nil otherwise).
+func (t *Tape) convWPadded(a, b *Node, g tensor.ConvGeom, apad []float32) *Node {
 	if !t.ok(opConvW, a, b) {
 		return t.bad
 	}
@@ -143,7 +155,7 @@ func (t *Tape) convW(a, b *Node, g tensor.ConvGeom) *Node {
 		tensor.MatMul(n.t.Data, b.t.Data, a.t.Data, o, k, rows, true, false, false)
 		return n
 	}
-	tensor.ConvWeightMatMul(n.t.Data, b.t.Data, a.t.Data, nb, c, o, g)
+	tensor.ConvWeightMatMulPadded(n.t.Data, b.t.Data, a.t.Data, apad, nb, c, o, g)
 	return n
 }
 
@@ -157,7 +169,7 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 			t.accum(x, t.convT(g, w, nil, n.geo), needs)
 		}
 		if need(1) {
-			t.accum(w, t.convW(x, g, n.geo), needs)
+			t.accum(w, t.convWPadded(x, g, n.geo, n.aux), needs)
 		}
 	case opConvT:
 		if need(0) {

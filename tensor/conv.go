@@ -315,12 +315,39 @@ func (p *patches) Row(dst []float32, r, p0 int) {
 // to Im2Col, FillRows with the bias and MatMul, without the unfolded matrix
 // (KH·KW times the image) in memory or a separate pass for the bias.
 func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
+	ConvMatMulKeep(out, x, w, bias, n, c, o, g, accumulate, nil)
+}
+
+// KeepLen is the length of the padded copy of the image that
+// ConvMatMulKeep can leave for ConvWeightMatMulPadded, or 0 where the
+// convolution does not take both direct paths in float32 (in bfloat16 the
+// two copies differ: rounded values, and pairs of positions).
+func KeepLen(n, c, o int, g ConvGeom) int {
+	rows := n * g.OH * g.OW
+	if gemm.CurrentPrecision() != gemm.Float32 || o%4 != 0 || !direct(c, o, rows, g) || !directWeights(c, o, rows, g) {
+		return 0
+	}
+	d := directPool.Get().(*directOperand)
+	d.geometry(n, c, g)
+	l := d.taps.Len()
+	directPool.Put(d)
+	return l
+}
+
+// ConvMatMulKeep is ConvMatMul, which leaves the zero-padded copy of x it
+// makes in keep when len(keep) is KeepLen (keep is otherwise unused): the
+// convolution's kernel gradient then reads it (ConvWeightMatMulPadded)
+// instead of padding x again.
+func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) {
 		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias with accumulate")
 	}
 	if direct(c, o, rows, g) {
-		convDirect(out, x, w, bias, n, c, o, g, accumulate)
+		if len(keep) == 0 || len(keep) != KeepLen(n, c, o, g) {
+			keep = nil
+		}
+		convDirect(out, x, w, bias, n, c, o, g, accumulate, keep)
 		return
 	}
 	if fewDirect(c, o, rows, g) {
@@ -386,11 +413,15 @@ const directMinChannels = 8
 // convDirect is ConvMatMul through gemm.SgemmTaps: the image is copied
 // once, zero-padded and with the slack the kernel's strips read past the
 // last image, and every tap of the kernel is an offset into the copy.
-func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
+func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32) {
 	d := directPool.Get().(*directOperand)
 	d.geometry(n, c, g)
 	need := d.taps.Len()
-	if gemm.CurrentPrecision() == gemm.BFloat16 {
+	if keep != nil { // float32, the caller's buffer (KeepLen)
+		d.taps.X = keep
+		PadImages(keep, x, n, g.H, g.W, c, g.PH, g.PW)
+		clear(keep[n*d.taps.Plane*c:])
+	} else if gemm.CurrentPrecision() == gemm.BFloat16 {
 		// The padded copy is rounded to bfloat16 as it is made: half
 		// the bytes, and no second pass in SgemmTaps.
 		if cap(d.bbuf) < need {
@@ -837,9 +868,26 @@ func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 // (the same at any thread count); otherwise it is bit-identical to Im2Col
 // then MatMul.
 func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
+	ConvWeightMatMulPadded(dw, dy, x, nil, n, c, o, g)
+}
+
+// ConvWeightMatMulPadded is ConvWeightMatMul given, in xpad, the padded
+// copy of x that ConvMatMulKeep left (len(xpad) == KeepLen): the direct
+// kernel gradient reads it instead of padding x again. It uses x where
+// xpad does not fit (nil, or another length).
+func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
 		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
+	}
+	if len(xpad) > 0 && len(xpad) == KeepLen(n, c, o, g) {
+		d := directPool.Get().(*directOperand)
+		d.geometry(n, c, g)
+		d.taps.X = xpad
+		gemm.SgemmTapsW(nil, &d.taps, o, dy, dw, false)
+		d.taps.X = nil
+		directPool.Put(d)
+		return
 	}
 	if o4 := (o + 3) &^ 3; o4 != o && directWeights(c, o, rows, g) {
 		// Few output channels (G's last layer): the kernel's tiles are

@@ -336,3 +336,45 @@ func TestPadPairs(t *testing.T) {
 		}
 	}
 }
+
+// The padded copy ConvMatMulKeep leaves gives ConvWeightMatMulPadded the
+// bits ConvWeightMatMul computes from the image, and the convolution is
+// ConvMatMul's; where the two paths are not both direct in float32 there
+// is nothing to keep.
+func TestConvKeepPadded(t *testing.T) {
+	rng := NewRNG(8)
+	for _, tc := range []struct{ n, h, w, c, o int }{{3, 8, 8, 32, 16}, {2, 7, 9, 64, 36}, {2, 6, 6, 32, 6}} {
+		g, _ := NewConvGeom(tc.h, tc.w, 3, 3, 1, 1, 1, 1)
+		rows, k := tc.n*g.OH*g.OW, g.PatchLen(tc.c)
+		x := make([]float32, tc.n*tc.h*tc.w*tc.c)
+		w := make([]float32, tc.o*k)
+		dy := make([]float32, rows*tc.o)
+		for _, s := range [][]float32{x, w, dy} {
+			rng.Normal(s, 0, 1)
+		}
+		l := KeepLen(tc.n, tc.c, tc.o, g)
+		if want := direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0; (l > 0) != want {
+			t.Fatalf("%+v: KeepLen %d, want a copy: %v", tc, l, want)
+		}
+		if l == 0 {
+			continue
+		}
+		keep := make([]float32, l)
+		for i := range keep {
+			keep[i] = float32(i) // overwritten
+		}
+		out, ref := make([]float32, rows*tc.o), make([]float32, rows*tc.o)
+		ConvMatMulKeep(out, x, w, nil, tc.n, tc.c, tc.o, g, false, keep)
+		ConvMatMul(ref, x, w, nil, tc.n, tc.c, tc.o, g, false)
+		dw, dwRef := make([]float32, tc.o*k), make([]float32, tc.o*k)
+		ConvWeightMatMulPadded(dw, dy, x, keep, tc.n, tc.c, tc.o, g)
+		ConvWeightMatMul(dwRef, dy, x, tc.n, tc.c, tc.o, g)
+		for _, p := range [][2][]float32{{out, ref}, {dw, dwRef}} {
+			for i := range p[0] {
+				if math.Float32bits(p[0][i]) != math.Float32bits(p[1][i]) {
+					t.Fatalf("%+v: element %d: %v with the kept copy, %v without", tc, i, p[0][i], p[1][i])
+				}
+			}
+		}
+	}
+}
