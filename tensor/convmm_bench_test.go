@@ -129,56 +129,41 @@ func BenchmarkConvSame(b *testing.B) {
 // channels) and biggan32's discriminator's and generator's (128 images of
 // 32×32×64 into 64, 64 images of 16×16×64).
 func BenchmarkConvDirect(b *testing.B) {
-	defer parallel.SetThreads(parallel.Default().Threads())
-	defer func() { directConv = true }()
-	for _, s := range []struct{ n, hw, c, o int }{{64, 28, 32, 32}, {128, 32, 64, 64}, {64, 16, 64, 64}} {
-		g, _ := NewConvGeom(s.hw, s.hw, 3, 3, 1, 1, 1, 1)
-		rng := NewRNG(1)
-		x := make([]float32, s.n*s.hw*s.hw*s.c)
-		rng.Normal(x, 0, 1)
-		w := make([]float32, s.o*g.PatchLen(s.c))
-		rng.Normal(w, 0, 1)
-		bias := make([]float32, s.o)
-		rng.Normal(bias, 0, 1)
-		rows, k := s.n*g.OH*g.OW, g.PatchLen(s.c)
-		out := make([]float32, rows*s.o)
-		for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
-			if gemm.SetPrecision(prec) != nil {
-				continue
-			}
-			for _, th := range []int{1, 2} {
-				parallel.SetThreads(th)
-				for _, d := range []bool{true, false} {
-					name := map[bool]string{true: "direct", false: "packed"}[d]
-					b.Run(fmt.Sprintf("%dx%dx%dx%d-%d/%s/%s/threads=%d", s.n, s.hw, s.hw, s.c, s.o, prec, name, th), func(b *testing.B) {
-						directConv = d
-						for range b.N {
-							ConvMatMul(out, x, w, bias, s.n, s.c, s.o, g, false)
-						}
-						b.ReportMetric(float64(2*rows*s.o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					})
-				}
-			}
-			gemm.SetPrecision(gemm.Float32)
-		}
-	}
+	benchDirect(b, func(s directShape, g ConvGeom, x, w, bias, dy, out, dw []float32) {
+		ConvMatMul(out, x, w, bias, s.n, s.c, s.o, g, false)
+	})
 }
 
 // BenchmarkConvWeightDirect times the kernel gradients of the same
-// convolutions as BenchmarkConvDirect, direct (gemm.SgemmTapsW on a padded
-// copy) and through packed patches.
+// convolutions, direct (gemm.SgemmTapsW on a padded copy) and through
+// packed patches.
 func BenchmarkConvWeightDirect(b *testing.B) {
+	benchDirect(b, func(s directShape, g ConvGeom, x, w, bias, dy, out, dw []float32) {
+		ConvWeightMatMul(dw, dy, x, s.n, s.c, s.o, g)
+	})
+}
+
+// directShape is one of the direct benchmarks' convolutions.
+type directShape struct{ n, hw, c, o int }
+
+// benchDirect times run on each shape, at each precision the CPU has, at
+// 1 and 2 threads, direct and packed (GFLOP/s at 2 FLOPs per
+// multiply-add).
+func benchDirect(b *testing.B, run func(s directShape, g ConvGeom, x, w, bias, dy, out, dw []float32)) {
 	defer parallel.SetThreads(parallel.Default().Threads())
 	defer func() { directConv = true }()
-	for _, s := range []struct{ n, hw, c, o int }{{64, 28, 32, 32}, {128, 32, 64, 64}, {64, 16, 64, 64}} {
+	for _, s := range []directShape{{64, 28, 32, 32}, {128, 32, 64, 64}, {64, 16, 64, 64}} {
 		g, _ := NewConvGeom(s.hw, s.hw, 3, 3, 1, 1, 1, 1)
 		rng := NewRNG(1)
-		x := make([]float32, s.n*s.hw*s.hw*s.c)
-		rng.Normal(x, 0, 1)
 		rows, k := s.n*g.OH*g.OW, g.PatchLen(s.c)
+		x := make([]float32, s.n*s.hw*s.hw*s.c)
+		w := make([]float32, s.o*k)
+		bias := make([]float32, s.o)
 		dy := make([]float32, rows*s.o)
-		rng.Normal(dy, 0, 1)
-		dw := make([]float32, s.o*k)
+		for _, v := range [][]float32{x, w, bias, dy} {
+			rng.Normal(v, 0, 1)
+		}
+		out, dw := make([]float32, rows*s.o), make([]float32, s.o*k)
 		for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
 			if gemm.SetPrecision(prec) != nil {
 				continue
@@ -190,7 +175,7 @@ func BenchmarkConvWeightDirect(b *testing.B) {
 					b.Run(fmt.Sprintf("%dx%dx%dx%d-%d/%s/%s/threads=%d", s.n, s.hw, s.hw, s.c, s.o, prec, name, th), func(b *testing.B) {
 						directConv = d
 						for range b.N {
-							ConvWeightMatMul(dw, dy, x, s.n, s.c, s.o, g)
+							run(s, g, x, w, bias, dy, out, dw)
 						}
 						b.ReportMetric(float64(2*rows*s.o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 					})

@@ -56,6 +56,20 @@ func TestSgemmTapsMatchesPackedBF16(t *testing.T) {
 	testTapsMatchPacked(t, true)
 }
 
+// sameTaps is the direct operand of a "same" convolution by a kh×kw
+// kernel over images of h×w×c padded by (kh-1)/2 and (kw-1)/2 (X unset).
+func sameTaps(images, h, w, c, kh, kw int) *Taps {
+	ph, pw := (kh-1)/2, (kw-1)/2
+	hp, wp := h+2*ph, w+2*pw
+	a := &Taps{C: c, Images: images, Plane: hp * wp, Width: wp, OH: h, OW: w}
+	for ky := range kh {
+		for kx := range kw {
+			a.Offs = append(a.Offs, ky*wp+kx)
+		}
+	}
+	return a
+}
+
 func testTapsMatchPacked(t *testing.T, bf16 bool) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	type shape struct{ images, h, w, c, n, kh, kw int }
@@ -66,15 +80,7 @@ func testTapsMatchPacked(t *testing.T, bf16 bool) {
 		if bf16 && sh.c%2 == 1 {
 			continue
 		}
-		// A "same" convolution over images padded by (kh-1)/2, (kw-1)/2.
-		ph, pw := (sh.kh-1)/2, (sh.kw-1)/2
-		hp, wp := sh.h+2*ph, sh.w+2*pw
-		a := &Taps{C: sh.c, Images: sh.images, Plane: hp * wp, Width: wp, OH: sh.h, OW: sh.w}
-		for ky := range sh.kh {
-			for kx := range sh.kw {
-				a.Offs = append(a.Offs, ky*wp+kx)
-			}
-		}
+		a := sameTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw)
 		a.X = randSlice(rng, a.Len())
 		k := len(a.Offs) * sh.c
 		m := sh.images * sh.h * sh.w

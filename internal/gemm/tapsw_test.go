@@ -46,14 +46,7 @@ func testTapsW(t *testing.T, bf16 bool) {
 		if bf16 && (sh.w%2 == 1) {
 			continue
 		}
-		ph, pw := (sh.kh-1)/2, (sh.kw-1)/2
-		hp, wp := sh.h+2*ph, sh.w+2*pw
-		a := &Taps{C: sh.c, Images: sh.images, Plane: hp * wp, Width: wp, OH: sh.h, OW: sh.w}
-		for ky := range sh.kh {
-			for kx := range sh.kw {
-				a.Offs = append(a.Offs, ky*wp+kx)
-			}
-		}
+		a := sameTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw)
 		if bf16 && !TapsWAvailable(a, sh.n) {
 			continue // an odd padded width
 		}
