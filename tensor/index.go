@@ -136,6 +136,12 @@ func softmaxLines(dst, x []float32, lo, hi, mid int) {
 // lineMax is the largest value of a non-empty line (NaN if it holds one),
 // in four interleaved parts.
 func lineMax(x []float32) float32 {
+	if m, n := simdMax(x); n > 0 {
+		for _, v := range x[n:] {
+			m = max(m, v)
+		}
+		return m
+	}
 	m0 := x[0]
 	m1, m2, m3 := m0, m0, m0
 	k := 1

@@ -90,6 +90,19 @@ func simdBlockSum2(dst, r0, r1 []float32, w, c int) bool {
 }
 
 //go:noescape
+func maxAVX2(x *float32, n int) float32
+
+// simdMax returns the largest of the multiple-of-8 head of x (NaN if one
+// is NaN) and how many elements it read (0: none, and m is meaningless).
+func simdMax(x []float32) (m float32, n int) {
+	n = len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0, 0
+	}
+	return maxAVX2(&x[0], n), n
+}
+
+//go:noescape
 func expShiftAVX2(dst, x *float32, n int, m float32)
 
 // simdExpShift does the multiple-of-8 head of expShiftLine and returns

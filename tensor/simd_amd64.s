@@ -278,6 +278,42 @@ bs2done:
 	VZEROUPPER
 	RET
 
+// func maxAVX2(x *float32, n int) float32
+// The largest of x[0..n), n a positive multiple of 8, or NaN if one is NaN
+// (as Go's max; where both are zeros of either sign it may return either).
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), SI
+	MOVQ    n+8(FP), CX
+	VMOVUPS (SI), Y0
+	VCMPPS  $3, Y0, Y0, Y2     // unordered: NaN lanes
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+mx8:
+	CMPQ    CX, $8
+	JL      mxreduce
+	VMOVUPS (SI), Y1
+	VCMPPS  $3, Y1, Y1, Y3
+	VORPS   Y3, Y2, Y2
+	VMAXPS  Y1, Y0, Y0
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     mx8
+mxreduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	JZ           mxdone
+	VCMPPS       $15, X0, X0, X0 // always true: all ones, a NaN
+mxdone:
+	VMOVSS       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
 // Constants of expShiftAVX2 (float32 bit patterns; see expShift in
 // softmax_exp.go): log2(e), 0.5, C1, C2, P0..P5, 1, the lowest argument,
 // and the exponent bias 127 (an int32).

@@ -19,4 +19,6 @@ func simdBNDx(dx, g, x, k, m, q []float32) int              { return 0 }
 
 func simdBlockSum2(dst, r0, r1 []float32, w, c int) bool { return false }
 
+func simdMax(x []float32) (float32, int) { return 0, 0 }
+
 func simdExpShift(dst, x []float32, m float32) int { return 0 }

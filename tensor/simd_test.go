@@ -55,6 +55,39 @@ func TestSIMDMatchesGo(t *testing.T) {
 	}
 }
 
+// lineMax in assembly agrees with Go's max over the line: every length
+// up to 70, with NaN, ±Inf and signed zeros placed anywhere.
+func TestLineMaxSIMD(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this machine")
+	}
+	rng := NewRNG(12)
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	for n := 1; n <= 70; n++ {
+		for trial := range 12 {
+			x := make([]float32, n)
+			rng.Normal(x, 0, 1)
+			if trial > 0 {
+				x[(trial*7)%n] = special[trial%len(special)]
+			}
+			if trial > 6 {
+				for i := range x {
+					x[i] = float32(math.Inf(-1)) // an all −Inf line, one special value
+				}
+				x[(trial*5)%n] = special[trial%len(special)]
+			}
+			want := x[0]
+			for _, v := range x[1:] {
+				want = max(want, v)
+			}
+			got := lineMax(x)
+			if math.IsNaN(float64(want)) != math.IsNaN(float64(got)) || (!math.IsNaN(float64(want)) && got != want) {
+				t.Fatalf("n=%d trial %d: lineMax %v, max %v (%v)", n, trial, got, want, x)
+			}
+		}
+	}
+}
+
 func BenchmarkReLUMask(b *testing.B) {
 	x, g, d := make([]float32, 512*128), make([]float32, 512*128), make([]float32, 512*128)
 	NewRNG(1).Normal(x, 0, 1)
