@@ -670,9 +670,20 @@ func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw int) {
 		panic("tensor.padPairs: inconsistent geometry or buffer")
 	}
 	j := pairJobs.Get().(*pairPadJob)
+	scratch := j.scratch
 	*j = pairPadJob{xp: xp, x: x, n: n, h: h, w: w, c: c, ph: ph, pw: pw, even: even, odd: odd}
-	parallel.Default().For(n*hp, j)
-	*j = pairPadJob{}
+	pool := parallel.Default()
+	for len(scratch) < pool.Threads() {
+		scratch = append(scratch, nil)
+	}
+	for i := range scratch {
+		if cap(scratch[i]) < 2*c {
+			scratch[i] = make([]float32, 2*c)
+		}
+	}
+	j.scratch = scratch
+	pool.For(n*hp, j)
+	*j = pairPadJob{scratch: scratch}
 	pairJobs.Put(j)
 }
 
@@ -685,9 +696,10 @@ type pairPadJob struct {
 	x                  []float32
 	n, h, w, c, ph, pw int
 	even, odd          int
+	scratch            [][]float32 // per part, the two positions of a pair with padding
 }
 
-func (j *pairPadJob) Run(_, lo, hi int) {
+func (j *pairPadJob) Run(part, lo, hi int) {
 	hp, wp, c := j.h+2*j.ph, j.w+2*j.pw, j.c
 	for r := lo; r < hi; r++ {
 		start := r * wp // the row's first padded position
@@ -714,17 +726,21 @@ func (j *pairPadJob) Run(_, lo, hi int) {
 						continue
 					}
 				}
+				// A pair with padding in it (zeros), or across two rows.
 				d := j.xp[base+q*c : base+(q+1)*c]
 				lo, hi := j.value(p, wp, hp), j.value(p+1, wp, hp)
-				for ch := range d {
-					var a, b uint16
-					if lo != nil {
-						a = gemm.BF16Bits(lo[ch])
+				if lo == nil && hi == nil {
+					clear(d)
+				} else {
+					buf := j.scratch[part][:2*c]
+					for h, v := range [2][]float32{lo, hi} {
+						if v == nil {
+							clear(buf[h*c : (h+1)*c])
+						} else {
+							copy(buf[h*c:(h+1)*c], v)
+						}
 					}
-					if hi != nil {
-						b = gemm.BF16Bits(hi[ch])
-					}
-					d[ch] = uint32(a) | uint32(b)<<16
+					gemm.PairRows(d, buf, c, 1)
 				}
 				i++
 			}
