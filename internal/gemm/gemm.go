@@ -132,6 +132,20 @@ func SgemmRowsBT(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a
 }
 
 // run computes the product j describes (its arguments checked).
+// bf16MinK is the shortest sum computed in bfloat16 at that precision:
+// shorter ones stay in float32, where turning the panels into pairs and
+// merging the edge tiles (the bfloat16 kernel has no edge variants) cost
+// more than the products (attention's QKᵀ sums 8 terms; a 3×3
+// convolution of one channel 9).
+const bf16MinK = 16
+
+// InBF16 says whether an m×n product summing k terms is computed with
+// bfloat16 operands at the current precision (matrix-vector products and
+// sums shorter than bf16MinK stay in float32).
+func InBF16(m, n, k int) bool {
+	return bf16Impl != nil && Precision(precision.Load()) == BFloat16 && m > 1 && n > 1 && k >= bf16MinK
+}
+
 func run(pool *parallel.Pool, spec args) {
 	m, n, k := spec.m, spec.n, spec.k
 	if m == 0 || n == 0 {
@@ -152,7 +166,7 @@ func run(pool *parallel.Pool, spec args) {
 		pool = parallel.Default()
 	}
 	im := current.Load()
-	if bf16Impl != nil && Precision(precision.Load()) == BFloat16 && m > 1 && n > 1 {
+	if InBF16(m, n, k) {
 		im = bf16Impl
 	}
 
