@@ -148,9 +148,20 @@ func newBigGANUp(o *BigGANOptions, ydim int, rng *tensor.RNG) *BigGANUp {
 // Forward maps x (N, H, W, C) to (N, 2H, 2W, C).
 func (b *BigGANUp) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node {
 	t := c.Tape
-	h := nn.Upsample2D(t, t.ReLU(b.BN1.Forward(c, x)), 2)
-	h = b.Conv2.Forward(c, t.ReLU(b.BN2.Forward(c, b.Conv1.Forward(c, h))))
+	h := nn.Upsample2D(t, normReLU(c, b.BN1, x), 2)
+	h = b.Conv2.Forward(c, normReLU(c, b.BN2, b.Conv1.Forward(c, h)))
 	return t.Add(h, nn.Upsample2D(t, b.Shortcut.Forward(c, x), 2))
+}
+
+// normReLU is ReLU(norm(x)), one op where the norm fuses the ReLU
+// (nn.ConditionalBatchNorm's ForwardReLU).
+func normReLU(c *nn.Ctx, norm nn.Module, x *autograd.Node) *autograd.Node {
+	if f, ok := norm.(interface {
+		ForwardReLU(*nn.Ctx, *autograd.Node) *autograd.Node
+	}); ok {
+		return f.ForwardReLU(c, x)
+	}
+	return c.Tape.ReLU(norm.Forward(c, x))
 }
 
 // BigGANGenerator is BigGAN's G: z (split into chunks when hierarchical),

@@ -74,6 +74,10 @@ func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
 		t.accum(beta, db, needs)
 		return
 	}
+	if n.a[2] == 1 {
+		// ReLU's gradient first: g where the output is positive.
+		g = t.reluMask(n, g)
+	}
 	// Differentiable form: the statistics are recomputed as ops of x.
 	mean := t.Mean(x, true, 0)
 	xc := t.Sub(x, mean)
@@ -101,6 +105,20 @@ func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
 // BatchNormCount give its statistics; it differentiates to any order as
 // BatchNorm does.
 func (t *Tape) CondBatchNorm(x, scale, shift *Node, eps float32) *Node {
+	return t.condBatchNorm(x, scale, shift, eps, false)
+}
+
+// CondBatchNormReLU is ReLU(CondBatchNorm(x, scale, shift, eps)) as one
+// op: each row is rectified as it is written, and the backward pass masks
+// the upstream gradient row by row as it reads it (BigGAN's generator
+// follows every conditional batch norm with a ReLU: two passes over the
+// batch fewer each way). It differentiates to any order as the
+// composition does.
+func (t *Tape) CondBatchNormReLU(x, scale, shift *Node, eps float32) *Node {
+	return t.condBatchNorm(x, scale, shift, eps, true)
+}
+
+func (t *Tape) condBatchNorm(x, scale, shift *Node, eps float32, relu bool) *Node {
 	if !t.ok(opCondBN, x, scale, shift) {
 		return t.bad
 	}
@@ -121,7 +139,12 @@ func (t *Tape) CondBatchNorm(x, scale, shift *Node, eps float32) *Node {
 	aux := t.alloc(3 * c)
 	mean, variance, rstd := aux[:c], aux[c:2*c], aux[2*c:]
 	tensor.BatchNormStats(mean, variance, rstd, x.t.Data, rows, c, eps)
-	tensor.CondBatchNormApply(out.t.Data, x.t.Data, mean, rstd, scale.t.Data, shift.t.Data, n, rows/n, c)
+	if relu {
+		out.a[2] = 1
+		tensor.CondBatchNormApplyReLU(out.t.Data, x.t.Data, mean, rstd, scale.t.Data, shift.t.Data, n, rows/n, c)
+	} else {
+		tensor.CondBatchNormApply(out.t.Data, x.t.Data, mean, rstd, scale.t.Data, shift.t.Data, n, rows/n, c)
+	}
 	out.aux = aux
 	return out
 }
@@ -141,13 +164,21 @@ func (t *Tape) condBatchNormBackward(n, g *Node, needs []bool) {
 			dx = t.node(opGradOut, x.Shape(), nil, nil, nil, nil)
 			dxData = dx.t.Data
 		}
-		tensor.CondBatchNormBackward(dxData, dscale.t.Data, dshift.t.Data, g.t.Data, x.t.Data, mean, rstd, scale.t.Data, ns, s, c)
+		var y []float32 // the output, whose sign masks g after a ReLU
+		if n.a[2] == 1 {
+			y = n.t.Data
+		}
+		tensor.CondBatchNormReLUBackward(dxData, dscale.t.Data, dshift.t.Data, g.t.Data, x.t.Data, y, mean, rstd, scale.t.Data, ns, s, c)
 		if dx != nil {
 			t.accum(x, dx, needs)
 		}
 		t.accum(scale, dscale, needs)
 		t.accum(shift, dshift, needs)
 		return
+	}
+	if n.a[2] == 1 {
+		// ReLU's gradient first: g where the output is positive.
+		g = t.reluMask(n, g)
 	}
 	// Differentiable form: the statistics are recomputed as ops of x.
 	mean := t.Mean(x, true, 0)

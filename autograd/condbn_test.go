@@ -10,8 +10,8 @@ import (
 	"github.com/minmaxgan/minmax/tensor"
 )
 
-// CondBatchNorm computes what batch norm followed by the broadcast product
-// and sum computes (to float32 rounding: it folds the normalisation and
+// CondBatchNorm (and CondBatchNormReLU) computes what batch norm followed
+// by the broadcast product and sum (and ReLU) computes (to float32 rounding: it folds the normalisation and
 // the scale into one multiply-add), its gradients likewise, and the same
 // bits at any thread count. 5 samples of 14×15 positions and 37 channels
 // (rows longer than the vector kernels' width, with a tail; enough for
@@ -24,16 +24,28 @@ func TestCondBatchNormMatchesComposed(t *testing.T) {
 	for _, v := range []*tensor.Tensor{x, sc, sh, g} {
 		rng.Normal(v.Data, 0.3, 1.5)
 	}
+	for _, relu := range []bool{false, true} {
+		testCondBNComposed(t, relu, x, sc, sh, g, n, s, c)
+	}
+}
+
+func testCondBNComposed(t *testing.T, relu bool, x, sc, sh, g *tensor.Tensor, n, s, c int) {
 	run := func(fused bool) [][]float32 {
 		tp := autograd.NewTape()
 		ps := []*autograd.Param{{Value: x, Grad: tensor.New(n*s, c)}, {Value: sc, Grad: tensor.New(n, c)}, {Value: sh, Grad: tensor.New(n, c)}}
 		xs, scs, shs := tp.Param(ps[0]), tp.Param(ps[1]), tp.Param(ps[2])
 		var y *autograd.Node
-		if fused {
+		switch {
+		case fused && relu:
+			y = tp.CondBatchNormReLU(xs, scs, shs, 1e-5)
+		case fused:
 			y = tp.CondBatchNorm(xs, scs, shs, 1e-5)
-		} else {
+		default:
 			h := tp.Reshape(tp.BatchNorm(xs, tp.Full(1, c), tp.Full(0, c), 1e-5), n, s, c)
 			y = tp.Reshape(tp.Add(tp.Mul(h, tp.Reshape(scs, n, 1, c)), tp.Reshape(shs, n, 1, c)), n*s, c)
+			if relu {
+				y = tp.ReLU(y)
+			}
 		}
 		loss := tp.Sum(tp.Mul(y, tp.Leaf(g)), false)
 		autograd.ZeroGrads(ps)
@@ -52,7 +64,7 @@ func TestCondBatchNormMatchesComposed(t *testing.T) {
 	for k := range want {
 		for i := range want[k] {
 			if d := math.Abs(float64(want[k][i] - one[k][i])); d > 2e-5*(1+math.Abs(float64(want[k][i]))) {
-				t.Fatalf("%s[%d]: CondBatchNorm %v, composed %v", names[k], i, one[k][i], want[k][i])
+				t.Fatalf("ReLU %v, %s[%d]: CondBatchNorm %v, composed %v", relu, names[k], i, one[k][i], want[k][i])
 			}
 		}
 	}
@@ -62,7 +74,7 @@ func TestCondBatchNormMatchesComposed(t *testing.T) {
 		for k := range got {
 			for i := range got[k] {
 				if math.Float32bits(got[k][i]) != math.Float32bits(one[k][i]) {
-					t.Fatalf("%s[%d] at %d threads: %v, at 1 thread %v", names[k], i, threads, got[k][i], one[k][i])
+					t.Fatalf("ReLU %v, %s[%d] at %d threads: %v, at 1 thread %v", relu, names[k], i, threads, got[k][i], one[k][i])
 				}
 			}
 		}

@@ -203,6 +203,17 @@ var convCases = []opCase{
 	{"CondBatchNorm", func(t *T, x []*A) *A { return t.Tanh(t.CondBatchNorm(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {
 		return []*tensor.Tensor{randT(r, 0, 0.5, 8, 3), randT(r, 1, 0.5, 2, 3), randT(r, 0, 0.5, 2, 3)}
 	}, true},
+	// With the ReLU fused: shifts of ±1 to ±2 and scales of at most 0.2
+	// keep every pre-activation (|x̂| < 2.7 over 4 rows) at least 0.4 from
+	// the kink, on both sides.
+	{"CondBatchNormReLU", func(t *T, x []*A) *A { return t.Tanh(t.CondBatchNormReLU(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {
+		sc, shift := tensor.New(2, 3), tensor.New(2, 3)
+		for i := range sc.Data {
+			sc.Data[i] = 0.1 + 0.02*float32(i)
+			shift.Data[i] = (1 + 0.15*float32(i)) * float32(1-2*(i%2))
+		}
+		return []*tensor.Tensor{randT(r, 0, 0.5, 8, 3), sc, shift}
+	}, true},
 	{"Upsample2D", func(t *T, x []*A) *A { return t.Tanh(t.Upsample2D(x[0], 2, 1.5)) }, in1(0, 0, 2, 3, 2, 3), true},
 	{"BlockSum2D", func(t *T, x []*A) *A { return t.Tanh(t.BlockSum2D(x[0], 2, 0.25)) }, in1(0, 0, 2, 4, 6, 3), true},
 	{"ConvD-BN/loss", func(t *T, x []*A) *A {

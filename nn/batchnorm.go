@@ -137,6 +137,16 @@ func NewConditionalBatchNorm(c, ydim int, rng *tensor.RNG) *ConditionalBatchNorm
 // Forward normalises x, channel-last (N, ..., C), and applies the
 // conditional scale and shift of c.Cond.
 func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
+	return b.forward(c, x, false)
+}
+
+// ForwardReLU is ReLU(Forward(c, x)), as one op where Forward's is fused
+// (autograd's CondBatchNormReLU).
+func (b *ConditionalBatchNorm) ForwardReLU(c *Ctx, x *autograd.Node) *autograd.Node {
+	return b.forward(c, x, true)
+}
+
+func (b *ConditionalBatchNorm) forward(c *Ctx, x *autograd.Node, relu bool) *autograd.Node {
 	t := c.Tape
 	if c.Cond == nil {
 		return t.Failf("ConditionalBatchNorm needs the conditioning vector c.Cond")
@@ -155,7 +165,12 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 		// Batch statistics: normalisation, scale and shift as one op
 		// (the same function, rounded once where the composition
 		// rounds twice).
-		y := t.CondBatchNorm(t.Reshape(x, -1, ch), gain, bias, b.BN.Eps)
+		var y *autograd.Node
+		if relu {
+			y = t.CondBatchNormReLU(t.Reshape(x, -1, ch), gain, bias, b.BN.Eps)
+		} else {
+			y = t.CondBatchNorm(t.Reshape(x, -1, ch), gain, bias, b.BN.Eps)
+		}
 		b.BN.track(y)
 		var shape [tensor.MaxRank]int
 		copy(shape[:], s)
@@ -169,5 +184,9 @@ func (b *ConditionalBatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node 
 	}
 	bs[0], bs[len(s)-1] = n, ch
 	h := b.BN.Forward(c, x)
-	return t.Add(t.Mul(h, t.Reshape(gain, bs[:len(s)]...)), t.Reshape(bias, bs[:len(s)]...))
+	y := t.Add(t.Mul(h, t.Reshape(gain, bs[:len(s)]...)), t.Reshape(bias, bs[:len(s)]...))
+	if relu {
+		y = t.ReLU(y)
+	}
+	return y
 }

@@ -132,6 +132,18 @@ func TestConditionalBatchNorm(t *testing.T) {
 	if err := gradcheck.CheckSecond(f, []*tensor.Tensor{x, y}, gradcheck.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// ForwardReLU is ReLU(Forward) to the bit, in training (one fused op)
+	// and in evaluation (the composition).
+	for _, training := range []bool{true, false} {
+		tp := autograd.NewTape()
+		ctx := &nn.Ctx{Tape: tp, Training: training, Cond: tp.Leaf(y)}
+		fused, plain := b.ForwardReLU(ctx, tp.Leaf(x)), tp.ReLU(b.Forward(ctx, tp.Leaf(x)))
+		for i, v := range plain.Data() {
+			if math.Float32bits(fused.Data()[i]) != math.Float32bits(v) {
+				t.Fatalf("training %v: ForwardReLU[%d] = %v, ReLU(Forward) %v", training, i, fused.Data()[i], v)
+			}
+		}
+	}
 	if len(nn.Params(b)) != 2 { // gain and bias weights; the batch norm has no affine part
 		t.Errorf("parameters %v", nn.Params(b))
 	}

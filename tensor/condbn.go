@@ -21,6 +21,7 @@ import (
 // per-part coefficients.
 type condBNJob struct {
 	backward         bool
+	relu             bool // y = max(0, ·) (forward); g masked by y > 0 (backward, y set)
 	n, s, c          int
 	x, g, y, dx      []float32
 	mean, rstd       []float32
@@ -29,7 +30,7 @@ type condBNJob struct {
 	sumG, sumGX      []float64 // backward: per sample and channel, Σ g and Σ g·x̂
 	m, q             []float32 // backward: dx's per-channel coefficients
 	phase            int
-	coef             [][]float32 // per part: two rows of c coefficients
+	coef             [][]float32 // per part: two rows of c coefficients, and a masked row of g
 	partsA, partsB   [][]float64 // per part: a sample's raw sums Σ g, Σ g·x
 	totalsA, totalsB []float64   // per channel: Σ h, Σ h·x̂ over the batch
 }
@@ -40,11 +41,22 @@ var condBNJobs = sync.Pool{New: func() any { return new(condBNJob) }}
 // the rows of sample i of x (n samples of s rows × c), mean and rstd from
 // BatchNormStats, scale and shift n×c.
 func CondBatchNormApply(y, x, mean, rstd, scale, shift []float32, n, s, c int) {
+	condBNApply(false, y, x, mean, rstd, scale, shift, n, s, c)
+}
+
+// CondBatchNormApplyReLU is CondBatchNormApply followed by ReLU, y =
+// max(0, ·), each row rectified as it is written.
+func CondBatchNormApplyReLU(y, x, mean, rstd, scale, shift []float32, n, s, c int) {
+	condBNApply(true, y, x, mean, rstd, scale, shift, n, s, c)
+}
+
+func condBNApply(relu bool, y, x, mean, rstd, scale, shift []float32, n, s, c int) {
 	if len(x) < n*s*c || len(y) < n*s*c || len(mean) < c || len(rstd) < c || len(scale) < n*c || len(shift) < n*c {
 		panic("tensor.CondBatchNormApply: buffer too short")
 	}
 	j := condBNJobs.Get().(*condBNJob)
 	j.set(false, n, s, c)
+	j.relu = relu
 	j.x, j.y, j.mean, j.rstd, j.scale, j.shift = x, y, mean, rstd, scale, shift
 	j.run()
 	j.drop()
@@ -56,20 +68,29 @@ func CondBatchNormApply(y, x, mean, rstd, scale, shift []float32, n, s, c int) {
 // rows of sample i, and, when dx is not nil, dx = rstd·(h − mean(h) −
 // x̂·mean(h·x̂)) with h = g·scale[i] and the means over all n·s rows.
 func CondBatchNormBackward(dx, dscale, dshift, g, x, mean, rstd, scale []float32, n, s, c int) {
-	if len(x) < n*s*c || len(g) < n*s*c || (dx != nil && len(dx) < n*s*c) || len(mean) < c || len(rstd) < c ||
+	CondBatchNormReLUBackward(dx, dscale, dshift, g, x, nil, mean, rstd, scale, n, s, c)
+}
+
+// CondBatchNormReLUBackward is CondBatchNormBackward for
+// CondBatchNormApplyReLU's output y: g counts only where y > 0 (ReLU's
+// gradient, taken row by row as g is read). With y nil it is
+// CondBatchNormBackward.
+func CondBatchNormReLUBackward(dx, dscale, dshift, g, x, y, mean, rstd, scale []float32, n, s, c int) {
+	if len(x) < n*s*c || len(g) < n*s*c || (dx != nil && len(dx) < n*s*c) || (y != nil && len(y) < n*s*c) || len(mean) < c || len(rstd) < c ||
 		len(scale) < n*c || len(dscale) < n*c || len(dshift) < n*c {
 		panic("tensor.CondBatchNormBackward: buffer too short")
 	}
 	j := condBNJobs.Get().(*condBNJob)
 	j.set(true, n, s, c)
 	j.x, j.g, j.dx, j.mean, j.rstd, j.scale, j.dscale, j.dshift = x, g, dx, mean, rstd, scale, dscale, dshift
+	j.y, j.relu = y, y != nil
 	j.run()
 	j.drop()
 	condBNJobs.Put(j)
 }
 
 func (j *condBNJob) set(backward bool, n, s, c int) {
-	j.backward, j.n, j.s, j.c, j.phase = backward, n, s, c, 0
+	j.backward, j.n, j.s, j.c, j.phase, j.relu = backward, n, s, c, 0, false
 }
 
 // drop forgets the caller's slices (the scratch stays with the job).
@@ -89,8 +110,8 @@ func (j *condBNJob) run() {
 		j.partsB = append(j.partsB, nil)
 	}
 	for i := range parts {
-		if cap(j.coef[i]) < 2*j.c {
-			j.coef[i] = make([]float32, 2*j.c)
+		if cap(j.coef[i]) < 3*j.c {
+			j.coef[i] = make([]float32, 3*j.c)
 			j.partsA[i] = make([]float64, j.c)
 			j.partsB[i] = make([]float64, j.c)
 		}
@@ -141,7 +162,15 @@ func (j *condBNJob) run() {
 func (j *condBNJob) Run(part, lo, hi int) {
 	c, s := j.c, j.s
 	f := j.coef[part]
-	k32, t32 := f[:c], f[c:2*c]
+	k32, t32, gm := f[:c], f[c:2*c], f[2*c:3*c]
+	// grad is row o's upstream gradient, masked by y > 0 after a ReLU.
+	grad := func(o int) []float32 {
+		if !j.relu {
+			return j.g[o : o+c]
+		}
+		reluMaskSerial(gm, j.y[o:o+c], j.g[o:o+c])
+		return gm
+	}
 	for i := lo; i < hi; i++ {
 		rows := i * s * c
 		sc := j.scale[i*c : (i+1)*c]
@@ -157,6 +186,9 @@ func (j *condBNJob) Run(part, lo, hi int) {
 			for r := range s {
 				o := rows + r*c
 				affineRow(j.y[o:o+c], j.x[o:o+c], k32, t32)
+				if j.relu {
+					reluSerial(j.y[o:o+c], j.y[o:o+c])
+				}
 			}
 		case j.phase == 0:
 			a, b := j.partsA[part][:c], j.partsB[part][:c]
@@ -164,7 +196,7 @@ func (j *condBNJob) Run(part, lo, hi int) {
 			clear(b)
 			for r := range s {
 				o := rows + r*c
-				gradRow(a, b, j.g[o:o+c], j.x[o:o+c])
+				gradRow(a, b, grad(o), j.x[o:o+c])
 			}
 			for ch := range c {
 				// Σ g·x̂ = rstd·(Σ g·x − mean·Σ g)
@@ -178,7 +210,7 @@ func (j *condBNJob) Run(part, lo, hi int) {
 			}
 			for r := range s {
 				o := rows + r*c
-				dxRow(j.dx[o:o+c], j.g[o:o+c], j.x[o:o+c], k32, j.m, j.q)
+				dxRow(j.dx[o:o+c], grad(o), j.x[o:o+c], k32, j.m, j.q)
 			}
 		}
 	}
