@@ -293,7 +293,7 @@ func (g *BigGANGenerator) Forward(c *nn.Ctx, z *autograd.Node) *autograd.Node {
 			h = g.Attn.Forward(c, h)
 		}
 	}
-	h = g.Out.Forward(c, t.ReLU(g.BN.Forward(c, h)))
+	h = g.Out.Forward(c, g.BN.ForwardReLU(c, h))
 	return t.Reshape(t.Tanh(h), n, -1)
 }
 

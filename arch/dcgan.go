@@ -101,11 +101,11 @@ func (g *DCGANGenerator) Forward(c *nn.Ctx, z *autograd.Node) *autograd.Node {
 	n := z.Shape()[0]
 	h := g.FC.Forward(c, z)
 	h = t.Reshape(h, n, g.start, g.start, -1)
-	h = t.ReLU(g.Norms[0].Forward(c, h))
+	h = g.Norms[0].ForwardReLU(c, h)
 	for i, up := range g.Ups {
 		h = up.Forward(c, h)
 		if i+1 < len(g.Ups) {
-			h = t.ReLU(g.Norms[i+1].Forward(c, h))
+			h = g.Norms[i+1].ForwardReLU(c, h)
 		}
 	}
 	return t.Reshape(t.Tanh(h), n, -1)
@@ -155,9 +155,10 @@ func (d *DCGANDiscriminator) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node
 	for i, conv := range d.Convs {
 		h = conv.Forward(c, h)
 		if i > 0 {
-			h = d.Norms[i-1].Forward(c, h)
+			h = d.Norms[i-1].ForwardLeaky(c, h, 0.2)
+		} else {
+			h = t.LeakyReLU(h, 0.2)
 		}
-		h = t.LeakyReLU(h, 0.2)
 	}
 	return d.FC.Forward(c, t.Reshape(h, n, -1))
 }

@@ -13,6 +13,24 @@ import "github.com/minmaxgan/minmax/tensor"
 // it is built from differentiable ops instead, so it differentiates to any
 // order.
 func (t *Tape) BatchNorm(x, gamma, beta *Node, eps float32) *Node {
+	return t.batchNorm(x, gamma, beta, eps, tensor.BNNone, 0)
+}
+
+// BatchNormReLU is ReLU(BatchNorm(x, gamma, beta, eps)) as one op: each
+// row rectified as it is written, the upstream gradient masked row by row
+// as the backward pass reads it (DCGAN's generator follows every batch norm
+// with a ReLU). It differentiates to any order as the composition does.
+func (t *Tape) BatchNormReLU(x, gamma, beta *Node, eps float32) *Node {
+	return t.batchNorm(x, gamma, beta, eps, tensor.BNReLU, 0)
+}
+
+// BatchNormLeaky is LeakyReLU(BatchNorm(x, gamma, beta, eps), slope) as
+// one op (DCGAN's discriminator), as BatchNormReLU is for ReLU.
+func (t *Tape) BatchNormLeaky(x, gamma, beta *Node, eps, slope float32) *Node {
+	return t.batchNorm(x, gamma, beta, eps, tensor.BNLeaky, slope)
+}
+
+func (t *Tape) batchNorm(x, gamma, beta *Node, eps float32, act int, slope float32) *Node {
 	if !t.ok(opBatchNorm, x, gamma, beta) {
 		return t.bad
 	}
@@ -32,7 +50,8 @@ func (t *Tape) BatchNorm(x, gamma, beta *Node, eps float32) *Node {
 	aux := t.alloc(3 * c)
 	mean, variance, rstd := aux[:c], aux[c:2*c], aux[2*c:]
 	tensor.BatchNormStats(mean, variance, rstd, x.t.Data, rows, c, eps)
-	tensor.BatchNormApply(n.t.Data, x.t.Data, mean, rstd, gamma.t.Data, beta.t.Data, rows, c)
+	tensor.BatchNormApplyAct(n.t.Data, x.t.Data, mean, rstd, gamma.t.Data, beta.t.Data, rows, c, act, slope)
+	n.a[2], n.f2 = act, slope
 	n.aux = aux
 	return n
 }
@@ -66,7 +85,7 @@ func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
 			dx = t.node(opGradOut, x.Shape(), nil, nil, nil, nil)
 			dxData = dx.t.Data
 		}
-		tensor.BatchNormBackward(dxData, dg.t.Data, db.t.Data, g.t.Data, x.t.Data, mean, rstd, gamma.t.Data, rows, c)
+		tensor.BatchNormActBackward(dxData, dg.t.Data, db.t.Data, g.t.Data, x.t.Data, n.t.Data, mean, rstd, gamma.t.Data, rows, c, n.a[2], n.f2)
 		if dx != nil {
 			t.accum(x, dx, needs)
 		}
@@ -74,9 +93,11 @@ func (t *Tape) batchNormBackward(n, g *Node, needs []bool) {
 		t.accum(beta, db, needs)
 		return
 	}
-	if n.a[2] == 1 {
-		// ReLU's gradient first: g where the output is positive.
+	switch n.a[2] {
+	case tensor.BNReLU: // the activation's gradient first, from the output's sign
 		g = t.reluMask(n, g)
+	case tensor.BNLeaky:
+		g = t.leakyMask(n, g, n.f2)
 	}
 	// Differentiable form: the statistics are recomputed as ops of x.
 	mean := t.Mean(x, true, 0)

@@ -99,3 +99,57 @@ func TestCondBatchNormShapes(t *testing.T) {
 		}
 	}
 }
+
+// BatchNormReLU and BatchNormLeaky give the bits of BatchNorm followed by
+// ReLU or LeakyReLU, value and gradients, on a short batch (split by
+// columns) and a tall one (split by rows), at 1 and 2 threads.
+func TestBatchNormActMatchesComposed(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	rng := tensor.NewRNG(5)
+	for _, rows := range []int{40, 2600} {
+		const c = 37
+		x, gamma, beta, g := tensor.New(rows, c), tensor.New(c), tensor.New(c), tensor.New(rows, c)
+		for _, v := range []*tensor.Tensor{x, gamma, beta, g} {
+			rng.Normal(v.Data, 0.1, 1)
+		}
+		run := func(act int, fused bool) [][]float32 {
+			tp := autograd.NewTape()
+			ps := []*autograd.Param{{Value: x, Grad: tensor.New(rows, c)}, {Value: gamma, Grad: tensor.New(c)}, {Value: beta, Grad: tensor.New(c)}}
+			xs, gs, bs := tp.Param(ps[0]), tp.Param(ps[1]), tp.Param(ps[2])
+			var y *autograd.Node
+			switch {
+			case fused && act == 1:
+				y = tp.BatchNormReLU(xs, gs, bs, 1e-5)
+			case fused:
+				y = tp.BatchNormLeaky(xs, gs, bs, 1e-5, 0.2)
+			case act == 1:
+				y = tp.ReLU(tp.BatchNorm(xs, gs, bs, 1e-5))
+			default:
+				y = tp.LeakyReLU(tp.BatchNorm(xs, gs, bs, 1e-5), 0.2)
+			}
+			loss := tp.Sum(tp.Mul(y, tp.Leaf(g)), false)
+			autograd.ZeroGrads(ps)
+			if err := tp.Backward(loss, ps); err != nil {
+				t.Fatal(err)
+			}
+			out := [][]float32{append([]float32(nil), y.Data()...)}
+			for _, p := range ps {
+				out = append(out, append([]float32(nil), p.Grad.Data...))
+			}
+			return out
+		}
+		for _, act := range []int{1, 2} {
+			for _, threads := range []int{1, 2} {
+				parallel.SetThreads(threads)
+				want, got := run(act, false), run(act, true)
+				for k := range want {
+					for i := range want[k] {
+						if math.Float32bits(want[k][i]) != math.Float32bits(got[k][i]) {
+							t.Fatalf("%d rows, activation %d, %d threads: output %d [%d] = %v fused, %v composed", rows, act, threads, k, i, got[k][i], want[k][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -182,6 +182,17 @@ func convDInputs(r *tensor.RNG) []*tensor.Tensor {
 	}
 }
 
+// bnActInputs are 7 rows of 3 channels, a scale of 0.1 to 0.14 and
+// shifts of ±1 to ±1.3 (see the BatchNormReLU case).
+func bnActInputs(r *tensor.RNG) []*tensor.Tensor {
+	gamma, beta := tensor.New(3), tensor.New(3)
+	for i := range gamma.Data {
+		gamma.Data[i] = 0.1 + 0.02*float32(i)
+		beta.Data[i] = (1 + 0.15*float32(i)) * float32(1-2*(i%2))
+	}
+	return []*tensor.Tensor{randT(r, 0, 0.5, 7, 3), gamma, beta}
+}
+
 var convCases = []opCase{
 	{"Conv2D/s1p1", func(t *T, x []*A) *A { return t.Conv2D(x[0], x[1], x[2], 1, 1) }, func(r *tensor.RNG) []*tensor.Tensor {
 		return []*tensor.Tensor{randT(r, 0, 0, 2, 4, 5, 3), randT(r, 0, 0, 2, 3, 3, 3), randT(r, 0, 0, 2)}
@@ -198,6 +209,11 @@ var convCases = []opCase{
 	{"BatchNorm", func(t *T, x []*A) *A { return t.Tanh(t.BatchNorm(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {
 		return []*tensor.Tensor{randT(r, 0, 0.5, 7, 3), randT(r, 0, 1, 3), randT(r, 0, 0, 3)}
 	}, true},
+	// With the activation fused: scales of at most 0.2 and shifts of ±1
+	// to ±2 keep every pre-activation (|x̂| < 2.5 over 7 rows) at least
+	// 0.5 from the kink, on both sides.
+	{"BatchNormReLU", func(t *T, x []*A) *A { return t.Tanh(t.BatchNormReLU(x[0], x[1], x[2], 1e-5)) }, bnActInputs, true},
+	{"BatchNormLeaky", func(t *T, x []*A) *A { return t.Tanh(t.BatchNormLeaky(x[0], x[1], x[2], 1e-5, 0.2)) }, bnActInputs, true},
 	// Two samples of four rows, three channels, scaled and shifted per
 	// sample (BigGAN's conditional batch norm).
 	{"CondBatchNorm", func(t *T, x []*A) *A { return t.Tanh(t.CondBatchNorm(x[0], x[1], x[2], 1e-5)) }, func(r *tensor.RNG) []*tensor.Tensor {

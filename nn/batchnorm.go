@@ -59,6 +59,22 @@ func newBatchNorm(features int) *BatchNorm {
 
 // Forward normalises x, whose last axis holds the features.
 func (b *BatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
+	return b.forward(c, x, tensor.BNNone, 0)
+}
+
+// ForwardReLU is ReLU(Forward(c, x)), one op in training (autograd's
+// BatchNormReLU) and the composition otherwise.
+func (b *BatchNorm) ForwardReLU(c *Ctx, x *autograd.Node) *autograd.Node {
+	return b.forward(c, x, tensor.BNReLU, 0)
+}
+
+// ForwardLeaky is LeakyReLU(Forward(c, x), slope), one op in training
+// (autograd's BatchNormLeaky) and the composition otherwise.
+func (b *BatchNorm) ForwardLeaky(c *Ctx, x *autograd.Node, slope float32) *autograd.Node {
+	return b.forward(c, x, tensor.BNLeaky, slope)
+}
+
+func (b *BatchNorm) forward(c *Ctx, x *autograd.Node, act int, slope float32) *autograd.Node {
 	t := c.Tape
 	s := x.Shape()
 	if len(s) < 2 || s[len(s)-1] != b.Features {
@@ -67,13 +83,24 @@ func (b *BatchNorm) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	if len(s) > 2 { // (N, H, W, C) as the (N·H·W, C) matrix it is stored as
 		var shape [tensor.MaxRank]int
 		copy(shape[:], s)
-		y := b.forward2D(c, t.Reshape(x, -1, b.Features))
+		y := b.forward2D(c, t.Reshape(x, -1, b.Features), act, slope)
 		return t.Reshape(y, shape[:len(s)]...)
 	}
-	return b.forward2D(c, x)
+	return b.forward2D(c, x, act, slope)
 }
 
-func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
+// activate applies act (tensor.BNReLU, BNLeaky) to y as its own op.
+func activate(t *autograd.Tape, y *autograd.Node, act int, slope float32) *autograd.Node {
+	switch act {
+	case tensor.BNReLU:
+		return t.ReLU(y)
+	case tensor.BNLeaky:
+		return t.LeakyReLU(y, slope)
+	}
+	return y
+}
+
+func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node, act int, slope float32) *autograd.Node {
 	t := c.Tape
 	var gamma, beta *autograd.Node
 	if b.Gamma != nil {
@@ -87,12 +114,20 @@ func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node) *autograd.Node {
 		// the batch (four, written out), still differentiable in x, γ, β.
 		scale := t.Div(gamma, t.Sqrt(t.AddScalar(t.Leaf(b.RunningVar), b.Eps)))
 		shift := t.Sub(beta, t.Mul(t.Leaf(b.RunningMean), scale))
-		return t.Add(t.Mul(x, scale), shift)
+		return activate(t, t.Add(t.Mul(x, scale), shift), act, slope)
+	}
+	if c.SyncBN {
+		y := t.SyncBatchNorm(x, gamma, beta, b.Eps)
+		b.track(y)
+		return activate(t, y, act, slope)
 	}
 	var y *autograd.Node
-	if c.SyncBN {
-		y = t.SyncBatchNorm(x, gamma, beta, b.Eps)
-	} else {
+	switch act {
+	case tensor.BNReLU:
+		y = t.BatchNormReLU(x, gamma, beta, b.Eps)
+	case tensor.BNLeaky:
+		y = t.BatchNormLeaky(x, gamma, beta, b.Eps, slope)
+	default:
 		y = t.BatchNorm(x, gamma, beta, b.Eps)
 	}
 	b.track(y)

@@ -246,3 +246,35 @@ func TestSigmasBeforeTraining(t *testing.T) {
 		}
 	}
 }
+
+// BatchNorm's ForwardReLU and ForwardLeaky are the activation of Forward
+// to the bit, in training (one fused op, tracking the same running
+// statistics) and in evaluation (the composition).
+func TestBatchNormForwardAct(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	x := tensor.New(4, 3, 3, 6)
+	rng.Normal(x.Data, 0.2, 1)
+	for _, training := range []bool{true, false} {
+		for _, leaky := range []bool{false, true} {
+			a, b := nn.NewBatchNorm(6), nn.NewBatchNorm(6)
+			tp := autograd.NewTape()
+			ctx := &nn.Ctx{Tape: tp, Training: training}
+			var fused, plain *autograd.Node
+			if leaky {
+				fused, plain = a.ForwardLeaky(ctx, tp.Leaf(x), 0.2), tp.LeakyReLU(b.Forward(ctx, tp.Leaf(x)), 0.2)
+			} else {
+				fused, plain = a.ForwardReLU(ctx, tp.Leaf(x)), tp.ReLU(b.Forward(ctx, tp.Leaf(x)))
+			}
+			for i, v := range plain.Data() {
+				if math.Float32bits(fused.Data()[i]) != math.Float32bits(v) {
+					t.Fatalf("training %v, leaky %v: [%d] = %v fused, %v composed", training, leaky, i, fused.Data()[i], v)
+				}
+			}
+			for i, v := range b.RunningMean.Data {
+				if a.RunningMean.Data[i] != v || a.RunningVar.Data[i] != b.RunningVar.Data[i] {
+					t.Fatalf("training %v: running statistics differ", training)
+				}
+			}
+		}
+	}
+}

@@ -21,7 +21,13 @@ type bnJob struct {
 	dx, dgamma, dbeta    []float32
 	eps                  float32
 	acc                  [][]float64 // per part scratch: two accumulators
-	f32                  [][]float32 // per part scratch: three coefficients
+	f32                  [][]float32 // per part scratch: three coefficients, and a row of g masked by act
+
+	// act is the activation after the affine map (BNReLU, BNLeaky with
+	// slope; 0 none): applied to y row by row forward; backward g is
+	// masked by the sign of act's output (in y) row by row as it is read.
+	act   int
+	slope float32
 
 	// The split kernels of synchronised batch norm (statistics and
 	// gradient sums over several processes' rows): per-column float64 sums
@@ -39,6 +45,37 @@ type bnJob struct {
 }
 
 var bnJobs = sync.Pool{New: func() any { return new(bnJob) }}
+
+// The activations a batch norm can apply after its affine map.
+const (
+	BNNone  = 0
+	BNReLU  = 1
+	BNLeaky = 2 // LeakyReLU with the job's slope
+)
+
+// actRow applies the job's activation to a row of y in place.
+func (j *bnJob) actRow(y []float32) {
+	switch j.act {
+	case BNReLU:
+		reluSerial(y, y)
+	case BNLeaky:
+		leakySerial(y, y, y, j.slope)
+	}
+}
+
+// actGrad returns g, or with an activation g masked by the sign of its
+// output y (the activation's gradient) in dst.
+func (j *bnJob) actGrad(dst, g, y []float32) []float32 {
+	switch j.act {
+	case BNReLU:
+		reluMaskSerial(dst[:len(g)], y, g)
+		return dst[:len(g)]
+	case BNLeaky:
+		leakySerial(dst[:len(g)], y, g, j.slope)
+		return dst[:len(g)]
+	}
+	return g
+}
 
 const (
 	bnStats = iota
@@ -66,7 +103,7 @@ func runBN(j *bnJob) {
 
 func (j *bnJob) Run(part, lo, hi int) {
 	if j.phase != tallNone {
-		j.runTallPart(lo, hi)
+		j.runTallPart(part, lo, hi)
 		return
 	}
 	w := hi - lo
@@ -74,10 +111,11 @@ func (j *bnJob) Run(part, lo, hi int) {
 		j.acc[part] = make([]float64, 2*w)
 	}
 	a, b := j.acc[part][:w], j.acc[part][w:2*w]
-	if cap(j.f32[part]) < 3*w {
-		j.f32[part] = make([]float32, 3*w)
+	if cap(j.f32[part]) < 4*w {
+		j.f32[part] = make([]float32, 4*w)
 	}
 	f := j.f32[part][:3*w]
+	gm := j.f32[part][3*w : 4*w]
 	rows, c := j.rows, j.c
 	switch j.kind {
 	case bnStats:
@@ -111,6 +149,7 @@ func (j *bnJob) Run(part, lo, hi int) {
 		}
 		for r := 0; r < rows; r++ {
 			affineRow(j.y[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi], s32, t32)
+			j.actRow(j.y[r*c+lo : r*c+hi])
 		}
 	case bnSums, bnCentered:
 		clear(a)
@@ -135,13 +174,17 @@ func (j *bnJob) Run(part, lo, hi int) {
 		for i := range b {
 			b[i] = float64(j.rstd[lo+i]) * (j.sum2[lo+i] - float64(j.mean[lo+i])*a[i])
 		}
-		j.dxFromSums(lo, hi, a, b, f, j.n)
+		j.dxFromSums(lo, hi, a, b, j.f32[part][:4*w], j.n)
 	case bnBackward:
 		// dβ = Σ g, dγ = Σ g·x̂, dx = γ·rstd·(g − dβ/n − x̂·dγ/n).
 		clear(a)
 		clear(b)
 		for r := 0; r < rows; r++ {
-			gradRow(a, b, j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi])
+			g := j.g[r*c+lo : r*c+hi]
+			if j.act != BNNone {
+				g = j.actGrad(gm, g, j.y[r*c+lo:r*c+hi])
+			}
+			gradRow(a, b, g, j.x[r*c+lo:r*c+hi])
 		}
 		for i := range a {
 			// Σ g·x̂ = rstd·(Σ g·x − mean·Σ g)
@@ -152,7 +195,7 @@ func (j *bnJob) Run(part, lo, hi int) {
 		if j.dx == nil {
 			return
 		}
-		j.dxFromSums(lo, hi, a, b, f, float64(rows))
+		j.dxFromSums(lo, hi, a, b, j.f32[part][:4*w], float64(rows))
 	}
 }
 
@@ -162,10 +205,14 @@ func (j *bnJob) Run(part, lo, hi int) {
 func (j *bnJob) dxFromSums(lo, hi int, a, b []float64, f []float32, n float64) {
 	w := hi - lo
 	rows, c := j.rows, j.c
-	k32, m32, q32 := f[:w], f[w:2*w], f[2*w:]
+	k32, m32, q32 := f[:w], f[w:2*w], f[2*w:3*w]
 	j.dxCoefs(lo, hi, a, b, f, n)
 	for r := 0; r < rows; r++ {
-		dxRow(j.dx[r*c+lo:r*c+hi], j.g[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi], k32, m32, q32)
+		g := j.g[r*c+lo : r*c+hi]
+		if j.act != BNNone {
+			g = j.actGrad(f[3*w:4*w], g, j.y[r*c+lo:r*c+hi])
+		}
+		dxRow(j.dx[r*c+lo:r*c+hi], g, j.x[r*c+lo:r*c+hi], k32, m32, q32)
 	}
 }
 
@@ -240,6 +287,22 @@ func BatchNormStats(mean, variance, rstd, x []float32, rows, c int, eps float32)
 // BatchNormApply writes y = (x − mean)·rstd·gamma + beta for x (rows×c).
 func BatchNormApply(y, x, mean, rstd, gamma, beta []float32, rows, c int) {
 	runPooled(bnJob{kind: bnApply, rows: rows, c: c, x: x, y: y, mean: mean, rstd: rstd, gamma: gamma, beta: beta})
+}
+
+// BatchNormApplyAct is BatchNormApply followed by the activation act
+// (BNReLU, or BNLeaky: LeakyReLU with slope), each row as it is written.
+func BatchNormApplyAct(y, x, mean, rstd, gamma, beta []float32, rows, c, act int, slope float32) {
+	runPooled(bnJob{kind: bnApply, rows: rows, c: c, x: x, y: y, mean: mean, rstd: rstd, gamma: gamma, beta: beta, act: act, slope: slope})
+}
+
+// BatchNormActBackward is BatchNormBackward for BatchNormApplyAct's output
+// y: g is masked by the activation's gradient (from y's sign) row by row
+// as it is read.
+func BatchNormActBackward(dx, dgamma, dbeta, g, x, y, mean, rstd, gamma []float32, rows, c, act int, slope float32) {
+	if act != BNNone && len(y) < rows*c {
+		panic("tensor.BatchNormActBackward: output too short")
+	}
+	runPooled(bnJob{kind: bnBackward, rows: rows, c: c, x: x, y: y, g: g, mean: mean, rstd: rstd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta, act: act, slope: slope})
 }
 
 // BatchNormBackward computes the gradients of batch normalisation in

@@ -46,6 +46,19 @@ func (j *bnJob) runTall() {
 	if cap(j.coef) < 3*c {
 		j.coef = make([]float32, 3*c)
 	}
+	if j.act != BNNone {
+		// A masked row of g per part.
+		parts := parallel.Default().Threads()
+		for len(j.f32) < parts {
+			j.f32 = append(j.f32, nil)
+			j.acc = append(j.acc, nil)
+		}
+		for i := range parts {
+			if cap(j.f32[i]) < c {
+				j.f32[i] = make([]float32, c)
+			}
+		}
+	}
 	a, b := j.tsum[:c], j.tsum[c:2*c]
 	f := j.coef[:3*c]
 	switch j.kind {
@@ -127,16 +140,25 @@ func (j *bnJob) passRows(phase int) {
 
 // runTallPart runs blocks (the sum phases) or rows (the others) [lo, hi)
 // of the current phase.
-func (j *bnJob) runTallPart(lo, hi int) {
+func (j *bnJob) runTallPart(part, lo, hi int) {
 	c := j.c
+	var gm []float32 // g masked by the activation
+	if j.act != BNNone {
+		gm = j.f32[part][:c]
+	}
 	if j.phase == tallAffine || j.phase == tallDx {
 		k, m, q := j.coef[:c], j.coef[c:2*c], j.coef[2*c:3*c]
 		for r := lo; r < hi; r++ {
 			row := j.x[r*c : (r+1)*c]
 			if j.phase == tallAffine {
 				affineRow(j.y[r*c:(r+1)*c], row, k, m)
+				j.actRow(j.y[r*c : (r+1)*c])
 			} else {
-				dxRow(j.dx[r*c:(r+1)*c], j.g[r*c:(r+1)*c], row, k, m, q)
+				g := j.g[r*c : (r+1)*c]
+				if gm != nil {
+					g = j.actGrad(gm, g, j.y[r*c:(r+1)*c])
+				}
+				dxRow(j.dx[r*c:(r+1)*c], g, row, k, m, q)
 			}
 		}
 		return
@@ -153,7 +175,11 @@ func (j *bnJob) runTallPart(lo, hi int) {
 			case tallSumSq:
 				sqRow(s1, row, j.mean64[:c])
 			case tallSumGrad:
-				gradRow(s1, s2, j.g[r*c:(r+1)*c], row)
+				g := j.g[r*c : (r+1)*c]
+				if gm != nil {
+					g = j.actGrad(gm, g, j.y[r*c:(r+1)*c])
+				}
+				gradRow(s1, s2, g, row)
 			}
 		}
 	}
