@@ -92,7 +92,7 @@ func ImagePrecision() string {
 // and 36-37% over two runs, G 2e-4 and D 4e-4 898 and 59%, G 3e-4 and D
 // 6e-4 745 and 70%, G 4e-4 and D 8e-4 827 and 65%, G 3e-4 and D 9e-4 839
 // and 66%; 2e-4 for both was worse than BigGAN's rates, 1,815 against
-// 1,195), BigGAN-PyTorch's step, and
+// 1,195), BigGAN-PyTorch's step (not on Fashion-MNIST: see there), and
 // samples from an EMA of G with a short horizon (decay 0.99, from step
 // 500). BigGAN's 0.9999 averages over 10,000 steps, 2% of its runs; at
 // the horizon of 0.999 our short runs lag behind G: measured on a 2,500-step
@@ -147,8 +147,16 @@ var presets = map[string]func() Recipe{
 		r.Run.EvalEvery, r.Run.JSDEvery, r.Run.CheckpointEvery = 1000, 5000, 5000
 		return r
 	},
-	// BigGAN on Fashion-MNIST, class-conditional.
-	"biggan-fashion-mnist": func() Recipe { return biggan("biggan-fashion-mnist", "fashion-mnist", "true") },
+	// BigGAN on Fashion-MNIST, class-conditional, with PyTorch's DCGAN
+	// step rather than BigGAN-PyTorch's: G's move reuses the batch D
+	// judged, which saves a pass of G. Measured (seed 1, one build, 2
+	// threads, 10,000 samples): 6 min 59 s against 8 min 0 s, FD 236.8
+	// against 239.4, 83.2% against 84.4% of classes as asked.
+	"biggan-fashion-mnist": func() Recipe {
+		r := biggan("biggan-fashion-mnist", "fashion-mnist", "true")
+		r.Optim.BigGANStep = false
+		return r
+	},
 	// BigGAN on MNIST, class-conditional.
 	"biggan-mnist": func() Recipe { return biggan("biggan-mnist", "mnist", "true") },
 	// BigGAN on Stacked MNIST, unconditional (the 1,000 modes must be found
