@@ -25,7 +25,8 @@ func (t *Tape) BatchNormReLU(x, gamma, beta *Node, eps float32) *Node {
 }
 
 // BatchNormLeaky is LeakyReLU(BatchNorm(x, gamma, beta, eps), slope) as
-// one op (DCGAN's discriminator), as BatchNormReLU is for ReLU.
+// one op (DCGAN's discriminator), as BatchNormReLU is for ReLU, for a
+// slope of 0 or more.
 func (t *Tape) BatchNormLeaky(x, gamma, beta *Node, eps, slope float32) *Node {
 	return t.batchNorm(x, gamma, beta, eps, tensor.BNLeaky, slope)
 }
@@ -33,6 +34,11 @@ func (t *Tape) BatchNormLeaky(x, gamma, beta *Node, eps, slope float32) *Node {
 func (t *Tape) batchNorm(x, gamma, beta *Node, eps float32, act int, slope float32) *Node {
 	if !t.ok(opBatchNorm, x, gamma, beta) {
 		return t.bad
+	}
+	if act == tensor.BNLeaky && !(slope >= 0) {
+		// The fused gradient reads the activation's sign off its output,
+		// which a negative slope flips.
+		return t.failf("BatchNormLeaky: slope %v, want 0 or more (use LeakyReLU after BatchNorm)", slope)
 	}
 	if x.t.Rank() != 2 {
 		return t.failf("BatchNorm: input %v, want (rows, features)", sh(x.Shape()))

@@ -153,3 +153,14 @@ func TestBatchNormActMatchesComposed(t *testing.T) {
 		}
 	}
 }
+
+// A negative LeakyReLU slope is refused by the fused op (its gradient
+// reads the activation's sign off the output, which the slope flips) and
+// left to the composition by nn.
+func TestBatchNormLeakyNegativeSlope(t *testing.T) {
+	tp := autograd.NewTape()
+	tp.BatchNormLeaky(tp.Leaf(tensor.New(4, 2)), tp.Leaf(tensor.New(2)), tp.Leaf(tensor.New(2)), 1e-5, -0.5)
+	if err := tp.Err(); err == nil || !strings.Contains(err.Error(), "slope") {
+		t.Errorf("slope -0.5: error %v, want one about the slope", err)
+	}
+}

@@ -92,10 +92,11 @@ func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 		// The padded copy of x stays on the tape for the kernel gradient.
 		if l := tensor.KeepLen(nb, c, o, g); l > 0 {
 			keep = t.alloc(l)
-			n.aux = keep
 		}
 	}
-	tensor.ConvMatMulKeep(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, false, keep)
+	if tensor.ConvMatMulKeep(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, false, keep) {
+		n.aux = keep
+	}
 	return n
 }
 

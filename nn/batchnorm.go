@@ -71,6 +71,9 @@ func (b *BatchNorm) ForwardReLU(c *Ctx, x *autograd.Node) *autograd.Node {
 // ForwardLeaky is LeakyReLU(Forward(c, x), slope), one op in training
 // (autograd's BatchNormLeaky) and the composition otherwise.
 func (b *BatchNorm) ForwardLeaky(c *Ctx, x *autograd.Node, slope float32) *autograd.Node {
+	if !(slope >= 0) { // the fused op needs the output's sign to be the input's
+		return c.Tape.LeakyReLU(b.Forward(c, x), slope)
+	}
 	return b.forward(c, x, tensor.BNLeaky, slope)
 }
 

@@ -335,10 +335,10 @@ func KeepLen(n, c, o int, g ConvGeom) int {
 }
 
 // ConvMatMulKeep is ConvMatMul, which leaves the zero-padded copy of x it
-// makes in keep when len(keep) is KeepLen (keep is otherwise unused): the
-// convolution's kernel gradient then reads it (ConvWeightMatMulPadded)
-// instead of padding x again.
-func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32) {
+// makes in keep when len(keep) is KeepLen (keep is otherwise unused) and
+// says whether it did: the convolution's kernel gradient then reads it
+// (ConvWeightMatMulPadded) instead of padding x again.
+func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32) (kept bool) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) {
 		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias with accumulate")
@@ -348,11 +348,11 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 			keep = nil
 		}
 		convDirect(out, x, w, bias, n, c, o, g, accumulate, keep)
-		return
+		return keep != nil
 	}
 	if fewDirect(c, o, rows, g) {
 		convFewTaps(out, x, w, bias, n, c, o, g, accumulate)
-		return
+		return false
 	}
 	p := getPatches(x, c, g)
 	if (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow {
@@ -369,6 +369,7 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 		gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, 0, out, o)
 	}
 	p.release()
+	return false
 }
 
 // direct says whether ConvMatMul computes a convolution directly
@@ -421,7 +422,7 @@ func convDirect(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 		d.taps.X = keep
 		PadImages(keep, x, n, g.H, g.W, c, g.PH, g.PW)
 		clear(keep[n*d.taps.Plane*c:])
-	} else if gemm.CurrentPrecision() == gemm.BFloat16 {
+	} else if gemm.InBF16(n*g.OH*g.OW, o, len(d.taps.Offs)*c) {
 		// The padded copy is rounded to bfloat16 as it is made: half
 		// the bytes, and no second pass in SgemmTaps.
 		if cap(d.bbuf) < need {

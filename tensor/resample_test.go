@@ -11,6 +11,9 @@ import (
 // definition), BlockSum2D is its adjoint (<up(x), y> = <x, sum(y)> in
 // float64), and both give the same bits at 1, 2 and 3 threads.
 func TestUpsampleBlockSum(t *testing.T) {
+	// Images of no channels: nothing to do, nothing read.
+	BlockSum2D(nil, nil, 1, 2, 2, 0, 2, 1)
+	Upsample2D(nil, nil, 1, 2, 2, 0, 2, 1)
 	defer parallel.SetThreads(parallel.Default().Threads())
 	rng := NewRNG(7)
 	for _, s := range []struct{ n, h, w, c, f int }{{2, 3, 5, 4, 2}, {3, 7, 7, 32, 2}, {1, 2, 3, 5, 3}, {2, 14, 14, 33, 2}, {2, 4, 6, 64, 2}} {

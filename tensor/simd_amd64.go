@@ -81,7 +81,7 @@ func blockSum2AVX2(dst, r0, r1 *float32, w, c int)
 // channels (r0, r1: 2w pixels each) into dst (w pixels) and says whether
 // it did (c a multiple of 8 on a CPU with AVX2).
 func simdBlockSum2(dst, r0, r1 []float32, w, c int) bool {
-	if !useAVX2 || c%8 != 0 || w == 0 {
+	if !useAVX2 || c == 0 || c%8 != 0 || w == 0 {
 		return false
 	}
 	_, _, _ = dst[w*c-1], r0[2*w*c-1], r1[2*w*c-1]

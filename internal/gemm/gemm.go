@@ -131,7 +131,6 @@ func SgemmRowsBT(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a
 	})
 }
 
-// run computes the product j describes (its arguments checked).
 // bf16MinK is the shortest sum computed in bfloat16 at that precision:
 // shorter ones stay in float32, where turning the panels into pairs and
 // merging the edge tiles (the bfloat16 kernel has no edge variants) cost
@@ -146,6 +145,7 @@ func InBF16(m, n, k int) bool {
 	return bf16Impl != nil && Precision(precision.Load()) == BFloat16 && m > 1 && n > 1 && k >= bf16MinK
 }
 
+// run computes the product j describes (its arguments checked).
 func run(pool *parallel.Pool, spec args) {
 	m, n, k := spec.m, spec.n, spec.k
 	if m == 0 || n == 0 {

@@ -92,6 +92,9 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	im := tapsImpl()
 	k := len(a.Offs) * a.C
 	m := a.Images * a.OH * a.OW
+	if im.bf16 && !InBF16(m, n, k) {
+		im = current.Load() // a short sum stays float32, as in Sgemm
+	}
 	values := len(a.X) // the operand the kernel will read
 	if im.bf16 && a.XB != nil {
 		values = len(a.XB)

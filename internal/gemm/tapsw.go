@@ -38,7 +38,7 @@ type tapsWKernel func(nseg int, seg *int, a *float32, as int, b *float32, bs int
 // not straddle a grid row).
 func TapsWAvailable(a *Taps, n int) bool {
 	im := tapsImpl()
-	if im.wgrad[0] == nil || a.C%32 != 0 || n%4 != 0 || n == 0 {
+	if im.wgrad[0] == nil || a.C <= 0 || a.C%32 != 0 || n%4 != 0 || n == 0 {
 		return false
 	}
 	return !im.bf16 || (a.Width%2 == 0 && a.Plane%2 == 0 && a.OW%2 == 0)

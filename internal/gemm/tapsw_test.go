@@ -129,6 +129,9 @@ func TestSgemmTapsWChecks(t *testing.T) {
 	if !TapsWAvailable(a, 4) {
 		t.Skip("no direct weight-gradient kernel on this CPU")
 	}
+	if TapsWAvailable(&Taps{C: 0, Images: 1, Plane: 16, Width: 4, OH: 2, OW: 2}, 4) {
+		t.Error("TapsWAvailable for images of no channels")
+	}
 	for name, f := range map[string]func(){
 		"short X": func() {
 			a.X = make([]float32, a.MinLenW()-1)
