@@ -47,16 +47,7 @@ func testCondBNComposed(t *testing.T, relu bool, x, sc, sh, g *tensor.Tensor, n,
 				y = tp.ReLU(y)
 			}
 		}
-		loss := tp.Sum(tp.Mul(y, tp.Leaf(g)), false)
-		autograd.ZeroGrads(ps)
-		if err := tp.Backward(loss, ps); err != nil {
-			t.Fatal(err)
-		}
-		out := [][]float32{append([]float32(nil), y.Data()...)}
-		for _, p := range ps {
-			out = append(out, append([]float32(nil), p.Grad.Data...))
-		}
-		return out
+		return valueAndGrads(t, tp, y, g, ps)
 	}
 	names := []string{"y", "dx", "dscale", "dshift"}
 	parallel.SetThreads(1)
@@ -127,16 +118,7 @@ func TestBatchNormActMatchesComposed(t *testing.T) {
 			default:
 				y = tp.LeakyReLU(tp.BatchNorm(xs, gs, bs, 1e-5), 0.2)
 			}
-			loss := tp.Sum(tp.Mul(y, tp.Leaf(g)), false)
-			autograd.ZeroGrads(ps)
-			if err := tp.Backward(loss, ps); err != nil {
-				t.Fatal(err)
-			}
-			out := [][]float32{append([]float32(nil), y.Data()...)}
-			for _, p := range ps {
-				out = append(out, append([]float32(nil), p.Grad.Data...))
-			}
-			return out
+			return valueAndGrads(t, tp, y, g, ps)
 		}
 		for _, act := range []int{1, 2} {
 			for _, threads := range []int{1, 2} {
@@ -163,4 +145,20 @@ func TestBatchNormLeakyNegativeSlope(t *testing.T) {
 	if err := tp.Err(); err == nil || !strings.Contains(err.Error(), "slope") {
 		t.Errorf("slope -0.5: error %v, want one about the slope", err)
 	}
+}
+
+// valueAndGrads returns copies of y's values and of the gradients of
+// Σ y·g in ps, after the backward pass.
+func valueAndGrads(t *testing.T, tp *autograd.Tape, y *autograd.Node, g *tensor.Tensor, ps []*autograd.Param) [][]float32 {
+	t.Helper()
+	loss := tp.Sum(tp.Mul(y, tp.Leaf(g)), false)
+	autograd.ZeroGrads(ps)
+	if err := tp.Backward(loss, ps); err != nil {
+		t.Fatal(err)
+	}
+	out := [][]float32{append([]float32(nil), y.Data()...)}
+	for _, p := range ps {
+		out = append(out, append([]float32(nil), p.Grad.Data...))
+	}
+	return out
 }
