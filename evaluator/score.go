@@ -31,6 +31,11 @@ type Scores struct {
 	// the share that the evaluator classifies as the class they were asked
 	// for (unset otherwise).
 	ConditionalAccuracy *float64 `json:"conditional_accuracy,omitempty"`
+	// ClassAccuracy is ConditionalAccuracy class by class: for each class
+	// of the evaluator, the share of the samples asked for it that it
+	// classifies so (NaN-free: 0 for a class nobody asked for; unset
+	// without labels and for Stacked MNIST's 1,000 triples).
+	ClassAccuracy []float64 `json:"class_accuracy,omitempty"`
 	// Stacked holds the Stacked MNIST mode counts; it is set only when the
 	// samples are scored by a Stacked evaluator.
 	Stacked *StackedModes `json:"stacked_mnist,omitempty"`
@@ -114,7 +119,8 @@ func realFeatures(e Model, set *imgdata.Set, name string, maxReal int, seed uint
 // against the real features. KID uses 100 subsets of up to 1,000 vectors
 // (half the smaller set when that is under 2,000). When labels (the class
 // each sample was asked for) are given, Scores.ConditionalAccuracy is the
-// share of samples the evaluator classifies as asked.
+// share of samples the evaluator classifies as asked, and
+// Scores.ClassAccuracy that share class by class.
 func (e *Net) Score(real *Real, fake []float32, labels []int, n int, seed uint64) (Scores, error) {
 	start := time.Now()
 	ff, fp, err := e.Apply(fake, n)
@@ -124,6 +130,9 @@ func (e *Net) Score(real *Real, fake []float32, labels []int, n int, seed uint64
 	s, err := scoreFeatures(e, real, ff, fp, n, seed)
 	if err == nil && labels != nil {
 		s.ConditionalAccuracy, err = conditionalAccuracy(fp, labels, n, len(e.Classes))
+		if err == nil {
+			s.ClassAccuracy = classAccuracy(fp, labels, len(e.Classes))
+		}
 	}
 	s.Seconds = time.Since(start).Seconds()
 	return s, err
@@ -140,19 +149,44 @@ func conditionalAccuracy(probs []float32, labels []int, n, k int) (*float64, err
 		if l < 0 || l >= k {
 			return nil, fmt.Errorf("label %d of sample %d is not one of the evaluator's %d classes", l, i, k)
 		}
-		row := probs[i*k : (i+1)*k]
-		best := 0
-		for c, p := range row {
-			if p > row[best] {
-				best = c
-			}
-		}
-		if best == l {
+		if argmax(probs[i*k:(i+1)*k]) == l {
 			right++
 		}
 	}
 	acc := float64(right) / float64(n)
 	return &acc, nil
+}
+
+// classAccuracy is, for each of the k classes, the share of the samples
+// asked for it whose most probable class (probs, n×k) is it; 0 for a
+// class no sample was asked for. The labels are checked already
+// (conditionalAccuracy).
+func classAccuracy(probs []float32, labels []int, k int) []float64 {
+	asked, right := make([]int, k), make([]int, k)
+	for i, l := range labels {
+		asked[l]++
+		if argmax(probs[i*k:(i+1)*k]) == l {
+			right[l]++
+		}
+	}
+	acc := make([]float64, k)
+	for c := range acc {
+		if asked[c] > 0 {
+			acc[c] = float64(right[c]) / float64(asked[c])
+		}
+	}
+	return acc
+}
+
+// argmax is the index of the largest value (the first of equal ones).
+func argmax(row []float32) int {
+	best := 0
+	for c, p := range row {
+		if p > row[best] {
+			best = c
+		}
+	}
+	return best
 }
 
 // scoreFeatures computes the metrics from the features ff and class

@@ -171,6 +171,18 @@ func imageScores(w io.Writer, asJSON bool, evalPath, data string, fake []float32
 	if a := s.ConditionalAccuracy; a != nil {
 		fmt.Fprintf(w, "conditional accuracy (the evaluator's class is the class asked for)  %.4f\n", *a)
 	}
+	if len(s.ClassAccuracy) == k && k <= 100 {
+		names := j.Scorer.ClassNames()
+		fmt.Fprint(w, "  class by class:")
+		for c, a := range s.ClassAccuracy {
+			sep := ","
+			if c == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(w, "%s %s %.3f", sep, names[c], a)
+		}
+		fmt.Fprintln(w)
+	}
 	if st := s.Stacked; st != nil {
 		fmt.Fprintf(w, "Stacked MNIST: %d of 1000 modes covered, KL(q || uniform) %.4f (%d samples)\n", st.Modes, st.KL, st.Samples)
 	}
