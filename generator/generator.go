@@ -152,6 +152,14 @@ func Load(path string) (*Generator, error) {
 		}
 		info.Range = &[2]float64{v[0], v[1]}
 	}
+	// The range is a claim about G's output, which the file cannot change:
+	// image generators end in tanh, point generators are unbounded.
+	switch {
+	case info.Data.Kind == arch.Images && (info.Range == nil || *info.Range != [2]float64{-1, 1}):
+		return nil, fail("metadata value_range is %q, but an image generator's samples lie in [-1, 1] (G ends in tanh)", f.Meta["value_range"])
+	case info.Data.Kind != arch.Images && info.Range != nil:
+		return nil, fail("metadata value_range is %q, but a %s generator's samples are unbounded", f.Meta["value_range"], info.Data.Kind)
+	}
 	info.Seed, _ = strconv.ParseUint(f.Meta["seed"], 10, 64)
 	info.Step, _ = strconv.Atoi(f.Meta["step"])
 	g, err := spec.BuildG(info.Options, info.Latent, info.Data, tensor.NewRNG(0))
