@@ -19,18 +19,17 @@ func TestClassAccuracy(t *testing.T) {
 		0.0, 0.9, 0.1, // 1: right
 	}
 	labels := []int{0, 0, 1, 1, 1}
-	acc, err := conditionalAccuracy(probs, labels, 5, 3)
+	acc, got, err := conditionalAccuracy(probs, labels, 5, 3)
 	if err != nil || math.Abs(*acc-0.6) > 1e-12 {
 		t.Fatalf("conditional accuracy %v, %v; want 0.6", acc, err)
 	}
-	got := classAccuracy(probs, labels, 3)
 	want := []float64{0.5, 2.0 / 3, 0}
 	for c := range want {
 		if math.Abs(got[c]-want[c]) > 1e-12 {
 			t.Fatalf("class accuracy %v, want %v", got, want)
 		}
 	}
-	if _, err := conditionalAccuracy(probs, []int{0, 0, 1, 3, 1}, 5, 3); err == nil {
+	if _, _, err := conditionalAccuracy(probs, []int{0, 0, 1, 3, 1}, 5, 3); err == nil {
 		t.Error("label 3 of 3 classes was accepted")
 	}
 }

@@ -129,53 +129,39 @@ func (e *Net) Score(real *Real, fake []float32, labels []int, n int, seed uint64
 	}
 	s, err := scoreFeatures(e, real, ff, fp, n, seed)
 	if err == nil && labels != nil {
-		s.ConditionalAccuracy, err = conditionalAccuracy(fp, labels, n, len(e.Classes))
-		if err == nil {
-			s.ClassAccuracy = classAccuracy(fp, labels, len(e.Classes))
-		}
+		s.ConditionalAccuracy, s.ClassAccuracy, err = conditionalAccuracy(fp, labels, n, len(e.Classes))
 	}
 	s.Seconds = time.Since(start).Seconds()
 	return s, err
 }
 
 // conditionalAccuracy is the share of the n samples whose most probable
-// class (probs, n×k) is the one they were asked for.
-func conditionalAccuracy(probs []float32, labels []int, n, k int) (*float64, error) {
+// class (probs, n×k) is the one they were asked for, and that share
+// class by class (0 for a class no sample was asked for).
+func conditionalAccuracy(probs []float32, labels []int, n, k int) (*float64, []float64, error) {
 	if len(labels) != n {
-		return nil, fmt.Errorf("%d labels for %d samples", len(labels), n)
+		return nil, nil, fmt.Errorf("%d labels for %d samples", len(labels), n)
 	}
-	right := 0
+	asked, right := make([]int, k), make([]int, k)
+	total := 0
 	for i, l := range labels {
 		if l < 0 || l >= k {
-			return nil, fmt.Errorf("label %d of sample %d is not one of the evaluator's %d classes", l, i, k)
+			return nil, nil, fmt.Errorf("label %d of sample %d is not one of the evaluator's %d classes", l, i, k)
 		}
-		if argmax(probs[i*k:(i+1)*k]) == l {
-			right++
-		}
-	}
-	acc := float64(right) / float64(n)
-	return &acc, nil
-}
-
-// classAccuracy is, for each of the k classes, the share of the samples
-// asked for it whose most probable class (probs, n×k) is it; 0 for a
-// class no sample was asked for. The labels are checked already
-// (conditionalAccuracy).
-func classAccuracy(probs []float32, labels []int, k int) []float64 {
-	asked, right := make([]int, k), make([]int, k)
-	for i, l := range labels {
 		asked[l]++
 		if argmax(probs[i*k:(i+1)*k]) == l {
 			right[l]++
+			total++
 		}
 	}
-	acc := make([]float64, k)
-	for c := range acc {
+	perClass := make([]float64, k)
+	for c := range perClass {
 		if asked[c] > 0 {
-			acc[c] = float64(right[c]) / float64(asked[c])
+			perClass[c] = float64(right[c]) / float64(asked[c])
 		}
 	}
-	return acc
+	acc := float64(total) / float64(n)
+	return &acc, perClass, nil
 }
 
 // argmax is the index of the largest value (the first of equal ones).

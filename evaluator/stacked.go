@@ -127,7 +127,7 @@ func (st *Stacked) Score(real *Real, fake []float32, labels []int, n int, seed u
 		return s, err
 	}
 	if labels != nil {
-		if s.ConditionalAccuracy, err = conditionalAccuracy(fp, labels, n, 1000); err != nil {
+		if s.ConditionalAccuracy, _, err = conditionalAccuracy(fp, labels, n, 1000); err != nil {
 			return s, err
 		}
 	}

@@ -51,7 +51,6 @@ func (j *bnJob) runTall() {
 		parts := parallel.Default().Threads()
 		for len(j.f32) < parts {
 			j.f32 = append(j.f32, nil)
-			j.acc = append(j.acc, nil)
 		}
 		for i := range parts {
 			if cap(j.f32[i]) < c {

@@ -327,11 +327,8 @@ func KeepLen(n, c, o int, g ConvGeom) int {
 	if gemm.CurrentPrecision() != gemm.Float32 || o%4 != 0 || !direct(c, o, rows, g) || !directWeights(c, o, rows, g) {
 		return 0
 	}
-	d := directPool.Get().(*directOperand)
-	d.geometry(n, c, g)
-	l := d.taps.Len()
-	directPool.Put(d)
-	return l
+	a := directTaps(n, c, g, []int{(g.KH-1)*(g.W+2*g.PW) + g.KW - 1}) // Len needs the largest offset only
+	return a.Len()
 }
 
 // ConvMatMulKeep is ConvMatMul, which leaves the zero-padded copy of x it
@@ -395,8 +392,7 @@ func directWeights(c, o, rows int, g ConvGeom) bool {
 	if !directConv || g.SH != 1 || g.SW != 1 || g.IsPointwise() || rows < 64 {
 		return false
 	}
-	wp := g.W + 2*g.PW
-	a := gemm.Taps{C: c, Images: 1, Plane: (g.H + 2*g.PH) * wp, Width: wp, OH: g.OH, OW: g.OW}
+	a := directTaps(1, c, g, nil)
 	return gemm.TapsWAvailable(&a, (o+3)&^3)
 }
 
@@ -460,14 +456,21 @@ var directPool = sync.Pool{New: func() any { return new(directOperand) }}
 // geometry sets d.taps to the direct operand of n images of c channels
 // padded as g pads them (X and XB unset).
 func (d *directOperand) geometry(n, c int, g ConvGeom) {
-	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	wp := g.W + 2*g.PW
 	offs := d.taps.Offs[:0]
 	for ky := range g.KH {
 		for kx := range g.KW {
 			offs = append(offs, ky*wp+kx)
 		}
 	}
-	d.taps = gemm.Taps{C: c, Images: n, Plane: hp * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
+	d.taps = directTaps(n, c, g, offs)
+}
+
+// directTaps is the direct operand of n images of c channels padded as g
+// pads them, with the tap offsets offs (X and XB unset).
+func directTaps(n, c int, g ConvGeom, offs []int) gemm.Taps {
+	wp := g.W + 2*g.PW
+	return gemm.Taps{C: c, Images: n, Plane: (g.H + 2*g.PH) * wp, Width: wp, OH: g.OH, OW: g.OW, Offs: offs}
 }
 
 // fewDirect says whether ConvMatMul computes a stride-1 convolution to
@@ -662,8 +665,9 @@ func (j *padJob) Run(_, lo, hi int) {
 // padPairs writes to xp the pairs of positions of the n images x of h×w×c
 // zero-padded by ph rows and pw columns, as gemm.Taps.XP holds them (see
 // gemm.Taps.PairsLen; the padded width is even): even pair rows of the
-// positions (2j, 2j+1), then odd rows of the positions (2j+1, 2j+2). The pairs inside an image row are made by gemm.PairRows
-// from x in place; those with padding in them value by value.
+// positions (2j, 2j+1), then odd rows of the positions (2j+1, 2j+2). The
+// pairs inside an image row are made by gemm.PairRows from x in place,
+// those with padding in them through a scratch row.
 func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw int) {
 	hp, wp := h+2*ph, w+2*pw
 	total := n * hp * wp // positions
@@ -897,15 +901,6 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 	if len(x) < n*g.H*g.W*c || len(dy) < rows*o || len(dw) < o*k {
 		panic("tensor.ConvWeightMatMul: buffer too short for the geometry")
 	}
-	if len(xpad) > 0 && len(xpad) == KeepLen(n, c, o, g) {
-		d := directPool.Get().(*directOperand)
-		d.geometry(n, c, g)
-		d.taps.X = xpad
-		gemm.SgemmTapsW(nil, &d.taps, o, dy, dw, false)
-		d.taps.X = nil
-		directPool.Put(d)
-		return
-	}
 	if o4 := (o + 3) &^ 3; o4 != o && directWeights(c, o, rows, g) {
 		// Few output channels (G's last layer): the kernel's tiles are
 		// 4 rows at least, so dy gets zero columns up to a multiple of 4.
@@ -928,7 +923,10 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 	if directWeights(c, o, rows, g) {
 		d := directPool.Get().(*directOperand)
 		d.geometry(n, c, g)
-		if gemm.CurrentPrecision() == gemm.BFloat16 {
+		switch {
+		case len(xpad) > 0 && len(xpad) == KeepLen(n, c, o, g):
+			d.taps.X = xpad // the forward's padded copy
+		case gemm.CurrentPrecision() == gemm.BFloat16:
 			// The pairs of positions the kernel reads, made from x
 			// straight away (a padded copy would be written, then read
 			// twice).
@@ -939,7 +937,7 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 			d.taps.XP = d.pbuf[:need]
 			even, odd := d.taps.PairCounts()
 			padPairs(d.taps.XP, even, odd, x, n, g.H, g.W, c, g.PH, g.PW)
-		} else {
+		default:
 			need := n * d.taps.Plane * c // the last position a tap reads is the last one
 			if cap(d.buf) < need {
 				d.buf = make([]float32, need)

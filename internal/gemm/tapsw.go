@@ -125,7 +125,7 @@ type tapsWJob struct {
 	x, dy      unsafe.Pointer // B and A as the kernel reads them
 	elem       int            // bytes per value in X's and dy's layout (4, or 2 in pairs)
 	odd        int            // bfloat16: byte offset of the pairs that start at odd positions
-	xp, dyp    []uint32       // bfloat16 pairs of X (even starts, then odd) and of dy
+	pairBuf    []uint32       // bfloat16: dy's pairs, after X's (even starts, then odd) unless XP holds them
 	pairs      pairJob
 	segs       []int // per output grid row: (byte offset into x, steps)
 	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
@@ -152,12 +152,12 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 	if a.XP == nil {
 		need += xpLen
 	}
-	if cap(j.xp) < need {
-		j.xp = make([]uint32, need)
+	if cap(j.pairBuf) < need {
+		j.pairBuf = make([]uint32, need)
 	}
-	buf := j.xp[:need]
-	j.dyp = buf[need-rows/2*j.n:]
-	j.pairs.tasks = append(j.pairs.tasks[:0], pairTask{dst: j.dyp, src: dy, w: j.n, kq: rows / 2})
+	buf := j.pairBuf[:need]
+	dyp := buf[need-rows/2*j.n:]
+	j.pairs.tasks = append(j.pairs.tasks[:0], pairTask{dst: dyp, src: dy, w: j.n, kq: rows / 2})
 	xp := a.XP
 	if xp == nil {
 		xp = buf[:xpLen]
@@ -167,7 +167,7 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 	}
 	j.pairs.run(pool, threads)
 	clear(j.pairs.tasks)
-	j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&xp[0]), unsafe.Pointer(&j.dyp[0]), 2, even*a.C*4
+	j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&xp[0]), unsafe.Pointer(&dyp[0]), 2, even*a.C*4
 }
 
 // PairCounts are the numbers of pair rows of XP (see PairsLen): of the
@@ -284,19 +284,16 @@ func (pj *pairJob) Run(_, lo, hi int) {
 		for b := max(lo, base); b < min(hi, base+blocks); b++ {
 			q0 := (b - base) * pairBlock
 			q1 := min(t.kq, q0+pairBlock)
-			pairRows(t.dst[q0*t.w:q1*t.w], t.src[2*q0*t.w:2*q1*t.w], t.w, q1-q0)
+			PairRows(t.dst[q0*t.w:q1*t.w], t.src[2*q0*t.w:2*q1*t.w], t.w, q1-q0)
 		}
 		base += blocks
 	}
 }
 
-// PairRows is pairRows for callers that build Taps.XP.
-func PairRows(dst []uint32, src []float32, w, kq int) { pairRows(dst, src, w, kq) }
-
-// pairRows sets dst's kq pair rows of w words from src's 2·kq rows of w
+// PairRows sets dst's kq pair rows of w words from src's 2·kq rows of w
 // values: word j of pair row q is bfloat16(src row 2q)[j] | bfloat16(src
 // row 2q+1)[j] << 16.
-func pairRows(dst []uint32, src []float32, w, kq int) {
+func PairRows(dst []uint32, src []float32, w, kq int) {
 	if kq == 0 {
 		return
 	}
