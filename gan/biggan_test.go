@@ -238,3 +238,70 @@ func TestAugmentGradientKeepsItsOwnFactors(t *testing.T) {
 		}
 	}
 }
+
+// jointDGame is a small conditional BigGAN without spectral norm (whose
+// power iterations count D's passes) taking the DCGAN step.
+func jointDGame(t *testing.T, jointD bool) *Game {
+	t.Helper()
+	spec, _ := arch.Lookup("biggan")
+	data := arch.ImageData(28, 28, 1, []string{"0", "1", "2", "3"})
+	o := &arch.BigGANOptions{Width: 8, Conditional: "true", SharedDim: 8, Hier: true, Attention: 14, Ortho: true, DPlain: 1}
+	rng := tensor.NewRNG(3)
+	g, d, err := spec.Build(o, 12, data, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam := Adam{LR: 2e-4, Beta1: 0, Beta2: 0.999}
+	game, err := NewGame(Config{Loss: Losses["hinge"], Batch: 8, Latent: 12, DSteps: 1, G: adam, D: adam, Steps: 100,
+		Classes: 4, JointD: jointD, R1Gamma: 0.1},
+		g, d, noiseImages{dim: data.Dim, classes: 4}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return game
+}
+
+// D judging both batches in one pass (JointD) is the same step as two
+// passes, up to the order of the sums of D's gradients. (The weights are
+// not compared: Adam with β1 = 0 moves a weight by ±lr whatever the size
+// of its gradient, so a gradient near 0 whose sign the order flips moves
+// it by 2·lr.)
+func TestJointDMatchesSeparatePasses(t *testing.T) {
+	a, b := jointDGame(t, true), jointDGame(t, false)
+	for step := range 3 {
+		sa, err := a.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := b.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range [][3]any{{"D loss", sa.LossD, sb.LossD}, {"G loss", sa.LossG, sb.LossG},
+			{"D(real)", sa.DReal, sb.DReal}, {"D(fake)", sa.DFake, sb.DFake}, {"R1", sa.Penalty, sb.Penalty},
+			{"D's gradient norm", sa.GradD, sb.GradD}, {"G's gradient norm", sa.GradG, sb.GradG}} {
+			x, y := f[1].(float64), f[2].(float64)
+			if math.Abs(x-y) > 1e-4*math.Max(1, math.Abs(y)) {
+				t.Errorf("step %d: %s %v in one pass, %v in two", step+1, f[0], x, y)
+			}
+		}
+	}
+}
+
+// JointD is refused for a D with batch norm, which would mix the two
+// batches' statistics.
+func TestJointDRefusesBatchNorm(t *testing.T) {
+	spec, _ := arch.Lookup("dcgan")
+	data := arch.ImageData(28, 28, 1, nil)
+	rng := tensor.NewRNG(1)
+	g, d, err := spec.Build(&arch.DCGANOptions{Width: 8}, 12, data, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam := Adam{LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
+	_, err = NewGame(Config{Loss: Losses["hinge"], Batch: 8, Latent: 12, DSteps: 1, G: adam, D: adam, Steps: 10, JointD: true},
+		g, d, noiseImages{dim: data.Dim}, rng)
+	if err == nil || !strings.Contains(err.Error(), "batch norm") {
+		t.Fatalf("JointD with a batch-normalised D: err %v, want a refusal naming its batch norm", err)
+	}
+}

@@ -73,6 +73,12 @@ type Config struct {
 	// moves, and D judges each batch separately (which matters for batch
 	// norm in D).
 	Joint bool
+	// JointD makes D judge the generated and the real batch as one batch in
+	// PyTorch's DCGAN step too (Joint false): one pass of D, and one
+	// power iteration of its spectral norms, instead of two, while G's
+	// recorded batch still serves both moves. Only for a D whose rows do
+	// not interact: NewGame refuses a D with batch norm.
+	JointD bool
 	// OrthoReg is β of BigGAN's orthogonal regularisation of G's linear and
 	// convolution weights W (flattened to rows): G's loss gains
 	// β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖², BigGAN-PyTorch's update (0: off).
@@ -199,6 +205,20 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 		gm.realLabels = make([]int, cfg.Batch)
 		gm.fakeLabels = make([]int, cfg.Batch)
 	}
+	if cfg.JointD && !cfg.Joint {
+		bn := ""
+		nn.Walk(d, func(path string, m nn.Module) {
+			switch m.(type) {
+			case *nn.BatchNorm, *nn.ConditionalBatchNorm:
+				if bn == "" {
+					bn = path
+				}
+			}
+		})
+		if bn != "" {
+			return nil, fmt.Errorf("D judges the real and generated batches together (joint_d), but its batch norm %q would mix their statistics; turn joint_d off", bn)
+		}
+	}
 	gm.setRows(0, cfg.Batch)
 	if cfg.OrthoReg > 0 {
 		gm.ortho = orthoTerms(g)
@@ -289,15 +309,21 @@ func (g *Game) Step() (Stats, error) {
 		mark = tp.Mark()
 		xReal := tp.Leaf(g.realLoc)
 		var dReal, dFake *autograd.Node
-		if c.Joint {
-			// D judges generated and real images as one batch.
+		if c.Joint || c.JointD {
+			// D judges generated and real images as one batch. In the
+			// DCGAN step the generated batch keeps G's graph for G's
+			// move; D's update does not reach it.
 			ctx.Labels = nil
 			if c.Classes > 0 {
 				copy(g.jointLabels, fakeLabels)
 				copy(g.jointLabels[b:], realLabels)
 				ctx.Labels = g.jointLabels
 			}
-			out := g.d.Forward(ctx, g.augment(tp.Concat(0, tp.Leaf(fake.Value()), xReal), true))
+			gen := fake
+			if c.Joint {
+				gen = tp.Leaf(fake.Value())
+			}
+			out := g.d.Forward(ctx, g.augment(tp.Concat(0, gen, xReal), true))
 			dFake, dReal = tp.Slice(out, 0, 0, b), tp.Slice(out, 0, b, 2*b)
 		} else {
 			ctx.Labels = realLabels

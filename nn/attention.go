@@ -40,12 +40,21 @@ func (a *SelfAttention) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 		return t.Failf("SelfAttention of %d channels: input %s, want (N, H, W, %d) with H and W even", a.C, tensor.FormatShape(s), a.C)
 	}
 	n, h, w := s[0], s[1], s[2]
-	hw := h * w
-	theta := t.Reshape(a.Theta.Forward(c, x), n, hw, a.c8)
-	phi := t.Reshape(t.MaxPool2D(a.Phi.Forward(c, x), 2), n, hw/4, a.c8)
-	g := t.Reshape(t.MaxPool2D(a.G.Forward(c, x), 2), n, hw/4, a.c2)
+	hw, c8 := h*w, a.c8
+	// θ, φ and g in one 1×1 convolution of C to 2·C/8 + C/2 channels (one
+	// product over x instead of three, one gradient for x), each weight
+	// still normalised on its own; the pooling is shared by φ and g (θ's
+	// pooled channels are not used).
+	wt := t.Concat(0, a.Theta.Weight(c, a.Theta.W), a.Phi.Weight(c, a.Phi.W), a.G.Weight(c, a.G.W))
+	y := t.Conv2D(x, wt, nil, 1, 0) // (N, H, W, 2·C/8 + C/2)
+	pooled := t.MaxPool2D(y, 2)
+	theta := t.Reshape(t.Slice(y, 3, 0, c8), n, hw, c8)
+	phi := t.Reshape(t.Slice(pooled, 3, c8, 2*c8), n, hw/4, c8)
+	g := t.Reshape(t.Slice(pooled, 3, 2*c8, 2*c8+a.c2), n, hw/4, a.c2)
 	beta := t.Softmax(t.BatchMatMul(theta, phi, false, true), -1) // (N, HW, HW/4)
 	o := t.Reshape(t.BatchMatMul(beta, g, false, false), n, h, w, a.c2)
-	o = a.O.Forward(c, o)
-	return t.Add(x, t.Mul(o, t.Param(a.Gamma)))
+	// γ·conv(o, W_o) as conv(o, γ·W_o): γ scales the small kernel, not
+	// the activations.
+	o = t.Conv2D(o, t.Mul(a.O.Weight(c, a.O.W), t.Param(a.Gamma)), nil, 1, 0)
+	return t.Add(x, o)
 }

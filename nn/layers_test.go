@@ -194,6 +194,77 @@ func TestSelfAttention(t *testing.T) {
 	}
 }
 
+// The layer computes SAGAN's definition, checked against float64 loops:
+// θ = x·Wθᵀ, φ = maxpool₂(x·Wφᵀ), g = maxpool₂(x·Wgᵀ), β = softmax(θφᵀ)
+// over the pooled positions, y = x + γ·(βg)·Woᵀ.
+func TestSelfAttentionDefinition(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	const n, h, w, c = 2, 4, 6, 16
+	a := nn.NewSelfAttention(c, rng)
+	a.Gamma.Value.Data[0] = -0.8
+	x := tensor.New(n, h, w, c)
+	rng.Normal(x.Data, 0, 1)
+	tp := autograd.NewTape()
+	y := a.Forward(&nn.Ctx{Tape: tp, Training: true}, tp.Leaf(x)).Data()
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c8, c2, hw, p := c/8, c/2, h*w, (h/2)*(w/2)
+	// proj(i, pos, W, out): channel o of the 1×1 convolution of image i.
+	proj := func(i, hh, ww int, wt *autograd.Param, o int) float64 {
+		var s float64
+		for k := 0; k < c; k++ {
+			s += float64(x.Data[((i*h+hh)*w+ww)*c+k]) * float64(wt.Value.Data[o*c+k])
+		}
+		return s
+	}
+	pooled := func(i, q int, wt *autograd.Param, o int) float64 {
+		ph, pw := q/(w/2), q%(w/2)
+		m := math.Inf(-1)
+		for dh := 0; dh < 2; dh++ {
+			for dw := 0; dw < 2; dw++ {
+				m = math.Max(m, proj(i, 2*ph+dh, 2*pw+dw, wt, o))
+			}
+		}
+		return m
+	}
+	for i := 0; i < n; i++ {
+		for pos := 0; pos < hw; pos++ {
+			hh, ww := pos/w, pos%w
+			logits := make([]float64, p)
+			mx := math.Inf(-1)
+			for q := range logits {
+				for o := 0; o < c8; o++ {
+					logits[q] += proj(i, hh, ww, a.Theta.W, o) * pooled(i, q, a.Phi.W, o)
+				}
+				mx = math.Max(mx, logits[q])
+			}
+			var z float64
+			for q := range logits {
+				logits[q] = math.Exp(logits[q] - mx)
+				z += logits[q]
+			}
+			att := make([]float64, c2)
+			for q := range logits {
+				for o := 0; o < c2; o++ {
+					att[o] += logits[q] / z * pooled(i, q, a.G.W, o)
+				}
+			}
+			for o := 0; o < c; o++ {
+				var s float64
+				for k := 0; k < c2; k++ {
+					s += att[k] * float64(a.O.W.Value.Data[o*c2+k])
+				}
+				at := ((i*h+hh)*w+ww)*c + o
+				want := float64(x.Data[at]) + float64(a.Gamma.Value.Data[0])*s
+				if got := float64(y[at]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("image %d position (%d, %d) channel %d: %v, want %v", i, hh, ww, o, got, want)
+				}
+			}
+		}
+	}
+}
+
 // Orthogonal initialisation: the rows (or the columns, for a wide
 // matrix) are orthonormal, times the gain.
 func TestInitOrthogonal(t *testing.T) {

@@ -157,7 +157,7 @@ var presets = map[string]func() Recipe{
 	// 87.1%, in more time).
 	"biggan-fashion-mnist": func() Recipe {
 		r := biggan("biggan-fashion-mnist", "fashion-mnist", "true")
-		r.Optim.BigGANStep, r.Optim.Batch = false, 32
+		r.Optim.BigGANStep, r.Optim.JointD, r.Optim.Batch = false, true, 32
 		return r
 	},
 	// BigGAN on MNIST, class-conditional.

@@ -105,6 +105,10 @@ type Optim struct {
 	// from an unrecorded G pass together with the real one; G's move draws
 	// a fresh batch) instead of PyTorch's DCGAN example's.
 	BigGANStep bool `yaml:"biggan_step,omitempty"`
+	// JointD makes D judge the real and generated batches as one batch in
+	// the DCGAN step as well (one pass of D, one power iteration of its
+	// spectral norms); only for a D without batch norm.
+	JointD bool `yaml:"joint_d,omitempty"`
 	// Precision is the arithmetic of the training step's matrix products
 	// (convolutions included), forward and backward: fp32 (the default)
 	// or bf16, their operands rounded to bfloat16 and their sums kept in
