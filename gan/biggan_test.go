@@ -8,6 +8,7 @@ import (
 	"github.com/minmaxgan/minmax/arch"
 	"github.com/minmaxgan/minmax/autograd"
 	"github.com/minmaxgan/minmax/autograd/gradcheck"
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/nn"
 	"github.com/minmaxgan/minmax/tensor"
 )
@@ -178,9 +179,32 @@ func TestAugment(t *testing.T) {
 	}
 }
 
-// The orthogonal penalty is β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖²: zero for orthogonal
-// rows, the formula otherwise.
-func TestOrthoPenalty(t *testing.T) {
+// orthoPenaltyRef is the orthogonal penalty β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖²
+// recorded on a tape: the definition addOrthoGrad's gradient is checked
+// against.
+func orthoPenaltyRef(g *Game, tp *autograd.Tape) *autograd.Node {
+	var sum *autograd.Node
+	for _, o := range g.ortho {
+		mask := tensor.New(o.rows, o.rows)
+		mask.Fill(1)
+		for i := range o.rows {
+			mask.Data[i*o.rows+i] = 0
+		}
+		w := tp.Reshape(tp.Param(o.w), o.rows, o.cols)
+		term := tp.Sum(tp.Square(tp.Mul(tp.MatMul(w, w, false, true), tp.Leaf(mask))), false)
+		if sum == nil {
+			sum = term
+		} else {
+			sum = tp.Add(sum, term)
+		}
+	}
+	return tp.Scale(sum, float32(g.cfg.OrthoReg/2))
+}
+
+// The orthogonal penalty is β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖² (the reference
+// against loops), and addOrthoGrad adds its gradient (against the tape's
+// gradient of the reference), in float32 and in bfloat16.
+func TestOrthoGrad(t *testing.T) {
 	g := toyGame(t, 2, 16)
 	g.cfg.OrthoReg = 0.5
 	g.ortho = orthoTerms(g.G())
@@ -202,9 +226,51 @@ func TestOrthoPenalty(t *testing.T) {
 	}
 	want *= 0.25
 	tp := autograd.NewTape()
-	got := float64(g.orthoPenalty(tp).Item())
-	if math.Abs(got-want)/want > 1e-4 {
+	pen := orthoPenaltyRef(g, tp)
+	if got := float64(pen.Item()); math.Abs(got-want)/want > 1e-4 {
 		t.Fatalf("penalty %v, want %v", got, want)
+	}
+	var ps []*autograd.Param
+	for _, o := range g.ortho {
+		ps = append(ps, o.w)
+	}
+	autograd.ZeroGrads(ps)
+	if err := tp.Backward(pen, ps); err != nil {
+		t.Fatal(err)
+	}
+	ref := make([][]float32, len(ps))
+	for i, p := range ps {
+		ref[i] = append([]float32(nil), p.Grad.Data...)
+	}
+	for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+		if prec == gemm.BFloat16 && gemm.SetPrecision(prec) != nil {
+			continue // no AVX-512 BF16 here
+		}
+		autograd.ZeroGrads(ps)
+		for i := range ps {
+			ps[i].Grad.Data[0] = 1 // added to, not overwritten
+		}
+		g.addOrthoGrad()
+		gemm.SetPrecision(gemm.Float32)
+		tol := 1e-4
+		if prec == gemm.BFloat16 {
+			tol = 2e-2 // operands rounded to 8 bits
+		}
+		for i, p := range ps {
+			var scale float64
+			for _, v := range ref[i] {
+				scale = math.Max(scale, math.Abs(float64(v)))
+			}
+			for k, v := range p.Grad.Data {
+				r := float64(ref[i][k])
+				if k == 0 {
+					r++
+				}
+				if math.Abs(float64(v)-r) > tol*scale {
+					t.Fatalf("%v: weight %d, entry %d: gradient %v, want %v", prec, i, k, v, r)
+				}
+			}
+		}
 	}
 }
 

@@ -3,10 +3,11 @@ package gan
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/minmaxgan/minmax/internal/gemm"
 	"strconv"
 
 	"github.com/minmaxgan/minmax/autograd"
+	"github.com/minmaxgan/minmax/internal/gemm"
+	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/nn"
 	"github.com/minmaxgan/minmax/optim"
 	"github.com/minmaxgan/minmax/tensor"
@@ -145,9 +146,10 @@ type Game struct {
 	fakeLabels  []int
 	jointLabels []int // generated then real (Joint)
 
-	ortho     []orthoTerm
-	lecamReal float64 // moving averages of D's mean outputs (LeCam)
-	lecamFake float64
+	ortho       []orthoTerm
+	orthoSyncFn optim.Sync // g.orthoSync
+	lecamReal   float64    // moving averages of D's mean outputs (LeCam)
+	lecamFake   float64
 
 	// This process's rows [lo, hi) of the global batch and views of them
 	// in z, real and eps (the whole batch for a single process), and the
@@ -158,12 +160,12 @@ type Game struct {
 	figures               [4]float64 // a move's losses and means, summed across the ranks
 }
 
-// orthoTerm is one weight under orthogonal regularisation, with the mask
-// of its Gram matrix's off-diagonal.
+// orthoTerm is one weight under orthogonal regularisation, flattened to
+// rows × cols.
 type orthoTerm struct {
 	w          *autograd.Param
 	rows, cols int
-	mask       *tensor.Tensor
+	gram       *tensor.Tensor // W Wᵀ, scratch
 }
 
 // Stats are the figures of one step.
@@ -222,6 +224,7 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 	gm.setRows(0, cfg.Batch)
 	if cfg.OrthoReg > 0 {
 		gm.ortho = orthoTerms(g)
+		gm.orthoSyncFn = gm.orthoSync // made once: a method value allocates
 	}
 	if cfg.EMA > 0 {
 		e, err := optim.NewEMA(nn.ParamList(g), cfg.EMA)
@@ -395,13 +398,14 @@ func (g *Game) Step() (Stats, error) {
 	dFake := g.d.Forward(ctx, g.augment(fake, false))
 	lossG := c.Loss.G(tp, dFake)
 	st.LossG = float64(lossG.Item())
-	if len(g.ortho) > 0 {
-		lossG = tp.Add(lossG, g.orthoPenalty(tp))
-	}
 	g.figures[0] = st.LossG
 	figures := g.figures[:1]
+	sync := g.sync(figures)
+	if len(g.ortho) > 0 {
+		sync = g.orthoSyncFn
+	}
 	var err error
-	st.GradG, err = optim.DescendSynced(tp, g.scaleLoss(tp, lossG), g.optG, g.sync(figures))
+	st.GradG, err = optim.DescendSynced(tp, g.scaleLoss(tp, lossG), g.optG, sync)
 	st.LossG = figures[0]
 	if err != nil {
 		return st, fmt.Errorf("step %d: G's update %w (G loss %g)", st.Step, err, st.LossG)
@@ -456,7 +460,8 @@ func (g *Game) lecam(tp *autograd.Tape, dReal, dFake *autograd.Node, mReal, mFak
 	return tp.Scale(tp.Add(r, f), float32(g.cfg.LeCam))
 }
 
-// orthoTerms lists G's linear and convolution weights with their masks.
+// orthoTerms lists G's linear and convolution weights, with scratch for
+// their Gram matrices.
 func orthoTerms(m nn.Module) []orthoTerm {
 	var out []orthoTerm
 	nn.Walk(m, func(_ string, mm nn.Module) {
@@ -470,30 +475,43 @@ func orthoTerms(m nn.Module) []orthoTerm {
 			return
 		}
 		rows := w.Value.Dim(0)
-		mask := tensor.New(rows, rows)
-		mask.Fill(1)
-		for i := range rows {
-			mask.Data[i*rows+i] = 0
-		}
-		out = append(out, orthoTerm{w: w, rows: rows, cols: w.Value.Len() / rows, mask: mask})
+		out = append(out, orthoTerm{w: w, rows: rows, cols: w.Value.Len() / rows, gram: tensor.New(rows, rows)})
 	})
 	return out
 }
 
-// orthoPenalty is β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖² over the regularised weights.
-func (g *Game) orthoPenalty(tp *autograd.Tape) *autograd.Node {
-	var sum *autograd.Node
-	for _, o := range g.ortho {
-		w := tp.Reshape(tp.Param(o.w), o.rows, o.cols)
-		gram := tp.Mul(tp.MatMul(w, w, false, true), tp.Leaf(o.mask))
-		term := tp.Sum(tp.Square(gram), false)
-		if sum == nil {
-			sum = term
-		} else {
-			sum = tp.Add(sum, term)
+// addOrthoGrad adds the gradient of BigGAN's orthogonal regularisation,
+// β/2 Σ ‖W Wᵀ ⊙ (1 − I)‖² over the regularised weights, to their
+// gradients: 2β (W Wᵀ ⊙ (1 − I)) W each. As BigGAN-PyTorch's utils.ortho,
+// it goes straight into the gradients rather than through the tape (two
+// products per weight instead of the penalty's graph and its backward
+// pass), after the ranks' gradients are summed, so every rank adds it once.
+func (g *Game) addOrthoGrad() {
+	pool := parallel.Default()
+	beta := float32(2 * g.cfg.OrthoReg)
+	for i := range g.ortho {
+		o := &g.ortho[i]
+		w := o.w.Value.Data
+		gram := o.gram.Data
+		gemm.Sgemm(pool, false, true, o.rows, o.rows, o.cols, 1, w, o.cols, w, o.cols, 0, gram, o.rows)
+		for r := 0; r < o.rows; r++ {
+			gram[r*o.rows+r] = 0
+		}
+		gemm.Sgemm(pool, false, false, o.rows, o.cols, o.rows, beta, gram, o.rows, w, o.cols, 1, o.w.Grad.Data, o.cols)
+	}
+}
+
+// orthoSync is the gradient synchronisation of G's move with the
+// orthogonal regularisation: the ranks' sum (if any), then addOrthoGrad.
+func (g *Game) orthoSync(ps []*autograd.Param, loss float64) (float64, error) {
+	if g.shard != nil {
+		var err error
+		if loss, err = g.shard.sum(ps, loss); err != nil {
+			return loss, err
 		}
 	}
-	return tp.Scale(sum, float32(g.cfg.OrthoReg/2))
+	g.addOrthoGrad()
+	return loss, nil
 }
 
 // drawLabels draws the classes of a generated batch, uniformly.
