@@ -145,7 +145,8 @@ func playSingle(t *testing.T, g *Game, steps int) []Stats {
 // DCGAN game with synchronised batch norm over 2, and the BigGAN game
 // (conditional, hierarchical z, attention, spectral norm, the joint step,
 // DiffAugment, LeCam, orthogonal regularisation, two D steps, R1) with
-// synchronised batch norm over 3 ranks of an uneven batch of 8.
+// synchronised batch norm over 3 ranks of an uneven batch of 8, and the
+// same game with the DCGAN step and D judging both batches at once over 2.
 func TestDistributedStepIsTheSingleStep(t *testing.T) {
 	defer parallel.SetThreads(parallel.Default().Threads())
 	parallel.SetThreads(1) // the ranks are goroutines sharing the worker pool
@@ -160,6 +161,11 @@ func TestDistributedStepIsTheSingleStep(t *testing.T) {
 		{"toy", 3, false, 30, func(seed uint64) *Game { return toyGame(t, seed, 64) }},
 		{"dcgan28 --sync-bn", 2, true, 6, func(seed uint64) *Game { return dcganGame(t, seed) }},
 		{"biggan --sync-bn", 3, true, 6, func(seed uint64) *Game { return bigganGame(t, seed) }},
+		{"biggan, DCGAN step, joint D, --sync-bn", 2, true, 6, func(seed uint64) *Game {
+			g := bigganGame(t, seed)
+			g.cfg.Joint, g.cfg.JointD = false, true
+			return g
+		}},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%d", c.name, c.ranks), func(t *testing.T) {
