@@ -92,7 +92,7 @@ func ImagePrecision() string {
 // and 36-37% over two runs, G 2e-4 and D 4e-4 898 and 59%, G 3e-4 and D
 // 6e-4 745 and 70%, G 4e-4 and D 8e-4 827 and 65%, G 3e-4 and D 9e-4 839
 // and 66%; 2e-4 for both was worse than BigGAN's rates, 1,815 against
-// 1,195), BigGAN-PyTorch's step (not on Fashion-MNIST: see there), and
+// 1,195), BigGAN-PyTorch's step (not on 28×28 data: see biggan28), and
 // samples from an EMA of G with a short horizon (decay 0.99, from step
 // 500). BigGAN's 0.9999 averages over 10,000 steps, 2% of its runs; at
 // the horizon of 0.999 our short runs lag behind G: measured on a 2,500-step
