@@ -69,7 +69,7 @@ func (g *Game) Distribute(c cluster.Comm, syncBN bool) error {
 	s := &shard{comm: c, syncBN: syncBN, weight: float64(hi-lo) / float64(g.cfg.Batch)}
 	s.sum = s.reduce
 	s.rowOf = rowMap(g.cfg.Batch, lo, hi, 0)
-	if g.cfg.Joint || g.cfg.JointD {
+	if g.cfg.judgesJointly() {
 		// This rank holds its rows of the generated half, then of the
 		// real half.
 		s.jointRowOf = rowMap(2*g.cfg.Batch, lo, hi, 0)

@@ -144,7 +144,7 @@ type Game struct {
 	eps         *tensor.Tensor
 	realLabels  []int
 	fakeLabels  []int
-	jointLabels []int // generated then real (Joint)
+	jointLabels []int // generated then real (when D judges them as one batch)
 
 	ortho       []orthoTerm
 	orthoSyncFn optim.Sync // g.orthoSync
@@ -167,6 +167,10 @@ type orthoTerm struct {
 	rows, cols int
 	gram       *tensor.Tensor // W Wᵀ, scratch
 }
+
+// judgesJointly reports whether D judges the generated and the real batch
+// as one batch (BigGAN-PyTorch's step, or JointD).
+func (c *Config) judgesJointly() bool { return c.Joint || c.JointD }
 
 // Stats are the figures of one step.
 type Stats struct {
@@ -207,7 +211,7 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 		gm.realLabels = make([]int, cfg.Batch)
 		gm.fakeLabels = make([]int, cfg.Batch)
 	}
-	if cfg.JointD && !cfg.Joint {
+	if cfg.JointD && !cfg.Joint { // BigGAN-PyTorch's step judges jointly anyway
 		bn := ""
 		nn.Walk(d, func(path string, m nn.Module) {
 			switch m.(type) {
@@ -312,7 +316,7 @@ func (g *Game) Step() (Stats, error) {
 		mark = tp.Mark()
 		xReal := tp.Leaf(g.realLoc)
 		var dReal, dFake *autograd.Node
-		if c.Joint || c.JointD {
+		if c.judgesJointly() {
 			// D judges generated and real images as one batch. In the
 			// DCGAN step the generated batch keeps G's graph for G's
 			// move; D's update does not reach it.
@@ -400,9 +404,9 @@ func (g *Game) Step() (Stats, error) {
 	st.LossG = float64(lossG.Item())
 	g.figures[0] = st.LossG
 	figures := g.figures[:1]
-	sync := g.sync(figures)
+	sync := g.sync(figures) // also hands figures to the ranks' sum
 	if len(g.ortho) > 0 {
-		sync = g.orthoSyncFn
+		sync = g.orthoSyncFn // that sum, then the orthogonal gradient
 	}
 	var err error
 	st.GradG, err = optim.DescendSynced(tp, g.scaleLoss(tp, lossG), g.optG, sync)
