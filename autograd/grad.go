@@ -276,6 +276,8 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 		t.bmmBackward(n, g, needs)
 	case opSoftmax:
 		t.softmaxBackward(n, g, needs)
+	case opAttention:
+		t.attentionBackward(n, g, needs)
 	case opGather, opScatter:
 		t.indexBackward(n, g, needs)
 	case opLogSoftmax: // dx = g − softmax(x)·Σ g over the row

@@ -52,6 +52,7 @@ const (
 	opGather
 	opScatter
 	opAllReduce
+	opAttention
 	numOps
 )
 
@@ -67,6 +68,7 @@ var opNames = [numOps]string{
 	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opCondBN: "CondBatchNorm", opUpsample: "Upsample2D", opBlockSum: "BlockSum2D", opGradOut: "FusedGrad",
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
 	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
+	opAttention: "Attention",
 }
 
 func (o opKind) String() string { return opNames[o] }

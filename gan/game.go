@@ -63,6 +63,12 @@ type Config struct {
 	// EMAStart is the step before which the average copies G's weights
 	// (BigGAN starts it after the first phase of training).
 	EMAStart int
+	// StandingStats > 0 makes sampling normalise G's batch norms by
+	// BigGAN's standing statistics: averages over this many batches of
+	// Batch samples that the sampling weights (the moving average's, with
+	// EMA) generate at the current step, rather than the running averages
+	// the live G tracked in training (0: the running averages).
+	StandingStats int
 	// Classes > 0 makes the game class-conditional: real batches come with
 	// their labels, generated ones with labels drawn uniformly, and both
 	// players read them from nn.Ctx.Labels.
@@ -119,6 +125,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("regularisation weights must be >= 0, got orthogonal %g and LeCam %g", c.OrthoReg, c.LeCam)
 	case c.EMAStart < 0:
 		return fmt.Errorf("the EMA's start step must be >= 0, got %d", c.EMAStart)
+	case c.StandingStats < 0:
+		return fmt.Errorf("standing statistics: the number of batches must be >= 0, got %d", c.StandingStats)
 	}
 	return nil
 }
@@ -133,6 +141,7 @@ type Game struct {
 	g, d       nn.Module
 	optG, optD *optim.Adam
 	ema        *optim.EMA // nil unless cfg.EMA > 0
+	stand      *standing  // nil unless cfg.StandingStats > 0 and G has batch norm
 	data       Sampler
 	rng        *tensor.RNG
 	step       int
@@ -236,6 +245,11 @@ func NewGame(cfg Config, g, d nn.Module, data Sampler, rng *tensor.RNG) (*Game, 
 			return nil, err
 		}
 		gm.ema = e
+	}
+	if cfg.StandingStats > 0 {
+		if s := newStanding(g); len(s.bns) > 0 {
+			gm.stand = s
+		}
 	}
 	return gm, nil
 }
@@ -534,6 +548,13 @@ func (g *Game) Generate(z *tensor.Tensor, labels []int, out []float32) error {
 		g.ema.Swap()
 		defer g.ema.Swap()
 	}
+	if g.stand != nil {
+		if err := g.standingStats(); err != nil {
+			return err
+		}
+		g.stand.swap()
+		defer g.stand.swap()
+	}
 	tp := g.evalTape()
 	defer tp.Reset()
 	y := g.g.Forward(&nn.Ctx{Tape: tp, Labels: labels}, tp.Leaf(z))
@@ -664,13 +685,36 @@ func (g *Game) Restore(meta map[string]string) error {
 
 // GeneratorState returns G's state as sampling should use it: with the
 // moving average's weights in place of the live ones when the game keeps
-// one (BigGAN samples from G's EMA), named as nn.StateMap(G, "G").
-func (g *Game) GeneratorState() map[string]*tensor.Tensor {
+// one (BigGAN samples from G's EMA), and with the standing statistics in
+// place of the batch norms' running averages when the game computes them
+// (Config.StandingStats), named as nn.StateMap(G, "G").
+func (g *Game) GeneratorState() (map[string]*tensor.Tensor, error) {
 	ts := nn.StateMap(g.g, "G")
+	if g.stand != nil {
+		if g.ema != nil {
+			g.ema.Swap()
+		}
+		err := g.standingStats()
+		if g.ema != nil {
+			g.ema.Swap()
+		}
+		if err != nil {
+			return nil, err
+		}
+		byTensor := make(map[*tensor.Tensor]*tensor.Tensor, 2*len(g.stand.bns))
+		for i, b := range g.stand.bns {
+			byTensor[b.RunningMean], byTensor[b.RunningVar] = g.stand.mean[i], g.stand.vari[i]
+		}
+		for k, v := range ts {
+			if s, ok := byTensor[v]; ok {
+				ts[k] = s
+			}
+		}
+	}
 	if g.ema != nil {
 		for k, v := range g.ema.Shadow() {
 			ts[k] = v
 		}
 	}
-	return ts
+	return ts, nil
 }

@@ -51,8 +51,8 @@ func (a *SelfAttention) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	theta := t.Reshape(t.Slice(y, 3, 0, c8), n, hw, c8)
 	phi := t.Reshape(t.Slice(pooled, 3, c8, 2*c8), n, hw/4, c8)
 	g := t.Reshape(t.Slice(pooled, 3, 2*c8, 2*c8+a.c2), n, hw/4, a.c2)
-	beta := t.Softmax(t.BatchMatMul(theta, phi, false, true), -1) // (N, HW, HW/4)
-	o := t.Reshape(t.BatchMatMul(beta, g, false, false), n, h, w, a.c2)
+	// β = softmax(θφᵀ) over the pooled positions, o = βg: one fused op.
+	o := t.Reshape(t.Attention(theta, phi, g), n, h, w, a.c2)
 	// γ·conv(o, W_o) as conv(o, γ·W_o): γ scales the small kernel, not
 	// the activations.
 	o = t.Conv2D(o, t.Mul(a.O.Weight(c, a.O.W), t.Param(a.Gamma)), nil, 1, 0)

@@ -111,7 +111,7 @@ func (b *BatchNorm) forward2D(c *Ctx, x *autograd.Node, act int, slope float32) 
 	} else {
 		gamma, beta = t.Full(1, b.Features), t.Full(0, b.Features)
 	}
-	if !c.Training {
+	if !c.batchStats() {
 		// y = (x - μ)/σ·γ + β as x·s + (β - μ·s) with s = γ/σ: the
 		// per-feature work is done on vectors and only two passes go over
 		// the batch (four, written out), still differentiable in x, γ, β.
@@ -199,7 +199,7 @@ func (b *ConditionalBatchNorm) forward(c *Ctx, x *autograd.Node, relu bool) *aut
 	}
 	gain := t.AddScalar(b.Gain.Forward(c, c.Cond), 1)
 	bias := b.Bias.Forward(c, c.Cond)
-	if c.Training && !c.SyncBN && b.BN.Features == ch && b.BN.Gamma == nil {
+	if c.batchStats() && !c.SyncBN && b.BN.Features == ch && b.BN.Gamma == nil {
 		// Batch statistics: normalisation, scale and shift as one op
 		// (the same function, rounded once where the composition
 		// rounds twice).

@@ -38,7 +38,16 @@ type Ctx struct {
 	// (autograd.SyncBatchNorm over c.Tape's AllReducer) instead of this
 	// process's rows alone.
 	SyncBN bool
+	// BatchStats makes batch norm in evaluation mode (Training false)
+	// normalise by the batch's own statistics and fold them into its
+	// running averages, as in training, while every other layer stays in
+	// evaluation mode (spectral norm does not iterate): the passes that
+	// accumulate BigGAN's standing statistics.
+	BatchStats bool
 }
+
+// batchStats reports whether batch norm takes the batch's statistics.
+func (c *Ctx) batchStats() bool { return c.Training || c.BatchStats }
 
 // Module is a layer or a model: a Forward function and named state. Every
 // module embeds Base, which holds its parameters, buffers and children

@@ -110,6 +110,7 @@ func (r *Recipe) GameConfig(spec *arch.Spec, d arch.Data) (gan.Config, error) {
 		cfg.Classes = len(d.Classes)
 	}
 	cfg.EMAStart, cfg.Joint, cfg.JointD = o.GEMAStart, o.BigGANStep, o.JointD
+	cfg.StandingStats = o.StandingStats
 	cfg.OrthoReg, cfg.LeCam = r.Loss.OrthoReg, r.Loss.LeCam
 	if cfg.Precision, err = gan.ParsePrecision(o.Precision); err != nil {
 		return cfg, bad("optim.precision", "%v", err)

@@ -731,7 +731,11 @@ func (r *Run) Checkpoint() error {
 	if err := checkpoint.SaveChecked(filepath.Join(r.Dir, CheckpointFile), st.Tensors, st.Meta); err != nil {
 		return err
 	}
-	return generator.Save(filepath.Join(r.Dir, GeneratorFile), r.Game.GeneratorState(), r.generatorInfo())
+	state, err := r.Game.GeneratorState()
+	if err != nil {
+		return err
+	}
+	return generator.Save(filepath.Join(r.Dir, GeneratorFile), state, r.generatorInfo())
 }
 
 // restore sets the game to the checkpoint f (everything Checkpoint saved)
