@@ -123,8 +123,8 @@ func FrechetDistance(a, b Features) (float64, error) {
 		}
 	}
 	var es mat.EigenSym
-	if !es.Factorize(sym, false) {
-		return 0, fmt.Errorf("the eigendecomposition for the Fréchet distance did not converge")
+	if err := factorizeSym(&es, sym, "Σ_a^½ Σ_b Σ_a^½"); err != nil {
+		return 0, err
 	}
 	var trRoot float64
 	for _, l := range es.Values(nil) {
@@ -135,12 +135,32 @@ func FrechetDistance(a, b Features) (float64, error) {
 	return d2 + mat.Trace(sa) + mat.Trace(sb) - 2*trRoot, nil
 }
 
+// factorizeSym computes the eigendecomposition of the symmetric matrix s
+// (of what names), eigenvectors included: gonum's eigenvalues-only path
+// (Dsterf, through v0.17.0) passes a wrong leading dimension when it scales
+// a block of the tridiagonal form whose norm is below about 1e-122 and
+// panics ("lapack: insufficient length of a"), which the covariances of
+// features with nearly constant components reach; the path with vectors
+// (Dsteqr) scales correctly. A panic of the solver all the same becomes an
+// error.
+func factorizeSym(es *mat.EigenSym, s *mat.SymDense, what string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the eigendecomposition of %s failed: %v", what, r)
+		}
+	}()
+	if !es.Factorize(s, true) {
+		return fmt.Errorf("the eigendecomposition of %s did not converge", what)
+	}
+	return nil
+}
+
 // sqrtSym returns the symmetric square root of a positive semi-definite
 // matrix, clamping round-off negative eigenvalues to 0.
 func sqrtSym(s *mat.SymDense) (*mat.Dense, error) {
 	var es mat.EigenSym
-	if !es.Factorize(s, true) {
-		return nil, fmt.Errorf("the eigendecomposition of a covariance did not converge")
+	if err := factorizeSym(&es, s, "a covariance"); err != nil {
+		return nil, err
 	}
 	vals := es.Values(nil)
 	var vecs mat.Dense

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/minmaxgan/minmax/tensor"
+	"gonum.org/v1/gonum/mat"
 )
 
 func gauss(rng *tensor.RNG, n, d int, mean, sd []float64) Features {
@@ -278,5 +279,24 @@ func TestKIDReadsOldAndNewKeys(t *testing.T) {
 	b, _ := json.Marshal(KID{Mean: 1, SubsetSize: 7})
 	if string(b) != `{"mean":1,"sd":0,"se":0,"subsets":0,"subset_size":7}` {
 		t.Errorf("written as %s", b)
+	}
+}
+
+// A symmetric matrix with a block of norm far below 1e-122 (gonum's
+// eigenvalues-only solver scales such a block with a wrong leading
+// dimension and panicked: a run's evaluation at step 6,000 died so) has
+// its eigenvalues computed.
+func TestFactorizeSymTinyBlock(t *testing.T) {
+	s := mat.NewSymDense(4, []float64{1, 0.5, 0, 0, 0.5, 2, 0, 0, 0, 0, 1e-130, 3e-131, 0, 0, 3e-131, 2e-130})
+	var es mat.EigenSym
+	if err := factorizeSym(&es, s, "the test matrix"); err != nil {
+		t.Fatal(err)
+	}
+	got := es.Values(nil)
+	want := []float64{1.5e-130 - math.Sqrt(0.25e-260+9e-262), 1.5e-130 + math.Sqrt(0.25e-260+9e-262), 1.5 - math.Sqrt(0.5), 1.5 + math.Sqrt(0.5)}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12*math.Abs(want[i]) {
+			t.Fatalf("eigenvalues %v, want %v", got, want)
+		}
 	}
 }
