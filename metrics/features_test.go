@@ -282,21 +282,80 @@ func TestKIDReadsOldAndNewKeys(t *testing.T) {
 	}
 }
 
-// A symmetric matrix with a block of norm far below 1e-122 (gonum's
-// eigenvalues-only solver scales such a block with a wrong leading
-// dimension and panicked: a run's evaluation at step 6,000 died so) has
-// its eigenvalues computed.
-func TestFactorizeSymTinyBlock(t *testing.T) {
-	s := mat.NewSymDense(4, []float64{1, 0.5, 0, 0, 0.5, 2, 0, 0, 0, 0, 1e-130, 3e-131, 0, 0, 3e-131, 2e-130})
-	var es mat.EigenSym
-	if err := factorizeSym(&es, s, "the test matrix"); err != nil {
+// sqrtPSD's root squares back to the matrix: a positive definite one, a
+// singular one (rank 3 of 6) and one with a block of norm 1e-130 (gonum's
+// eigenvalues-only solver panicked on such a block).
+func TestSqrtPSD(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	psd := func(n, rank int) *mat.SymDense {
+		x := make([]float64, n*rank)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		g := mat.NewDense(n, rank, x)
+		var s mat.SymDense
+		s.SymOuterK(1, g)
+		return &s
+	}
+	tiny := mat.NewSymDense(4, []float64{1, 0.5, 0, 0, 0.5, 2, 0, 0, 0, 0, 1e-130, 3e-131, 0, 0, 3e-131, 2e-130})
+	for name, s := range map[string]*mat.SymDense{"full rank": psd(6, 8), "rank 3": psd(6, 3), "tiny block": tiny} {
+		r, err := sqrtPSD(s)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var sq mat.Dense
+		sq.Mul(r, r)
+		n := s.SymmetricDim()
+		scale := mat.Norm(s, math.Inf(1))
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				if d := math.Abs(sq.At(i, j) - s.At(i, j)); d > 1e-9*scale {
+					t.Fatalf("%s: root² [%d, %d] = %g, want %g", name, i, j, sq.At(i, j), s.At(i, j))
+				}
+			}
+		}
+	}
+}
+
+// The Fréchet distance of feature sets with many constant components
+// (fewer vectors than dimensions, and dead features, as a 28×28 run's
+// evaluator features have) is non-negative, 0 for a set against itself,
+// and equals the distance of the varying components alone.
+func TestFrechetDistanceDegenerate(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	const n, d, live = 40, 64, 12
+	make1 := func(shift float64) (full, part Features) {
+		x, y := make([]float32, n*d), make([]float32, n*live)
+		for i := 0; i < n; i++ {
+			for j := 0; j < d; j++ {
+				v := float32(0.25)
+				if j < live {
+					v = float32(rng.NormFloat64()*(1+float64(j)/4) + shift)
+					y[i*live+j] = v
+				}
+				x[i*d+j] = v
+			}
+		}
+		return Features{N: n, D: d, X: x}, Features{N: n, D: live, X: y}
+	}
+	a, ap := make1(0)
+	b, bp := make1(0.5)
+	self, err := FrechetDistance(a, a)
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := es.Values(nil)
-	want := []float64{1.5e-130 - math.Sqrt(0.25e-260+9e-262), 1.5e-130 + math.Sqrt(0.25e-260+9e-262), 1.5 - math.Sqrt(0.5), 1.5 + math.Sqrt(0.5)}
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-12*math.Abs(want[i]) {
-			t.Fatalf("eigenvalues %v, want %v", got, want)
-		}
+	if math.Abs(self) > 1e-9*float64(d) {
+		t.Fatalf("FD of a set against itself = %g, want 0", self)
+	}
+	full, err := FrechetDistance(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := FrechetDistance(ap, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full < 0 || math.Abs(full-part) > 1e-9*part {
+		t.Fatalf("FD with constant components %g, of the varying ones alone %g", full, part)
 	}
 }
