@@ -110,6 +110,11 @@ func EvaluatePoints(g *generator.Generator, jsdSteps int, seed uint64) (Eval, er
 }
 
 func (r *Run) evaluate(step int, withJSD bool) error {
+	if r.evalFault != nil {
+		if err := r.evalFault(step); err != nil {
+			return err
+		}
+	}
 	jsdSteps := 0
 	if withJSD {
 		jsdSteps = 600

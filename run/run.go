@@ -116,6 +116,8 @@ type Run struct {
 	warned  map[string]bool // non-finite metrics already reported
 
 	judge *evaluator.Judge // image runs: scores each evaluation, when available
+	// evalFault, set by tests, makes the evaluation at a step fail.
+	evalFault func(step int) error
 
 	follower bool // a data-parallel run's rank other than 0: no directory, no files (distributed.go)
 }
@@ -595,7 +597,14 @@ func (r *Run) train(ctx context.Context, start time.Time) (*Eval, error) {
 		if run.EvalEvery > 0 && n%run.EvalEvery == 0 || last {
 			jsd := last || run.JSDEvery > 0 && n%run.JSDEvery == 0
 			if err := r.evaluate(n, jsd); err != nil {
-				return nil, err
+				// An evaluation measures the run; its failure does not
+				// stop the training before the last step, and at the
+				// last step the checkpoint is saved before the error.
+				err = fmt.Errorf("the evaluation at step %d: %w", n, err)
+				if last {
+					return nil, r.fail(err)
+				}
+				r.warn(fmt.Sprintf("%v; training goes on", err))
 			}
 		}
 		if run.CheckpointEvery > 0 && n%run.CheckpointEvery == 0 && !last {

@@ -178,3 +178,43 @@ func TestWriteNPY(t *testing.T) {
 		t.Fatalf("data section: %d bytes, % x", len(b)-10-hl, b[10+hl:])
 	}
 }
+
+// An evaluation that fails before the last step is reported and the
+// training goes on; one that fails at the last step ends the run with
+// the error, after saving the checkpoint.
+func TestEvaluationFailure(t *testing.T) {
+	cfg := smallConfig()
+	var warned []string
+	opt := Options{NoPictures: true, JSDSteps: 30, Warn: func(m string) { warned = append(warned, m) }}
+	dir := filepath.Join(t.TempDir(), "r")
+	r, err := New(cfg, dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("the evaluator broke")
+	r.evalFault = func(step int) error {
+		if step == 20 || step == 40 {
+			return boom
+		}
+		return nil
+	}
+	_, err = r.Train(context.Background())
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "the evaluation at step 40") {
+		t.Fatalf("Train returned %v, want the last step's evaluation error", err)
+	}
+	if r.Game.StepsDone() != 40 {
+		t.Fatalf("the run stopped at step %d, want 40", r.Game.StepsDone())
+	}
+	if !strings.Contains(strings.Join(warned, "\n"), "the evaluation at step 20: the evaluator broke; training goes on") {
+		t.Fatalf("warnings %q, want step 20's evaluation failure", warned)
+	}
+	r.Close()
+	resumed, err := open(dir, 0, opt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Close()
+	if got := resumed.Game.StepsDone(); got != 40 {
+		t.Fatalf("the checkpoint holds step %d, want 40", got)
+	}
+}
