@@ -53,8 +53,19 @@ func productFlops(n *autograd.Node) float64 {
 		return 2 * numel(out) * numel(b) / float64(b[0])
 	case "ConvTranspose2D": // w (Cin, KH, KW, Cout): KH·KW·Cout per input
 		return 2 * numel(a) * numel(b) / float64(b[0])
+	case "Attention":
+		qk, bv := attentionFlops(n)
+		return qk + bv
 	}
 	return 0
+}
+
+// attentionFlops returns the FLOPs of the two products of an Attention
+// node: q kᵀ (B, M, Dk)·(B, Dk, P) and β v (B, M, P)·(B, P, Dv).
+func attentionFlops(n *autograd.Node) (qk, bv float64) {
+	q, v := n.Inputs()[0].Shape(), n.Inputs()[2].Shape()
+	bm := float64(q[0] * q[1])
+	return 2 * bm * float64(v[1]*q[2]), 2 * bm * float64(v[1]*v[2])
 }
 
 // flopCounter counts the FLOPs of the matrix products of a training step.
@@ -103,7 +114,22 @@ func (c *flopCounter) step(loss *autograd.Node, wrt []*autograd.Node) {
 			c.fwd += f
 			c.ops[n.Op()]++
 		}
-		if f > 0 && need {
+		switch {
+		case f > 0 && need && n.Op() == "Attention":
+			// As the composition's two products: q kᵀ's for each of q
+			// and k that needs a gradient, β v's for v and for β (when
+			// q or k needs one).
+			qk, bv := attentionFlops(n)
+			ins := n.Inputs()
+			for i, in := range ins {
+				if needs[in] {
+					c.bwd += [3]float64{qk, qk, bv}[i]
+				}
+			}
+			if needs[ins[0]] || needs[ins[1]] {
+				c.bwd += bv
+			}
+		case f > 0 && need:
 			for _, in := range n.Inputs()[:2] {
 				if needs[in] {
 					c.bwd += f
