@@ -121,8 +121,8 @@ func biggan(name, data, conditional string) Recipe {
 }
 
 // biggan28 is the BigGAN recipe as tuned for 28×28 data on two cores,
-// measured on Fashion-MNIST (class-conditional) (seed 1, 3 epochs, 10,000
-// samples scored by the evaluator; README):
+// measured on Fashion-MNIST (class-conditional) (seed 1, 3 epochs unless
+// said, 10,000 samples scored by the evaluator; README):
 //
 //   - PyTorch's DCGAN step rather than BigGAN-PyTorch's: G's move reuses
 //     the batch D judged, a pass of G fewer (6 min 59 s against 8 min 0 s,
@@ -138,8 +138,9 @@ func biggan(name, data, conditional string) Recipe {
 //     asked against 121.7 and 86.0% (1.2e-3: 134.3 and 83.9%; G at 2e-4
 //     rather than 3e-4: 179.7 and 84.3%; at 4.5e-4: 138.4 and 87.1%);
 //   - 4 epochs rather than 3: FD 85.1 and 91.3% as asked (shirts 72.9%)
-//     against 105.3 and 88.4% (shirts 51.5%) (1 thread; FD was still
-//     falling fast at the end of 3 epochs).
+//     against 105.3 and 88.4% (shirts 51.5%) (FD was still falling fast
+//     at the end of 3 epochs); seeds 2 and 3 scored 107.4 and 88.8%, 92.3
+//     and 88.1%.
 func biggan28(name, data, conditional string) Recipe {
 	r := biggan(name, data, conditional)
 	r.Model.Options.(*arch.BigGANOptions).Attention = 0
