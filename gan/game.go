@@ -544,16 +544,16 @@ func (g *Game) drawLabels() {
 // moving average of G's weights when the game keeps one, and writes the
 // samples into out (n×Dim).
 func (g *Game) Generate(z *tensor.Tensor, labels []int, out []float32) error {
-	if g.ema != nil {
-		g.ema.Swap()
-		defer g.ema.Swap()
-	}
 	if g.stand != nil {
 		if err := g.standingStats(); err != nil {
 			return err
 		}
 		g.stand.swap()
 		defer g.stand.swap()
+	}
+	if g.ema != nil {
+		g.ema.Swap()
+		defer g.ema.Swap()
 	}
 	tp := g.evalTape()
 	defer tp.Reset()
@@ -691,14 +691,7 @@ func (g *Game) Restore(meta map[string]string) error {
 func (g *Game) GeneratorState() (map[string]*tensor.Tensor, error) {
 	ts := nn.StateMap(g.g, "G")
 	if g.stand != nil {
-		if g.ema != nil {
-			g.ema.Swap()
-		}
-		err := g.standingStats()
-		if g.ema != nil {
-			g.ema.Swap()
-		}
-		if err != nil {
+		if err := g.standingStats(); err != nil {
 			return nil, err
 		}
 		byTensor := make(map[*tensor.Tensor]*tensor.Tensor, 2*len(g.stand.bns))

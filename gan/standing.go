@@ -20,7 +20,7 @@ import (
 type standing struct {
 	bns        []*nn.BatchNorm
 	mean, vari []*tensor.Tensor // per layer: the standing statistics
-	keep       []*tensor.Tensor // the live running averages, kept aside
+	momentum   []float32        // per layer: its own momentum, kept aside
 	step       int              // the step they were computed at (-1: none)
 	z          *tensor.Tensor
 	labels     []int
@@ -33,7 +33,7 @@ func newStanding(g nn.Module) *standing {
 			s.bns = append(s.bns, b)
 			s.mean = append(s.mean, b.RunningMean.Clone())
 			s.vari = append(s.vari, b.RunningVar.Clone())
-			s.keep = append(s.keep, b.RunningMean.Clone(), b.RunningVar.Clone())
+			s.momentum = append(s.momentum, b.Momentum)
 		}
 	})
 	return s
@@ -49,14 +49,14 @@ func (s *standing) swap() {
 }
 
 // standingStats brings the standing statistics up to the current step:
-// Config.StandingStats passes of G, in evaluation mode but with batch
-// norm on the batch's statistics (nn.Ctx.BatchStats), each over a batch of
-// Config.Batch fresh latent codes (and labels drawn uniformly), averaged
-// with equal weights. The codes come from a generator seeded by the step
-// alone, so the training's random stream is untouched and every rank
-// computes the same figures. The moving average's weights must be in
-// place (the caller swaps them in); G's own running averages are restored
-// afterwards.
+// Config.StandingStats passes of the sampling weights (the moving
+// average's, swapped in here, when there is one), in evaluation mode but
+// with batch norm on the batch's statistics (nn.Ctx.BatchStats), each over
+// a batch of Config.Batch fresh latent codes (and labels drawn uniformly),
+// averaged with equal weights. The codes come from a generator seeded by
+// the step alone, so the training's random stream is untouched and every
+// rank computes the same figures. G's own running averages are kept aside
+// in the standing statistics' place while the passes write the layers'.
 func (g *Game) standingStats() error {
 	s := g.stand
 	if s.step == g.step {
@@ -69,12 +69,11 @@ func (g *Game) standingStats() error {
 			s.labels = make([]int, c.Batch)
 		}
 	}
-	momentum := make([]float32, len(s.bns))
-	for i, b := range s.bns {
-		tensor.Copy(s.keep[2*i].Data, b.RunningMean.Data)
-		tensor.Copy(s.keep[2*i+1].Data, b.RunningVar.Data)
-		momentum[i] = b.Momentum
+	if g.ema != nil {
+		g.ema.Swap()
+		defer g.ema.Swap()
 	}
+	s.swap() // the live running averages aside; the first pass overwrites the layers'
 	rng := standingRNG(g.step)
 	var err error
 	for k := 0; k < c.StandingStats && err == nil; k++ {
@@ -91,12 +90,9 @@ func (g *Game) standingStats() error {
 		tp.Reset()
 	}
 	for i, b := range s.bns {
-		b.Momentum = momentum[i]
-		tensor.Copy(s.mean[i].Data, b.RunningMean.Data)
-		tensor.Copy(s.vari[i].Data, b.RunningVar.Data)
-		tensor.Copy(b.RunningMean.Data, s.keep[2*i].Data)
-		tensor.Copy(b.RunningVar.Data, s.keep[2*i+1].Data)
+		b.Momentum = s.momentum[i]
 	}
+	s.swap() // the live running averages back, the new statistics kept
 	if err != nil {
 		return fmt.Errorf("standing statistics at step %d: %w", g.step, err)
 	}

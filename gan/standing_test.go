@@ -65,8 +65,9 @@ func TestStandingStats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	withoutBNs := newStanding(without.g).bns
 	for i, b := range with.stand.bns {
-		wb := bnsOf(without.g)[i]
+		wb := withoutBNs[i]
 		if !bitsEqual(b.RunningMean.Data, wb.RunningMean.Data) || !bitsEqual(b.RunningVar.Data, wb.RunningVar.Data) {
 			t.Fatalf("batch norm %d: G's running averages changed by computing standing statistics", i)
 		}
@@ -75,7 +76,7 @@ func TestStandingStats(t *testing.T) {
 	// The reference: each of the k batches' statistics on the twin game
 	// (same weights), with the average's weights swapped in, averaged.
 	without.ema.Swap()
-	bns := bnsOf(without.g)
+	bns := withoutBNs
 	wantMean, wantVar := make([][]float64, len(bns)), make([][]float64, len(bns))
 	for i, b := range bns {
 		wantMean[i], wantVar[i] = make([]float64, b.Features), make([]float64, b.Features)
@@ -142,16 +143,6 @@ func TestStandingStats(t *testing.T) {
 	if !bitsEqual(y.Data(), out) {
 		t.Fatal("a G loaded from GeneratorState samples differently from Generate")
 	}
-}
-
-func bnsOf(m nn.Module) []*nn.BatchNorm {
-	var bns []*nn.BatchNorm
-	nn.Walk(m, func(_ string, m nn.Module) {
-		if b, ok := m.(*nn.BatchNorm); ok {
-			bns = append(bns, b)
-		}
-	})
-	return bns
 }
 
 func bitsEqual(a, b []float32) bool {
