@@ -25,6 +25,7 @@ func newSampleCmd() *cobra.Command {
 		seed, to                   uint64
 		truncation                 float64
 		interpolate                bool
+		threads                    int
 	)
 	c := &cobra.Command{
 		Use:   "sample --run DIR --n N --out FILE",
@@ -79,6 +80,10 @@ same, and a model written by minmax export gives them too.`,
 			if truncation < 0 {
 				return usageError{fmt.Errorf("sample: --truncation must be >= 0 (0: none), got %g", truncation)}
 			}
+			if threads < 1 {
+				return usageError{fmt.Errorf("sample: --threads must be at least 1, got %d", threads)}
+			}
+			parallel.SetThreads(threads)
 			folder := strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator))
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				folder = true
@@ -213,6 +218,7 @@ same, and a model written by minmax export gives them too.`,
 	f.Uint64Var(&to, "to", 0, "with --interpolate: the seed of the code to go to")
 	f.StringVar(&zOut, "z-out", "", "write the latent codes of the samples to this .npy file (float32, N x latent)")
 	f.StringVar(&zIn, "z", "", "make the samples from the latent codes of this .npy file (float32, N x latent, as --z-out writes) instead of drawing them")
+	f.IntVar(&threads, "threads", defaultThreads(), "worker threads for compute (the samples are the same at any number)")
 	return c
 }
 

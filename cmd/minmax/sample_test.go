@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"image/png"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/minmaxgan/minmax/imgdata"
+	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
 // An image run trained on a copy of its data, which is then moved away,
@@ -123,6 +125,25 @@ func TestConditionalSampling(t *testing.T) {
 	}
 	if _, l, _ := imgdata.ReadIDX(labels); l[0] != 7 || l[3] != 7 {
 		t.Errorf("--class 7 wrote labels %v", l)
+	}
+	// The samples are the same at any number of threads.
+	prev := parallel.Default().Threads()
+	t.Cleanup(func() { parallel.SetThreads(prev) })
+	var drawn [2][]byte
+	for i, th := range []string{"1", "2"} {
+		npy := filepath.Join(root, "t"+th+".npy")
+		if _, err := runCLI(t, "sample", "--run", dir, "--n", "20", "--threads", th, "--truncation", "1.5", "--out", npy); err != nil {
+			t.Fatal(err)
+		}
+		if drawn[i], err = os.ReadFile(npy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(drawn[0], drawn[1]) {
+		t.Errorf("sample --threads 1 and --threads 2 wrote different samples")
+	}
+	if _, err := runCLI(t, "sample", "--run", dir, "--n", "4", "--threads", "0", "--out", out); err == nil || !strings.Contains(err.Error(), "--threads") {
+		t.Errorf("--threads 0: %v", err)
 	}
 	if _, err := runCLI(t, "sample", "--run", dir, "--n", "4", "--class", "eleven", "--out", out); err == nil || !strings.Contains(err.Error(), "not a class") {
 		t.Errorf("an unknown class: %v", err)
