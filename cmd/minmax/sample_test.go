@@ -126,13 +126,14 @@ func TestConditionalSampling(t *testing.T) {
 	if _, l, _ := imgdata.ReadIDX(labels); l[0] != 7 || l[3] != 7 {
 		t.Errorf("--class 7 wrote labels %v", l)
 	}
-	// The samples are the same at any number of threads.
+	// The samples are the same at any number of threads (200 images: the
+	// products and elementwise passes are big enough to be split).
 	prev := parallel.Default().Threads()
 	t.Cleanup(func() { parallel.SetThreads(prev) })
 	var drawn [2][]byte
 	for i, th := range []string{"1", "2"} {
 		npy := filepath.Join(root, "t"+th+".npy")
-		if _, err := runCLI(t, "sample", "--run", dir, "--n", "20", "--threads", th, "--truncation", "1.5", "--out", npy); err != nil {
+		if _, err := runCLI(t, "sample", "--run", dir, "--n", "200", "--threads", th, "--truncation", "1.5", "--out", npy); err != nil {
 			t.Fatal(err)
 		}
 		if drawn[i], err = os.ReadFile(npy); err != nil {
