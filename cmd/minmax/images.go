@@ -12,7 +12,6 @@ import (
 
 	"github.com/minmaxgan/minmax/evaluator"
 	"github.com/minmaxgan/minmax/imgdata"
-	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/spf13/cobra"
 )
 
@@ -56,13 +55,12 @@ accuracy.`,
 			if data == "" {
 				return usageError{fmt.Errorf("evaluator train: --data is required (%s or a path)", strings.Join(imgdata.NamedSets(), ", "))}
 			}
-			if threads < 1 {
-				return usageError{fmt.Errorf("evaluator train: --threads must be at least 1, got %d", threads)}
-			}
 			if imgdata.CanonicalName(data) == imgdata.StackedMNIST {
 				return usageError{fmt.Errorf("evaluator train: stacked-mnist is scored with the MNIST evaluator applied to each channel; train that one: minmax evaluator train --data mnist")}
 			}
-			parallel.SetThreads(threads)
+			if err := useThreads("evaluator train", threads); err != nil {
+				return err
+			}
 			if out == "" {
 				out = evaluator.DefaultPath(imgdata.CanonicalName(data))
 			}

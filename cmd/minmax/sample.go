@@ -12,7 +12,6 @@ import (
 
 	"github.com/minmaxgan/minmax/imgdata"
 
-	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/run"
 	"github.com/spf13/cobra"
 )
@@ -80,10 +79,9 @@ same, and a model written by minmax export gives them too.`,
 			if truncation < 0 {
 				return usageError{fmt.Errorf("sample: --truncation must be >= 0 (0: none), got %g", truncation)}
 			}
-			if threads < 1 {
-				return usageError{fmt.Errorf("sample: --threads must be at least 1, got %d", threads)}
+			if err := useThreads("sample", threads); err != nil {
+				return err
 			}
-			parallel.SetThreads(threads)
 			folder := strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator))
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				folder = true
@@ -284,16 +282,15 @@ otherwise.`,
 			if (dir == "") == (samples == "") {
 				return usageError{fmt.Errorf("eval: give --run DIR, or --samples FILE with --data SET")}
 			}
-			if threads < 1 {
-				return usageError{fmt.Errorf("eval: --threads must be at least 1, got %d", threads)}
-			}
 			if n < 2 || n > run.MaxSamples {
 				return usageError{fmt.Errorf("eval: --n must be 2 to %d, got %d", run.MaxSamples, n)}
 			}
 			if jsdSteps < 0 {
 				return usageError{fmt.Errorf("eval: --jsd-steps must be >= 0 (0: no JSD estimate), got %d", jsdSteps)}
 			}
-			parallel.SetThreads(threads)
+			if err := useThreads("eval", threads); err != nil {
+				return err
+			}
 			if profile != "" {
 				stopProfile, err := startProfile(profile)
 				if err != nil {

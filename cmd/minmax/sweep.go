@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/minmaxgan/minmax/dist"
-	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/lab"
 	"github.com/spf13/cobra"
 )
@@ -67,10 +66,9 @@ reaches on held-out samples is plotted with error bars.`,
 			if family == "scale" && from <= 0 {
 				return usageError{fmt.Errorf("theory sweep: the scale family needs θ > 0, got --from %g", from)}
 			}
-			if threads < 1 {
-				return usageError{fmt.Errorf("theory sweep: --threads must be at least 1, got %d", threads)}
+			if err := useThreads("theory sweep", threads); err != nil {
+				return err
 			}
-			parallel.SetThreads(threads)
 			thetas := make([]float64, n)
 			for i := range thetas {
 				thetas[i] = from + (to-from)*float64(i)/float64(n-1)

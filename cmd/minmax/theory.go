@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/minmaxgan/minmax/dist"
-	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/lab"
 	"github.com/spf13/cobra"
 )
@@ -47,13 +46,12 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if threads < 1 {
-				return usageError{fmt.Errorf("theory: --threads must be at least 1, got %d", threads)}
-			}
 			if steps < 1 || batch < 1 {
 				return usageError{fmt.Errorf("theory: --steps (%d) and --batch (%d) must be at least 1", steps, batch)}
 			}
-			parallel.SetThreads(threads)
+			if err := useThreads("theory", threads); err != nil {
+				return err
+			}
 			ex, err := lab.ComputeExact(p, q)
 			if err != nil {
 				return fmt.Errorf("theory: %w", err)

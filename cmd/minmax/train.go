@@ -114,10 +114,9 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 			if w.comm != nil && !c.Flags().Changed("threads") {
 				threads = threadsPerRank(threads)
 			}
-			if threads < 1 {
-				return usageError{fmt.Errorf("train: --threads must be at least 1, got %d", threads)}
+			if err := useThreads("train", threads); err != nil {
+				return err
 			}
-			parallel.SetThreads(threads)
 			if err := w.agree(os.Args[1:]); err != nil {
 				return gatheredError{err}
 			}
@@ -369,3 +368,13 @@ func printFinal(w io.Writer, r *run.Run, e *run.Eval, pictures bool) {
 }
 
 func defaultThreads() int { return parallel.Default().Threads() }
+
+// useThreads makes n the number of compute threads (--threads) of the
+// command named, refusing n < 1.
+func useThreads(command string, n int) error {
+	if n < 1 {
+		return usageError{fmt.Errorf("%s: --threads must be at least 1, got %d", command, n)}
+	}
+	parallel.SetThreads(n)
+	return nil
+}
