@@ -107,13 +107,16 @@ func runElemJob(n, work int, job elemJob) bool {
 }
 
 // colSum adds the columns [off, off+len(dst)) of x (rows of width w) into
-// dst, row by row.
+// dst, row by row (AVX2 adds where the CPU has them: the same sum for
+// each element, in the same order, eight elements at a time; the scalar
+// loop was 5% of the toy step, its bias gradients).
 func colSum(dst, x []float32, w, off int) {
 	for r := 0; r+w <= len(x); r += w {
 		row := x[r+off : r+off+len(dst)]
 		row = row[:len(dst)]
-		for j, v := range row {
-			dst[j] += v
+		j := simdBin(0, dst, dst, row)
+		for ; j < len(row); j++ {
+			dst[j] += row[j]
 		}
 	}
 }

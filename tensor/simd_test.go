@@ -3,6 +3,8 @@ package tensor
 import (
 	"math"
 	"testing"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
 // The assembly kernels agree bit for bit with the pure-Go ones, on every
@@ -132,6 +134,39 @@ func TestMaxPoolIndex2x2(t *testing.T) {
 						t.Fatalf("output %d: index %d, want %d", o, got[o], bi)
 					}
 					o++
+				}
+			}
+		}
+	}
+}
+
+// Column sums of a short matrix (bias gradients: SumTo over the rows)
+// are the row-by-row float32 sums of a plain loop, bit for bit, at every
+// width (tails of the eight-wide adds included) and thread count.
+func TestColumnSumsMatchLoop(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	rng := NewRNG(5)
+	for _, w := range []int{1, 2, 7, 8, 9, 31, 32, 33, 100, 128, 300} {
+		for _, rows := range []int{1, 3, 64, 512} {
+			x := make([]float32, rows*w)
+			rng.Normal(x, 0, 1)
+			want := make([]float32, w)
+			for r := range rows {
+				for j := range w {
+					want[j] += x[r*w+j]
+				}
+			}
+			if w == 1 { // SumTo's single sum runs over the whole slice
+				continue
+			}
+			for _, threads := range []int{1, 2} {
+				parallel.SetThreads(threads)
+				got := make([]float32, w)
+				SumTo(got, []int{w}, x, []int{rows, w})
+				for j := range w {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("%d×%d at %d threads: column %d is %v, the loop gives %v", rows, w, threads, j, got[j], want[j])
+					}
 				}
 			}
 		}
