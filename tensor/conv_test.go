@@ -93,6 +93,10 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		// biggan's 28×28 blocks (direct where the CPU has AVX-512: strips
 		// of 12 positions across the rows' padding columns).
 		{28, 28, 32, 32, 3, 3, 1, 1}, {14, 14, 32, 48, 1, 1, 1, 0},
+		// Strided kernel gradients summed directly in float32: dcgan28's
+		// second discriminator layer, an odd grid, stride 3, and a few
+		// output channels (dy widened to 8).
+		{14, 14, 64, 128, 4, 4, 2, 1}, {9, 11, 32, 8, 3, 3, 2, 1}, {10, 10, 32, 4, 3, 3, 3, 1}, {12, 12, 32, 6, 4, 4, 2, 1},
 	} {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {

@@ -25,6 +25,12 @@ import (
 // Offs must be non-empty and non-negative (the taps of a kernel over a
 // padded image).
 //
+// Stride (0 or 1 for every position) is the step between the grid
+// positions of consecutive outputs, along rows and columns alike: row r
+// is then at q = img·Plane + y·Stride·Width + x·Stride, the positions of
+// a convolution of that stride. Only SgemmTapsW, in float32, takes a
+// stride above 1.
+//
 // In BFloat16, XB may hold the values already rounded (BF16Bits), X then
 // unused: SgemmTaps otherwise rounds X into a copy of its own first.
 type Taps struct {
@@ -35,7 +41,11 @@ type Taps struct {
 	Images, Plane, Width int
 	OH, OW               int
 	Offs                 []int
+	Stride               int
 }
+
+// step is the grid step between consecutive outputs (Stride, at least 1).
+func (a *Taps) step() int { return max(1, a.Stride) }
 
 // tapRows is the tile height of the direct kernel (the 12 rows of the
 // AVX-512 kernel).
@@ -99,10 +109,10 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	if im.bf16 && a.XB != nil {
 		values = len(a.XB)
 	}
-	if a.C < 1 || len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < a.Len() || len(w) < n*k || len(c) < m*n ||
+	if a.C < 1 || len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.step() != 1 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < a.Len() || len(w) < n*k || len(c) < m*n ||
 		(bias != nil && (len(bias) != n || accumulate)) {
-		panic(fmt.Sprintf("gemm.SgemmTaps: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, w %d, c %d)",
-			a.C, a.OH, a.OW, a.Plane, a.Width, values, a.Len(), len(w), len(c)))
+		panic(fmt.Sprintf("gemm.SgemmTaps: inconsistent operands (C %d, grid %dx%d of plane %d width %d, stride %d, X %d of %d, w %d, c %d)",
+			a.C, a.OH, a.OW, a.Plane, a.Width, a.Stride, values, a.Len(), len(w), len(c)))
 	}
 	if m == 0 || n == 0 {
 		return

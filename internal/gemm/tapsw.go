@@ -34,14 +34,14 @@ type tapsWKernel func(nseg int, seg *int, a *float32, as int, b *float32, bs int
 // TapsWAvailable says whether SgemmTapsW can compute the weight gradient
 // for a and n output channels on this CPU at the current precision: a
 // kernel with a direct form, C a multiple of 32, n a multiple of 4, and
-// in BFloat16 an even grid width, plane and OW (pairs of positions must
-// not straddle a grid row).
+// in BFloat16 stride 1 and an even grid width, plane and OW (pairs of
+// positions must not straddle a grid row).
 func TapsWAvailable(a *Taps, n int) bool {
 	im := tapsImpl()
 	if im.wgrad[0] == nil || a.C <= 0 || a.C%32 != 0 || n%4 != 0 || n == 0 {
 		return false
 	}
-	return !im.bf16 || (a.Width%2 == 0 && a.Plane%2 == 0 && a.OW%2 == 0)
+	return !im.bf16 || (a.step() == 1 && a.Width%2 == 0 && a.Plane%2 == 0 && a.OW%2 == 0)
 }
 
 // SgemmTapsW computes dw = dyᵀ·A, n×K row-major (K = len(a.Offs)·a.C),
@@ -64,9 +64,11 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	if im.bf16 && a.XP != nil {
 		values, need = len(a.XP), a.PairsLen()
 	}
-	if len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.OW > a.Width || a.OH*a.Width > a.Plane || values < need || len(dy) < rows*n || len(dw) < n*k {
-		panic(fmt.Sprintf("gemm.SgemmTapsW: inconsistent operands (C %d, grid %dx%d of plane %d width %d, X %d of %d, dy %d, dw %d)",
-			a.C, a.OH, a.OW, a.Plane, a.Width, values, need, len(dy), len(dw)))
+	s := a.step()
+	if len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.OW > 0 && (a.OW-1)*s >= a.Width || a.OH > 0 && ((a.OH-1)*s+1)*a.Width > a.Plane ||
+		values < need || len(dy) < rows*n || len(dw) < n*k {
+		panic(fmt.Sprintf("gemm.SgemmTapsW: inconsistent operands (C %d, grid %dx%d of plane %d width %d, stride %d, X %d of %d, dy %d, dw %d)",
+			a.C, a.OH, a.OW, a.Plane, a.Width, a.Stride, values, need, len(dy), len(dw)))
 	}
 	if k == 0 {
 		return
@@ -111,7 +113,8 @@ func (a *Taps) MinLenW() int {
 
 // lastPos is the last grid position the weight gradient reads.
 func (a *Taps) lastPos() int {
-	return (a.Images-1)*a.Plane + (a.OH-1)*a.Width + a.OW - 1 + slices.Max(a.Offs)
+	s := a.step()
+	return (a.Images-1)*a.Plane + (a.OH-1)*s*a.Width + (a.OW-1)*s + slices.Max(a.Offs)
 }
 
 // tapsWJob is one SgemmTapsW call: its operands as the kernel reads them,
@@ -198,7 +201,7 @@ func (j *tapsWJob) chunks() {
 	j.segs = j.segs[:0]
 	for img := range a.Images {
 		for y := range a.OH {
-			j.segs = append(j.segs, (img*a.Plane+y*a.Width)*a.C*j.elem, a.OW/step)
+			j.segs = append(j.segs, (img*a.Plane+y*a.step()*a.Width)*a.C*j.elem, a.OW/step)
 		}
 	}
 	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
@@ -243,7 +246,7 @@ func (j *tapsWJob) Run(_, lo, hi int) {
 			}
 			aPtr := (*float32)(unsafe.Add(j.dy, r0*j.n*j.elem+j0*4))
 			c := &j.dw[j0*j.k+t*a.C+32*p]
-			j.im.wgrad[rows/4-1](len(seg)/2, &seg[0], aPtr, j.n*4, (*float32)(b), a.C*4, c, j.k*4, mode)
+			j.im.wgrad[rows/4-1](len(seg)/2, &seg[0], aPtr, j.n*4, (*float32)(b), a.step()*a.C*4, c, j.k*4, mode)
 		}
 	}
 }

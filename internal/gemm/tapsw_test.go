@@ -11,7 +11,8 @@ import (
 // rounding bound of a float32 sum over the positions, over channel counts
 // of one and several 32-column panels, output channels in tiles of 12, 8
 // and 4 rows, odd grids (float32), 1×1, 3×3 and 5×3 kernels, accumulation,
-// several image chunks, and its bits are the same at 1 and 2 threads.
+// several image chunks, stride 2 (float32), and its bits are the same at 1
+// and 2 threads.
 func TestSgemmTapsWMatchesFloat64(t *testing.T) {
 	if !TapsWAvailable(&Taps{C: 32, Width: 2, Plane: 4, OW: 2}, 4) {
 		t.Skip("no direct weight-gradient kernel on this CPU")
@@ -38,25 +39,31 @@ func TestSgemmTapsWMatchesFloat64BF16(t *testing.T) {
 
 func testTapsW(t *testing.T, bf16 bool) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	type shape struct{ images, h, w, c, n, kh, kw int }
+	type shape struct{ images, h, w, c, n, kh, kw, stride int }
 	for _, sh := range []shape{
-		{2, 6, 8, 32, 4, 3, 3}, {3, 28, 28, 32, 32, 3, 3}, {2, 14, 14, 64, 64, 3, 3}, {1, 9, 11, 32, 20, 3, 3},
-		{4, 8, 8, 32, 12, 1, 1}, {1, 6, 12, 96, 8, 5, 3}, {40, 16, 16, 32, 24, 3, 3}, {2, 7, 10, 64, 44, 3, 3},
+		{2, 6, 8, 32, 4, 3, 3, 1}, {3, 28, 28, 32, 32, 3, 3, 1}, {2, 14, 14, 64, 64, 3, 3, 1}, {1, 9, 11, 32, 20, 3, 3, 1},
+		{4, 8, 8, 32, 12, 1, 1, 1}, {1, 6, 12, 96, 8, 5, 3, 1}, {40, 16, 16, 32, 24, 3, 3, 1}, {2, 7, 10, 64, 44, 3, 3, 1},
+		// Stride 2, as DCGAN's 4×4 convolutions (padding 1): 14×14 to
+		// 7×7, an odd input, several chunks, 3×3 on an odd grid.
+		{3, 14, 14, 64, 128, 4, 4, 2}, {2, 9, 7, 32, 8, 4, 4, 2}, {40, 16, 16, 32, 12, 4, 4, 2}, {2, 11, 13, 32, 4, 3, 3, 2},
 	} {
-		if bf16 && (sh.w%2 == 1) {
+		if bf16 && (sh.w%2 == 1 || sh.stride != 1) {
 			continue
 		}
 		a := sameTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw)
+		if sh.stride != 1 {
+			a = stridedTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw, sh.stride)
+		}
 		if bf16 && !TapsWAvailable(a, sh.n) {
 			continue // an odd padded width
 		}
 		a.X = randSlice(rng, a.MinLenW())
-		rows := sh.images * sh.h * sh.w
+		rows := sh.images * a.OH * a.OW
 		dy := randSlice(rng, rows*sh.n)
 		k := len(a.Offs) * sh.c
 		want := tapsWGo(a, sh.n, dy, bf16)
 		abs := tapsWAbs(a, sh.n, dy)
-		name := fmt.Sprintf("%dx%dx%dx%d-%d-%dx%d", sh.images, sh.h, sh.w, sh.c, sh.n, sh.kh, sh.kw)
+		name := fmt.Sprintf("%dx%dx%dx%d-%d-%dx%d/%d", sh.images, sh.h, sh.w, sh.c, sh.n, sh.kh, sh.kw, sh.stride)
 		var first []float32
 		for _, threads := range []int{1, 2} {
 			for _, acc := range []bool{false, true} {
@@ -149,6 +156,18 @@ func TestSgemmTapsWChecks(t *testing.T) {
 			a.X = make([]float32, a.MinLenW())
 			SgemmTapsW(pool(1), a, 6, make([]float32, 24), make([]float32, 6*128), false)
 		},
+		"stride past the grid": func() {
+			b := *a
+			b.Stride = 4 // the second column of outputs would read position 4 of a row of 4
+			b.X = make([]float32, 1024)
+			SgemmTapsW(pool(1), &b, 4, make([]float32, 16), make([]float32, 4*128), false)
+		},
+		"forward with a stride": func() {
+			b := *a
+			b.Stride = 2
+			b.X = make([]float32, 4096)
+			SgemmTaps(pool(1), &b, 4, make([]float32, 4*128), nil, false, make([]float32, 16))
+		},
 		"negative offs": func() {
 			b := *a
 			b.Offs = []int{-1}
@@ -165,6 +184,19 @@ func TestSgemmTapsWChecks(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// stridedTaps is the operand of a convolution of stride s with padding 1
+// (as DCGAN's 4×4 ones) on images of h×w×c: OH = (h+2-kh)/s+1.
+func stridedTaps(images, h, w, c, kh, kw, s int) *Taps {
+	hp, wp := h+2, w+2
+	a := &Taps{C: c, Images: images, Plane: hp * wp, Width: wp, OH: (hp-kh)/s + 1, OW: (wp-kw)/s + 1, Stride: s}
+	for ky := range kh {
+		for kx := range kw {
+			a.Offs = append(a.Offs, ky*wp+kx)
+		}
+	}
+	return a
 }
 
 // tapsWAbs is Σ|dy·x| per element of dw: the scale of its rounding bound.
@@ -197,7 +229,7 @@ func tapsWGo(a *Taps, n int, dy []float32, bf16 bool) []float64 {
 	for img := range a.Images {
 		for y := range a.OH {
 			for x := range a.OW {
-				q := img*a.Plane + y*a.Width + x
+				q := img*a.Plane + (y*a.Width+x)*a.step()
 				for jo := range n {
 					g := round(dy[r*n+jo])
 					for t, off := range a.Offs {
