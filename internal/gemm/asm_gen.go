@@ -25,6 +25,7 @@ func main() {
 	avx512("sgemmKernelAVX512r8c16", 8, 1)
 	avx512("sgemmKernelAVX512r4c16", 4, 1)
 	taps512("sgemmTapsAVX512", "taps512", stepTaps)
+	rows512()
 	bf16Kernel()
 	taps512("sgemmTapsBF16", "tapsbf16", stepTapsBF16)
 	for _, rows := range []int{12, 8, 4} {
@@ -203,6 +204,77 @@ func storeTile(pfx string, rows, halves int) {
 	}
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// rowRegs hold the 12 row pointers of sgemmRowsAVX512: every general
+// register but DI (B), R15 (the step count) and SP/BP. ABI0 code may
+// clobber R14 (g); the ABI wrapper restores it.
+var rowRegs = []string{"AX", "BX", "CX", "DX", "SI", "R8", "R9", "R10", "R11", "R12", "R13", "R14"}
+
+// rows512 writes sgemmRowsAVX512(nseg int, seg *uintptr, b, c *float32,
+// ldc int, beta float32): the 12×32 tile of the float32 kernel with A read
+// in place through row pointers. seg holds nseg segments of 13 words: the
+// addresses of the 12 rows' next values, then the segment's number of k
+// steps; the packed B panel (32 floats a step) runs on across segments.
+// Each element sees the packed kernel's multiply-adds in the same order,
+// so the two give the same bits. The segment pointer and count live in
+// the frame: the loop needs 14 registers.
+func rows512() {
+	const name, pfx = "sgemmRowsAVX512", "rows512"
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $16-44\n", name)
+	p("MOVQ c+24(FP), DX")
+	p("MOVQ ldc+32(FP), R8")
+	p("SHLQ $2, R8")
+	prefetchC(mr512, 2)
+	p("MOVQ b+16(FP), DI")
+	zero512(mr512, 2)
+	p("MOVQ seg+8(FP), R15")
+	p("MOVQ R15, segp-8(SP)")
+	p("MOVQ nseg+0(FP), R15")
+	p("MOVQ R15, nleft-16(SP)")
+	p("TESTQ R15, R15")
+	p("JZ %s_store", pfx)
+	addr := func(i, d int) string { return fmt.Sprintf("%d(%s)", d, rowRegs[i]) }
+	label(pfx + "_seg")
+	p("MOVQ segp-8(SP), R15")
+	for i, r := range rowRegs {
+		p("MOVQ %d(R15), %s", 8*i, r)
+	}
+	p("MOVQ %d(R15), R15", 8*mr512)
+	p("CMPQ R15, $4")
+	p("JLT %s_tail", pfx)
+	label(pfx + "_loop")
+	for u := 0; u < 4; u++ {
+		step12x32(4*u, 4*nr512*u, addr, false)
+	}
+	for _, r := range rowRegs {
+		p("ADDQ $16, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr512*4)
+	p("SUBQ $4, R15")
+	p("CMPQ R15, $4")
+	p("JGE %s_loop", pfx)
+	label(pfx + "_tail")
+	p("TESTQ R15, R15")
+	p("JZ %s_next", pfx)
+	label(pfx + "_tailloop")
+	step12x32(0, 0, addr, false)
+	for _, r := range rowRegs {
+		p("ADDQ $4, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr512)
+	p("DECQ R15")
+	p("JNZ %s_tailloop", pfx)
+	label(pfx + "_next")
+	p("ADDQ $%d, segp-8(SP)", 8*(mr512+1))
+	p("DECQ nleft-16(SP)")
+	p("JNZ %s_seg", pfx)
+	label(pfx + "_store")
+	p("MOVQ c+24(FP), DX")
+	p("MOVQ ldc+32(FP), R8")
+	p("SHLQ $2, R8")
+	storeTile(pfx, mr512, 2)
 }
 
 // ---------------------------------------------------------------------------

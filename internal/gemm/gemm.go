@@ -310,6 +310,8 @@ type workspace struct {
 	a, b []float32        // packed A block and B block, 64-byte aligned
 	rows []float32        // rows of a computed operand, gathered before packing
 	tile [16 * 32]float32 // edge tiles are computed here, then merged
+	segs []uintptr        // the row segments of A read in place (rowSegments)
+	zero []float32        // zeros, the rows past the edge of C read in place
 	// bKey says which block of op(B) ws.b holds (jc, nc, p0, kc) when
 	// bValid; valid only within one call.
 	bKey   [4]int
@@ -521,10 +523,15 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 				}
 				// The A micro-panel stays in L1 while the B block (in L2)
 				// streams past it.
+				s, inPlace := j.useRows(p0, kc)
 				for ir := 0; ir < mc; ir += mr {
 					rows := min(mr, mc-ir)
 					if j.transA && im.asmPack {
 						j.prefetchNextA(ic+mc, i0, i1, p0, kc, pi, ir/mr, (mc+mr-1)/mr)
+					}
+					if inPlace {
+						j.tilesRows(ws, s, ws.b, ic+ir, rows, jc, nc, p0, kc, pi)
+						continue
 					}
 					if !j.transA {
 						j.packAMicro(ws, ws.a[ir*kc:ir*kc+mr*kc], ic+ir, rows, p0, kc)
@@ -579,6 +586,9 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 				if im.bf16 {
 					toPairs(ws.a[:mr*kc], mr, kc)
 				}
+			} else if s, ok := j.useRows(p0, kc); ok {
+				j.tilesRows(ws, s, ws.b[p0*ncr:], ic, rows, j0, nc, p0, kc, pi)
+				continue
 			} else {
 				j.packAMicro(ws, ws.a[:mr*kc], ic, rows, p0, kc)
 			}

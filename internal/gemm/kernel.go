@@ -71,6 +71,9 @@ type impl struct {
 	// taps, if set, is the direct-convolution form of fn (SgemmTaps),
 	// for mr == 12 and nr == 32.
 	taps tapsKernel
+	// rows, if set, is fn reading A in place through row pointers
+	// (rowsKernel), for mr == 12 and nr == 32.
+	rows rowsKernel
 	// wgrad, if set, are the direct weight-gradient kernels (SgemmTapsW)
 	// for tiles of 4, 8 and 12 rows by 32 columns.
 	wgrad [3]tapsWKernel

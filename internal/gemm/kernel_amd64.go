@@ -35,6 +35,12 @@ func sgemmKernelAVX512r4c16(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func sgemmTapsAVX512(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
 
+// sgemmRowsAVX512 is sgemmKernelAVX512 reading A through row pointers
+// (see rowsKernel).
+//
+//go:noescape
+func sgemmRowsAVX512(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+
 // sgemmKernelBF16 is the 12×32 AVX-512 BF16 micro-kernel: microKernel's
 // arithmetic on panels of bfloat16 pairs (see toPairs), ceil(kc/2) pair
 // rows of them, with VDPBF16PS (encoded as bytes by asm_gen.go: the Go
@@ -144,6 +150,7 @@ var avx512Impl = &impl{
 	fn:      sgemmKernelAVX512,
 	edge:    avx512Edge,
 	taps:    sgemmTapsAVX512,
+	rows:    sgemmRowsAVX512,
 	wgrad:   [3]tapsWKernel{sgemmTapsWAVX512r4, sgemmTapsWAVX512r8, sgemmTapsWAVX512r12},
 	asmPack: true,
 	dot:     dotAVX2,

@@ -93,11 +93,14 @@ func TestSgemmRowsNoAllocs(t *testing.T) {
 	m, n, k := 96, 64, 300
 	a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
 	ra, rb := &storedRows{a, k}, &storedRows{b, n}
+	rs := &stridedRows{storedRows{a, k}, 64, 13, true} // read in place, with gathered rows
 	p := pool(2)
 	SgemmRowsA(p, m, n, k, 1, ra, false, b, n, 0, c, n)
+	SgemmRowsA(p, m, n, k, 1, rs, false, b, n, 0, c, n)
 	SgemmRowsB(p, false, m, n, k, 1, a, k, rb, 0, c, n)
 	if allocs := testing.AllocsPerRun(10, func() {
 		SgemmRowsA(p, m, n, k, 1, ra, false, b, n, 0, c, n)
+		SgemmRowsA(p, m, n, k, 1, rs, false, b, n, 0, c, n)
 		SgemmRowsB(p, false, m, n, k, 1, a, k, rb, 0, c, n)
 		SgemmRowsA(p, 1, n, k, 1, ra, false, b, n, 0, c, n)
 	}); allocs != 0 {
@@ -126,9 +129,10 @@ func (s *stridedRows) Run(i0, n, p0 int) ([]float32, int, int) {
 	return s.m[i0*s.cols+p0:], s.cols, count
 }
 
-// Packing from strided runs (as A or as B) is bit-identical to packing
-// stored rows, whatever the cuts and holes (runs shorter than the 4 rows the assembly packers
-// take, spans shorter than their 8 columns).
+// Packing from strided runs (as A or as B), or reading them in place (A,
+// spans of 32 columns or more on AVX-512), is bit-identical to packing
+// stored rows, whatever the cuts and holes (runs shorter than the 4 rows
+// the assembly packers take, spans shorter than their 8 columns).
 func TestSgemmStridedRowsMatchesStored(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, k := range Available() {
@@ -174,7 +178,9 @@ func TestSgemmRowsABias(t *testing.T) {
 				}
 				for _, threads := range []int{1, 2, 3} {
 					SgemmRowsA(pool(threads), m, n, kk, 1, &storedRows{a, max(kk, 1)}, true, bt, max(kk, 1), 1, want, n)
-					SgemmRowsABias(pool(threads), m, n, kk, &storedRows{a, max(kk, 1)}, true, bt, max(kk, 1), bias, got, n)
+					// Strided runs with holes: read in place where the
+					// kernel can (spans of 64), the bias in the tiles.
+					SgemmRowsABias(pool(threads), m, n, kk, &stridedRows{storedRows{a, max(kk, 1)}, 64, 13, true}, true, bt, max(kk, 1), bias, got, n)
 					same(t, fmt.Sprintf("%dx%dx%d threads %d", m, n, kk, threads), want, got)
 					for i := range m {
 						copy(want[i*n:(i+1)*n], bias)

@@ -1,0 +1,116 @@
+package gemm
+
+import "unsafe"
+
+// A computed A whose rows lie in memory in runs (StridedRows: the patches
+// of a convolution) can be read in place by the micro-kernel instead of
+// being packed. Packing A transposes it: each 12-row micro-panel is
+// rewritten k-major, and a panel serves only n/32 tiles, so for the
+// narrow products of convolutions (dcgan28's 3136×128×1024, four B
+// panels a row panel) the transposition and the gathering of the patches
+// at the padding took 17% of the product. The rows kernel
+// (sgemmRowsAVX512) broadcasts A's values from 12 row pointers instead;
+// only the rows that are not in memory (patches over the padding) are
+// gathered, rows past the edge of C read zeros. Every element of C sees
+// the multiply-adds of the packed kernel in the same order, so the
+// results are bit-identical to the packed path.
+
+// rowsKernel is a 12×32 micro-kernel reading A through row pointers: seg
+// holds nseg segments of 13 words, the addresses of the 12 rows' next
+// values and the segment's number of k steps; B is a packed panel as for
+// microKernel, read on across the segments; C and beta as for
+// microKernel.
+type rowsKernel func(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+
+// rowsMinSpan is the shortest run of contiguous columns (StridedRows.Span)
+// for which A is read in place: each segment costs 13 loads and a loop
+// entry, against 12 cycles of arithmetic a step at two FMAs a cycle.
+const rowsMinSpan = 32
+
+// useRows says whether rows [i0, i0+rows) of j's computed A are read in
+// place for the K chunk from p0: the kernel has a rows form, A is
+// StridedRows with long runs, in float32 and unscaled (packing folds alpha
+// into A; the rows kernel cannot).
+func (j *job) useRows(p0, kc int) (StridedRows, bool) {
+	if j.im.rows == nil || j.im.bf16 || j.alpha != 1 {
+		return nil, false
+	}
+	s, ok := j.ga.(StridedRows)
+	if !ok || s.Span(p0, kc) < rowsMinSpan {
+		return nil, false
+	}
+	return s, true
+}
+
+// rowSegments fills ws.segs with the segments of rows [i0, i0+rows) of A
+// over columns [p0, p0+kc), one per run of columns contiguous in every row
+// (Span), and returns their number. Rows that are not in memory are
+// gathered into ws.rows (row t's columns at t·kc), rows past the edge of C
+// read ws.zero.
+func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) int {
+	const mr = 12
+	if len(ws.zero) < kc {
+		ws.zero = make([]float32, kc)
+	}
+	ws.segs = ws.segs[:0]
+	n := 0
+	for p := 0; p < kc; {
+		m := s.Span(p0+p, kc-p)
+		at := len(ws.segs)
+		ws.segs = append(ws.segs, noSegment[:]...)
+		seg := ws.segs[at:]
+		for i := 0; i < rows; {
+			src, ld, cnt := s.Run(i0+i, rows-i, p0+p)
+			for t := i; t < i+cnt; t++ {
+				if src != nil {
+					seg[t] = uintptr(unsafe.Pointer(&src[(t-i)*ld]))
+					continue
+				}
+				g := ws.rows[t*kc+p : t*kc+p+m]
+				s.Row(g, i0+t, p0+p)
+				seg[t] = uintptr(unsafe.Pointer(&g[0]))
+			}
+			i += cnt
+		}
+		for t := rows; t < mr; t++ {
+			seg[t] = uintptr(unsafe.Pointer(&ws.zero[0]))
+		}
+		seg[mr] = uintptr(m)
+		p += m
+		n++
+	}
+	return n
+}
+
+// noSegment is a segment's 13 words before they are filled.
+var noSegment [13]uintptr
+
+// tilesRows is tiles for a row panel of A read in place (useRows): the
+// tiles of rows [i0, i0+rows) and columns [jc, jc+nc) of C for the K
+// chunk pi at p0. Edge tiles are computed into ws.tile and merged, as
+// tiles merges them.
+func (j *job) tilesRows(ws *workspace, s StridedRows, b []float32, i0, rows, jc, nc, p0, kc, pi int) {
+	im := j.im
+	mr, nr := im.mr, im.nr
+	nseg := j.rowSegments(ws, s, i0, rows, p0, kc)
+	beta := j.beta
+	if pi > 0 {
+		beta = 1
+	}
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		bp := &b[jr*kc]
+		off := i0*j.ldc + jc + jr
+		if pi == 0 && j.bias != nil {
+			for r := range rows {
+				copy(j.c[off+r*j.ldc:off+r*j.ldc+cols], j.bias[jc+jr:jc+jr+cols])
+			}
+		}
+		if rows == mr && cols == nr {
+			im.rows(nseg, &ws.segs[0], bp, &j.c[off], j.ldc, beta)
+			continue
+		}
+		im.rows(nseg, &ws.segs[0], bp, &ws.tile[0], nr, 0)
+		mergeTile(j.c[off:], j.ldc, ws.tile[:], nr, rows, cols, beta)
+	}
+}
