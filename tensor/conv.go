@@ -355,15 +355,23 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 	if (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow {
 		p.pad(x, n, c, g)
 	}
+	var a gemm.Rows = p
+	if o > fewChannels && g.KW*c >= padBelow && g.KW*c%2 == 0 && gemm.CurrentPrecision() == gemm.BFloat16 && gemm.InBF16(rows, o, k) {
+		// The product reads the patches in place in bfloat16: from a
+		// padded copy of x rounded once, rather than rounding every
+		// patch (each value of x KH·KW/(SH·SW) times) as it packs them.
+		p.padBF16(x, n, c)
+		a = bf16Patches{p}
+	}
 	switch {
 	case o <= fewChannels && rows >= 64:
 		convFewChannels(out, w, bias, p, rows, k, o, accumulate)
 	case bias != nil:
-		gemm.SgemmRowsABias(nil, rows, o, k, p, true, w, k, bias, out, o)
+		gemm.SgemmRowsABias(nil, rows, o, k, a, true, w, k, bias, out, o)
 	case accumulate:
-		gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, 1, out, o)
+		gemm.SgemmRowsA(nil, rows, o, k, 1, a, true, w, k, 1, out, o)
 	default:
-		gemm.SgemmRowsA(nil, rows, o, k, 1, p, true, w, k, 0, out, o)
+		gemm.SgemmRowsA(nil, rows, o, k, 1, a, true, w, k, 0, out, o)
 	}
 	p.release()
 	return false
@@ -627,6 +635,36 @@ func (p *stridedPatches) release() {
 	patchPool.Put(p)
 }
 
+// padBF16 keeps in p a copy of the n images x (p's, unpadded) padded as
+// p's geometry pads them and rounded to bfloat16, for RunBF16.
+func (p *stridedPatches) padBF16(x []float32, n, c int) {
+	g := &p.g
+	need := n * (g.H + 2*g.PH) * (g.W + 2*g.PW) * c
+	if cap(p.paddedB) < need {
+		p.paddedB = make([]uint16, need)
+	}
+	padImages(nil, p.paddedB[:need], x, n, g.H, g.W, c, g.PH, g.PW)
+}
+
+// bf16Patches are stridedPatches with their padded bfloat16 copy made
+// (padBF16): gemm.StridedRowsBF16, every patch in memory.
+type bf16Patches struct{ *stridedPatches }
+
+// RunBF16 implements gemm.StridedRowsBF16: in the padded copy every patch
+// lies in memory, the patches along an output row ld = stride·c apart.
+func (p bf16Patches) RunBF16(i0, n, p0 int) ([]uint16, int, int) {
+	g, c := &p.g, p.c
+	plane := g.OH * g.OW
+	img := i0 / plane
+	oy := (i0 % plane) / g.OW
+	ox := i0 % g.OW
+	rowLen := g.KW * c
+	ky, q := p0/rowLen, p0%rowLen
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	off := img*hp*wp*c + ((oy*g.SH+ky)*wp+ox*g.SW)*c + q
+	return p.paddedB[off:], g.SW * c, min(n, g.OW-ox)
+}
+
 // padBelow: images whose kernel rows are shorter than this many values
 // (KW·c: images of one to a few channels, such as a discriminator's input)
 // are padded before their patches are gathered. Their runs are too short
@@ -834,7 +872,8 @@ func padImages(dst []float32, dstb []uint16, x []float32, n, h, w, c, ph, pw int
 // of very few channels (see padBelow).
 type stridedPatches struct {
 	patches
-	padded []float32 // see pad
+	padded  []float32 // see pad
+	paddedB []uint16  // see padBF16
 }
 
 // Span implements gemm.StridedRows: the columns of one kernel row are

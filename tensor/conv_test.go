@@ -97,6 +97,9 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		// second discriminator layer, an odd grid, stride 3, and a few
 		// output channels (dy widened to 8).
 		{14, 14, 64, 128, 4, 4, 2, 1}, {9, 11, 32, 8, 3, 3, 2, 1}, {10, 10, 32, 4, 3, 3, 3, 1}, {12, 12, 32, 6, 4, 4, 2, 1},
+		// Strided patches read in place (in bfloat16 from a rounded
+		// padded copy): odd sizes, padding 2, 40 outputs (an edge tile).
+		{10, 9, 24, 40, 3, 3, 2, 1}, {11, 8, 16, 36, 3, 3, 2, 2},
 	} {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {

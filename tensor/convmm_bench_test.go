@@ -202,11 +202,23 @@ func BenchmarkConvStrided(b *testing.B) {
 	rng.Normal(w, 0, 0.02)
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	out := make([]float32, rows*o)
-	b.ResetTimer()
-	for range b.N {
-		ConvMatMul(out, x, w, nil, n, c, o, g, false)
+	eachPrecision(b, func(b *testing.B) {
+		for range b.N {
+			ConvMatMul(out, x, w, nil, n, c, o, g, false)
+		}
+		b.ReportMetric(float64(2*rows*o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// eachPrecision runs f as a sub-benchmark at each precision the CPU has.
+func eachPrecision(b *testing.B, f func(b *testing.B)) {
+	defer gemm.SetPrecision(gemm.Float32)
+	for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+		if gemm.SetPrecision(prec) != nil {
+			continue
+		}
+		b.Run(prec.String(), f)
 	}
-	b.ReportMetric(float64(2*rows*o*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // BenchmarkConvWeightStrided64 times the kernel gradient of dcgan28's
@@ -223,11 +235,12 @@ func BenchmarkConvWeightStrided64(b *testing.B) {
 	dy := make([]float32, n*g.OH*g.OW*o)
 	rng.Normal(dy, 0, 1)
 	dw := make([]float32, o*g.PatchLen(c))
-	b.ResetTimer()
-	for range b.N {
-		ConvWeightMatMul(dw, dy, x, n, c, o, g)
-	}
-	b.ReportMetric(float64(2*n*g.OH*g.OW*o*g.PatchLen(c))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	eachPrecision(b, func(b *testing.B) {
+		for range b.N {
+			ConvWeightMatMul(dw, dy, x, n, c, o, g)
+		}
+		b.ReportMetric(float64(2*n*g.OH*g.OW*o*g.PatchLen(c))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
 
 // BenchmarkCol2ImStrided64 times the fold of dcgan28's first generator

@@ -25,7 +25,8 @@ func main() {
 	avx512("sgemmKernelAVX512r8c16", 8, 1)
 	avx512("sgemmKernelAVX512r4c16", 4, 1)
 	taps512("sgemmTapsAVX512", "taps512", stepTaps)
-	rows512()
+	rows512("sgemmRowsAVX512", "rows512", false)
+	rows512("sgemmRowsBF16", "rowsbf16", true)
 	bf16Kernel()
 	taps512("sgemmTapsBF16", "tapsbf16", stepTapsBF16)
 	for _, rows := range []int{12, 8, 4} {
@@ -211,16 +212,17 @@ func storeTile(pfx string, rows, halves int) {
 // clobber R14 (g); the ABI wrapper restores it.
 var rowRegs = []string{"AX", "BX", "CX", "DX", "SI", "R8", "R9", "R10", "R11", "R12", "R13", "R14"}
 
-// rows512 writes sgemmRowsAVX512(nseg int, seg *uintptr, b, c *float32,
-// ldc int, beta float32): the 12×32 tile of the float32 kernel with A read
-// in place through row pointers. seg holds nseg segments of 13 words: the
-// addresses of the 12 rows' next values, then the segment's number of k
-// steps; the packed B panel (32 floats a step) runs on across segments.
-// Each element sees the packed kernel's multiply-adds in the same order,
-// so the two give the same bits. The segment pointer and count live in
-// the frame: the loop needs 14 registers.
-func rows512() {
-	const name, pfx = "sgemmRowsAVX512", "rows512"
+// rows512 writes name(nseg int, seg *uintptr, b, c *float32, ldc int,
+// beta float32): the 12×32 tile of the float32 kernel (or with bf16 of
+// the bfloat16 one) with A read in place through row pointers. seg holds
+// nseg segments of 13 words: the addresses of the 12 rows' next values,
+// then the segment's number of steps (k steps, or pair steps of two
+// bfloat16 values, 4 bytes a row either way); the packed B panel (32
+// words a step) runs on across segments. Each element sees the packed
+// kernel's multiply-adds in the same order, so the two give the same bits.
+// The segment pointer and count live in the frame: the loop needs 14
+// registers.
+func rows512(name, pfx string, bf16 bool) {
 	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)\n", name)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $16-44\n", name)
 	p("MOVQ c+24(FP), DX")
@@ -246,7 +248,7 @@ func rows512() {
 	p("JLT %s_tail", pfx)
 	label(pfx + "_loop")
 	for u := 0; u < 4; u++ {
-		step12x32(4*u, 4*nr512*u, addr, false)
+		step12x32(4*u, 4*nr512*u, addr, bf16)
 	}
 	for _, r := range rowRegs {
 		p("ADDQ $16, %s", r)
@@ -259,7 +261,7 @@ func rows512() {
 	p("TESTQ R15, R15")
 	p("JZ %s_next", pfx)
 	label(pfx + "_tailloop")
-	step12x32(0, 0, addr, false)
+	step12x32(0, 0, addr, bf16)
 	for _, r := range rowRegs {
 		p("ADDQ $4, %s", r)
 	}

@@ -307,11 +307,12 @@ func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
 
 // workspace is one thread's packing memory, kept between calls.
 type workspace struct {
-	a, b []float32        // packed A block and B block, 64-byte aligned
-	rows []float32        // rows of a computed operand, gathered before packing
-	tile [16 * 32]float32 // edge tiles are computed here, then merged
-	segs []uintptr        // the row segments of A read in place (rowSegments)
-	zero []float32        // zeros, the rows past the edge of C read in place
+	a, b  []float32        // packed A block and B block, 64-byte aligned
+	rows  []float32        // rows of a computed operand, gathered before packing
+	tile  [16 * 32]float32 // edge tiles are computed here, then merged
+	segs  []uintptr        // the row segments of A read in place (rowSegments)
+	rowsB []uint16         // bfloat16 rows gathered for the rows kernel
+	zero  []float32        // zeros, the rows past the edge of C read in place
 	// bKey says which block of op(B) ws.b holds (jc, nc, p0, kc) when
 	// bValid; valid only within one call.
 	bKey   [4]int

@@ -41,6 +41,13 @@ func sgemmTapsAVX512(nseg int, seg *int, a *float32, rs int, b, c *float32, rows
 //go:noescape
 func sgemmRowsAVX512(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
 
+// sgemmRowsBF16 is sgemmKernelBF16 reading A through row pointers to
+// bfloat16 values (see rowsKernel): each step reads a pair of them, 4
+// bytes, from every row.
+//
+//go:noescape
+func sgemmRowsBF16(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+
 // sgemmKernelBF16 is the 12×32 AVX-512 BF16 micro-kernel: microKernel's
 // arithmetic on panels of bfloat16 pairs (see toPairs), ceil(kc/2) pair
 // rows of them, with VDPBF16PS (encoded as bytes by asm_gen.go: the Go
@@ -212,7 +219,7 @@ var bf16Impl = func() *impl {
 		return nil
 	}
 	im := *avx512Impl
-	im.fn, im.edge, im.bf16, im.taps = sgemmKernelBF16, nil, true, sgemmTapsBF16
+	im.fn, im.edge, im.bf16, im.taps, im.rows = sgemmKernelBF16, nil, true, sgemmTapsBF16, sgemmRowsBF16
 	im.wgrad = [3]tapsWKernel{sgemmTapsWBF16r4, sgemmTapsWBF16r8, sgemmTapsWBF16r12}
 	return &im
 }()

@@ -224,3 +224,52 @@ func TestSgemmRowsBTMatchesStored(t *testing.T) {
 		})
 	}
 }
+
+// stridedRowsBF16 is stridedRows with its values also held rounded to
+// bfloat16 (StridedRowsBF16), with the same runs and holes.
+type stridedRowsBF16 struct {
+	stridedRows
+	b []uint16
+}
+
+func (s *stridedRowsBF16) RunBF16(i0, n, p0 int) ([]uint16, int, int) {
+	src, ld, count := s.Run(i0, n, p0)
+	if src == nil {
+		return nil, 0, count
+	}
+	return s.b[i0*s.cols+p0:], ld, count
+}
+
+// In bfloat16, strided runs read in place from their rounded copy (and
+// the holes gathered and rounded) give the bits of the packed product,
+// which rounds every value as it packs; spans of odd length make a chunk
+// fall back to packing.
+func TestSgemmStridedRowsBF16MatchesPacked(t *testing.T) {
+	if !HasBFloat16() {
+		t.Skip("no AVX-512 BF16 on this CPU")
+	}
+	if err := SetPrecision(BFloat16); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { SetPrecision(Float32) })
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, sh := range [][3]int{{37, 45, 600}, {200, 70, 532}, {64, 128, 1024}, {25, 33, 96}} {
+		m, n, kk := sh[0], sh[1], sh[2]
+		a, b, c0 := randSlice(rng, m*kk), randSlice(rng, kk*n), randSlice(rng, m*n)
+		ab := make([]uint16, len(a))
+		ToBF16(ab, a)
+		for _, cut := range [][2]int{{64, 13}, {256, 12}, {kk, m}, {33, 7}} {
+			for _, holes := range []bool{false, true} {
+				what := fmt.Sprintf("%dx%dx%d spans %d runs %d holes %v", m, n, kk, cut[0], cut[1], holes)
+				s := stridedRows{storedRows{a, kk}, cut[0], cut[1], holes}
+				for _, threads := range []int{1, 2} {
+					want := append([]float32(nil), c0...)
+					SgemmRowsA(pool(threads), m, n, kk, 1, &s, false, b, n, 1, want, n)
+					got := append([]float32(nil), c0...)
+					SgemmRowsA(pool(threads), m, n, kk, 1, &stridedRowsBF16{s, ab}, false, b, n, 1, got, n)
+					same(t, fmt.Sprintf("%s threads %d", what, threads), want, got)
+				}
+			}
+		}
+	}
+}

@@ -27,17 +27,41 @@ type rowsKernel func(nseg int, seg *uintptr, b, c *float32, ldc int, beta float3
 // entry, against 12 cycles of arithmetic a step at two FMAs a cycle.
 const rowsMinSpan = 32
 
+// StridedRowsBF16 is a StridedRows that also holds its values rounded to
+// bfloat16 (to nearest even, as ToBF16), which the bfloat16 rows kernel
+// reads in place: RunBF16 is Run over those values (src nil for rows that
+// are not in memory: Row gathers them and they are rounded). The spans of
+// a K chunk must have even lengths, since the kernel reads pairs; a chunk
+// with an odd one is packed.
+type StridedRowsBF16 interface {
+	StridedRows
+	RunBF16(i0, n, p0 int) (src []uint16, ld, count int)
+}
+
 // useRows says whether rows [i0, i0+rows) of j's computed A are read in
 // place for the K chunk from p0: the kernel has a rows form, A is
-// StridedRows with long runs, in float32 and unscaled (packing folds alpha
-// into A; the rows kernel cannot).
+// StridedRows with long runs (in bfloat16, StridedRowsBF16 with even
+// spans) and unscaled (packing folds alpha into A; the rows kernel
+// cannot).
 func (j *job) useRows(p0, kc int) (StridedRows, bool) {
-	if j.im.rows == nil || j.im.bf16 || j.alpha != 1 {
+	if j.im.rows == nil || j.alpha != 1 {
 		return nil, false
 	}
 	s, ok := j.ga.(StridedRows)
 	if !ok || s.Span(p0, kc) < rowsMinSpan {
 		return nil, false
+	}
+	if j.im.bf16 {
+		if _, ok := s.(StridedRowsBF16); !ok {
+			return nil, false
+		}
+		for p := 0; p < kc; {
+			m := s.Span(p0+p, kc-p)
+			if m%2 != 0 {
+				return nil, false
+			}
+			p += m
+		}
 	}
 	return s, true
 }
@@ -45,12 +69,19 @@ func (j *job) useRows(p0, kc int) (StridedRows, bool) {
 // rowSegments fills ws.segs with the segments of rows [i0, i0+rows) of A
 // over columns [p0, p0+kc), one per run of columns contiguous in every row
 // (Span), and returns their number. Rows that are not in memory are
-// gathered into ws.rows (row t's columns at t·kc), rows past the edge of C
-// read ws.zero.
+// gathered into ws.rows (row t's columns at t·kc; in bfloat16 rounded into
+// ws.rowsB), rows past the edge of C read ws.zero. In bfloat16 the
+// addresses are of the rounded values (RunBF16) and a segment's steps are
+// pairs.
 func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) int {
 	const mr = 12
 	if len(ws.zero) < kc {
 		ws.zero = make([]float32, kc)
+	}
+	sb, bf16 := s.(StridedRowsBF16)
+	bf16 = bf16 && j.im.bf16
+	if bf16 && len(ws.rowsB) < mr*kc {
+		ws.rowsB = make([]uint16, mr*kc)
 	}
 	ws.segs = ws.segs[:0]
 	n := 0
@@ -60,14 +91,38 @@ func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) in
 		ws.segs = append(ws.segs, noSegment[:]...)
 		seg := ws.segs[at:]
 		for i := 0; i < rows; {
-			src, ld, cnt := s.Run(i0+i, rows-i, p0+p)
+			var addr func(t int) uintptr // row t's address, or 0 to gather it
+			var cnt int
+			if bf16 {
+				src, ld, c := sb.RunBF16(i0+i, rows-i, p0+p)
+				cnt, addr = c, func(t int) uintptr {
+					if src == nil {
+						return 0
+					}
+					return uintptr(unsafe.Pointer(&src[(t-i)*ld]))
+				}
+			} else {
+				src, ld, c := s.Run(i0+i, rows-i, p0+p)
+				cnt, addr = c, func(t int) uintptr {
+					if src == nil {
+						return 0
+					}
+					return uintptr(unsafe.Pointer(&src[(t-i)*ld]))
+				}
+			}
 			for t := i; t < i+cnt; t++ {
-				if src != nil {
-					seg[t] = uintptr(unsafe.Pointer(&src[(t-i)*ld]))
+				if a := addr(t); a != 0 {
+					seg[t] = a
 					continue
 				}
 				g := ws.rows[t*kc+p : t*kc+p+m]
 				s.Row(g, i0+t, p0+p)
+				if bf16 {
+					gb := ws.rowsB[t*kc+p : t*kc+p+m]
+					ToBF16(gb, g)
+					seg[t] = uintptr(unsafe.Pointer(&gb[0]))
+					continue
+				}
 				seg[t] = uintptr(unsafe.Pointer(&g[0]))
 			}
 			i += cnt
@@ -76,6 +131,9 @@ func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) in
 			seg[t] = uintptr(unsafe.Pointer(&ws.zero[0]))
 		}
 		seg[mr] = uintptr(m)
+		if bf16 {
+			seg[mr] = uintptr(m / 2)
+		}
 		p += m
 		n++
 	}
