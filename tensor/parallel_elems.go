@@ -28,6 +28,8 @@ const (
 	elemScalarR // dst = x op slope, elements [lo, hi)
 	elemScalarL // dst = slope op x, elements [lo, hi)
 	elemAffine  // dst = slope·x + shift, elements [lo, hi)
+	elemTanh    // dst = tanh(x), elements [lo, hi)
+	elemSigmoid // dst = sigmoid(x), elements [lo, hi)
 )
 
 type elemJob struct {
@@ -74,6 +76,10 @@ func (j *elemJob) Run(_, lo, hi int) {
 		binScalarLeft(j.op, j.dst[lo:hi], j.slope, j.x[lo:hi])
 	case elemAffine:
 		affineSerial(j.dst[lo:hi], j.x[lo:hi], j.slope, j.shift)
+	case elemTanh:
+		tanhSerial(j.dst[lo:hi], j.x[lo:hi])
+	case elemSigmoid:
+		sigmoidSerial(j.dst[lo:hi], j.x[lo:hi])
 	}
 }
 

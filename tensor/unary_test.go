@@ -3,6 +3,8 @@ package tensor
 import (
 	"math"
 	"testing"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
 func TestReLUAndMask(t *testing.T) {
@@ -35,6 +37,34 @@ func TestSumSquares(t *testing.T) {
 		}
 		if got := SumSquares(x); got != want {
 			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+}
+
+// Tanh and Sigmoid spread over the pool give each element the bits of
+// the float64 functions (math.Tanh, sigmoid64) rounded to float32, at 1
+// and 2 threads, on arrays
+// below and above the size they are split at.
+func TestTanhSigmoidMatchFloat64(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	rng := NewRNG(3)
+	for _, n := range []int{1, 100, 5000, 70000} {
+		x := make([]float32, n)
+		rng.Normal(x, 0, 3)
+		x[0] = float32(math.Inf(1))
+		for _, threads := range []int{1, 2} {
+			parallel.SetThreads(threads)
+			th, sg := make([]float32, n), make([]float32, n)
+			Tanh(th, x)
+			Sigmoid(sg, x)
+			for i, v := range x {
+				if want := float32(math.Tanh(float64(v))); math.Float32bits(th[i]) != math.Float32bits(want) {
+					t.Fatalf("n %d, %d threads: tanh(%v) = %v, want %v", n, threads, v, th[i], want)
+				}
+				if want := float32(sigmoid64(float64(v))); math.Float32bits(sg[i]) != math.Float32bits(want) {
+					t.Fatalf("n %d, %d threads: sigmoid(%v) = %v, want %v", n, threads, v, sg[i], want)
+				}
+			}
 		}
 	}
 }
