@@ -43,8 +43,7 @@ func TestSumSquares(t *testing.T) {
 
 // Tanh and Sigmoid spread over the pool give each element the bits of
 // the float64 functions (math.Tanh, sigmoid64) rounded to float32, at 1
-// and 2 threads, on arrays
-// below and above the size they are split at.
+// and 2 threads, on arrays below and above the size they are split at.
 func TestTanhSigmoidMatchFloat64(t *testing.T) {
 	defer parallel.SetThreads(parallel.Default().Threads())
 	rng := NewRNG(3)
