@@ -2,6 +2,8 @@ package tensor
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/minmaxgan/minmax/internal/gemm"
@@ -226,7 +228,7 @@ func eachPrecision(b *testing.B, f func(b *testing.B)) {
 // 64 images of 14×14), one thread.
 func BenchmarkConvWeightStrided64(b *testing.B) {
 	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(1)
+	parallel.SetThreads(benchThreads())
 	g, _ := NewConvGeom(14, 14, 4, 4, 2, 2, 1, 1)
 	n, c, o := 64, 64, 128
 	rng := NewRNG(1)
@@ -259,4 +261,13 @@ func BenchmarkCol2ImStrided64(b *testing.B) {
 		Col2Im(dst, col, nil, n, c, g)
 	}
 	b.ReportMetric(float64(4*len(col))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+// benchThreads is the thread count of the strided benchmarks: 1, or
+// BENCH_THREADS.
+func benchThreads() int {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_THREADS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
