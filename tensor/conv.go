@@ -654,12 +654,7 @@ type bf16Patches struct{ *stridedPatches }
 // lies in memory, the patches along an output row ld = stride·c apart.
 func (p bf16Patches) RunBF16(i0, n, p0 int) ([]uint16, int, int) {
 	g, c := &p.g, p.c
-	plane := g.OH * g.OW
-	img := i0 / plane
-	oy := (i0 % plane) / g.OW
-	ox := i0 % g.OW
-	rowLen := g.KW * c
-	ky, q := p0/rowLen, p0%rowLen
+	img, oy, ox, ky, q := p.at(i0, p0)
 	hp, wp := g.H+2*g.PH, g.W+2*g.PW
 	off := img*hp*wp*c + ((oy*g.SH+ky)*wp+ox*g.SW)*c + q
 	return p.paddedB[off:], g.SW * c, min(n, g.OW-ox)
@@ -883,6 +878,15 @@ func (p *stridedPatches) Span(p0, kc int) int {
 	return min(kc, rowLen-p0%rowLen)
 }
 
+// at locates row i0 of the patches, column p0: the image, the output
+// position (oy, ox), the kernel row ky and the offset q in it.
+func (p *stridedPatches) at(i0, p0 int) (img, oy, ox, ky, q int) {
+	g := &p.g
+	plane := g.OH * g.OW
+	rowLen := g.KW * p.c
+	return i0 / plane, (i0 % plane) / g.OW, i0 % g.OW, p0 / rowLen, p0 % rowLen
+}
+
 // Run implements gemm.StridedRows: patches along one output row of one
 // image whose columns [p0, p0+Span) lie inside the image are the same run
 // of it, ld = stride·c apart; those whose columns touch the padding (at
@@ -890,12 +894,7 @@ func (p *stridedPatches) Span(p0, kc int) int {
 // the image) are a run for Row (src nil).
 func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 	g, c := &p.g, p.c
-	plane := g.OH * g.OW
-	img := i0 / plane
-	oy := (i0 % plane) / g.OW
-	ox := i0 % g.OW
-	rowLen := g.KW * c
-	ky, q := p0/rowLen, p0%rowLen
+	img, oy, ox, ky, q := p.at(i0, p0)
 	left := min(n, g.OW-ox)     // rows left on this output row
 	if g.PH == 0 && g.PW == 0 { // every tap inside the image
 		off := img*g.H*g.W*c + ((oy*g.SH+ky)*g.W+ox*g.SW)*c + q

@@ -639,6 +639,18 @@ func (j *job) packAMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
 // columns [jc, jc+nc) of C for K chunk pi of depth kc, from the packed A
 // micro-panel a and the packed B block b: C is filled from the bias before
 // the first chunk, scaled by beta on the first chunk, accumulated after.
+// fillBias writes the bias, from column j0 on, into the rows×cols tile of
+// C at off, where the product has one (its first K chunk then accumulates
+// onto it).
+func (j *job) fillBias(off, rows, cols, j0 int) {
+	if j.bias == nil {
+		return
+	}
+	for r := range rows {
+		copy(j.c[off+r*j.ldc:off+r*j.ldc+cols], j.bias[j0:j0+cols])
+	}
+}
+
 func (j *job) tiles(ws *workspace, a, b []float32, i0, rows, jc, nc, kc, pi int) {
 	im := j.im
 	mr, nr := im.mr, im.nr
@@ -651,10 +663,8 @@ func (j *job) tiles(ws *workspace, a, b []float32, i0, rows, jc, nc, kc, pi int)
 		cols := min(nr, nc-jr)
 		bp := &b[jr*kc]
 		off := i0*j.ldc + jc + jr
-		if pi == 0 && j.bias != nil {
-			for r := range rows {
-				copy(j.c[off+r*j.ldc:off+r*j.ldc+cols], j.bias[jc+jr:jc+jr+cols])
-			}
+		if pi == 0 {
+			j.fillBias(off, rows, cols, jc+jr)
 		}
 		if rows == mr && cols == nr {
 			im.fn(kc, ap, bp, &j.c[off], j.ldc, beta)

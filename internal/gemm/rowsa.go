@@ -159,10 +159,8 @@ func (j *job) tilesRows(ws *workspace, s StridedRows, b []float32, i0, rows, jc,
 		cols := min(nr, nc-jr)
 		bp := &b[jr*kc]
 		off := i0*j.ldc + jc + jr
-		if pi == 0 && j.bias != nil {
-			for r := range rows {
-				copy(j.c[off+r*j.ldc:off+r*j.ldc+cols], j.bias[jc+jr:jc+jr+cols])
-			}
+		if pi == 0 {
+			j.fillBias(off, rows, cols, jc+jr)
 		}
 		if rows == mr && cols == nr {
 			im.rows(nseg, &ws.segs[0], bp, &j.c[off], j.ldc, beta)
