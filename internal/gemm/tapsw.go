@@ -90,12 +90,23 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	}
 	j.operands(pool, threads, dy)
 	j.chunks()
-	tiles := j.jbs * len(a.Offs) * (a.C / 32)
-	parts := max(1, min(threads, tiles))
+	j.tiles = j.jbs * len(a.Offs) * (a.C / 32)
+	j.partials(n * k)
+	if j.groupAt[0] == j.groupAt[1] && !accumulate {
+		clear(dw[:n*k]) // a first group without images (one image in all)
+	}
+	items := tapsWGroups * j.tiles
+	parts := max(1, min(threads, items))
 	if parts == 1 {
-		j.Run(0, 0, tiles)
+		j.Run(0, 0, items)
 	} else {
-		pool.ForParts(tiles, parts, j)
+		pool.ForParts(items, parts, j)
+	}
+	// The groups' sums, added to the first's in order.
+	for g := 1; g < tapsWGroups; g++ {
+		if j.groupAt[g] < j.groupAt[g+1] {
+			im.axpy(1, j.part[(g-1)*n*k:g*n*k], dw[:n*k])
+		}
 	}
 	j.a, j.dw, j.x, j.dy = nil, nil, nil, nil
 	tapsWJobs.Put(j)
@@ -133,6 +144,37 @@ type tapsWJob struct {
 	segs       []int // per output grid row: (byte offset into x, steps)
 	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
 	jbs        int   // row blocks of 12 output channels
+	tiles      int   // tiles of dw: jbs × taps × 32-channel panels
+	// The images are summed in tapsWGroups fixed groups (groupAt[g] to
+	// groupAt[g+1]; their chunks from chunkAt index groupChunk[g]), group
+	// g > 0 into part[(g-1)·len(dw):], added to dw at the end.
+	groupAt    [tapsWGroups + 1]int
+	groupChunk [tapsWGroups + 1]int
+	part       []float32
+}
+
+// tapsWGroups is the number of groups of images whose sums SgemmTapsW
+// takes apart and adds at the end, the same at any thread count (so the
+// bits are). The groups are the halves of the images that PadImages
+// and pairing hand to the two threads of a 2-thread pool, and the job
+// gives each group's tiles to the same thread: each thread then reads the
+// part of the fresh padded copy it wrote itself. With the tiles split
+// instead, every thread read every image, half of them just written by
+// the other core: dcgan28's strided gradient scaled 1.48x at 2 threads
+// (187 and 276 GFLOP/s), against 1.85x on a copy read twice. With the
+// groups (BenchmarkConvWeightStrided64, three alternations): 322-354
+// against 279-287 GFLOP/s at 2 threads, 174-182 against 180-191 at 1
+// (the groups' extra pass over dw); biggan's shapes (BenchmarkConv-
+// WeightDirect) the same or faster at 2 threads.
+const tapsWGroups = 2
+
+// partials sizes the groups' sum buffers for a dw of size values.
+func (j *tapsWJob) partials(size int) {
+	need := (tapsWGroups - 1) * size
+	if cap(j.part) < need {
+		j.part = make([]float32, need)
+	}
+	j.part = j.part[:need]
 }
 
 var tapsWJobs = sync.Pool{New: func() any { return new(tapsWJob) }}
@@ -207,9 +249,14 @@ func (j *tapsWJob) chunks() {
 	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
 	per := max(1, tapsWChunkBytes/perImage)
 	j.chunkAt = j.chunkAt[:0]
-	for img := 0; img < a.Images; img += per {
-		j.chunkAt = append(j.chunkAt, img)
+	for g := range tapsWGroups {
+		lo, hi := parallel.Split(a.Images, tapsWGroups, g)
+		j.groupAt[g], j.groupChunk[g] = lo, len(j.chunkAt)
+		for img := lo; img < hi; img += per {
+			j.chunkAt = append(j.chunkAt, img)
+		}
 	}
+	j.groupAt[tapsWGroups], j.groupChunk[tapsWGroups] = a.Images, len(j.chunkAt)
 	j.chunkAt = append(j.chunkAt, a.Images)
 	j.jbs = (j.n + 11) / 12
 }
@@ -218,16 +265,30 @@ func (j *tapsWJob) chunks() {
 // holds: a third of a Zen 4 core's L2.
 const tapsWChunkBytes = 320 << 10
 
-// Run implements parallel.Job for tiles [lo, hi): chunk by chunk, every
-// tile of the range.
+// Run implements parallel.Job for items [lo, hi), item g·tiles + t being
+// tile t over group g's images: group by group, chunk by chunk, every tile
+// of the range.
 func (j *tapsWJob) Run(_, lo, hi int) {
+	for g := lo / j.tiles; g < tapsWGroups && g*j.tiles < hi; g++ {
+		t0, t1 := max(lo, g*j.tiles)-g*j.tiles, min(hi, (g+1)*j.tiles)-g*j.tiles
+		j.runGroup(g, t0, t1)
+	}
+}
+
+// runGroup sums tiles [lo, hi) over group g's images, into dw for group 0
+// (onto it when accumulating), into the group's part of j.part otherwise.
+func (j *tapsWJob) runGroup(g, lo, hi int) {
 	a := j.a
 	panels := a.C / 32
-	for ci := range len(j.chunkAt) - 1 {
+	dw := j.dw
+	if g > 0 {
+		dw = j.part[(g-1)*j.n*j.k : g*j.n*j.k]
+	}
+	for ci := j.groupChunk[g]; ci < j.groupChunk[g+1]; ci++ {
 		i0, i1 := j.chunkAt[ci], j.chunkAt[ci+1]
 		seg := j.segs[2*i0*a.OH : 2*i1*a.OH]
 		mode := 1
-		if ci == 0 && !j.accumulate {
+		if ci == j.groupChunk[g] && (g > 0 || !j.accumulate) {
 			mode = 0
 		}
 		r0 := i0 * a.OH * a.OW // the chunk's first row of dy
@@ -245,7 +306,7 @@ func (j *tapsWJob) Run(_, lo, hi int) {
 				b = unsafe.Add(j.x, s*j.odd+(off-s)*a.C*2+32*p*4)
 			}
 			aPtr := (*float32)(unsafe.Add(j.dy, r0*j.n*j.elem+j0*4))
-			c := &j.dw[j0*j.k+t*a.C+32*p]
+			c := &dw[j0*j.k+t*a.C+32*p]
 			j.im.wgrad[rows/4-1](len(seg)/2, &seg[0], aPtr, j.n*4, (*float32)(b), a.step()*a.C*4, c, j.k*4, mode)
 		}
 	}

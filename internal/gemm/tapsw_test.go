@@ -72,6 +72,10 @@ func testTapsW(t *testing.T, bf16 bool) {
 				if acc {
 					start = randSlice(rng, len(dw))
 					copy(dw, start)
+				} else {
+					for i := range dw {
+						dw[i] = float32(math.NaN()) // to be overwritten
+					}
 				}
 				SgemmTapsW(pool(threads), a, sh.n, dy, dw, acc)
 				// A float32 sum of rows terms, plus the start value.
