@@ -95,7 +95,7 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	if j.groupAt[0] == j.groupAt[1] && !accumulate {
 		clear(dw[:n*k]) // a first group without images (one image in all)
 	}
-	items := tapsWGroups * j.tiles
+	items := j.groups * j.tiles
 	parts := max(1, min(threads, items))
 	if parts == 1 {
 		j.Run(0, 0, items)
@@ -103,7 +103,7 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 		pool.ForParts(items, parts, j)
 	}
 	// The groups' sums, added to the first's in order.
-	for g := 1; g < tapsWGroups; g++ {
+	for g := 1; g < j.groups; g++ {
 		if j.groupAt[g] < j.groupAt[g+1] {
 			im.axpy(1, j.part[(g-1)*n*k:g*n*k], dw[:n*k])
 		}
@@ -145,17 +145,18 @@ type tapsWJob struct {
 	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
 	jbs        int   // row blocks of 12 output channels
 	tiles      int   // tiles of dw: jbs × taps × 32-channel panels
-	// The images are summed in tapsWGroups fixed groups (groupAt[g] to
+	// The images are summed in groups fixed groups (groupAt[g] to
 	// groupAt[g+1]; their chunks from chunkAt index groupChunk[g]), group
 	// g > 0 into part[(g-1)·len(dw):], added to dw at the end.
+	groups     int
 	groupAt    [tapsWGroups + 1]int
 	groupChunk [tapsWGroups + 1]int
 	part       []float32
 }
 
 // tapsWGroups is the number of groups of images whose sums SgemmTapsW
-// takes apart and adds at the end, the same at any thread count (so the
-// bits are). The groups are the halves of the images that PadImages
+// takes apart and adds at the end for a strided operand (Stride > 1; one
+// group otherwise), the same at any thread count (so the bits are). The groups are the halves of the images that PadImages
 // and pairing hand to the two threads of a 2-thread pool, and the job
 // gives each group's tiles to the same thread: each thread then reads the
 // part of the fresh padded copy it wrote itself. With the tiles split
@@ -165,12 +166,15 @@ type tapsWJob struct {
 // groups (BenchmarkConvWeightStrided64, three alternations): 322-354
 // against 279-287 GFLOP/s at 2 threads, 174-182 against 180-191 at 1
 // (the groups' extra pass over dw); biggan's shapes (BenchmarkConv-
-// WeightDirect) the same or faster at 2 threads.
+// WeightDirect) the same or faster at 2 threads. But biggan32's step at 2
+// threads, whose stride-1 gradients read the padded copy their forward
+// made (long out of cache by then), ran at 0.95 of the rate without them
+// (nine alternations), dcgan28's at 1.02: stride 1 keeps one group.
 const tapsWGroups = 2
 
 // partials sizes the groups' sum buffers for a dw of size values.
 func (j *tapsWJob) partials(size int) {
-	need := (tapsWGroups - 1) * size
+	need := (j.groups - 1) * size
 	if cap(j.part) < need {
 		j.part = make([]float32, need)
 	}
@@ -249,14 +253,18 @@ func (j *tapsWJob) chunks() {
 	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
 	per := max(1, tapsWChunkBytes/perImage)
 	j.chunkAt = j.chunkAt[:0]
-	for g := range tapsWGroups {
-		lo, hi := parallel.Split(a.Images, tapsWGroups, g)
+	j.groups = 1
+	if a.step() > 1 {
+		j.groups = tapsWGroups
+	}
+	for g := range j.groups {
+		lo, hi := parallel.Split(a.Images, j.groups, g)
 		j.groupAt[g], j.groupChunk[g] = lo, len(j.chunkAt)
 		for img := lo; img < hi; img += per {
 			j.chunkAt = append(j.chunkAt, img)
 		}
 	}
-	j.groupAt[tapsWGroups], j.groupChunk[tapsWGroups] = a.Images, len(j.chunkAt)
+	j.groupAt[j.groups], j.groupChunk[j.groups] = a.Images, len(j.chunkAt)
 	j.chunkAt = append(j.chunkAt, a.Images)
 	j.jbs = (j.n + 11) / 12
 }
@@ -269,7 +277,7 @@ const tapsWChunkBytes = 320 << 10
 // tile t over group g's images: group by group, chunk by chunk, every tile
 // of the range.
 func (j *tapsWJob) Run(_, lo, hi int) {
-	for g := lo / j.tiles; g < tapsWGroups && g*j.tiles < hi; g++ {
+	for g := lo / j.tiles; g < j.groups && g*j.tiles < hi; g++ {
 		t0, t1 := max(lo, g*j.tiles)-g*j.tiles, min(hi, (g+1)*j.tiles)-g*j.tiles
 		j.runGroup(g, t0, t1)
 	}
