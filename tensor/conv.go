@@ -309,11 +309,14 @@ func (p *patches) Row(dst []float32, r, p0 int) {
 // ConvMatMul computes out = im2col(x)·wᵀ + bias, (n·OH·OW)×o, for n
 // images x of g.H×g.W×c (NHWC), a kernel w, o×(KH·KW·c), and bias (o
 // values, or nil for none), adding to out when accumulate is set (then
-// bias must be nil). x is not unfolded, nor padded (but for images of very
-// few channels, see padBelow): the product packs each block of patches
-// straight from the image, so the result is bit-identical
-// to Im2Col, FillRows with the bias and MatMul, without the unfolded matrix
-// (KH·KW times the image) in memory or a separate pass for the bias.
+// bias must be nil). x is not unfolded: the product packs each block of
+// patches straight from the image, or reads them there in place (the
+// rows kernel, gemm.StridedRows), so the result is bit-identical to
+// Im2Col, FillRows with the bias and MatMul, without the unfolded matrix
+// (KH·KW times the image) in memory or a separate pass for the bias. x is
+// not padded either, but for images of very few channels (see padBelow)
+// and in bfloat16, where the patches are read from a padded copy rounded
+// once (stridedPatches.padBF16).
 func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool) {
 	ConvMatMulKeep(out, x, w, bias, n, c, o, g, accumulate, nil)
 }
