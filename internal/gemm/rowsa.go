@@ -74,14 +74,13 @@ func (j *job) useRows(p0, kc int) (StridedRows, bool) {
 // addresses are of the rounded values (RunBF16) and a segment's steps are
 // pairs.
 func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) int {
-	const mr = 12
 	if len(ws.zero) < kc {
 		ws.zero = make([]float32, kc)
 	}
 	sb, bf16 := s.(StridedRowsBF16)
 	bf16 = bf16 && j.im.bf16
-	if bf16 && len(ws.rowsB) < mr*kc {
-		ws.rowsB = make([]uint16, mr*kc)
+	if bf16 && len(ws.rowsB) < rowsMR*kc {
+		ws.rowsB = make([]uint16, rowsMR*kc)
 	}
 	ws.segs = ws.segs[:0]
 	n := 0
@@ -91,48 +90,43 @@ func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) in
 		ws.segs = append(ws.segs, noSegment[:]...)
 		seg := ws.segs[at:]
 		for i := 0; i < rows; {
-			var addr func(t int) uintptr // row t's address, or 0 to gather it
+			// The run's first row and the bytes between its rows (base
+			// 0: rows to gather).
+			var base, ld uintptr
 			var cnt int
 			if bf16 {
-				src, ld, c := sb.RunBF16(i0+i, rows-i, p0+p)
-				cnt, addr = c, func(t int) uintptr {
-					if src == nil {
-						return 0
-					}
-					return uintptr(unsafe.Pointer(&src[(t-i)*ld]))
+				src, l, c := sb.RunBF16(i0+i, rows-i, p0+p)
+				if cnt = c; src != nil {
+					base, ld = uintptr(unsafe.Pointer(&src[0])), uintptr(2*l)
 				}
 			} else {
-				src, ld, c := s.Run(i0+i, rows-i, p0+p)
-				cnt, addr = c, func(t int) uintptr {
-					if src == nil {
-						return 0
-					}
-					return uintptr(unsafe.Pointer(&src[(t-i)*ld]))
+				src, l, c := s.Run(i0+i, rows-i, p0+p)
+				if cnt = c; src != nil {
+					base, ld = uintptr(unsafe.Pointer(&src[0])), uintptr(4*l)
 				}
 			}
 			for t := i; t < i+cnt; t++ {
-				if a := addr(t); a != 0 {
-					seg[t] = a
-					continue
-				}
-				g := ws.rows[t*kc+p : t*kc+p+m]
-				s.Row(g, i0+t, p0+p)
-				if bf16 {
+				switch g := ws.rows[t*kc+p : t*kc+p+m]; {
+				case base != 0:
+					seg[t] = base + uintptr(t-i)*ld
+				case bf16:
+					s.Row(g, i0+t, p0+p)
 					gb := ws.rowsB[t*kc+p : t*kc+p+m]
 					ToBF16(gb, g)
 					seg[t] = uintptr(unsafe.Pointer(&gb[0]))
-					continue
+				default:
+					s.Row(g, i0+t, p0+p)
+					seg[t] = uintptr(unsafe.Pointer(&g[0]))
 				}
-				seg[t] = uintptr(unsafe.Pointer(&g[0]))
 			}
 			i += cnt
 		}
-		for t := rows; t < mr; t++ {
+		for t := rows; t < rowsMR; t++ {
 			seg[t] = uintptr(unsafe.Pointer(&ws.zero[0]))
 		}
-		seg[mr] = uintptr(m)
+		seg[rowsMR] = uintptr(m)
 		if bf16 {
-			seg[mr] = uintptr(m / 2)
+			seg[rowsMR] = uintptr(m / 2)
 		}
 		p += m
 		n++
@@ -140,8 +134,11 @@ func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) in
 	return n
 }
 
-// noSegment is a segment's 13 words before they are filled.
-var noSegment [13]uintptr
+// rowsMR is the rows kernel's tile height, and a segment's words but one.
+const rowsMR = 12
+
+// noSegment is a segment's words before they are filled.
+var noSegment [rowsMR + 1]uintptr
 
 // tilesRows is tiles for a row panel of A read in place (useRows): the
 // tiles of rows [i0, i0+rows) and columns [jc, jc+nc) of C for the K
