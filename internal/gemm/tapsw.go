@@ -92,9 +92,6 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	j.chunks()
 	j.tiles = j.jbs * len(a.Offs) * (a.C / 32)
 	j.partials(n * k)
-	if j.groupAt[0] == j.groupAt[1] && !accumulate {
-		clear(dw[:n*k]) // a first group without images (one image in all)
-	}
 	items := j.groups * j.tiles
 	parts := max(1, min(threads, items))
 	if parts == 1 {
@@ -104,9 +101,7 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	}
 	// The groups' sums, added to the first's in order.
 	for g := 1; g < j.groups; g++ {
-		if j.groupAt[g] < j.groupAt[g+1] {
-			im.axpy(1, j.part[(g-1)*n*k:g*n*k], dw[:n*k])
-		}
+		im.axpy(1, j.part[(g-1)*n*k:g*n*k], dw[:n*k])
 	}
 	j.a, j.dw, j.x, j.dy = nil, nil, nil, nil
 	tapsWJobs.Put(j)
@@ -145,19 +140,19 @@ type tapsWJob struct {
 	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
 	jbs        int   // row blocks of 12 output channels
 	tiles      int   // tiles of dw: jbs × taps × 32-channel panels
-	// The images are summed in groups fixed groups (groupAt[g] to
-	// groupAt[g+1]; their chunks from chunkAt index groupChunk[g]), group
+	// The images are summed in j.groups fixed groups, none empty (group
+	// g's chunks are chunkAt's [groupChunk[g], groupChunk[g+1])), group
 	// g > 0 into part[(g-1)·len(dw):], added to dw at the end.
 	groups     int
-	groupAt    [tapsWGroups + 1]int
 	groupChunk [tapsWGroups + 1]int
 	part       []float32
 }
 
 // tapsWGroups is the number of groups of images whose sums SgemmTapsW
-// takes apart and adds at the end for a strided operand (Stride > 1; one
-// group otherwise), the same at any thread count (so the bits are). The groups are the halves of the images that PadImages
-// and pairing hand to the two threads of a 2-thread pool, and the job
+// takes apart and adds at the end for a strided operand (Stride > 1 and at
+// least two images; one group otherwise), the same at any thread count
+// (so the bits are). The groups are the halves of the images that
+// PadImages hands to the two threads of a 2-thread pool, and the job
 // gives each group's tiles to the same thread: each thread then reads the
 // part of the fresh padded copy it wrote itself. With the tiles split
 // instead, every thread read every image, half of them just written by
@@ -165,8 +160,8 @@ type tapsWJob struct {
 // (187 and 276 GFLOP/s), against 1.85x on a copy read twice. With the
 // groups (BenchmarkConvWeightStrided64, three alternations): 322-354
 // against 279-287 GFLOP/s at 2 threads, 174-182 against 180-191 at 1
-// (the groups' extra pass over dw); biggan's shapes (BenchmarkConv-
-// WeightDirect) the same or faster at 2 threads. But biggan32's step at 2
+// (the groups' extra pass over dw); biggan's shapes
+// (BenchmarkConvWeightDirect) the same or faster at 2 threads. But biggan32's step at 2
 // threads, whose stride-1 gradients read the padded copy their forward
 // made (long out of cache by then), ran at 0.95 of the rate without them
 // (nine alternations), dcgan28's at 1.02: stride 1 keeps one group.
@@ -254,17 +249,17 @@ func (j *tapsWJob) chunks() {
 	per := max(1, tapsWChunkBytes/perImage)
 	j.chunkAt = j.chunkAt[:0]
 	j.groups = 1
-	if a.step() > 1 {
+	if a.step() > 1 && a.Images >= tapsWGroups {
 		j.groups = tapsWGroups
 	}
 	for g := range j.groups {
 		lo, hi := parallel.Split(a.Images, j.groups, g)
-		j.groupAt[g], j.groupChunk[g] = lo, len(j.chunkAt)
+		j.groupChunk[g] = len(j.chunkAt)
 		for img := lo; img < hi; img += per {
 			j.chunkAt = append(j.chunkAt, img)
 		}
 	}
-	j.groupAt[j.groups], j.groupChunk[j.groups] = a.Images, len(j.chunkAt)
+	j.groupChunk[j.groups] = len(j.chunkAt)
 	j.chunkAt = append(j.chunkAt, a.Images)
 	j.jbs = (j.n + 11) / 12
 }

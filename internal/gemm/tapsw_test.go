@@ -46,7 +46,7 @@ func testTapsW(t *testing.T, bf16 bool) {
 		// Stride 2, as DCGAN's 4×4 convolutions (padding 1): 14×14 to
 		// 7×7, an odd input, several chunks, 3×3 on an odd grid.
 		{3, 14, 14, 64, 128, 4, 4, 2}, {2, 9, 7, 32, 8, 4, 4, 2}, {40, 16, 16, 32, 12, 4, 4, 2}, {2, 11, 13, 32, 4, 3, 3, 2},
-		{1, 9, 7, 32, 8, 4, 4, 2}, // one image: the first of the two halves is empty
+		{1, 9, 7, 32, 8, 4, 4, 2}, // one image: one group, not two halves
 	} {
 		if bf16 && (sh.w%2 == 1 || sh.stride != 1) {
 			continue
