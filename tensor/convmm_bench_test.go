@@ -48,31 +48,52 @@ func BenchmarkConvGathered(b *testing.B) { benchConv(b, true) }
 
 // BenchmarkConvWeightStrided times the kernel gradient of dcgan28's first
 // discriminator layer (4×4, stride 2, padding 1, 1 → 64 channels, 64
-// images of 28×28), one thread: a product whose gathered operand
-// (12,544 patch rows of 16 taps) costs more than its multiply-adds.
-func BenchmarkConvWeightStrided(b *testing.B) {
-	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(1)
-	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
-	n, c, o := 64, 1, 64
+// images of 28×28): a product whose gathered operand (12,544 patch rows
+// of 16 taps) costs more than its multiply-adds.
+func BenchmarkConvWeightStrided(b *testing.B) { benchWeightStrided(b, 28, 1, 64) }
+
+// BenchmarkConvWeightStrided64 times the kernel gradient of dcgan28's
+// second discriminator layer (4×4, stride 2, padding 1, 64 → 128 channels,
+// 64 images of 14×14): direct in float32 (Taps.Stride), packed in
+// bfloat16.
+func BenchmarkConvWeightStrided64(b *testing.B) { benchWeightStrided(b, 14, 64, 128) }
+
+// stridedConv is the operands of a DCGAN convolution (4×4, stride 2,
+// padding 1) of 64 images of hw×hw×c into o channels: the image x and an
+// output gradient dy, normal values. The strided benchmarks run on
+// benchThreads threads.
+func stridedConv(hw, c, o int) (g ConvGeom, n int, x, dy []float32) {
+	g, _ = NewConvGeom(hw, hw, 4, 4, 2, 2, 1, 1)
+	n = 64
 	rng := NewRNG(1)
-	x := make([]float32, n*28*28*c)
+	x = make([]float32, n*hw*hw*c)
 	rng.Normal(x, 0, 1)
-	dy := make([]float32, n*g.OH*g.OW*o)
+	dy = make([]float32, n*g.OH*g.OW*o)
 	rng.Normal(dy, 0, 1)
+	return g, n, x, dy
+}
+
+// benchWeightStrided times ConvWeightMatMul on stridedConv(hw, c, o), at
+// each precision.
+func benchWeightStrided(b *testing.B, hw, c, o int) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(benchThreads())
+	g, n, x, dy := stridedConv(hw, c, o)
 	dw := make([]float32, o*g.PatchLen(c))
-	b.ResetTimer()
-	for range b.N {
-		ConvWeightMatMul(dw, dy, x, n, c, o, g)
-	}
+	eachPrecision(b, func(b *testing.B) {
+		for range b.N {
+			ConvWeightMatMul(dw, dy, x, n, c, o, g)
+		}
+		b.ReportMetric(float64(2*n*g.OH*g.OW*o*g.PatchLen(c))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
 
 // BenchmarkCol2ImStrided times the fold of dcgan28's last generator layer
 // (a 4×4 transposed convolution, stride 2, padding 1, 64 images of 14×14
-// to 28×28, 1 channel), one thread: every patch adds to its image.
+// to 28×28, 1 channel): every patch adds to its image.
 func BenchmarkCol2ImStrided(b *testing.B) {
 	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(1)
+	parallel.SetThreads(benchThreads())
 	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
 	n, c := 64, 1
 	col := make([]float32, n*g.OH*g.OW*g.PatchLen(c))
@@ -190,18 +211,16 @@ func benchDirect(b *testing.B, run func(s directShape, g ConvGeom, x, w, bias, d
 
 // BenchmarkConvStrided times the forward product of dcgan28's second
 // discriminator layer (4×4, stride 2, padding 1, 64 images of 14×14×64
-// into 7×7×128), one thread, gathered inside the GEMM: three of a step's
-// products have this shape.
+// into 7×7×128), its patches read in place by the rows kernel: four of a
+// step's products have this shape (the discriminator's three passes and
+// the generator's input gradient).
 func BenchmarkConvStrided(b *testing.B) {
 	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(1)
-	g, _ := NewConvGeom(14, 14, 4, 4, 2, 2, 1, 1)
-	n, c, o := 64, 64, 128
-	rng := NewRNG(1)
-	x := make([]float32, n*14*14*c)
-	rng.Normal(x, 0, 1)
+	parallel.SetThreads(benchThreads())
+	c, o := 64, 128
+	g, n, x, _ := stridedConv(14, c, o)
 	w := make([]float32, o*g.PatchLen(c))
-	rng.Normal(w, 0, 0.02)
+	NewRNG(2).Normal(w, 0, 0.02)
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
 	out := make([]float32, rows*o)
 	eachPrecision(b, func(b *testing.B) {
@@ -223,34 +242,12 @@ func eachPrecision(b *testing.B, f func(b *testing.B)) {
 	}
 }
 
-// BenchmarkConvWeightStrided64 times the kernel gradient of dcgan28's
-// second discriminator layer (4×4, stride 2, padding 1, 64 → 128 channels,
-// 64 images of 14×14), one thread.
-func BenchmarkConvWeightStrided64(b *testing.B) {
-	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(benchThreads())
-	g, _ := NewConvGeom(14, 14, 4, 4, 2, 2, 1, 1)
-	n, c, o := 64, 64, 128
-	rng := NewRNG(1)
-	x := make([]float32, n*14*14*c)
-	rng.Normal(x, 0, 1)
-	dy := make([]float32, n*g.OH*g.OW*o)
-	rng.Normal(dy, 0, 1)
-	dw := make([]float32, o*g.PatchLen(c))
-	eachPrecision(b, func(b *testing.B) {
-		for range b.N {
-			ConvWeightMatMul(dw, dy, x, n, c, o, g)
-		}
-		b.ReportMetric(float64(2*n*g.OH*g.OW*o*g.PatchLen(c))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	})
-}
-
 // BenchmarkCol2ImStrided64 times the fold of dcgan28's first generator
 // layer (4×4, stride 2, padding 1, 64 images of 7×7 to 14×14, 64
-// channels), one thread: 12.8 MB of columns.
+// channels): 12.8 MB of columns.
 func BenchmarkCol2ImStrided64(b *testing.B) {
 	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(1)
+	parallel.SetThreads(benchThreads())
 	g, _ := NewConvGeom(14, 14, 4, 4, 2, 2, 1, 1)
 	n, c := 64, 64
 	col := make([]float32, n*g.OH*g.OW*g.PatchLen(c))
@@ -264,7 +261,7 @@ func BenchmarkCol2ImStrided64(b *testing.B) {
 }
 
 // benchThreads is the thread count of the strided benchmarks: 1, or
-// BENCH_THREADS.
+// BENCH_THREADS (BENCH_THREADS=2 go test ./tensor -bench Strided).
 func benchThreads() int {
 	if n, err := strconv.Atoi(os.Getenv("BENCH_THREADS")); err == nil && n > 0 {
 		return n
