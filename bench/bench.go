@@ -66,6 +66,13 @@ type Result struct {
 	// its own (--batch).
 	Batch          int     `json:"batch,omitempty"`
 	AllReduceShare float64 `json:"allreduce_share,omitempty"`
+	// Caches (peak lines) are the core's L1 data cache and L2 as the
+	// matrix products read them at start-up, and Blocking the block sizes
+	// they chose from them (see internal/gemm's Blocking), e.g.
+	// "L1d 48 KiB, L2 1024 KiB (cpuid leaf 0x8000001d)" and
+	// "KC 256, MC 192, NC 1024".
+	Caches   string `json:"caches,omitempty"`
+	Blocking string `json:"blocking,omitempty"`
 }
 
 // Workload is something that can be timed: one call of Step is one unit.

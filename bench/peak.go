@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/internal/peak"
 )
@@ -19,12 +20,16 @@ const PeakName = "peak"
 // bf16-dot-avx512 where it has AVX512_BF16. Each is the median of
 // o.Windows windows of o.MinWindow (default 500 ms) after o.Warmup
 // (default 200 ms), with all threads running the loop at once; Rate and
-// GFLOPS are both its GFLOP/s.
+// GFLOPS are both its GFLOP/s. Each line also names the caches the
+// matrix products found and the blocks they chose (Caches, Blocking).
 func Peak(o Options) ([]Result, error) {
 	if o.Threads < 1 {
 		return nil, fmt.Errorf("benchmark: --threads must be at least 1, got %d", o.Threads)
 	}
 	parallel.SetThreads(o.Threads)
+	kc, mc, nc, c := gemm.Blocking()
+	caches := fmt.Sprintf("L1d %d KiB, L2 %d KiB (%s)", c.L1D>>10, c.L2>>10, c.Source)
+	blocking := fmt.Sprintf("KC %d, MC %d, NC %d", kc, mc, nc)
 	var out []Result
 	for _, k := range peak.Kinds() {
 		p, err := peak.Measure(k, peak.Options{Threads: o.Threads, Windows: o.Windows, Window: o.MinWindow, Warmup: o.Warmup})
@@ -32,7 +37,8 @@ func Peak(o Options) ([]Result, error) {
 			return nil, err
 		}
 		out = append(out, Result{Workload: PeakName, Kind: k.Name, Threads: o.Threads, Rate: p.GFLOPS, Unit: "GFLOP/s",
-			GFLOPS: p.GFLOPS, Windows: len(p.Windows), Seconds: p.Seconds, CPUShare: p.CPUShare})
+			GFLOPS: p.GFLOPS, Windows: len(p.Windows), Seconds: p.Seconds, CPUShare: p.CPUShare,
+			Caches: caches, Blocking: blocking})
 	}
 	return out, nil
 }

@@ -24,6 +24,9 @@ func TestPeakLines(t *testing.T) {
 			t.Errorf("line %d: %+v", i, r)
 		}
 		b, _ := json.Marshal(r)
+		if !strings.Contains(r.Caches, "L1d ") || !strings.Contains(r.Caches, "KiB") || !strings.HasPrefix(r.Blocking, "KC ") {
+			t.Errorf("line %d: caches %q, blocking %q: want the caches and blocks the products use", i, r.Caches, r.Blocking)
+		}
 		if !strings.Contains(string(b), `"kind":"`+r.Kind+`"`) || strings.Contains(string(b), "peak_fraction") {
 			t.Errorf("line %d as JSON: %s", i, b)
 		}

@@ -151,6 +151,9 @@ func printResult(out io.Writer, r bench.Result, asJSON bool) {
 		if r.CPUShare > 0 && r.CPUShare < 0.95 {
 			fmt.Fprintf(out, "  (the threads ran %.0f%% of the time: a busy machine)", 100*r.CPUShare)
 		}
+		if r.Blocking != "" {
+			fmt.Fprintf(out, "  [%s; %s]", r.Caches, r.Blocking)
+		}
 	} else {
 		fmt.Fprintf(out, "%-8s threads=%d  %.3f %s", r.Workload, r.Threads, r.Rate, r.Unit)
 		if r.Ranks > 0 {

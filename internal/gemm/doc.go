@@ -36,12 +36,19 @@
 // applies beta (beta == 0 stores without reading C, so NaNs in C are
 // ignored); later chunks add.
 //
-// Block sizes (measured on Zen 4, 32 KiB L1d and 1 MiB L2 per core):
-// KC = 256, MC = 192, NC = 1024 for both assembly kernels. MC matters mainly
-// for transposed A, whose packing reads MC contiguous floats per k step
-// (MC = 12 cost 25% on 1024×64×6272 with A transposed); KC from 128 to 512
-// measured within a few percent; NC = 512 was about 5% slower than 1024 on
-// 1024³. While the micro-kernel works on one block, the source of the next
+// The assembly kernels' block sizes are fitted at start-up to the core's
+// L1 data cache and L2, read with CPUID (internal/cpucache; blocking.go
+// has the rules and Blocking reports them): the A micro-panel takes at
+// most 3/8 of L1d (KC a multiple of 64, at most 256), the packed B block
+// about all of L2 (NC), a transposed A block about 3/16 of it (MC). On
+// Zen 4 (32 KiB L1d, 1 MiB L2) and Zen 5 (48 KiB, 1 MiB) that gives the
+// sizes measured best there, KC = 256, MC = 192, NC = 1024. MC matters
+// mainly for transposed A, whose packing reads MC contiguous floats per k
+// step (MC = 12 cost 25% on 1024×64×6272 with A transposed); KC from 128
+// to 512 measured within a few percent; NC = 512 was about 5% slower than
+// 1024 on 1024³. KC also decides where the sums over K are cut, so results
+// are bit-identical on CPUs with the same kernel and KC (every AVX-512 CPU
+// has the L1d for KC = 256). While the micro-kernel works on one block, the source of the next
 // A micro-panel (or, for transposed A, of the next block) is prefetched
 // into L2, which hides most of the cost of reading A from memory when N is
 // small (6272×64×1024: 80 → 92 GFLOP/s).

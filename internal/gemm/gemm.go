@@ -544,11 +544,6 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 	}
 }
 
-// residentBytes bounds the packed B that blockResident keeps whole, all
-// of K at once, so that it stays in L2 (512 KB to 2 MB a core on x86 CPUs
-// with AVX-512; 1 MB on Zen 4) beside the A panels and the C strip.
-const residentBytes = 256 << 10
-
 // resident reports whether a block of cols columns is computed by
 // blockResident: there is more than one K chunk, the columns are one B
 // block, and the packed B of every chunk fits in residentBytes.

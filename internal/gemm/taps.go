@@ -284,10 +284,6 @@ func (tj *tapJob) Run(part, lo, hi int) {
 	}
 }
 
-// tapResidentBytes is the largest packed kernel kept whole in L2 (half
-// of the 1 MB of Zen 4, the rest for the images' rows and C).
-const tapResidentBytes = 512 << 10
-
 // strip computes strip s's tiles of K chunk pi for every column panel.
 func (tj *tapJob) strip(part, s, pi int) {
 	a, im, ws := tj.a, tj.im, tj.ws[part]

@@ -264,10 +264,6 @@ func (j *tapsWJob) chunks() {
 	j.jbs = (j.n + 11) / 12
 }
 
-// tapsWChunkBytes is about how many bytes of dy and X a chunk of images
-// holds: a third of a Zen 4 core's L2.
-const tapsWChunkBytes = 320 << 10
-
 // Run implements parallel.Job for items [lo, hi), item g·tiles + t being
 // tile t over group g's images: group by group, chunk by chunk, every tile
 // of the range.

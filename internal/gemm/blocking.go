@@ -1,0 +1,82 @@
+package gemm
+
+import "github.com/minmaxgan/minmax/internal/cpucache"
+
+// The assembly kernels' blocks are sized at start-up from the core's
+// caches (cpucache.Detect), by the rules of fitCaches. The rules were
+// measured on two CPUs, and reproduce the sizes measured best there:
+//
+//   - Zen 4 (32 KiB L1d, 1 MiB L2): KC = 256, MC = 192, NC = 1024. KC from
+//     128 to 512 measured within a few percent, NC = 512 about 5% slower
+//     on 1024³.
+//   - Zen 5 (48 KiB L1d, 1 MiB L2), 1024³, five alternations: NC = 1024
+//     against 512 gave 194-202 against 177-202 GFLOP/s on one thread and
+//     349-383 against 314-353 on two; KC = 384 and 512 were no faster
+//     than 256.
+//
+// The sizes found are reported by Blocking (and by minmax bench's peak
+// lines).
+var cache = cpucache.Detect()
+
+// Sizes of the other blocked loops, set from the L2 (fitOthers):
+//   - residentBytes bounds the packed B that blockResident keeps whole,
+//     all of K at once, in L2 beside the A panels and the C strip: a
+//     quarter of L2;
+//   - tapResidentBytes is the largest packed kernel of a direct
+//     convolution kept whole in L2 (tapJob.Run): half of it, the rest for
+//     the images' rows and C;
+//   - tapsWChunkBytes is about how many bytes of dy and image a chunk of
+//     images of the direct kernel gradient holds (tapsWJob): 5/16 of it.
+//
+// On a 1 MiB L2: 256 KiB, 512 KiB and 320 KiB, the sizes measured on Zen
+// 4.
+var (
+	residentBytes    = 256 << 10
+	tapResidentBytes = 512 << 10
+	tapsWChunkBytes  = 320 << 10
+)
+
+// fitCaches sizes im's blocks for an L1 data cache of l1d bytes and an L2
+// of l2 bytes:
+//
+//   - KC: the A micro-panel (MR×KC floats), which stays in L1 while the
+//     B block streams past it, takes at most 3/8 of L1d; KC is a multiple
+//     of 64 from 64 to 256. Above 256 measured no faster, and KC sets
+//     where the sums of K are cut (every element is rounded once per K
+//     chunk), so capping it keeps results the same on every CPU whose L1
+//     holds that panel: all CPUs with AVX-512 (32 KiB L1d at least).
+//   - NC: the packed B block (KC×NC floats) is about the size of L2, NC a
+//     multiple of NR from 4·NR to 4096. It streams from L2 once per A
+//     micro-panel; half the L2 cost 5% on Zen 4 and Zen 5.
+//   - MC: the packed block of a transposed A (MC×KC floats) takes about
+//     3/16 of L2, MC a multiple of MR of at least MR.
+func fitCaches(im *impl, l1d, l2 int) {
+	im.kc = min(256, max(64, (3*l1d/8)/(im.mr*4)/64*64))
+	im.nc = min(4096, max(4*im.nr, l2/(4*im.kc)/im.nr*im.nr))
+	im.mc = max(im.mr, (3*l2/16)/(4*im.kc)/im.mr*im.mr)
+}
+
+// fitOthers sets the other loops' sizes (residentBytes and its kin) for
+// an L2 of l2 bytes.
+func fitOthers(l2 int) {
+	residentBytes = l2 / 4
+	tapResidentBytes = l2 / 2
+	tapsWChunkBytes = 5 * l2 / 16
+}
+
+func init() {
+	for _, im := range append(archImpls(), bf16Impl) {
+		if im != nil {
+			fitCaches(im, cache.L1D, cache.L2)
+		}
+	}
+	fitOthers(cache.L2)
+}
+
+// Blocking returns the block sizes of the current kernel (KC, MC and NC:
+// see the package documentation) and the cache sizes they were fitted
+// to, with where those came from.
+func Blocking() (kc, mc, nc int, caches cpucache.Sizes) {
+	im := current.Load()
+	return im.kc, im.mc, im.nc, cache
+}
