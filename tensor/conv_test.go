@@ -100,6 +100,9 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		// Strided patches read in place (in bfloat16 from a rounded
 		// padded copy): odd sizes, padding 2, 40 outputs (an edge tile).
 		{10, 9, 24, 40, 3, 3, 2, 1}, {11, 8, 16, 36, 3, 3, 2, 2},
+		// Few channels, unfolded (unfolds): dcgan28's gray input, an RGB
+		// input, a run of neither 4 nor 9 values.
+		{28, 28, 1, 64, 4, 4, 2, 1}, {12, 12, 3, 16, 3, 3, 1, 1}, {9, 10, 2, 8, 5, 5, 1, 2},
 	} {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {
@@ -348,14 +351,18 @@ func TestPadPairs(t *testing.T) {
 	}
 }
 
-// The padded copy ConvMatMulKeep leaves gives ConvWeightMatMulPadded the
-// bits ConvWeightMatMul computes from the image, and the convolution is
-// ConvMatMul's; where the two paths are not both direct in float32 there
-// is nothing to keep.
+// What ConvMatMulKeep leaves (the padded copy, or the unfolded patches of
+// an image of few channels) gives ConvWeightMatMulPadded the bits
+// ConvWeightMatMul computes from the image, and the convolution is
+// ConvMatMul's; where the convolution neither unfolds nor takes both
+// direct paths in float32 there is nothing to keep.
 func TestConvKeepPadded(t *testing.T) {
 	rng := NewRNG(8)
-	for _, tc := range []struct{ n, h, w, c, o int }{{3, 8, 8, 32, 16}, {2, 7, 9, 64, 36}, {2, 6, 6, 32, 6}} {
-		g, _ := NewConvGeom(tc.h, tc.w, 3, 3, 1, 1, 1, 1)
+	for _, tc := range []struct{ n, h, w, c, o, k, s int }{
+		{3, 8, 8, 32, 16, 3, 1}, {2, 7, 9, 64, 36, 3, 1}, {2, 6, 6, 32, 6, 3, 1},
+		{3, 28, 28, 1, 64, 4, 2}, {2, 10, 10, 3, 8, 3, 1}, {2, 10, 10, 3, 4, 3, 1},
+	} {
+		g, _ := NewConvGeom(tc.h, tc.w, tc.k, tc.k, tc.s, tc.s, 1, 1)
 		rows, k := tc.n*g.OH*g.OW, g.PatchLen(tc.c)
 		x := make([]float32, tc.n*tc.h*tc.w*tc.c)
 		w := make([]float32, tc.o*k)
@@ -364,7 +371,7 @@ func TestConvKeepPadded(t *testing.T) {
 			rng.Normal(s, 0, 1)
 		}
 		l := KeepLen(tc.n, tc.c, tc.o, g)
-		if want := direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0; (l > 0) != want {
+		if want := unfolds(tc.c, tc.o, rows, g) || direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0; (l > 0) != want {
 			t.Fatalf("%+v: KeepLen %d, want a copy: %v", tc, l, want)
 		}
 		if l == 0 {

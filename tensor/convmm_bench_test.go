@@ -268,3 +268,41 @@ func benchThreads() int {
 	}
 	return 1
 }
+
+// BenchmarkConvFewChannels times dcgan28's first discriminator
+// convolution (4×4, stride 2, padding 1, 64 images of 28×28×1 into
+// 14×14×64), whose patches are unfolded (unfolds): the forward product
+// (unfolding included), the kernel gradient from the patches the forward
+// kept, and the kernel gradient unfolding them anew (a transposed
+// convolution's, G's last layer).
+func BenchmarkConvFewChannels(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(benchThreads())
+	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
+	n, c, o := 64, 1, 64
+	rows, k := n*g.OH*g.OW, g.PatchLen(c)
+	x := make([]float32, n*28*28*c)
+	w := make([]float32, o*k)
+	dy := make([]float32, rows*o)
+	for i, s := range [][]float32{x, w, dy} {
+		NewRNG(uint64(i)).Normal(s, 0, 1)
+	}
+	out, dw := make([]float32, rows*o), make([]float32, o*k)
+	keep := make([]float32, KeepLen(n, c, o, g))
+	flops := float64(2 * rows * o * k)
+	for _, bc := range []struct {
+		name string
+		run  func()
+	}{
+		{"forward", func() { ConvMatMulKeep(out, x, w, nil, n, c, o, g, false, keep) }},
+		{"weight-kept", func() { ConvWeightMatMulPadded(dw, dy, x, keep, n, c, o, g) }},
+		{"weight", func() { ConvWeightMatMul(dw, dy, x, n, c, o, g) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for range b.N {
+				bc.run()
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
