@@ -356,7 +356,18 @@ func TestPadPairs(t *testing.T) {
 // ConvWeightMatMul computes from the image, and the convolution is
 // ConvMatMul's; where the convolution neither unfolds nor takes both
 // direct paths in float32 there is nothing to keep.
-func TestConvKeepPadded(t *testing.T) {
+func TestConvKeepPadded(t *testing.T) { testConvKeepPadded(t) }
+
+// In bfloat16 only the unfolded patches are kept.
+func TestConvKeepPaddedBF16(t *testing.T) {
+	if err := gemm.SetPrecision(gemm.BFloat16); err != nil {
+		t.Skip(err)
+	}
+	defer gemm.SetPrecision(gemm.Float32)
+	testConvKeepPadded(t)
+}
+
+func testConvKeepPadded(t *testing.T) {
 	rng := NewRNG(8)
 	for _, tc := range []struct{ n, h, w, c, o, k, s int }{
 		{3, 8, 8, 32, 16, 3, 1}, {2, 7, 9, 64, 36, 3, 1}, {2, 6, 6, 32, 6, 3, 1},
@@ -371,7 +382,8 @@ func TestConvKeepPadded(t *testing.T) {
 			rng.Normal(s, 0, 1)
 		}
 		l := KeepLen(tc.n, tc.c, tc.o, g)
-		if want := unfolds(tc.c, tc.o, rows, g) || direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0; (l > 0) != want {
+		f32 := gemm.CurrentPrecision() == gemm.Float32
+		if want := unfolds(tc.c, tc.o, rows, g) || f32 && direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0; (l > 0) != want {
 			t.Fatalf("%+v: KeepLen %d, want a copy: %v", tc, l, want)
 		}
 		if l == 0 {
