@@ -82,9 +82,10 @@ func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	}
 	if g.IsPointwise() { // a 1×1 convolution's patches are the image itself
 		if b != nil {
-			tensor.FillRows(n.t.Data, b)
+			tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, b, rows, o, k, false, true)
+		} else {
+			tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, false)
 		}
-		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, b != nil)
 		return n
 	}
 	var keep []float32
@@ -108,9 +109,10 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	n.geo = g
 	if g.IsPointwise() { // the columns are the output
 		if bias != nil {
-			tensor.FillRows(n.t.Data, bias.t.Data)
+			tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, bias.t.Data, rows, k, cin, false, false)
+		} else {
+			tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, k, cin, false, false, false)
 		}
-		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, k, cin, false, false, bias != nil)
 		return n
 	}
 	if fg, ok := g.Flipped(); ok {

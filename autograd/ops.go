@@ -97,8 +97,8 @@ func b2i(b bool) int {
 
 // Linear returns x @ wᵀ + bias, the fully connected layer, for x of shape
 // (batch, in), w of shape (out, in) (PyTorch's layout) and bias of shape
-// (out) or nil. The bias is written first and the product accumulated onto
-// it, so the layer is a single GEMM pass.
+// (out) or nil. Each tile of the output starts from the bias inside the
+// product (tensor.MatMulBias), so the layer is a single GEMM pass.
 func (t *Tape) Linear(x, w, bias *Node) *Node {
 	if bias == nil {
 		if !t.ok(opLinear, x, w) {
@@ -116,11 +116,10 @@ func (t *Tape) Linear(x, w, bias *Node) *Node {
 	}
 	n := t.node(opLinear, []int{m, out}, nil, x, w, bias)
 	if bias != nil {
-		for r := 0; r < m; r++ {
-			copy(n.t.Data[r*out:(r+1)*out], bias.t.Data)
-		}
+		tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, bias.t.Data, m, out, k, false, true)
+	} else {
+		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, m, out, k, false, true, false)
 	}
-	tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, m, out, k, false, true, bias != nil)
 	return n
 }
 

@@ -474,9 +474,10 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 		}
 		Unfold(col, x, n, c, g)
 		if bias != nil {
-			FillRows(out[:rows*o], bias)
+			MatMulBias(out, col, w, bias, rows, o, k, false, true)
+		} else {
+			MatMul(out, col, w, rows, o, k, false, true, accumulate)
 		}
-		MatMul(out, col, w, rows, o, k, false, true, accumulate || bias != nil)
 		if bp != nil {
 			unfoldPool.Put(bp)
 		}

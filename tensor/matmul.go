@@ -20,3 +20,18 @@ func MatMul(c, a, b []float32, m, n, k int, transA, transB, accumulate bool) {
 	}
 	gemm.Sgemm(nil, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 }
+
+// MatMulBias computes c = op(a) @ op(b) + bias, bias (n values) added to
+// every row: bit-identical to FillRows(c, bias) then MatMul with
+// accumulate, without that pass over c (each tile of c starts from the
+// bias inside the product, on every thread).
+func MatMulBias(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	gemm.SgemmBias(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n)
+}

@@ -49,6 +49,23 @@ func Sgemm(pool *parallel.Pool, transA, transB bool, m, n, k int, alpha float32,
 	})
 }
 
+// SgemmBias computes C = op(A)*op(B) + bias, bias (len n) added to every
+// row of C, for a stored A. It is bit-identical to filling C's rows with
+// bias and calling Sgemm with alpha = 1 and beta = 1, without that
+// separate pass over C (which ran on one thread): each tile of C starts
+// from the bias as its first K chunk is computed.
+func SgemmBias(pool *parallel.Pool, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if len(bias) != n {
+		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
+	}
+	run(pool, args{
+		transA: transA, transB: transB, bias: bias,
+		m: m, n: n, k: k, alpha: 1, beta: 1,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+	})
+}
+
 // Rows is a matrix that is computed rather than stored, such as the
 // unfolded patches of a convolution (im2col): Row writes M[i][p0:p0+len(dst)]
 // into dst. The product packs the rows it needs into its cache blocks as it

@@ -273,3 +273,46 @@ func TestSgemmStridedRowsBF16MatchesPacked(t *testing.T) {
 		}
 	}
 }
+
+// SgemmBias gives the bits of filling C with the bias then Sgemm with
+// beta 1, for every transposition, at every thread count, on the paths
+// that tile C and those that do not (one row or column, k = 0), and in
+// bfloat16.
+func TestSgemmBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	check := func(t *testing.T) {
+		for _, sh := range [][3]int{{1, 9, 30}, {9, 1, 30}, {13, 7, 5}, {37, 45, 600}, {200, 70, 531}, {5, 6, 0}, {300, 33, 64}} {
+			m, n, kk := sh[0], sh[1], sh[2]
+			for tr := range 4 {
+				transA, transB := tr&1 != 0, tr&2 != 0
+				a, b, bias := randSlice(rng, m*kk), randSlice(rng, n*kk), randSlice(rng, n)
+				lda, ldb := max(kk, 1), n
+				if transA {
+					lda = m
+				}
+				if transB {
+					ldb = max(kk, 1)
+				}
+				want, got := randSlice(rng, m*n), randSlice(rng, m*n)
+				for i := range m {
+					copy(want[i*n:(i+1)*n], bias)
+				}
+				Sgemm(pool(1), transA, transB, m, n, kk, 1, a, lda, b, ldb, 1, want, n)
+				for _, threads := range []int{1, 2, 3} {
+					SgemmBias(pool(threads), transA, transB, m, n, kk, a, lda, b, ldb, bias, got, n)
+					same(t, fmt.Sprintf("%dx%dx%d transA %v transB %v threads %d", m, n, kk, transA, transB, threads), want, got)
+				}
+			}
+		}
+	}
+	for _, k := range Available() {
+		t.Run(k.String(), func(t *testing.T) {
+			useKernel(t, k)
+			check(t)
+		})
+	}
+	if SetPrecision(BFloat16) == nil {
+		defer SetPrecision(Float32)
+		t.Run("bf16", check)
+	}
+}
