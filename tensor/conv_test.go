@@ -88,8 +88,10 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		// Kernel rows longer than a cache block of k (spans cut by kc), and
 		// strides larger than the kernel with the padding.
 		{6, 6, 300, 9, 3, 3, 1, 1}, {10, 7, 3, 4, 5, 5, 3, 2}, {4, 5, 2, 3, 2, 2, 3, 1},
-		// A few output channels (computed transposed), K in several chunks.
-		{16, 16, 64, 3, 3, 3, 1, 1},
+		// A few output channels (computed tap by tap), K in several
+		// chunks; a 5×5 kernel with padding 2 on an odd grid, and no
+		// padding.
+		{16, 16, 64, 3, 3, 3, 1, 1}, {9, 11, 16, 2, 5, 5, 1, 2}, {7, 8, 12, 4, 3, 3, 1, 0},
 		// biggan's 28×28 blocks (direct where the CPU has AVX-512: strips
 		// of 12 positions across the rows' padding columns).
 		{28, 28, 32, 32, 3, 3, 1, 1}, {14, 14, 32, 48, 1, 1, 1, 0},
@@ -123,7 +125,7 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		bf16 := gemm.CurrentPrecision() == gemm.BFloat16
 		if fewDirect(tc.c, tc.o, rows, g) {
 			// The tap-by-tap product sums c terms per tap.
-			bf16 = gemm.InBF16(n*(tc.h+2*tc.p)*(tc.w+2*tc.p), g.KH*g.KW*tc.o, tc.c)
+			bf16 = gemm.InBF16(n*tc.h*tc.w, g.KH*g.KW*tc.o, tc.c)
 		}
 		round := func(v float32) float64 {
 			if bf16 {
@@ -199,6 +201,7 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 			// Summed in another order: within the rounding of a float32
 			// sum of rows terms of the float64 one (of the operands as
 			// rounded to bfloat16 there).
+			bf16 = gemm.CurrentPrecision() == gemm.BFloat16
 			for j := range tc.o {
 				for p := range k {
 					var sum, abs float64
@@ -207,7 +210,7 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 						sum, abs = sum+v, abs+math.Abs(v)
 					}
 					if d := math.Abs(float64(got[j*k+p]) - sum); !(d <= float64(rows+1)*0x1p-24*abs) {
-						t.Fatalf("%+v: direct ConvWeightMatMul[%d] = %v, the float64 sum %v", tc, j*k+p, got[j*k+p], sum)
+						t.Fatalf("%+v: ConvWeightMatMul[%d] = %v, the float64 sum %v", tc, j*k+p, got[j*k+p], sum)
 					}
 				}
 			}

@@ -306,3 +306,34 @@ func BenchmarkConvFewChannels(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvFewOut times biggan32's last generator layer (3×3,
+// padding 1, 64 images of 32×32×64 into 3 channels): the forward product
+// tap by tap (convFewTaps) and the kernel gradient.
+func BenchmarkConvFewOut(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(benchThreads())
+	g, _ := NewConvGeom(32, 32, 3, 3, 1, 1, 1, 1)
+	n, c, o := 64, 64, 3
+	rows, k := n*g.OH*g.OW, g.PatchLen(c)
+	x := make([]float32, n*32*32*c)
+	w := make([]float32, o*k)
+	dy := make([]float32, rows*o)
+	for i, s := range [][]float32{x, w, dy} {
+		NewRNG(uint64(i)).Normal(s, 0, 1)
+	}
+	out, dw := make([]float32, rows*o), make([]float32, o*k)
+	flops := float64(2 * rows * o * k)
+	b.Run("forward", func(b *testing.B) {
+		for range b.N {
+			ConvMatMul(out, x, w, nil, n, c, o, g, false)
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("weight", func(b *testing.B) {
+		for range b.N {
+			ConvWeightMatMul(dw, dy, x, n, c, o, g)
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
