@@ -276,47 +276,46 @@ func benchThreads() int {
 // kept, and the kernel gradient unfolding them anew (a transposed
 // convolution's, G's last layer).
 func BenchmarkConvFewChannels(b *testing.B) {
-	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(benchThreads())
 	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
 	n, c, o := 64, 1, 64
-	rows, k := n*g.OH*g.OW, g.PatchLen(c)
-	x := make([]float32, n*28*28*c)
-	w := make([]float32, o*k)
-	dy := make([]float32, rows*o)
-	for i, s := range [][]float32{x, w, dy} {
-		NewRNG(uint64(i)).Normal(s, 0, 1)
-	}
-	out, dw := make([]float32, rows*o), make([]float32, o*k)
 	keep := make([]float32, KeepLen(n, c, o, g))
-	flops := float64(2 * rows * o * k)
-	for _, bc := range []struct {
-		name string
-		run  func()
-	}{
-		{"forward", func() { ConvMatMulKeep(out, x, w, nil, n, c, o, g, false, keep) }},
-		{"weight-kept", func() { ConvWeightMatMulPadded(dw, dy, x, keep, n, c, o, g) }},
-		{"weight", func() { ConvWeightMatMul(dw, dy, x, n, c, o, g) }},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			for range b.N {
-				bc.run()
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
+	benchConvRuns(b, g, n, c, o, func(x, w, dy, out, dw []float32) []benchRun {
+		return []benchRun{
+			{"forward", func() { ConvMatMulKeep(out, x, w, nil, n, c, o, g, false, keep) }},
+			{"weight-kept", func() { ConvWeightMatMulPadded(dw, dy, x, keep, n, c, o, g) }},
+			{"weight", func() { ConvWeightMatMul(dw, dy, x, n, c, o, g) }},
+		}
+	})
 }
 
 // BenchmarkConvFewOut times biggan32's last generator layer (3×3,
 // padding 1, 64 images of 32×32×64 into 3 channels): the forward product
 // tap by tap (convFewTaps) and the kernel gradient.
 func BenchmarkConvFewOut(b *testing.B) {
-	defer parallel.SetThreads(parallel.Default().Threads())
-	parallel.SetThreads(benchThreads())
 	g, _ := NewConvGeom(32, 32, 3, 3, 1, 1, 1, 1)
 	n, c, o := 64, 64, 3
+	benchConvRuns(b, g, n, c, o, func(x, w, dy, out, dw []float32) []benchRun {
+		return []benchRun{
+			{"forward", func() { ConvMatMul(out, x, w, nil, n, c, o, g, false) }},
+			{"weight", func() { ConvWeightMatMul(dw, dy, x, n, c, o, g) }},
+		}
+	})
+}
+
+// benchRun is one named sub-benchmark of benchConvRuns.
+type benchRun struct {
+	name string
+	run  func()
+}
+
+// benchConvRuns times the runs that runs makes of a convolution's
+// operands (n images under g, c channels into o; random), each as a
+// sub-benchmark at BENCH_THREADS threads, in GFLOP/s of the convolution.
+func benchConvRuns(b *testing.B, g ConvGeom, n, c, o int, runs func(x, w, dy, out, dw []float32) []benchRun) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(benchThreads())
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
-	x := make([]float32, n*32*32*c)
+	x := make([]float32, n*g.H*g.W*c)
 	w := make([]float32, o*k)
 	dy := make([]float32, rows*o)
 	for i, s := range [][]float32{x, w, dy} {
@@ -324,16 +323,12 @@ func BenchmarkConvFewOut(b *testing.B) {
 	}
 	out, dw := make([]float32, rows*o), make([]float32, o*k)
 	flops := float64(2 * rows * o * k)
-	b.Run("forward", func(b *testing.B) {
-		for range b.N {
-			ConvMatMul(out, x, w, nil, n, c, o, g, false)
-		}
-		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	})
-	b.Run("weight", func(b *testing.B) {
-		for range b.N {
-			ConvWeightMatMul(dw, dy, x, n, c, o, g)
-		}
-		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	})
+	for _, r := range runs(x, w, dy, out, dw) {
+		b.Run(r.name, func(b *testing.B) {
+			for range b.N {
+				r.run()
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
