@@ -201,12 +201,19 @@ func unfolds(c, o, rows int, g ConvGeom) bool {
 		!g.IsPointwise() && !direct(c, o, rows, g) && !fewDirect(c, o, rows, g)
 }
 
-var unfoldPool = sync.Pool{New: func() any { return new([]float32) }}
+// unfoldPool holds the unfolded patches of the products that do not keep
+// them, padPool Unfold's padded copies (apart, so that a buffer drawn is
+// one of the size wanted).
+var (
+	unfoldPool = sync.Pool{New: func() any { return new([]float32) }}
+	padPool    = sync.Pool{New: func() any { return new([]float32) }}
+)
 
 // Unfold is Im2Col for images of few channels (a kernel row of at most a
 // few dozen values): where the kernel hangs over the padding, the images
 // are copied zero-padded first, and every patch is then copied from that
-// copy run by run without bounds checks. The result is Im2Col's.
+// copy a kernel row at a time, with one bounds check and no call per
+// run. The result is Im2Col's.
 func Unfold(col, x []float32, n, c int, g ConvGeom) {
 	rows := n * g.OH * g.OW
 	if len(col) < rows*g.PatchLen(c) || len(x) < n*g.H*g.W*c {
@@ -216,7 +223,7 @@ func Unfold(col, x []float32, n, c int, g ConvGeom) {
 	var bp *[]float32
 	if g.PH > 0 || g.PW > 0 {
 		hp, wp = g.H+2*g.PH, g.W+2*g.PW
-		bp = unfoldPool.Get().(*[]float32)
+		bp = padPool.Get().(*[]float32)
 		if cap(*bp) < n*hp*wp*c {
 			*bp = make([]float32, n*hp*wp*c)
 		}
@@ -230,7 +237,7 @@ func Unfold(col, x []float32, n, c int, g ConvGeom) {
 	*j = unfoldJob{}
 	unfoldJobs.Put(j)
 	if bp != nil {
-		unfoldPool.Put(bp)
+		padPool.Put(bp)
 	}
 }
 
