@@ -180,7 +180,7 @@ func im2colRows(col, x []float32, lo, hi, c int, g *ConvGeom) {
 const unfoldMaxK = 64
 
 // unfolds says whether ConvMatMul unfolds the patches of x into a matrix
-// and multiplies that (Unfold, then MatMul), and ConvMatMulKeep keeps it
+// and multiplies that (unfold, then MatMul), and ConvMatMulKeep keeps it
 // for the kernel gradient: images of so few channels that a kernel row
 // is a run shorter than padBelow and a patch at most unfoldMaxK values
 // (a discriminator's gray or RGB input, K = 16 or 27), into more than
@@ -202,43 +202,52 @@ func unfolds(c, o, rows int, g ConvGeom) bool {
 }
 
 // unfoldPool holds the unfolded patches of the products that do not keep
-// them, padPool Unfold's padded copies (apart, so that a buffer drawn is
-// one of the size wanted).
-var (
-	unfoldPool = sync.Pool{New: func() any { return new([]float32) }}
-	padPool    = sync.Pool{New: func() any { return new([]float32) }}
-)
+// them (patchMatrix).
+var unfoldPool = sync.Pool{New: func() any { return new([]float32) }}
 
-// Unfold is Im2Col for images of few channels (a kernel row of at most a
+// floatsFrom takes a buffer of n floats from pool (a pool of *[]float32),
+// grown where it is short; the handle goes back to the pool when done.
+func floatsFrom(pool *sync.Pool, n int) (*[]float32, []float32) {
+	bp := pool.Get().(*[]float32)
+	if cap(*bp) < n {
+		*bp = make([]float32, n)
+	}
+	return bp, (*bp)[:n]
+}
+
+// patchMatrix returns the buffer for size values of unfolded patches:
+// keep where it has that length (it then holds them, or will), else one
+// from unfoldPool, whose handle bp the caller puts back.
+func patchMatrix(keep []float32, size int) (col []float32, bp *[]float32) {
+	if len(keep) == size {
+		return keep, nil
+	}
+	bp, col = floatsFrom(&unfoldPool, size)
+	return col, bp
+}
+
+// unfold is Im2Col for images of few channels (a kernel row of at most a
 // few dozen values): where the kernel hangs over the padding, the images
-// are copied zero-padded first, and every patch is then copied from that
-// copy a kernel row at a time, with one bounds check and no call per
-// run. The result is Im2Col's.
-func Unfold(col, x []float32, n, c int, g ConvGeom) {
+// are copied zero-padded first (stridedPatches.pad), and every patch is
+// then copied from that copy a kernel row at a time, with one bounds
+// check and no call per run. The result is Im2Col's (which stays the
+// plain reference the tests check it against).
+func unfold(col, x []float32, n, c int, g ConvGeom) {
 	rows := n * g.OH * g.OW
 	if len(col) < rows*g.PatchLen(c) || len(x) < n*g.H*g.W*c {
-		panic("tensor.Unfold: buffer too short for the geometry")
+		panic("tensor.unfold: buffer too short for the geometry")
 	}
-	src, hp, wp := x, g.H, g.W
-	var bp *[]float32
+	p := getPatches(x, c, g)
 	if g.PH > 0 || g.PW > 0 {
-		hp, wp = g.H+2*g.PH, g.W+2*g.PW
-		bp = padPool.Get().(*[]float32)
-		if cap(*bp) < n*hp*wp*c {
-			*bp = make([]float32, n*hp*wp*c)
-		}
-		src = (*bp)[:n*hp*wp*c]
-		PadImages(src, x, n, g.H, g.W, c, g.PH, g.PW)
+		p.pad(x, n, c, g)
 	}
 	j := unfoldJobs.Get().(*unfoldJob)
-	*j = unfoldJob{col: col, xp: src, hp: hp, wp: wp, c: c, g: g}
-	p := parallel.Default()
-	p.ForParts(n*g.OH, p.PartsFor(rows*g.PatchLen(c), parallelGrain), j)
+	*j = unfoldJob{col: col, xp: p.x, hp: p.g.H, wp: p.g.W, c: c, g: g}
+	pool := parallel.Default()
+	pool.ForParts(n*g.OH, pool.PartsFor(rows*g.PatchLen(c), parallelGrain), j)
 	*j = unfoldJob{}
 	unfoldJobs.Put(j)
-	if bp != nil {
-		padPool.Put(bp)
-	}
+	p.release()
 }
 
 var unfoldJobs = sync.Pool{New: func() any { return new(unfoldJob) }}
@@ -469,17 +478,8 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 		return false
 	}
 	if unfolds(c, o, rows, g) {
-		kept := len(keep) > 0 && len(keep) == rows*k
-		col := keep
-		var bp *[]float32
-		if !kept {
-			bp = unfoldPool.Get().(*[]float32)
-			if cap(*bp) < rows*k {
-				*bp = make([]float32, rows*k)
-			}
-			col = (*bp)[:rows*k]
-		}
-		Unfold(col, x, n, c, g)
+		col, bp := patchMatrix(keep, rows*k)
+		unfold(col, x, n, c, g)
 		if bias != nil {
 			MatMulBias(out, col, w, bias, rows, o, k, false, true)
 		} else {
@@ -488,7 +488,7 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 		if bp != nil {
 			unfoldPool.Put(bp)
 		}
-		return kept
+		return bp == nil
 	}
 	p := getPatches(x, c, g)
 	if (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow {
@@ -657,11 +657,8 @@ func convFewTaps(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate 
 	pos := n * g.H * g.W
 	cols := taps * o
 	need := cols*c + pos*cols
-	bp := fewPool.Get().(*[]float32)
-	if cap(*bp) < need {
-		*bp = make([]float32, need)
-	}
-	wt, z := (*bp)[:cols*c], (*bp)[cols*c:need]
+	bp, buf := floatsFrom(&fewPool, need)
+	wt, z := buf[:cols*c], buf[cols*c:]
 	for oo := range o { // wt[ci][t·o + oo] = w[oo][t][ci]
 		for t := range taps {
 			src := w[(oo*taps+t)*c : (oo*taps+t+1)*c]
@@ -756,11 +753,7 @@ const fewChannels = 4
 // start from (bias, out itself, or nothing), so each element sees the
 // same sums in the same order as the untransposed product: the same bits.
 func convFewChannels(out, w, bias []float32, p *stridedPatches, rows, k, o int, accumulate bool) {
-	bp := fewPool.Get().(*[]float32)
-	if cap(*bp) < o*rows {
-		*bp = make([]float32, o*rows)
-	}
-	ct := (*bp)[:o*rows]
+	bp, ct := floatsFrom(&fewPool, o*rows)
 	var beta float32 = 1
 	switch {
 	case bias != nil:
@@ -1125,15 +1118,9 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 	if unfolds(c, o, rows, g) {
 		// The patches the forward product unfolded (ConvMatMulKeep), or
 		// unfolded now (a transposed convolution's kernel gradient).
-		col := xpad
-		var bp *[]float32
-		if len(col) != rows*k {
-			bp = unfoldPool.Get().(*[]float32)
-			if cap(*bp) < rows*k {
-				*bp = make([]float32, rows*k)
-			}
-			col = (*bp)[:rows*k]
-			Unfold(col, x, n, c, g)
+		col, bp := patchMatrix(xpad, rows*k)
+		if bp != nil {
+			unfold(col, x, n, c, g)
 		}
 		MatMul(dw, dy, col, o, k, rows, true, false, false)
 		if bp != nil {
