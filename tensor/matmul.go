@@ -7,13 +7,7 @@ import "github.com/minmaxgan/minmax/internal/gemm"
 // stored k×n, or n×k when transB. Work goes to the assembly SGEMM on the
 // process-wide worker pool.
 func MatMul(c, a, b []float32, m, n, k int, transA, transB, accumulate bool) {
-	lda, ldb := k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
+	lda, ldb := leading(m, n, k, transA, transB)
 	var beta float32
 	if accumulate {
 		beta = 1
@@ -26,12 +20,19 @@ func MatMul(c, a, b []float32, m, n, k int, transA, transB, accumulate bool) {
 // accumulate, without that pass over c (each tile of c starts from the
 // bias inside the product, on every thread).
 func MatMulBias(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
-	lda, ldb := k, n
+	lda, ldb := leading(m, n, k, transA, transB)
+	gemm.SgemmBias(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n)
+}
+
+// leading returns the leading dimensions of MatMul's operands, stored
+// m×k (k×m when transA) and k×n (n×k when transB).
+func leading(m, n, k int, transA, transB bool) (lda, ldb int) {
+	lda, ldb = k, n
 	if transA {
 		lda = m
 	}
 	if transB {
 		ldb = k
 	}
-	gemm.SgemmBias(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n)
+	return lda, ldb
 }

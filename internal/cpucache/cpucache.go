@@ -30,27 +30,27 @@ var (
 func Detect() Sizes {
 	once.Do(func() {
 		detected = Default
-		if s, ok := detect(); ok && Plausible(s) {
+		if s, ok := detect(); ok && plausible(s) {
 			detected = s
 		}
 	})
 	return detected
 }
 
-// Plausible says whether s looks like a real core's caches: an L1 data
+// plausible says whether s looks like a real core's caches: an L1 data
 // cache of 8 KiB to 1 MiB and an L2 of 64 KiB to 256 MiB, no smaller
 // than the L1. Hypervisors sometimes report zeros or garbage.
-func Plausible(s Sizes) bool {
+func plausible(s Sizes) bool {
 	return s.L1D >= 8<<10 && s.L1D <= 1<<20 && s.L2 >= 64<<10 && s.L2 <= 256<<20 && s.L2 >= s.L1D
 }
 
-// Deterministic decodes the caches listed by CPUID's deterministic cache
+// deterministic decodes the caches listed by CPUID's deterministic cache
 // parameters (leaf 4, or AMD's 0x8000001D, which has the same layout):
 // query(i) returns EAX, EBX and ECX of subleaf i, one cache per subleaf
 // until a cache type of 0. The size of a cache is ways × partitions ×
 // line size × sets. ok is false unless both an L1 data cache and an L2
 // (data or unified) were listed.
-func Deterministic(query func(sub uint32) (eax, ebx, ecx uint32)) (s Sizes, ok bool) {
+func deterministic(query func(sub uint32) (eax, ebx, ecx uint32)) (s Sizes, ok bool) {
 	for sub := uint32(0); sub < 32; sub++ {
 		eax, ebx, ecx := query(sub)
 		typ := eax & 0x1f // 1 data, 2 instruction, 3 unified

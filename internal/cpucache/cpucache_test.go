@@ -30,15 +30,15 @@ func TestDeterministic(t *testing.T) {
 		cache(3, 2, 16, 1, 64, 1024),
 		cache(3, 3, 16, 1, 64, 32768),
 	)
-	s, ok := Deterministic(zen5)
+	s, ok := deterministic(zen5)
 	if !ok || s.L1D != 48<<10 || s.L2 != 1<<20 {
 		t.Errorf("Zen 5: got %+v, %v; want L1D 48 KiB, L2 1 MiB", s, ok)
 	}
 	// An instruction cache alone at level 1 is no L1 data cache.
-	if s, ok := Deterministic(leaf(cache(2, 1, 8, 1, 64, 64), cache(3, 2, 16, 1, 64, 1024))); ok {
+	if s, ok := deterministic(leaf(cache(2, 1, 8, 1, 64, 64), cache(3, 2, 16, 1, 64, 1024))); ok {
 		t.Errorf("no L1 data cache: got %+v, ok", s)
 	}
-	if _, ok := Deterministic(leaf()); ok {
+	if _, ok := deterministic(leaf()); ok {
 		t.Error("no caches listed: got ok")
 	}
 }
@@ -54,15 +54,15 @@ func TestPlausible(t *testing.T) {
 		{Sizes{L1D: 32 << 10, L2: 16 << 10}, false},
 		{Sizes{L1D: 32 << 10, L2: 1 << 40}, false},
 	} {
-		if got := Plausible(tc.s); got != tc.want {
-			t.Errorf("Plausible(%+v) = %v, want %v", tc.s, got, tc.want)
+		if got := plausible(tc.s); got != tc.want {
+			t.Errorf("plausible(%+v) = %v, want %v", tc.s, got, tc.want)
 		}
 	}
 }
 
 func TestDetect(t *testing.T) {
 	s := Detect()
-	if !Plausible(s) || s.Source == "" {
+	if !plausible(s) || s.Source == "" {
 		t.Fatalf("Detect() = %+v: implausible", s)
 	}
 	if s != Detect() {

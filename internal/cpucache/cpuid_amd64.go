@@ -23,7 +23,7 @@ func detect() (Sizes, bool) {
 	if vendor == "AuthenticAMD" || vendor == "HygonGenuine" {
 		_, _, extFeatures, _ := cpuid(0x80000001, 0)
 		if maxExt >= 0x8000001d && extFeatures&(1<<22) != 0 { // TOPOEXT
-			if s, ok := Deterministic(leaf(0x8000001d)); ok {
+			if s, ok := deterministic(leaf(0x8000001d)); ok {
 				s.Source = "cpuid leaf 0x8000001d"
 				return s, true
 			}
@@ -37,7 +37,7 @@ func detect() (Sizes, bool) {
 		return Sizes{}, false
 	}
 	if maxBasic >= 4 {
-		if s, ok := Deterministic(leaf(4)); ok {
+		if s, ok := deterministic(leaf(4)); ok {
 			s.Source = "cpuid leaf 4"
 			return s, true
 		}
