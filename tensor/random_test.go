@@ -132,11 +132,27 @@ func BenchmarkNormal(b *testing.B) {
 	}
 }
 
+// BenchmarkNormalOneThread times a latent batch's draw on one thread, in
+// Go and with the AVX-512 fast path (simdNormal) where the CPU has it.
 func BenchmarkNormalOneThread(b *testing.B) {
 	x := make([]float32, 512*256)
-	b.SetBytes(int64(4 * len(x)))
-	for b.Loop() {
-		(&normalJob{dst: x, key: 1, std: 1}).Run(0, 0, (len(x)+normalChunk-1)/normalChunk)
+	for _, simd := range []bool{false, true} {
+		name := "go"
+		if simd {
+			name = "avx512"
+		}
+		b.Run(name, func(b *testing.B) {
+			if simd && !useNormalAVX512 {
+				b.Skip("no AVX-512 DQ")
+			}
+			save := useNormalAVX512
+			useNormalAVX512 = simd
+			defer func() { useNormalAVX512 = save }()
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				(&normalJob{dst: x, key: 1, std: 1}).Run(0, 0, (len(x)+normalChunk-1)/normalChunk)
+			}
+		})
 	}
 }
 

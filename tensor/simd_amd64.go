@@ -115,3 +115,77 @@ func simdExpShift(dst, x []float32, m float32) int {
 	expShiftAVX2(&dst[0], &x[0], n, m)
 	return n
 }
+
+// useNormalAVX512 selects normalAVX512 (it needs AVX-512 DQ's 64-bit
+// multiply); tests turn it off to compare it with the Go loop.
+var useNormalAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
+// normalAVX512 writes the fast-path samples of the values of n/2 (n a
+// multiple of 16) consecutive draws of a stream into dst, the two halves
+// of each draw in turn, from the states after its first eight draws
+// st[0:8] and the step st[8] (8γ), and lists in rej the indices of the
+// values that the fast path rejected, in order (their slots in dst then
+// hold garbage; rej needs room for n+16); it returns how many there are.
+//
+//go:noescape
+func normalAVX512(dst *float32, n int, st *[9]uint64, mean, std float32, rej *int32) int
+
+// normalDraws is the most draws simdNormal computes ahead for a chunk:
+// its pairs and about twice the draws its slow paths take on average
+// (about one value in 80 is rejected, and a rejection takes one to two
+// draws).
+const normalDraws = normalChunk/2 + normalChunk/32
+
+// simdNormal fills a prefix of dst (an even number of values, at most a
+// chunk) as fillNormal's loop would from r, leaves r after their draws and
+// returns their number. The kernel computes the fast path of the next
+// draws in order; the values are copied from them between the rejected
+// ones, which normalPairs computes, and whose slow paths' draws are then
+// skipped. Where they take more draws than were computed, the rest is
+// left to the loop.
+func simdNormal(dst []float32, r *splitMix, mean, std float32) int {
+	pairs := min(len(dst), normalChunk) / 2
+	if !useNormalAVX512 || pairs < 8 {
+		return 0
+	}
+	draws := min(pairs+pairs/16+8, normalDraws) &^ 7
+	s0 := r.s
+	var st [9]uint64
+	gamma := normalGamma
+	for j := range 8 {
+		st[j] = s0 + uint64(j+1)*gamma
+	}
+	st[8] = 8 * gamma // wraps, as the states do
+	var vals [2 * normalDraws]float32
+	var rej [2*normalDraws + 16]int32 // the kernel stores 16 at a time
+	nr := normalAVX512(&vals[0], 2*draws, &st, mean, std, &rej[0])
+	i, j := 0, 0 // values written, draws taken
+	for _, e := range rej[:nr] {
+		d := int(e) / 2
+		if d < j {
+			continue // a draw a slow path took
+		}
+		if d >= draws {
+			break
+		}
+		n := min(d-j, pairs-i/2)
+		copy(dst[i:i+2*n], vals[2*j:2*(j+n)])
+		i, j = i+2*n, j+n
+		if i/2 == pairs {
+			break
+		}
+		r.s = s0 + uint64(j)*normalGamma
+		i += normalPairs(dst[i:i+2], r, mean, std)
+		j = int((r.s - s0) * normalGammaInv)
+		if i/2 == pairs {
+			break
+		}
+	}
+	if j < draws {
+		n := min(pairs-i/2, draws-j)
+		copy(dst[i:i+2*n], vals[2*j:2*(j+n)])
+		i, j = i+2*n, j+n
+	}
+	r.s = s0 + uint64(j)*normalGamma
+	return i
+}

@@ -394,3 +394,105 @@ exploop:
 expdone:
 	VZEROUPPER
 	RET
+
+// The ziggurat's fast path for the two values of each of 8 draws per
+// iteration (see fillNormal and normalPair in ziggurat.go): eight
+// SplitMix64 states (Z0, stepped by Z1 = 8γ) through the finaliser
+// (VPMULLQ, AVX-512 DQ) give sixteen 32-bit draws h in value order; the
+// layer i = h&255 indexes zigK and zigW (gathers); the sample is
+// mean + std·float32(float64(h)·zigW[i]), each operation rounded alone as
+// in Go, and the indices of the values with |h| >= zigK[i] go to rej for
+// the slow path.
+
+DATA normalLanes<>+0(SB)/4, $0
+DATA normalLanes<>+4(SB)/4, $1
+DATA normalLanes<>+8(SB)/4, $2
+DATA normalLanes<>+12(SB)/4, $3
+DATA normalLanes<>+16(SB)/4, $4
+DATA normalLanes<>+20(SB)/4, $5
+DATA normalLanes<>+24(SB)/4, $6
+DATA normalLanes<>+28(SB)/4, $7
+DATA normalLanes<>+32(SB)/4, $8
+DATA normalLanes<>+36(SB)/4, $9
+DATA normalLanes<>+40(SB)/4, $10
+DATA normalLanes<>+44(SB)/4, $11
+DATA normalLanes<>+48(SB)/4, $12
+DATA normalLanes<>+52(SB)/4, $13
+DATA normalLanes<>+56(SB)/4, $14
+DATA normalLanes<>+60(SB)/4, $15
+GLOBL normalLanes<>(SB), RODATA|NOPTR, $64
+
+// func normalAVX512(dst *float32, n int, st *[9]uint64, mean, std float32, rej *int32) int
+TEXT ·normalAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         n+8(FP), CX
+	MOVQ         st+16(FP), SI
+	VBROADCASTSS mean+24(FP), Z20
+	VBROADCASTSS std+28(FP), Z21
+	MOVQ         rej+32(FP), R8
+	VMOVDQU64    (SI), Z0
+	VPBROADCASTQ 64(SI), Z1
+	MOVQ         $0xbf58476d1ce4e5b9, AX
+	VPBROADCASTQ AX, Z2
+	MOVQ         $0x94d049bb133111eb, AX
+	VPBROADCASTQ AX, Z3
+	MOVL         $255, AX
+	VPBROADCASTD AX, Z4
+	VMOVDQU32    normalLanes<>(SB), Z24
+	MOVL         $16, AX
+	VPBROADCASTD AX, Z25
+	LEAQ         ·zigK(SB), R9
+	LEAQ         ·zigW(SB), R10
+
+normal16:
+	CMPQ          CX, $16
+	JL            normalDone
+	VPSRLQ        $30, Z0, Z6
+	VPXORQ        Z0, Z6, Z5
+	VPMULLQ       Z2, Z5, Z5
+	VPSRLQ        $27, Z5, Z6
+	VPXORQ        Z6, Z5, Z5
+	VPMULLQ       Z3, Z5, Z5
+	VPSRLQ        $31, Z5, Z6
+	VPXORQ        Z6, Z5, Z5 // sixteen draws h (int32)
+	VPADDQ        Z1, Z0, Z0
+	VPANDD        Z4, Z5, Z7 // layers
+	VPABSD        Z5, Z8
+	KXNORW        K1, K1, K1
+	VPXORD        Z9, Z9, Z9
+	VPGATHERDD    (R9)(Z7*4), K1, Z9 // zigK[i]
+	VEXTRACTI32X8 $1, Z7, Y12
+	KXNORB        K2, K2, K2
+	VXORPD        Z14, Z14, Z14
+	VGATHERDPD    (R10)(Y7*8), K2, Z14 // zigW[i] of values 0-7
+	KXNORB        K4, K4, K4
+	VXORPD        Z15, Z15, Z15
+	VGATHERDPD    (R10)(Y12*8), K4, Z15 // of values 8-15
+	VPCMPUD       $5, Z9, Z8, K3 // |h| >= zigK[i]: rejected
+	VCVTDQ2PD     Y5, Z16
+	VEXTRACTI32X8 $1, Z5, Y17
+	VCVTDQ2PD     Y17, Z17
+	VMULPD        Z14, Z16, Z16
+	VMULPD        Z15, Z17, Z17
+	VCVTPD2PS     Z16, Y16
+	VCVTPD2PS     Z17, Y17
+	VINSERTF32X8  $1, Y17, Z16, Z11
+	VMULPS        Z21, Z11, Z11
+	VADDPS        Z20, Z11, Z11
+	VMOVUPS       Z11, (DI)
+	VPCOMPRESSD   Z24, K3, Z26 // the rejected values' indices, first
+	VMOVDQU32     Z26, (R8)
+	KMOVW         K3, AX
+	POPCNTL       AX, AX
+	LEAQ          (R8)(AX*4), R8
+	VPADDD        Z25, Z24, Z24
+	ADDQ          $64, DI
+	SUBQ          $16, CX
+	JMP           normal16
+
+normalDone:
+	SUBQ       rej+32(FP), R8
+	SHRQ       $2, R8
+	MOVQ       R8, ret+40(FP)
+	VZEROUPPER
+	RET

@@ -22,3 +22,7 @@ func simdBlockSum2(dst, r0, r1 []float32, w, c int) bool { return false }
 func simdMax(x []float32) (float32, int) { return 0, 0 }
 
 func simdExpShift(dst, x []float32, m float32) int { return 0 }
+
+func simdNormal(dst []float32, r *splitMix, mean, std float32) int { return 0 }
+
+var useNormalAVX512 = false

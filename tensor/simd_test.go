@@ -170,3 +170,43 @@ func TestColumnSumsMatchLoop(t *testing.T) {
 		}
 	}
 }
+
+// The AVX-512 ziggurat gives the Go loop's bits: the same stream in the
+// same order, rejected values (whose slow paths take draws) and odd tails
+// included.
+func TestNormalAVX512MatchesGo(t *testing.T) {
+	if !useNormalAVX512 {
+		t.Skip("no AVX-512 DQ")
+	}
+	defer func() { useNormalAVX512 = true }()
+	rejected := 0
+	for _, n := range []int{1, 15, 16, 17, 31, 48, 1000, normalChunk - 1, normalChunk} {
+		for c, ms := range [][2]float32{{0, 1}, {0.5, 2}, {-3, 0.01}} {
+			key := uint64(n)*977 + uint64(c)
+			got, want := make([]float32, n), make([]float32, n)
+			useNormalAVX512 = true
+			fillNormal(got, key, c+3, ms[0], ms[1])
+			useNormalAVX512 = false
+			fillNormal(want, key, c+3, ms[0], ms[1])
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d, mean %g, std %g: value %d is %v, want %v", n, ms[0], ms[1], i, got[i], want[i])
+				}
+			}
+			// Count the slow paths the stream took.
+			r := splitMix{s: mix64(key + uint64(c+4)*0xd1b54a32d192ed03)}
+			for range n / 2 {
+				u := r.Uint64()
+				for _, h := range []int32{int32(uint32(u)), int32(uint32(u >> 32))} {
+					if absU32(h) >= zigK[uint32(h)&(zigLayers-1)] {
+						rejected++
+						r.slow(h)
+					}
+				}
+			}
+		}
+	}
+	if rejected < 100 {
+		t.Fatalf("only %d values took the slow path: the comparison does not cover it", rejected)
+	}
+}

@@ -116,11 +116,30 @@ const normalChunk = 4096
 
 // fillNormal fills dst, chunk number chunk of a bulk draw keyed by key,
 // with N(mean, std²) samples.
+//
+// The chunk's stream is consumed in order: each pair of values takes the
+// two 32-bit halves of the next draw, and a value the fast path rejects
+// (about one in 80) takes its slow path's draws from the same stream
+// before the next pair. Where the CPU has AVX-512 DQ, simdNormal computes
+// the fast path of the stream's draws sixteen values at a time and this
+// order is kept by copying them around the rejected ones; the values are
+// the same bits either way.
 func fillNormal(dst []float32, key uint64, chunk int, mean, std float32) {
 	// Each chunk starts its own stream at a pseudo-random point of the
 	// 2^64-long sequence, so streams of different chunks (and of different
 	// calls, whose keys differ) do not overlap in practice.
 	r := splitMix{s: mix64(key + uint64(chunk+1)*0xd1b54a32d192ed03)}
+	i := simdNormal(dst, &r, mean, std)
+	i += normalPairs(dst[i:], &r, mean, std)
+	if i < len(dst) {
+		dst[i] = mean + float32(std*float32(zigNormal(&r, int32(uint32(r.Uint64())))))
+	}
+}
+
+// normalPairs fills the pairs of values of dst (all but an odd last one)
+// from the stream r, one draw each and the slow path's draws where it
+// rejects, and returns how many values it wrote.
+func normalPairs(dst []float32, r *splitMix, mean, std float32) int {
 	i := 0
 	for ; i+1 < len(dst); i += 2 {
 		u := r.Uint64()
@@ -139,13 +158,26 @@ func fillNormal(dst []float32, key uint64, chunk int, mean, std float32) {
 		} else {
 			b = r.slow(h1)
 		}
-		dst[i] = mean + std*float32(a)
-		dst[i+1] = mean + std*float32(b)
+		// The conversions keep std·x rounded before the sum (no fused
+		// multiply-add, whatever GOAMD64 allows), as in the assembly.
+		dst[i] = mean + float32(std*float32(a))
+		dst[i+1] = mean + float32(std*float32(b))
 	}
-	if i < len(dst) {
-		dst[i] = mean + std*float32(zigNormal(&r, int32(uint32(r.Uint64()))))
-	}
+	return i
 }
+
+// normalGamma is SplitMix64's increment, and normalGammaInv its inverse
+// modulo 2^64: a stream that started at s0 and is at state s has made
+// (s − s0)·normalGammaInv draws.
+const normalGamma uint64 = 0x9e3779b97f4a7c15
+
+var normalGammaInv = func() uint64 {
+	x := normalGamma // right to 3 bits (odd·odd ≡ 1 mod 8); Newton doubles them
+	for range 5 {
+		x *= 2 - normalGamma*x
+	}
+	return x
+}()
 
 // slow is the ziggurat's slow path on a chunk's stream, kept out of line so
 // that the stream's state stays in registers in the fast loop.
