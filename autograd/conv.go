@@ -129,13 +129,12 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 		tensor.ConvMatMul(n.t.Data, x.t.Data, wf, b, nb, cin, cout, fg, false)
 		return n
 	}
-	cols := t.scratchBuf(rows * k) // consumed by Col2Im right away
-	tensor.MatMul(cols, x.t.Data, w.t.Data, rows, k, cin, false, false, false)
 	var b []float32
 	if bias != nil {
 		b = bias.t.Data
 	}
-	tensor.Col2Im(n.t.Data, cols, b, nb, cout, g)
+	// The columns x·w, folded into the images as they are computed.
+	tensor.ConvTMatMul(n.t.Data, x.t.Data, w.t.Data, b, nb, cin, cout, g)
 	return n
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/minmaxgan/minmax/internal/gemm"
+	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
 // Col2Im is the adjoint of Im2Col: <Im2Col(x), c> = <x, Col2Im(c)> for
@@ -410,4 +411,57 @@ func testConvKeepPadded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ConvTMatMul gives MatMul then Col2Im's bits, with and without a bias,
+// at 1 and 2 threads and in both precisions, over blocks of one image or
+// several (a part's last block short).
+func TestConvTMatMulMatchesCol2Im(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	save := convTBlockBytes
+	defer func() { convTBlockBytes = save }()
+	rng := NewRNG(21)
+	for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+		if gemm.SetPrecision(prec) != nil {
+			continue
+		}
+		for _, tc := range []struct{ n, h, w, cin, cout, k, s, p int }{
+			{5, 14, 14, 32, 16, 4, 2, 1}, // DCGAN's 7×7 → 14×14
+			{3, 28, 28, 16, 1, 4, 2, 1},  // to one channel
+			{4, 9, 11, 8, 6, 3, 2, 1},    // odd sizes
+			{2, 6, 6, 300, 5, 3, 1, 0},   // K in several chunks
+			{1, 2, 2, 3, 1, 2, 1, 0},     // one row of columns: the fallback
+		} {
+			g, err := NewConvTGeom((tc.h+2*tc.p-tc.k)/tc.s+1, (tc.w+2*tc.p-tc.k)/tc.s+1, tc.k, tc.k, tc.s, tc.s, tc.p, tc.p, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, k := tc.n*g.OH*g.OW, g.PatchLen(tc.cout)
+			x, w := make([]float32, rows*tc.cin), make([]float32, tc.cin*k)
+			bias := make([]float32, tc.cout)
+			for _, s := range [][]float32{x, w, bias} {
+				rng.Normal(s, 0, 1)
+			}
+			col := make([]float32, rows*k)
+			MatMul(col, x, w, rows, k, tc.cin, false, false, false)
+			for _, b := range [][]float32{nil, bias} {
+				want := make([]float32, tc.n*g.H*g.W*tc.cout)
+				Col2Im(want, col, b, tc.n, tc.cout, g)
+				for _, th := range []int{1, 2} {
+					for _, blockBytes := range []int{1, 2 * g.OH * g.OW * k * 4, save} {
+						parallel.SetThreads(th)
+						convTBlockBytes = blockBytes
+						got := make([]float32, len(want))
+						ConvTMatMul(got, x, w, b, tc.n, tc.cin, tc.cout, g)
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%v %+v, bias %v, %d threads, blocks of %d bytes: value %d is %v, want %v", prec, tc, b != nil, th, blockBytes, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	gemm.SetPrecision(gemm.Float32)
 }

@@ -332,3 +332,35 @@ func benchConvRuns(b *testing.B, g ConvGeom, n, c, o int, runs func(x, w, dy, ou
 		})
 	}
 }
+
+// BenchmarkConvTMatMul times dcgan28's first generator layer (64 images
+// of 7×7×128 to 14×14×64, 4×4, stride 2, padding 1) fused
+// (ConvTMatMul) and as MatMul then Col2Im, at 1 and 2 threads.
+func BenchmarkConvTMatMul(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	g, _ := NewConvTGeom(7, 7, 4, 4, 2, 2, 1, 1, 0, 0)
+	n, cin, cout := 64, 128, 64
+	rows, k := n*g.OH*g.OW, g.PatchLen(cout)
+	rng := NewRNG(1)
+	x, w, bias := make([]float32, rows*cin), make([]float32, cin*k), make([]float32, cout)
+	for _, s := range [][]float32{x, w, bias} {
+		rng.Normal(s, 0, 1)
+	}
+	out, col := make([]float32, n*g.H*g.W*cout), make([]float32, rows*k)
+	for _, th := range []int{1, 2} {
+		parallel.SetThreads(th)
+		b.Run(fmt.Sprintf("fused/threads=%d", th), func(b *testing.B) {
+			for range b.N {
+				ConvTMatMul(out, x, w, bias, n, cin, cout, g)
+			}
+			b.ReportMetric(float64(2*rows*k*cin)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("columns/threads=%d", th), func(b *testing.B) {
+			for range b.N {
+				MatMul(col, x, w, rows, k, cin, false, false, false)
+				Col2Im(out, col, bias, n, cout, g)
+			}
+			b.ReportMetric(float64(2*rows*k*cin)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -345,6 +345,8 @@ type ctx struct {
 	gv  gemvJob
 	ws  []*workspace
 	tmp []float32 // a computed operand of a matrix-vector product
+	// whole is a packed B of all of K (RowBlocks).
+	whole []float32
 }
 
 // materialize gathers the computed operand of j into x.tmp and makes j
@@ -654,16 +656,25 @@ func (j *job) packAMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
 // fillBias writes the bias, from column j0 on, into the rows×cols tile of
 // C at off, where the product has one (its first K chunk then accumulates
 // onto it).
-func (j *job) fillBias(off, rows, cols, j0 int) {
+func (j *job) fillBias(off, rows, cols, j0 int) { j.fillBiasTo(j.c, j.ldc, off, rows, cols, j0) }
+
+// fillBiasTo is fillBias into c (row stride ldc) in place of C.
+func (j *job) fillBiasTo(c []float32, ldc, off, rows, cols, j0 int) {
 	if j.bias == nil {
 		return
 	}
 	for r := range rows {
-		copy(j.c[off+r*j.ldc:off+r*j.ldc+cols], j.bias[j0:j0+cols])
+		copy(c[off+r*ldc:off+r*ldc+cols], j.bias[j0:j0+cols])
 	}
 }
 
 func (j *job) tiles(ws *workspace, a, b []float32, i0, rows, jc, nc, kc, pi int) {
+	j.tilesTo(ws, a, b, j.c, j.ldc, i0, rows, jc, nc, kc, pi)
+}
+
+// tilesTo is tiles into c (row stride ldc) in place of C: row i0 of c is
+// the first it writes.
+func (j *job) tilesTo(ws *workspace, a, b, c []float32, ldc, i0, rows, jc, nc, kc, pi int) {
 	im := j.im
 	mr, nr := im.mr, im.nr
 	beta := j.beta
@@ -674,12 +685,12 @@ func (j *job) tiles(ws *workspace, a, b []float32, i0, rows, jc, nc, kc, pi int)
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp := &b[jr*kc]
-		off := i0*j.ldc + jc + jr
+		off := i0*ldc + jc + jr
 		if pi == 0 {
-			j.fillBias(off, rows, cols, jc+jr)
+			j.fillBiasTo(c, ldc, off, rows, cols, jc+jr)
 		}
 		if rows == mr && cols == nr {
-			im.fn(kc, ap, bp, &j.c[off], j.ldc, beta)
+			im.fn(kc, ap, bp, &c[off], ldc, beta)
 			continue
 		}
 		e := edgeKernel{im.fn, mr, nr}
@@ -687,11 +698,11 @@ func (j *job) tiles(ws *workspace, a, b []float32, i0, rows, jc, nc, kc, pi int)
 			e = im.edge(rows, cols)
 		}
 		if e.rows == rows && e.cols == cols {
-			e.fn(kc, ap, bp, &j.c[off], j.ldc, beta)
+			e.fn(kc, ap, bp, &c[off], ldc, beta)
 			continue
 		}
 		e.fn(kc, ap, bp, &ws.tile[0], nr, 0)
-		mergeTile(j.c[off:], j.ldc, ws.tile[:], nr, rows, cols, beta)
+		mergeTile(c[off:], ldc, ws.tile[:], nr, rows, cols, beta)
 	}
 }
 

@@ -1,0 +1,84 @@
+package gemm
+
+import "fmt"
+
+// RowBlocks is the product C = A·op(B), A stored m×k, computed a block of
+// rows at a time into buffers of the caller's, by callers on goroutines of
+// their own: op(B) is packed once, whole, and each block's rows can be
+// consumed while they are in cache. (A transposed convolution folds them
+// into its images at once, instead of writing its columns to memory and
+// reading them back: tensor.ConvTMatMul.)
+//
+// Every element is computed as Sgemm computes it for the whole product:
+// the same kernel and precision (chosen from m, n and k), the same K
+// chunks, each chunk's products in the same order. The bits are Sgemm's.
+type RowBlocks struct {
+	x   *ctx
+	ncr int // columns of the packed B, a multiple of NR
+}
+
+// NewRowBlocks packs op(B) (k×n, or n×k stored when transB) for the
+// product of the m×k matrix a (row stride lda), to be computed by parts
+// callers (RowBlocks.Rows's part, each used by one goroutine at a time).
+// m and n must be at least 2 (Sgemm computes a matrix-vector product in
+// its own order) and k at least 1. Close releases it.
+func NewRowBlocks(parts, m, n, k int, a []float32, lda int, transB bool, b []float32, ldb int) RowBlocks {
+	if parts < 1 || m < 2 || n < 2 || k < 1 {
+		badArg(fmt.Sprintf("RowBlocks of %d parts for m=%d n=%d k=%d (need m, n > 1, k > 0)", parts, m, n, k))
+	}
+	checkMat("A", "lda", a, m, k, lda)
+	if transB {
+		checkMat("B", "ldb", b, n, k, ldb)
+	} else {
+		checkMat("B", "ldb", b, k, n, ldb)
+	}
+	im := current.Load()
+	if InBF16(m, n, k) {
+		im = bf16Impl
+	}
+	x := getCtx()
+	j := &x.job
+	j.args = args{m: m, n: n, k: k, alpha: 1, a: a, lda: lda, transB: transB, b: b, ldb: ldb}
+	j.im, j.cm, j.cn, j.ws = im, 0, 0, nil
+	j.nk = (k + im.kc - 1) / im.kc
+	j.maxKC = 0
+	for pi := range j.nk {
+		p0, p1 := j.kChunk(pi)
+		j.maxKC = max(j.maxKC, p1-p0)
+	}
+	x.ensure(parts, j)
+	j.ws = x.ws[:parts]
+	// Chunk pi's panels start at p0·ncr (chunks are contiguous in K), as
+	// in blockResident.
+	ncr := roundUp(n, im.nr)
+	if len(x.whole) < ncr*k {
+		x.whole = alignedFloats(ncr * k)
+	}
+	for pi := range j.nk {
+		p0, p1 := j.kChunk(pi)
+		j.packBChunk(x.whole[p0*ncr:], nil, 0, n, p0, p1-p0)
+	}
+	return RowBlocks{x: x, ncr: ncr}
+}
+
+// Rows computes rows [i0, i1) of C into c, row i of C at c[(i−i0)·ldc:],
+// with part's workspace.
+func (r RowBlocks) Rows(part, i0, i1 int, c []float32, ldc int) {
+	j := &r.x.job
+	if i0 < 0 || i1 > j.m || i0 > i1 || part < 0 || part >= len(j.ws) || ldc < j.n || i1 > i0 && len(c) < (i1-i0-1)*ldc+j.n {
+		badArg(fmt.Sprintf("RowBlocks.Rows: rows [%d, %d) of %d, part %d of %d, %d values at stride %d", i0, i1, j.m, part, len(j.ws), len(c), ldc))
+	}
+	ws, mr := j.ws[part], j.im.mr
+	for ic := i0; ic < i1; ic += mr {
+		rows := min(mr, i1-ic)
+		for pi := range j.nk {
+			p0, p1 := j.kChunk(pi)
+			kc := p1 - p0
+			j.packAMicro(ws, ws.a[:mr*kc], ic, rows, p0, kc)
+			j.tilesTo(ws, ws.a, r.x.whole[p0*r.ncr:], c, ldc, ic-i0, rows, 0, j.n, kc, pi)
+		}
+	}
+}
+
+// Close returns r's buffers; r must not be used afterwards.
+func (r RowBlocks) Close() { putCtx(r.x) }

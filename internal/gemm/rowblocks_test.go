@@ -1,0 +1,60 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// RowBlocks gives Sgemm's bits for the whole product, in blocks of any
+// rows (not multiples of the micro-tile), on every kernel and precision,
+// with B stored either way and K in one chunk or several.
+func TestRowBlocksMatchesSgemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kern := range Available() {
+		for _, prec := range []Precision{Float32, BFloat16} {
+			if prec == BFloat16 && (kern != AVX512 || !HasBFloat16()) {
+				continue
+			}
+			for _, s := range []struct{ m, n, k int }{{98, 1024, 128}, {49, 16, 64}, {200, 100, 600}, {13, 33, 7}, {2, 2, 1}} {
+				for _, transB := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%v/%v/%dx%dx%d/tB=%v", kern, prec, s.m, s.n, s.k, transB), func(t *testing.T) {
+						useKernel(t, kern)
+						if err := SetPrecision(prec); err != nil {
+							t.Fatal(err)
+						}
+						defer SetPrecision(Float32)
+						a := randSlice(rng, s.m*s.k)
+						b := randSlice(rng, s.k*s.n)
+						ldb := s.n
+						if transB {
+							ldb = s.k
+						}
+						want := make([]float32, s.m*s.n)
+						Sgemm(pool(1), false, transB, s.m, s.n, s.k, 1, a, s.k, b, ldb, 0, want, s.n)
+						rb := NewRowBlocks(2, s.m, s.n, s.k, a, s.k, transB, b, ldb)
+						defer rb.Close()
+						ldc := s.n + 3
+						for i0, part := 0, 0; i0 < s.m; part = 1 - part {
+							i1 := min(s.m, i0+1+rng.IntN(30))
+							c := make([]float32, (i1-i0)*ldc)
+							for i := range c {
+								c[i] = float32(math.NaN()) // overwritten, never read
+							}
+							rb.Rows(part, i0, i1, c, ldc)
+							for i := i0; i < i1; i++ {
+								for jj := range s.n {
+									if g, w := c[(i-i0)*ldc+jj], want[i*s.n+jj]; math.Float32bits(g) != math.Float32bits(w) {
+										t.Fatalf("C[%d][%d] = %v in block [%d, %d), Sgemm %v", i, jj, g, i0, i1, w)
+									}
+								}
+							}
+							i0 = i1
+						}
+					})
+				}
+			}
+		}
+	}
+}
