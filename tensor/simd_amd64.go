@@ -56,9 +56,20 @@ func simdBin(op int, dst, a, b []float32) int {
 	if !useAVX2 || n == 0 || op > 2 {
 		return 0
 	}
-	binAVX2(op, &dst[0], &a[0], &b[0], n)
+	if useAVX512 {
+		binAVX512(op, &dst[0], &a[0], &b[0], n)
+	} else {
+		binAVX2(op, &dst[0], &a[0], &b[0], n)
+	}
 	return n
 }
+
+// useAVX512 selects the 512-bit form of the elementwise kernels that have
+// one (binAVX512); tests turn it off to compare the two.
+var useAVX512 = cpu.X86.HasAVX512F
+
+//go:noescape
+func binAVX512(op int, dst, a, b *float32, n int)
 
 //go:noescape
 func binScalarAVX2(op int, dst, a *float32, b float32, n int)

@@ -26,3 +26,5 @@ func simdExpShift(dst, x []float32, m float32) int { return 0 }
 func simdNormal(dst []float32, r *splitMix, mean, std float32) int { return 0 }
 
 var useNormalAVX512 = false
+
+var useAVX512 = false

@@ -8,14 +8,19 @@ import (
 )
 
 // The assembly kernels agree bit for bit with the pure-Go ones, on every
-// length (tails included) and on special values.
+// length (tails included) and on special values, in their 256-bit and
+// (where the CPU has it) 512-bit forms.
+var cpuAVX512 = useAVX512
+
 func TestSIMDMatchesGo(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 on this machine: only the pure-Go kernels run")
 	}
 	rng := NewRNG(4)
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-40, -1e-40}
-	for n := 0; n < 70; n++ {
+	defer func(v bool) { useAVX512 = v }(useAVX512)
+	for n := 0; n < 150; n++ {
+		useAVX512 = n%2 == 0 && cpuAVX512 // both widths, tails of every length
 		x, g := make([]float32, n), make([]float32, n)
 		rng.Normal(x, 0, 1)
 		rng.Normal(g, 0, 1)
