@@ -24,7 +24,11 @@ func simdReLU(dst, x []float32) int {
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	reluAVX2(&dst[0], &x[0], n)
+	if useAVX512 {
+		reluAVX512(&dst[0], &x[0], n)
+	} else {
+		reluAVX2(&dst[0], &x[0], n)
+	}
 	return n
 }
 
@@ -33,7 +37,11 @@ func simdReLUMask(dst, x, g []float32) int {
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	reluMaskAVX2(&dst[0], &x[0], &g[0], n)
+	if useAVX512 {
+		reluMaskAVX512(&dst[0], &x[0], &g[0], n)
+	} else {
+		reluMaskAVX2(&dst[0], &x[0], &g[0], n)
+	}
 	return n
 }
 
@@ -42,7 +50,11 @@ func simdLeaky(dst, x, g []float32, slope float32) int {
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	leakyAVX2(&dst[0], &x[0], &g[0], n, slope)
+	if useAVX512 {
+		leakyAVX512(&dst[0], &x[0], &g[0], n, slope)
+	} else {
+		leakyAVX2(&dst[0], &x[0], &g[0], n, slope)
+	}
 	return n
 }
 
@@ -65,11 +77,20 @@ func simdBin(op int, dst, a, b []float32) int {
 }
 
 // useAVX512 selects the 512-bit form of the elementwise kernels that have
-// one (binAVX512); tests turn it off to compare the two.
+// one (binAVX512, reluAVX512, reluMaskAVX512, leakyAVX512); tests turn it off to compare the two.
 var useAVX512 = cpu.X86.HasAVX512F
 
 //go:noescape
 func binAVX512(op int, dst, a, b *float32, n int)
+
+//go:noescape
+func reluAVX512(dst, x *float32, n int)
+
+//go:noescape
+func reluMaskAVX512(dst, x, gr *float32, n int)
+
+//go:noescape
+func leakyAVX512(dst, x, gr *float32, n int, slope float32)
 
 //go:noescape
 func binScalarAVX2(op int, dst, a *float32, b float32, n int)

@@ -629,3 +629,179 @@ zmul8:
 zbindone:
 	VZEROUPPER
 	RET
+
+// The 512-bit forms of reluAVX2, reluMaskAVX2 and leakyAVX2: 64 values
+// per iteration, then 16, then 8 (n a multiple of 8), the comparison in a
+// mask register; the same bits (a masked-off lane is +0, as the AND).
+
+// func reluAVX512(dst, x *float32, n int)
+TEXT ·reluAVX512(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), DI
+	MOVQ   x+8(FP), SI
+	MOVQ   n+16(FP), CX
+	VXORPS Z0, Z0, Z0
+zrelu64:
+	CMPQ CX, $64
+	JL   zrelu16
+	VMOVUPS 0(SI), Z1
+	VMOVUPS 64(SI), Z2
+	VMOVUPS 128(SI), Z3
+	VMOVUPS 192(SI), Z4
+	VCMPPS  $0x16, Z0, Z1, K1
+	VCMPPS  $0x16, Z0, Z2, K2
+	VCMPPS  $0x16, Z0, Z3, K3
+	VCMPPS  $0x16, Z0, Z4, K4
+	VMOVUPS.Z Z1, K1, Z1
+	VMOVUPS.Z Z2, K2, Z2
+	VMOVUPS.Z Z3, K3, Z3
+	VMOVUPS.Z Z4, K4, Z4
+	VMOVUPS Z1, 0(DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  zrelu64
+zrelu16:
+	CMPQ CX, $16
+	JL   zrelu8
+	VMOVUPS (SI), Z1
+	VCMPPS  $0x16, Z0, Z1, K1
+	VMOVUPS.Z Z1, K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  zrelu16
+zrelu8:
+	CMPQ CX, $8
+	JL   zreludone
+	VMOVUPS (SI), Y1
+	VCMPPS  $0x16, Y0, Y1, Y5
+	VANDPS  Y5, Y1, Y1
+	VMOVUPS Y1, (DI)
+zreludone:
+	VZEROUPPER
+	RET
+
+// func reluMaskAVX512(dst, x, gr *float32, n int)
+TEXT ·reluMaskAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), DI
+	MOVQ   x+8(FP), SI
+	MOVQ   gr+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPS Z0, Z0, Z0
+zmask64:
+	CMPQ CX, $64
+	JL   zmask16
+	VMOVUPS 0(SI), Z1
+	VMOVUPS 64(SI), Z2
+	VMOVUPS 128(SI), Z3
+	VMOVUPS 192(SI), Z4
+	VCMPPS  $0x16, Z0, Z1, K1
+	VCMPPS  $0x16, Z0, Z2, K2
+	VCMPPS  $0x16, Z0, Z3, K3
+	VCMPPS  $0x16, Z0, Z4, K4
+	VMOVUPS.Z 0(DX), K1, Z1
+	VMOVUPS.Z 64(DX), K2, Z2
+	VMOVUPS.Z 128(DX), K3, Z3
+	VMOVUPS.Z 192(DX), K4, Z4
+	VMOVUPS Z1, 0(DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  zmask64
+zmask16:
+	CMPQ CX, $16
+	JL   zmask8
+	VMOVUPS (SI), Z1
+	VCMPPS  $0x16, Z0, Z1, K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  zmask16
+zmask8:
+	CMPQ CX, $8
+	JL   zmaskdone
+	VMOVUPS (SI), Y1
+	VCMPPS  $0x16, Y0, Y1, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+zmaskdone:
+	VZEROUPPER
+	RET
+
+// func leakyAVX512(dst, x, gr *float32, n int, slope float32)
+TEXT ·leakyAVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         gr+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS slope+32(FP), Z9
+	VXORPS       Z0, Z0, Z0
+zleaky64:
+	CMPQ CX, $64
+	JL   zleaky16
+	VMOVUPS 0(SI), Z1
+	VMOVUPS 64(SI), Z2
+	VMOVUPS 128(SI), Z3
+	VMOVUPS 192(SI), Z4
+	VMOVUPS 0(DX), Z5
+	VMOVUPS 64(DX), Z6
+	VMOVUPS 128(DX), Z7
+	VMOVUPS 192(DX), Z8
+	VCMPPS  $0x16, Z0, Z1, K1
+	VCMPPS  $0x16, Z0, Z2, K2
+	VCMPPS  $0x16, Z0, Z3, K3
+	VCMPPS  $0x16, Z0, Z4, K4
+	VMULPS  Z9, Z5, Z10
+	VMULPS  Z9, Z6, Z11
+	VMULPS  Z9, Z7, Z12
+	VMULPS  Z9, Z8, Z13
+	VMOVUPS Z5, K1, Z10
+	VMOVUPS Z6, K2, Z11
+	VMOVUPS Z7, K3, Z12
+	VMOVUPS Z8, K4, Z13
+	VMOVUPS Z10, 0(DI)
+	VMOVUPS Z11, 64(DI)
+	VMOVUPS Z12, 128(DI)
+	VMOVUPS Z13, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  zleaky64
+zleaky16:
+	CMPQ CX, $16
+	JL   zleaky8
+	VMOVUPS (SI), Z1
+	VMOVUPS (DX), Z5
+	VCMPPS  $0x16, Z0, Z1, K1
+	VMULPS  Z9, Z5, Z10
+	VMOVUPS Z5, K1, Z10
+	VMOVUPS Z10, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  zleaky16
+zleaky8:
+	CMPQ CX, $8
+	JL   zleakydone
+	VMOVUPS   (SI), Y1
+	VMOVUPS   (DX), Y3
+	VCMPPS    $0x16, Y0, Y1, Y1
+	VMULPS    Y9, Y3, Y5
+	VBLENDVPS Y1, Y3, Y5, Y5
+	VMOVUPS   Y5, (DI)
+zleakydone:
+	VZEROUPPER
+	RET
