@@ -199,6 +199,31 @@ func TestParallelKernelsIndependentOfThreads(t *testing.T) {
 	}
 }
 
+// Tanh and the sigmoid, whose threads take chunks in turn, give every
+// element exactly as the serial loop does, at any thread count; lengths
+// that end mid-chunk included.
+func TestTranscendentalsIndependentOfThreads(t *testing.T) {
+	defer parallel.SetThreads(runtime.GOMAXPROCS(0))
+	for _, n := range []int{transChunk*7 + 5, 40000, 100003} {
+		x := make([]float32, n)
+		NewRNG(uint64(n)).Normal(x, 0, 3)
+		want := make([]float32, 2*n)
+		tanhSerial(want[:n], x)
+		sigmoidSerial(want[n:], x)
+		for _, th := range []int{1, 2, 3} {
+			parallel.SetThreads(th)
+			got := make([]float32, 2*n)
+			Tanh(got[:n], x)
+			Sigmoid(got[n:], x)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d, %d threads: value %d is %v, the serial loop's %v", n, th, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // The broadcasting binary kernels split large work over the pool; every
 // element is computed as by the serial loop, whatever the thread count.
 func TestBinaryIndependentOfThreads(t *testing.T) {
