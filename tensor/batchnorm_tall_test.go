@@ -68,3 +68,53 @@ func TestBatchNormTall(t *testing.T) {
 		}
 	}
 }
+
+// A tall batch norm's activation and its gradient (applied over chunks of
+// rows) are the composition's to the bit: BatchNormApply then the
+// activation, and BatchNormBackward of the gradient the activation lets
+// through, at 1 and 2 threads.
+func TestBatchNormTallAct(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	for _, shape := range [][2]int{{2*bnBlockRows + 37, 64}, {2*bnBlockRows + bnChunkRows + 5, 5}} {
+		rows, c := shape[0], shape[1]
+		rng := NewRNG(uint64(3*rows + c))
+		x, g, gamma, beta := make([]float32, rows*c), make([]float32, rows*c), make([]float32, c), make([]float32, c)
+		rng.Normal(x, 0.5, 2)
+		rng.Normal(g, 0, 1)
+		rng.Normal(gamma, 1, 0.3)
+		rng.Normal(beta, 0, 0.3)
+		mean, variance, rstd := make([]float32, c), make([]float32, c), make([]float32, c)
+		BatchNormStats(mean, variance, rstd, x, rows, c, 1e-5)
+		for _, act := range []int{BNReLU, BNLeaky} {
+			// The composition.
+			want, gm := make([]float32, rows*c), make([]float32, rows*c)
+			BatchNormApply(want, x, mean, rstd, gamma, beta, rows, c)
+			if act == BNReLU {
+				ReLU(want, want)
+				ReLUMask(gm, want, g)
+			} else {
+				LeakyReLU(want, want, 0.2)
+				LeakyMask(gm, want, g, 0.2)
+			}
+			wdx, wdg, wdb := make([]float32, rows*c), make([]float32, c), make([]float32, c)
+			BatchNormBackward(wdx, wdg, wdb, gm, x, mean, rstd, gamma, rows, c)
+			for _, th := range []int{1, 2} {
+				parallel.SetThreads(th)
+				y := make([]float32, rows*c)
+				BatchNormApplyAct(y, x, mean, rstd, gamma, beta, rows, c, act, 0.2)
+				dx, dg, db := make([]float32, rows*c), make([]float32, c), make([]float32, c)
+				BatchNormActBackward(dx, dg, db, g, x, y, mean, rstd, gamma, rows, c, act, 0.2)
+				for _, p := range []struct {
+					name      string
+					got, want []float32
+				}{{"y", y, want}, {"dx", dx, wdx}, {"dgamma", dg, wdg}, {"dbeta", db, wdb}} {
+					for i := range p.want {
+						if math.Float32bits(p.got[i]) != math.Float32bits(p.want[i]) {
+							t.Fatalf("%dx%d, act %d, %d threads: %s[%d] = %v, composed %v", rows, c, act, th, p.name, i, p.got[i], p.want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
