@@ -160,7 +160,7 @@ func BenchmarkNormalOneThread(b *testing.B) {
 // gradients, ReLU and its masks) give the same bits with any thread count.
 func TestParallelKernelsIndependentOfThreads(t *testing.T) {
 	defer parallel.SetThreads(runtime.GOMAXPROCS(0))
-	const rows, cols = 700, 160
+	const rows, cols = 2100, 160 // three parts of parallelGrain at 3 threads
 	x := make([]float32, rows*cols)
 	g := make([]float32, rows*cols)
 	NewRNG(4).Normal(x, 0, 1)
@@ -228,7 +228,7 @@ func TestTranscendentalsIndependentOfThreads(t *testing.T) {
 // element is computed as by the serial loop, whatever the thread count.
 func TestBinaryIndependentOfThreads(t *testing.T) {
 	defer parallel.SetThreads(runtime.GOMAXPROCS(0))
-	const rows, cols = 700, 96
+	const rows, cols = 2100, 96 // three parts of parallelGrain at 3 threads
 	a := make([]float32, rows*cols)
 	b := make([]float32, rows*cols)
 	row := make([]float32, cols)
