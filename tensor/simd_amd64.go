@@ -2,7 +2,11 @@
 
 package tensor
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAVX2 selects the assembly elementwise kernels; tests turn it off to
 // compare them with the pure-Go ones.
@@ -168,6 +172,16 @@ func normalAVX512(dst *float32, n int, st *[9]uint64, mean, std float32, rej *in
 // draws).
 const normalDraws = normalChunk/2 + normalChunk/32
 
+// normalScratch is simdNormal's buffers: the kernel's values and the
+// rejected ones' indices. They are pooled rather than on the stack, where
+// their 35 KB would be zeroed at every chunk.
+type normalScratch struct {
+	vals [2 * normalDraws]float32
+	rej  [2*normalDraws + 16]int32 // the kernel stores 16 at a time
+}
+
+var normalScratches = sync.Pool{New: func() any { return new(normalScratch) }}
+
 // simdNormal fills a prefix of dst (an even number of values, at most a
 // chunk) as fillNormal's loop would from r, leaves r after their draws and
 // returns their number. The kernel computes the fast path of the next
@@ -188,17 +202,15 @@ func simdNormal(dst []float32, r *splitMix, mean, std float32) int {
 		st[j] = s0 + uint64(j+1)*gamma
 	}
 	st[8] = 8 * gamma // wraps, as the states do
-	var vals [2 * normalDraws]float32
-	var rej [2*normalDraws + 16]int32 // the kernel stores 16 at a time
-	nr := normalAVX512(&vals[0], 2*draws, &st, mean, std, &rej[0])
+	sc := normalScratches.Get().(*normalScratch)
+	defer normalScratches.Put(sc)
+	vals := &sc.vals
+	nr := normalAVX512(&vals[0], 2*draws, &st, mean, std, &sc.rej[0])
 	i, j := 0, 0 // values written, draws taken
-	for _, e := range rej[:nr] {
+	for _, e := range sc.rej[:nr] {
 		d := int(e) / 2
 		if d < j {
 			continue // a draw a slow path took
-		}
-		if d >= draws {
-			break
 		}
 		n := min(d-j, pairs-i/2)
 		copy(dst[i:i+2*n], vals[2*j:2*(j+n)])

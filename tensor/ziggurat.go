@@ -98,7 +98,7 @@ type splitMix struct{ s uint64 }
 
 // Uint64 advances the stream.
 func (r *splitMix) Uint64() uint64 {
-	r.s += 0x9e3779b97f4a7c15
+	r.s += normalGamma
 	return mix64(r.s)
 }
 
