@@ -182,11 +182,7 @@ func run(pool *parallel.Pool, spec args) {
 	if pool == nil {
 		pool = parallel.Default()
 	}
-	im := current.Load()
-	if InBF16(m, n, k) {
-		im = bf16Impl
-	}
-
+	im := kernelFor(m, n, k)
 	x := getCtx()
 	j := &x.job
 	j.args, j.im, j.cm, j.cn, j.ws = spec, im, 0, 0, nil
@@ -197,15 +193,7 @@ func run(pool *parallel.Pool, spec args) {
 		// gathered a few rows at a time as the product reads it: gemv).
 		x.materialize(j)
 	}
-	// K is cut into near-equal chunks of about im.kc. The cuts depend only
-	// on k, never on the thread split, so each C element sees the same
-	// sequence of operations whatever the pool size.
-	j.nk = (k + im.kc - 1) / im.kc
-	j.maxKC = 0
-	for pi := 0; pi < j.nk; pi++ {
-		p0, p1 := j.kChunk(pi)
-		j.maxKC = max(j.maxKC, p1-p0)
-	}
+	j.cutK()
 
 	if m == 1 || n == 1 {
 		x.gemv(pool, im, j)
@@ -473,6 +461,28 @@ type args struct {
 	// tile is filled from it just before its first product, while it is
 	// in cache (beta is then 1).
 	bias []float32
+}
+
+// kernelFor is the micro-kernel of an m×n×k product: the current one, or
+// the bfloat16 one where the precision is bfloat16 and the product is
+// summed so (InBF16).
+func kernelFor(m, n, k int) *impl {
+	if InBF16(m, n, k) {
+		return bf16Impl
+	}
+	return current.Load()
+}
+
+// cutK sets j's K chunks (nk, maxKC): near-equal chunks of about im.kc.
+// The cuts depend only on k, never on the thread split, so each C element
+// sees the same sequence of operations whatever the pool size.
+func (j *job) cutK() {
+	j.nk = (j.k + j.im.kc - 1) / j.im.kc
+	j.maxKC = 0
+	for pi := range j.nk {
+		p0, p1 := j.kChunk(pi)
+		j.maxKC = max(j.maxKC, p1-p0)
+	}
 }
 
 // kChunk returns the bounds of K chunk pi: near-equal, and cut at

@@ -32,20 +32,12 @@ func NewRowBlocks(parts, m, n, k int, a []float32, lda int, transB bool, b []flo
 	} else {
 		checkMat("B", "ldb", b, k, n, ldb)
 	}
-	im := current.Load()
-	if InBF16(m, n, k) {
-		im = bf16Impl
-	}
+	im := kernelFor(m, n, k)
 	x := getCtx()
 	j := &x.job
 	j.args = args{m: m, n: n, k: k, alpha: 1, a: a, lda: lda, transB: transB, b: b, ldb: ldb}
 	j.im, j.cm, j.cn, j.ws = im, 0, 0, nil
-	j.nk = (k + im.kc - 1) / im.kc
-	j.maxKC = 0
-	for pi := range j.nk {
-		p0, p1 := j.kChunk(pi)
-		j.maxKC = max(j.maxKC, p1-p0)
-	}
+	j.cutK()
 	x.ensure(parts, j)
 	j.ws = x.ws[:parts]
 	// Chunk pi's panels start at p0·ncr (chunks are contiguous in K), as

@@ -125,8 +125,8 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	tj.im = im
 	// The K chunks of Sgemm (job.kChunk), so each element sees the same
 	// partial sums.
-	tj.job.args = args{k: k}
-	tj.job.nk = (k + im.kc - 1) / im.kc
+	tj.job.args, tj.job.im = args{k: k}, im
+	tj.job.cutK()
 	tj.packW(w)
 	total := a.Images * a.strips()
 	threads := pool.Threads()
