@@ -181,6 +181,14 @@
 // unions of micro-tiles, so the result does not depend on who computes
 // which.
 //
+// Where several chunks of rows read the same op(B) and it is wide (two
+// units of four micro-panels a thread or more, as on 1024³), the threads
+// pack it once between them into a buffer of the call (shared.go): each
+// claims units from its own share on, packs those no thread has claimed
+// and waits only for a unit another thread is in the middle of packing.
+// A unit holds the values a thread's own packing would, so the bits are
+// unchanged.
+//
 // Matrix-vector shapes (m == 1 or n == 1) skip packing, which would pad a
 // single row or column to a whole micro-tile, and run dot- or axpy-shaped
 // loops (AVX2 assembly where available: four dot products at a time

@@ -185,7 +185,7 @@ func run(pool *parallel.Pool, spec args) {
 	im := kernelFor(m, n, k)
 	x := getCtx()
 	j := &x.job
-	j.args, j.im, j.cm, j.cn, j.ws = spec, im, 0, 0, nil
+	j.args, j.im, j.cm, j.cn, j.ws, j.sb = spec, im, 0, 0, nil, nil
 	j.next.Store(0)
 	if vec := n == 1 && (j.gb != nil || j.gbT != nil) || n != 1 && m == 1 && j.ga != nil; vec {
 		// A computed vector of a matrix-vector product is gathered whole
@@ -204,7 +204,7 @@ func run(pool *parallel.Pool, spec args) {
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		threads = 1
 	}
-	tm, tn := splitGrid(threads, m, n, k, im)
+	tm, tn := splitGrid(threads, m, n, k, im, x.canShare(threads, n, k, im))
 	parts := tm * tn
 	j.cm, j.cn = tm, tn
 	if parts > 1 && j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops {
@@ -223,13 +223,24 @@ func run(pool *parallel.Pool, spec args) {
 	}
 	x.ensure(parts, j)
 	j.ws = x.ws[:parts]
-	if parts == 1 {
+	if j.cm > 1 && x.canShare(parts, n, k, im) {
+		// Several chunks of rows read the same columns of op(B): the
+		// parts pack it once between them (sharedB).
+		x.share(j)
+	}
+	switch {
+	case testParts != nil:
+		testParts(j, parts)
+	case parts == 1:
 		j.Run(0, 0, 1)
-	} else {
+	default:
 		pool.ForParts(parts, parts, j)
 	}
 	putCtx(x)
 }
+
+// testParts, set only by tests, runs a job's parts in place of the pool.
+var testParts func(j *job, parts int)
 
 // checkArgs panics with a message naming the bad argument.
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -289,8 +300,9 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // splitGrid chooses how to cut C into tm×tn thread tiles (tm*tn <= threads)
 // by minimising an estimate of a thread's time: its padded multiply-adds
-// plus the packing it has to do.
-func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
+// plus the packing it has to do. With shared, the threads of a column of
+// tiles pack its B between them (sharedB).
+func splitGrid(threads, m, n, k int, im *impl, shared bool) (tm, tn int) {
 	mt := (m + im.mr - 1) / im.mr // micro-tile rows
 	nt := (n + im.nr - 1) / im.nr // micro-tile columns
 	best := -1.0
@@ -302,7 +314,14 @@ func splitGrid(threads, m, n, k int, im *impl) (tm, tn int) {
 		kk := float64(k)
 		// A is packed once per NC-wide column block, B once.
 		nblocks := math.Ceil(cols / float64(im.nc))
-		cost := rows*cols*kk + 4*(rows*kk*nblocks+cols*kk)
+		packB := cols * kk
+		if shared && a > 1 {
+			// Each thread packs 1/a of the tile's B but reads all of
+			// it, part from the other threads' caches: count half the
+			// saving.
+			packB *= (1 + 1/float64(a)) / 2
+		}
+		cost := rows*cols*kk + 4*(rows*kk*nblocks+packB)
 		if best < 0 || cost < best {
 			best, tm, tn = cost, a, b
 		}
@@ -322,6 +341,7 @@ type workspace struct {
 	// bValid; valid only within one call.
 	bKey   [4]int
 	bValid bool
+	part   int // the part this workspace serves in the current call
 }
 
 // ctx is the reusable state of one Sgemm call: the job handed to the pool
@@ -335,6 +355,11 @@ type ctx struct {
 	tmp []float32 // a computed operand of a matrix-vector product
 	// whole is a packed B of all of K (RowBlocks).
 	whole []float32
+	// shared is the packed B the parts share (sharedB) and sbState the
+	// state of its units.
+	shared  []float32
+	sbState []atomic.Int32
+	sb      sharedPack
 }
 
 // materialize gathers the computed operand of j into x.tmp and makes j
@@ -446,6 +471,7 @@ type job struct {
 	cm, cn    int          // chunk grid: cm×cn chunks of C
 	next      atomic.Int32 // next chunk to take
 	ws        []*workspace
+	sb        *sharedPack // op(B) packed once for all parts, or nil
 }
 
 // args are the operands of one product.
@@ -506,7 +532,7 @@ func (j *job) Run(part, lo, hi int) {
 	mt := (j.m + im.mr - 1) / im.mr
 	nt := (j.n + im.nr - 1) / im.nr
 	ws := j.ws[part]
-	ws.bValid = false
+	ws.bValid, ws.part = false, part
 	for {
 		t := int(j.next.Add(1)) - 1
 		if t >= j.cm*j.cn {
@@ -536,7 +562,10 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 		for pi := 0; pi < j.nk; pi++ {
 			p0, p1 := j.kChunk(pi)
 			kc := p1 - p0
-			if key := [4]int{jc, nc, p0, kc}; !ws.bValid || ws.bKey != key {
+			bBlock := ws.b
+			if j.sb != nil {
+				bBlock = j.sharedB(ws, pi, jc, nc)
+			} else if key := [4]int{jc, nc, p0, kc}; !ws.bValid || ws.bKey != key {
 				j.packBChunk(ws.b, ws.rows, jc, nc, p0, kc)
 				ws.bKey, ws.bValid = key, true
 			}
@@ -560,13 +589,13 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 						j.prefetchNextA(ic+mc, i0, i1, p0, kc, pi, ir/mr, (mc+mr-1)/mr)
 					}
 					if inPlace {
-						j.tilesRows(ws, s, ws.b, ic+ir, rows, jc, nc, p0, kc, pi)
+						j.tilesRows(ws, s, bBlock, ic+ir, rows, jc, nc, p0, kc, pi)
 						continue
 					}
 					if !j.transA {
 						j.packAMicro(ws, ws.a[ir*kc:ir*kc+mr*kc], ic+ir, rows, p0, kc)
 					}
-					j.tiles(ws, ws.a[ir*kc:], ws.b, ic+ir, rows, jc, nc, kc, pi)
+					j.tiles(ws, ws.a[ir*kc:], bBlock, ic+ir, rows, jc, nc, kc, pi)
 				}
 			}
 		}
@@ -593,8 +622,15 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 	mr := im.mr
 	nc := j1 - j0
 	ncr := roundUp(nc, im.nr)
-	// Chunk pi's packed B starts at p0·ncr (chunks are contiguous in K).
-	if key := [4]int{j0, nc, -1, j.k}; !ws.bValid || ws.bKey != key {
+	// Chunk pi's packed B starts at p0·ncr (chunks are contiguous in K),
+	// or in the shared B at p0·ncr + j0·kc with ncr its width.
+	bs, base := ws.b, 0
+	if j.sb != nil {
+		for pi := 0; pi < j.nk; pi++ {
+			j.sharedB(ws, pi, j0, nc)
+		}
+		bs, ncr, base = j.sb.buf, j.sb.ncr, j0
+	} else if key := [4]int{j0, nc, -1, j.k}; !ws.bValid || ws.bKey != key {
 		for pi := 0; pi < j.nk; pi++ {
 			p0, p1 := j.kChunk(pi)
 			j.packBChunk(ws.b[p0*ncr:], ws.rows, j0, nc, p0, p1-p0)
@@ -612,12 +648,12 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 					toPairs(ws.a[:mr*kc], mr, kc)
 				}
 			} else if s, ok := j.useRows(p0, kc); ok {
-				j.tilesRows(ws, s, ws.b[p0*ncr:], ic, rows, j0, nc, p0, kc, pi)
+				j.tilesRows(ws, s, bs[p0*ncr+base*kc:], ic, rows, j0, nc, p0, kc, pi)
 				continue
 			} else {
 				j.packAMicro(ws, ws.a[:mr*kc], ic, rows, p0, kc)
 			}
-			j.tiles(ws, ws.a, ws.b[p0*ncr:], ic, rows, j0, nc, kc, pi)
+			j.tiles(ws, ws.a, bs[p0*ncr+base*kc:], ic, rows, j0, nc, kc, pi)
 		}
 	}
 }

@@ -82,7 +82,7 @@ func same(t *testing.T, what string, want, got []float32) {
 	t.Helper()
 	for i := range want {
 		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-			t.Fatalf("%s: element %d is %v, stored operand gives %v", what, i, got[i], want[i])
+			t.Fatalf("%s: element %d is %v, want %v", what, i, got[i], want[i])
 		}
 	}
 }
