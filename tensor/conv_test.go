@@ -198,11 +198,13 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 		want, got = make([]float32, tc.o*k), make([]float32, tc.o*k)
 		MatMul(want, dy, col, tc.o, k, rows, true, false, false)
 		ConvWeightMatMul(got, dy, x, n, tc.c, tc.o, g)
-		if directWeights(tc.c, tc.o, rows, g) {
+		patchW := unfolds(tc.c, tc.o, rows, g) && patchDirect(n, tc.o, k, g)
+		if directWeights(tc.c, tc.o, rows, g) || patchW {
 			// Summed in another order: within the rounding of a float32
 			// sum of rows terms of the float64 one (of the operands as
-			// rounded to bfloat16 there).
-			bf16 = gemm.CurrentPrecision() == gemm.BFloat16
+			// rounded to bfloat16 there; the kernel gradient of
+			// patches sums float32 products at any precision).
+			bf16 = gemm.CurrentPrecision() == gemm.BFloat16 && !patchW
 			for j := range tc.o {
 				for p := range k {
 					var sum, abs float64

@@ -364,3 +364,35 @@ func BenchmarkConvTMatMul(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvWeightPatches times the kernel gradient of dcgan28's first
+// discriminator layer (4×4, stride 2, padding 1, 64 images of 28×28×1
+// into 64 channels) from its unfolded patches (12,544×16): through the
+// direct kernel gradient of the transposed product (patchWeights) and as
+// the packed product, on BENCH_THREADS threads.
+func BenchmarkConvWeightPatches(b *testing.B) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	parallel.SetThreads(benchThreads())
+	g, _ := NewConvGeom(28, 28, 4, 4, 2, 2, 1, 1)
+	n, o, k := 64, 64, g.PatchLen(1)
+	rows := n * g.OH * g.OW
+	rng := NewRNG(1)
+	col, dy := make([]float32, rows*k), make([]float32, rows*o)
+	rng.Normal(col, 0, 1)
+	rng.Normal(dy, 0, 1)
+	dw := make([]float32, o*k)
+	eachPrecision(b, func(b *testing.B) {
+		b.Run("direct", func(b *testing.B) {
+			for range b.N {
+				if !patchWeights(dw, dy, col, n, o, k, g) {
+					b.Skip("no direct kernel gradient for this geometry")
+				}
+			}
+		})
+		b.Run("packed", func(b *testing.B) {
+			for range b.N {
+				MatMul(dw, dy, col, o, k, rows, true, false, false)
+			}
+		})
+	})
+}

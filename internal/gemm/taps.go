@@ -33,6 +33,11 @@ import (
 //
 // In BFloat16, XB may hold the values already rounded (BF16Bits), X then
 // unused: SgemmTaps otherwise rounds X into a copy of its own first.
+//
+// Float32 makes SgemmTapsW sum in float32 at any precision, for products
+// whose values each take part in too few products for their conversion
+// to pairs to pay (tensor's kernel gradient of unfolded patches: 0.08 ms
+// in float32 against 0.24 in bfloat16 at 2 threads).
 type Taps struct {
 	X                    []float32
 	XB                   []uint16
@@ -42,6 +47,7 @@ type Taps struct {
 	OH, OW               int
 	Offs                 []int
 	Stride               int
+	Float32              bool
 }
 
 // step is the grid step between consecutive outputs (Stride, at least 1).

@@ -37,7 +37,7 @@ type tapsWKernel func(nseg int, seg *int, a *float32, as int, b *float32, bs int
 // in BFloat16 stride 1 and an even grid width, plane and OW (pairs of
 // positions must not straddle a grid row).
 func TapsWAvailable(a *Taps, n int) bool {
-	im := tapsImpl()
+	im := a.wImpl()
 	if im.wgrad[0] == nil || a.C <= 0 || a.C%32 != 0 || n%4 != 0 || n == 0 {
 		return false
 	}
@@ -59,7 +59,7 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	}
 	k := len(a.Offs) * a.C
 	rows := a.Images * a.OH * a.OW
-	im := tapsImpl()
+	im := a.wImpl()
 	values, need := len(a.X), a.MinLenW() // the operand the kernel will read
 	if im.bf16 && a.XP != nil {
 		values, need = len(a.XP), a.PairsLen()
@@ -105,6 +105,15 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	}
 	j.a, j.dw, j.x, j.dy = nil, nil, nil, nil
 	tapsWJobs.Put(j)
+}
+
+// wImpl is the kernel SgemmTapsW runs for a: float32 where a.Float32 says
+// so, else the precision's (tapsImpl).
+func (a *Taps) wImpl() *impl {
+	if a.Float32 {
+		return current.Load()
+	}
+	return tapsImpl()
 }
 
 // MinLenW is the number of values X must hold for SgemmTapsW: up to the

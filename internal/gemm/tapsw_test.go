@@ -22,7 +22,7 @@ func TestSgemmTapsWMatchesFloat64(t *testing.T) {
 
 // In bfloat16 likewise, against the float64 sum of the values rounded to
 // bfloat16 (the products are exact in float32; only the sums round), and
-// unlike the unrounded sum.
+// unlike the unrounded sum; with Taps.Float32, the float32 kernel's bits.
 func TestSgemmTapsWMatchesFloat64BF16(t *testing.T) {
 	if !HasBFloat16() {
 		t.Skip("no AVX-512 BF16 on this CPU")
@@ -122,6 +122,19 @@ func testTapsW(t *testing.T, bf16 bool) {
 			f32 := make([]float32, sh.n*k)
 			SgemmTapsW(pool(1), a, sh.n, dy, f32, false)
 			SetPrecision(BFloat16)
+			// Taps.Float32 sums in float32 at this precision: the
+			// float32 kernel's bits.
+			b = *a
+			b.Float32 = true
+			if !TapsWAvailable(&b, sh.n) {
+				t.Fatalf("%s: TapsWAvailable false with Float32", name)
+			}
+			SgemmTapsW(pool(2), &b, sh.n, dy, dw, false)
+			for i := range dw {
+				if math.Float32bits(dw[i]) != math.Float32bits(f32[i]) {
+					t.Fatalf("%s: dw[%d] = %v with Float32 in bfloat16, %v in float32", name, i, dw[i], f32[i])
+				}
+			}
 			exact := tapsWGo(a, sh.n, dy, false)
 			var errBF, errF float64
 			for i := range first {
