@@ -1261,10 +1261,11 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 		switch {
 		case len(xpad) > 0 && len(xpad) == KeepLen(n, c, o, g):
 			d.taps.X = xpad // the forward's padded copy
-		case gemm.CurrentPrecision() == gemm.BFloat16:
+		case gemm.CurrentPrecision() == gemm.BFloat16 && g.SW == 1 && g.OW%2 == 0:
 			// The pairs of positions the kernel reads, made from x
 			// straight away (a padded copy would be written, then read
-			// twice).
+			// twice). Strided or odd grids take the padded copy below,
+			// from which SgemmTapsW makes pairs of its own.
 			need := d.taps.PairsLen()
 			if cap(d.pbuf) < need {
 				d.pbuf = make([]uint32, need)

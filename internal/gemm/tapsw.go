@@ -34,14 +34,15 @@ type tapsWKernel func(nseg int, seg *int, a *float32, as int, b *float32, bs int
 // TapsWAvailable says whether SgemmTapsW can compute the weight gradient
 // for a and n output channels on this CPU at the current precision: a
 // kernel with a direct form, C a multiple of 32, n a multiple of 4, and
-// in BFloat16 stride 1 and an even grid width, plane and OW (pairs of
-// positions must not straddle a grid row).
+// in BFloat16 an even grid width and a plane a multiple of twice the
+// stride (so that every grid row starts a pair of pairs' steps, see
+// pairsGeneral).
 func TapsWAvailable(a *Taps, n int) bool {
 	im := a.wImpl()
 	if im.wgrad[0] == nil || a.C <= 0 || a.C%32 != 0 || n%4 != 0 || n == 0 {
 		return false
 	}
-	return !im.bf16 || (a.step() == 1 && a.Width%2 == 0 && a.Plane%2 == 0 && a.OW%2 == 0)
+	return !im.bf16 || (a.Width%2 == 0 && a.Plane%(2*a.step()) == 0)
 }
 
 // SgemmTapsW computes dw = dyᵀ·A, n×K row-major (K = len(a.Offs)·a.C),
@@ -62,6 +63,9 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	im := a.wImpl()
 	values, need := len(a.X), a.MinLenW() // the operand the kernel will read
 	if im.bf16 && a.XP != nil {
+		if a.pairsGeneral() {
+			panic(fmt.Sprintf("gemm.SgemmTapsW: Taps.XP holds pairs of consecutive positions, for stride 1 and an even OW (stride %d, OW %d): leave it nil", a.Stride, a.OW))
+		}
 		values, need = len(a.XP), a.PairsLen()
 	}
 	s := a.step()
@@ -142,7 +146,8 @@ type tapsWJob struct {
 	im         *impl
 	x, dy      unsafe.Pointer // B and A as the kernel reads them
 	elem       int            // bytes per value in X's and dy's layout (4, or 2 in pairs)
-	odd        int            // bfloat16: byte offset of the pairs that start at odd positions
+	odd        int            // bfloat16: byte offset of X's second class of pairs (see operands)
+	owp        int            // dy's rows per grid row as laid out: OW, or in pairs OW rounded up to even
 	pairBuf    []uint32       // bfloat16: dy's pairs, after X's (even starts, then odd) unless XP holds them
 	pairs      pairJob
 	segs       []int // per output grid row: (byte offset into x, steps)
@@ -188,20 +193,31 @@ func (j *tapsWJob) partials(size int) {
 var tapsWJobs = sync.Pool{New: func() any { return new(tapsWJob) }}
 
 // operands points the kernel at X and dy, in BFloat16 after turning them
-// into pairs of consecutive positions: X's pairs starting at even
-// positions, then those starting at odd ones (a tap at an odd offset reads
-// those), and dy's pairs of consecutive rows (OW is even, so a pair never
-// spans two grid rows).
+// into pairs. A pair step of the kernel takes two consecutive outputs of
+// a grid row, which read X at positions p and p+s (s the stride) for
+// each tap. X's pairs come in two classes: class h holds, from position
+// h·s, rows of s·C words, row q pairing positions h·s + 2s·q + r with
+// those s further (r < s), so that consecutive steps are one row apart;
+// a tap at offset off reads class (off mod 2s)/s (see runGroup). At
+// stride 1 these are the pairs starting at even positions, then at odd
+// ones. Pair partners past the last value of X are zero. dy's pairs are
+// of consecutive rows within a grid row; an odd OW pairs each grid row's
+// last output with a zero (its partner in X is then multiplied by zero).
 func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 	a := j.a
 	if !j.im.bf16 {
-		j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&a.X[0]), unsafe.Pointer(&dy[0]), 4, 0
+		j.x, j.dy, j.elem, j.odd, j.owp = unsafe.Pointer(&a.X[0]), unsafe.Pointer(&dy[0]), 4, 0, a.OW
 		return
 	}
+	s := a.step()
 	even, odd := a.PairCounts()
-	rows := a.Images * a.OH * a.OW
-	xpLen := (even + odd) * a.C
-	need := rows / 2 * j.n
+	if a.pairsGeneral() {
+		even, odd = a.pairRowsGeneral()
+	}
+	j.owp = (a.OW + 1) &^ 1
+	dyWords := a.Images * a.OH * j.owp / 2 * j.n
+	xpLen := (even + odd) * s * a.C
+	need := dyWords
 	if a.XP == nil {
 		need += xpLen
 	}
@@ -209,18 +225,52 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 		j.pairBuf = make([]uint32, need)
 	}
 	buf := j.pairBuf[:need]
-	dyp := buf[need-rows/2*j.n:]
-	j.pairs.tasks = append(j.pairs.tasks[:0], pairTask{dst: dyp, src: dy, w: j.n, kq: rows / 2})
+	dyp := buf[need-dyWords:]
+	grids := 0 // dy in one run of pairs where OW is even, grid row by grid row where odd
+	if a.OW%2 == 1 {
+		grids = a.Images * a.OH
+	}
+	j.pairs.tasks = append(j.pairs.tasks[:0], pairTask{dst: dyp, src: dy, w: j.n, kq: dyWords / j.n, ow: a.OW, grids: grids})
 	xp := a.XP
 	if xp == nil {
 		xp = buf[:xpLen]
-		j.pairs.tasks = append(j.pairs.tasks,
-			pairTask{dst: xp, src: a.X, w: a.C, kq: even},
-			pairTask{dst: xp[even*a.C:], src: a.X[a.C:], w: a.C, kq: odd})
+		w := s * a.C
+		for h, rows := range [2]int{even, odd} {
+			dst := xp[h*even*w : (h*even+rows)*w]
+			src := a.X[min(len(a.X), h*w):]
+			// Rows whose both halves lie in X, then the rest with zeros.
+			full := min(rows, len(src)/(2*w))
+			j.pairs.tasks = append(j.pairs.tasks, pairTask{dst: dst, src: src, w: w, kq: full})
+			for q := full; q < rows; q++ {
+				for i := range w {
+					lo, hi := float32(0), float32(0)
+					if t := 2*q*w + i; t < len(src) {
+						lo = src[t]
+					}
+					if t := (2*q+1)*w + i; t < len(src) {
+						hi = src[t]
+					}
+					dst[q*w+i] = uint32(BF16Bits(lo)) | uint32(BF16Bits(hi))<<16
+				}
+			}
+		}
 	}
 	j.pairs.run(pool, threads)
 	clear(j.pairs.tasks)
-	j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&xp[0]), unsafe.Pointer(&dyp[0]), 2, even*a.C*4
+	j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&xp[0]), unsafe.Pointer(&dyp[0]), 2, even*s*a.C*4
+}
+
+// pairsGeneral says whether SgemmTapsW's bfloat16 pairs of X take the
+// general layout of operands (a stride above 1 or an odd OW), which only
+// it makes, rather than that of PairsLen, which callers may make (XP).
+func (a *Taps) pairsGeneral() bool { return a.step() > 1 || a.OW%2 == 1 }
+
+// pairRowsGeneral are the numbers of rows of X's two classes of pairs in
+// the general layout: enough for the first position of every pair read,
+// up to lastPos.
+func (a *Taps) pairRowsGeneral() (class0, class1 int) {
+	s, pos := a.step(), a.lastPos()+1
+	return (pos + 2*s - 1) / (2 * s), max(0, (pos-s+2*s-1)/(2*s))
 }
 
 // PairCounts are the numbers of pair rows of XP (see PairsLen): of the
@@ -251,7 +301,7 @@ func (j *tapsWJob) chunks() {
 	j.segs = j.segs[:0]
 	for img := range a.Images {
 		for y := range a.OH {
-			j.segs = append(j.segs, (img*a.Plane+y*a.step()*a.Width)*a.C*j.elem, a.OW/step)
+			j.segs = append(j.segs, (img*a.Plane+y*a.step()*a.Width)*a.C*j.elem, (a.OW+step-1)/step)
 		}
 	}
 	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
@@ -299,7 +349,7 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 		if ci == j.groupChunk[g] && (g > 0 || !j.accumulate) {
 			mode = 0
 		}
-		r0 := i0 * a.OH * a.OW // the chunk's first row of dy
+		r0 := i0 * a.OH * j.owp // the chunk's first row of dy as laid out
 		for tile := lo; tile < hi; tile++ {
 			jb := tile % j.jbs
 			t, p := tile/j.jbs/panels, tile/j.jbs%panels
@@ -310,8 +360,10 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 			if j.elem == 4 {
 				b = unsafe.Add(j.x, (off*a.C+32*p)*4)
 			} else {
-				s := off & 1
-				b = unsafe.Add(j.x, s*j.odd+(off-s)*a.C*2+32*p*4)
+				// Class h of the pairs, row (off−h·s)/2s, part r.
+				s := a.step()
+				h, r := off%(2*s)/s, off%s
+				b = unsafe.Add(j.x, h*j.odd+((off-h*s)/(2*s)*s+r)*a.C*4+32*p*4)
 			}
 			aPtr := (*float32)(unsafe.Add(j.dy, r0*j.n*j.elem+j0*4))
 			c := &dw[j0*j.k+t*a.C+32*p]
@@ -321,12 +373,15 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 }
 
 // pairTask turns kq pairs of rows of w values of src into pair rows of
-// dst (the layout of toPairs).
+// dst (the layout of toPairs). With grids > 0 the rows are those of grids
+// grid rows of ow rows each, ow odd: each grid row's last row is paired
+// with zeros (kq is then grids·(ow+1)/2).
 type pairTask struct {
-	dst []uint32
-	src []float32
-	w   int
-	kq  int
+	dst       []uint32
+	src       []float32
+	w         int
+	kq        int
+	ow, grids int
 }
 
 // pairJob runs pair tasks in parallel parts of pair rows.
@@ -338,7 +393,7 @@ const pairBlock = 256
 func (pj *pairJob) run(pool *parallel.Pool, threads int) {
 	total := 0
 	for _, t := range pj.tasks {
-		total += (t.kq + pairBlock - 1) / pairBlock
+		total += t.blocks()
 	}
 	if threads == 1 || total < 2 {
 		pj.Run(0, 0, total)
@@ -352,13 +407,42 @@ func (pj *pairJob) run(pool *parallel.Pool, threads int) {
 func (pj *pairJob) Run(_, lo, hi int) {
 	base := 0
 	for _, t := range pj.tasks {
-		blocks := (t.kq + pairBlock - 1) / pairBlock
+		blocks := t.blocks()
 		for b := max(lo, base); b < min(hi, base+blocks); b++ {
+			if t.grids > 0 {
+				t.gridRows((b-base)*pairBlockGrids, min(t.grids, (b-base+1)*pairBlockGrids))
+				continue
+			}
 			q0 := (b - base) * pairBlock
 			q1 := min(t.kq, q0+pairBlock)
 			PairRows(t.dst[q0*t.w:q1*t.w], t.src[2*q0*t.w:2*q1*t.w], t.w, q1-q0)
 		}
 		base += blocks
+	}
+}
+
+// pairBlockGrids is the grid rows of a block of a task with odd grid rows.
+const pairBlockGrids = 64
+
+// blocks is the number of blocks of t.
+func (t *pairTask) blocks() int {
+	if t.grids > 0 {
+		return (t.grids + pairBlockGrids - 1) / pairBlockGrids
+	}
+	return (t.kq + pairBlock - 1) / pairBlock
+}
+
+// gridRows pairs the rows of grid rows [g0, g1) of t (ow odd): ow/2 pairs
+// each, then the last row with zeros.
+func (t *pairTask) gridRows(g0, g1 int) {
+	half := (t.ow + 1) / 2
+	for g := g0; g < g1; g++ {
+		dst, src := t.dst[g*half*t.w:(g+1)*half*t.w], t.src[g*t.ow*t.w:(g+1)*t.ow*t.w]
+		PairRows(dst, src, t.w, t.ow/2)
+		last, tail := src[(t.ow-1)*t.w:], dst[(half-1)*t.w:]
+		for i := range tail {
+			tail[i] = uint32(BF16Bits(last[i]))
+		}
 	}
 }
 
