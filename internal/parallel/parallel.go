@@ -40,8 +40,18 @@ type worker struct {
 	job    Job
 	part   int
 	lo, hi int
-	_      [64]byte // keep workers on separate cache lines
+	// claim says who runs the task last published: taskOpen until the
+	// worker (taskWorker) or the caller (taskCaller) takes it.
+	claim atomic.Int32
+	_     [64]byte // keep workers on separate cache lines
 }
+
+// Task claims (worker.claim).
+const (
+	taskOpen = iota
+	taskWorker
+	taskCaller
+)
 
 // Pool is a fixed set of worker goroutines. The goroutine that calls For
 // takes part 0 itself, so a pool of n threads starts n-1 goroutines.
@@ -59,6 +69,7 @@ type Pool struct {
 	waiter  atomic.Bool  // the caller is parked waiting for them
 	done    chan struct{}
 	closed  atomic.Bool
+	taken   atomic.Int64 // workers' parts the caller ran itself (tests)
 }
 
 // spinFor is how long a worker (or the caller waiting for workers) spins
@@ -103,12 +114,21 @@ func (p *Pool) loop(w *worker) {
 		if p.closed.Load() {
 			return
 		}
+		if !w.claim.CompareAndSwap(taskOpen, taskWorker) {
+			continue // the caller ran it (ForParts)
+		}
 		w.job.Run(w.part, w.lo, w.hi)
-		if p.pending.Add(-1) == 0 && p.waiter.Load() {
-			select {
-			case p.done <- struct{}{}:
-			default:
-			}
+		p.finished()
+	}
+}
+
+// finished counts a worker's part done, waking the caller if it waits for
+// the last one.
+func (p *Pool) finished() {
+	if p.pending.Add(-1) == 0 && p.waiter.Load() {
+		select {
+		case p.done <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -163,6 +183,7 @@ func (p *Pool) ForParts(n, parts int, job Job) {
 		w := p.workers[i-1]
 		w.job, w.part = job, i
 		w.lo, w.hi = Split(n, parts, i)
+		w.claim.Store(taskOpen)
 		w.seq.Add(1)
 		if w.parked.Load() {
 			select {
@@ -173,6 +194,19 @@ func (p *Pool) ForParts(n, parts int, job Job) {
 	}
 	lo, hi := Split(n, parts, 0)
 	job.Run(0, lo, hi)
+	// The parts no worker has started yet, the caller runs itself: a
+	// worker can take tens of microseconds to wake on a virtual machine,
+	// longer than many parts, and a job that hands out its work from a
+	// counter may have none left for it. A part computes the same values
+	// whoever runs it.
+	for i := 1; i < parts; i++ {
+		w := p.workers[i-1]
+		if w.claim.CompareAndSwap(taskOpen, taskCaller) {
+			job.Run(i, w.lo, w.hi)
+			p.taken.Add(1)
+			p.finished()
+		}
+	}
 	// Wait for the workers: spin, then park.
 	start := time.Now()
 	for spins := 0; p.pending.Load() != 0; spins++ {

@@ -111,3 +111,38 @@ func TestPoolSharedByGoroutines(t *testing.T) {
 		t.Fatal("calls from several goroutines did not finish within 60 s")
 	}
 }
+
+// partsJob counts the runs of each part and the items covered.
+type partsJob struct {
+	runs  [4]atomic.Int32
+	items atomic.Int64
+}
+
+func (j *partsJob) Run(part, lo, hi int) {
+	j.runs[part].Add(1)
+	j.items.Add(int64(hi - lo))
+}
+
+// A part no worker has started by the time the caller is done with its
+// own is run by the caller, once: every part runs exactly once, and over
+// many short calls the caller takes some of them.
+func TestCallerTakesUnstartedParts(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	for range 20000 {
+		var j partsJob
+		p.ForParts(9, 3, &j)
+		for part := range 3 {
+			if n := j.runs[part].Load(); n != 1 {
+				t.Fatalf("part %d ran %d times, want once", part, n)
+			}
+		}
+		if j.items.Load() != 9 {
+			t.Fatalf("%d items covered, want 9", j.items.Load())
+		}
+	}
+	if p.taken.Load() == 0 {
+		t.Error("the caller never ran a worker's part in 20,000 calls of a few nanoseconds")
+	}
+	t.Logf("the caller ran %d of 40,000 workers' parts", p.taken.Load())
+}
