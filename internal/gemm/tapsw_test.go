@@ -53,6 +53,7 @@ func testTapsW(t *testing.T, bf16 bool) {
 		// grid row's last output with a zero): stride 1 and 2, several
 		// chunks; stride 3 (three parts to a pair row, both classes).
 		{2, 8, 8, 32, 12, 4, 4, 1}, {3, 12, 10, 64, 16, 4, 4, 1}, {24, 14, 14, 32, 8, 4, 4, 2}, {2, 10, 10, 32, 4, 3, 3, 3},
+		{2, 8, 6, 32, 8, 3, 3, 2}, {2, 4, 8, 32, 4, 3, 3, 3}, // the last row of X's pairs partly past X
 	} {
 		a := sameTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw)
 		if sh.stride != 1 || sh.kh == 4 {
@@ -266,4 +267,66 @@ func tapsWGo(a *Taps, n int, dy []float32, bf16 bool) []float64 {
 		}
 	}
 	return out
+}
+
+// SgemmTapsW's bfloat16 operands in the general layout (strided or odd
+// grids) hold what operands documents: word c of part r of row q of X's
+// class h pairs positions h·s + 2s·q + r and s further (zero past X), and
+// dy's pairs stay within grid rows, an odd row's last value paired with
+// zero.
+func TestTapsWPairsLayout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, sh := range []struct{ images, h, w, c, kh, kw, s int }{
+		{2, 8, 8, 32, 4, 4, 1}, {3, 14, 14, 32, 4, 4, 2}, {2, 10, 10, 32, 3, 3, 3},
+		// A last row of pairs whose partners are partly in X.
+		{2, 8, 6, 32, 3, 3, 2}, {2, 4, 8, 32, 3, 3, 3},
+	} {
+		a := stridedTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw, sh.s)
+		if !a.pairsGeneral() {
+			t.Fatalf("%+v: not the general layout", sh)
+		}
+		a.X = randSlice(rng, a.MinLenW())
+		n := 4
+		rows := a.Images * a.OH * a.OW
+		dy := randSlice(rng, rows*n)
+		j := &tapsWJob{a: a, n: n, im: &impl{bf16: true}}
+		j.operands(pool(2), 2, dy)
+		s, c := a.step(), a.C
+		even, odd := a.pairRowsGeneral()
+		xp := j.pairBuf[:(even+odd)*s*c]
+		word := func(lo, hi float32) uint32 { return uint32(BF16Bits(lo)) | uint32(BF16Bits(hi))<<16 }
+		at := func(pos, ch int) float32 {
+			if pos*c+ch < len(a.X) {
+				return a.X[pos*c+ch]
+			}
+			return 0
+		}
+		for h, count := range [2]int{even, odd} {
+			for q := range count {
+				for r := range s {
+					pos := h*s + 2*s*q + r
+					for ch := range c {
+						got := xp[(h*even+q)*s*c+r*c+ch]
+						if want := word(at(pos, ch), at(pos+s, ch)); got != want {
+							t.Fatalf("%+v: class %d row %d part %d channel %d = %#x, want %#x (positions %d, %d)", sh, h, q, r, ch, got, want, pos, pos+s)
+						}
+					}
+				}
+			}
+		}
+		dyp := j.pairBuf[len(j.pairBuf)-a.Images*a.OH*j.owp/2*n:]
+		for g := range a.Images * a.OH {
+			for x := 0; x < a.OW; x += 2 {
+				for ch := range n {
+					hi := float32(0)
+					if x+1 < a.OW {
+						hi = dy[(g*a.OW+x+1)*n+ch]
+					}
+					if got, want := dyp[(g*j.owp+x)/2*n+ch], word(dy[(g*a.OW+x)*n+ch], hi); got != want {
+						t.Fatalf("%+v: dy pair of grid row %d, x %d, channel %d = %#x, want %#x", sh, g, x, ch, got, want)
+					}
+				}
+			}
+		}
+	}
 }

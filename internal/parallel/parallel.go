@@ -54,7 +54,8 @@ const (
 )
 
 // Pool is a fixed set of worker goroutines. The goroutine that calls For
-// takes part 0 itself, so a pool of n threads starts n-1 goroutines.
+// takes part 0 itself, so a pool of n threads starts n-1 goroutines; when
+// done with it, it also runs the parts no worker has started yet.
 //
 // Several goroutines may call a Pool at once (a server sampling two runs,
 // a run trained while the same process serves it): one call at a time
