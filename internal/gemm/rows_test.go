@@ -7,6 +7,32 @@ import (
 	"testing"
 )
 
+// variants names every kernel of this CPU, then "bf16" where it has the
+// bfloat16 kernel (useVariant).
+func variants() []string {
+	var v []string
+	for _, k := range Available() {
+		v = append(v, k.String())
+	}
+	if HasBFloat16() {
+		v = append(v, "bf16")
+	}
+	return v
+}
+
+// useVariant makes the variant named v (see variants) current for t.
+func useVariant(t *testing.T, v string) {
+	if v == "bf16" {
+		useBF16(t)
+		return
+	}
+	for _, k := range Available() {
+		if k.String() == v {
+			useKernel(t, k)
+		}
+	}
+}
+
 // storedRows serves the rows of a stored row-major matrix, counting calls.
 type storedRows struct {
 	m    []float32
@@ -23,24 +49,9 @@ func (s *storedRows) Row(dst []float32, i, p0 int) {
 func TestSgemmRowsMatchesStored(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	shapes := [][3]int{{1, 1, 1}, {13, 7, 5}, {1, 40, 300}, {40, 1, 300}, {1, 3001, 1500}, {3001, 1, 1500}, {37, 45, 600}, {200, 70, 531}, {64, 576, 2048}}
-	variants := []string{}
-	for _, k := range Available() {
-		variants = append(variants, k.String())
-	}
-	if HasBFloat16() {
-		variants = append(variants, "bf16")
-	}
-	for _, v := range variants {
+	for _, v := range variants() {
 		t.Run(v, func(t *testing.T) {
-			if v == "bf16" {
-				useBF16(t)
-			} else {
-				for _, k := range Available() {
-					if k.String() == v {
-						useKernel(t, k)
-					}
-				}
-			}
+			useVariant(t, v)
 			for _, sh := range shapes {
 				m, n, kk := sh[0], sh[1], sh[2]
 				a, b := randSlice(rng, m*kk), randSlice(rng, kk*n)

@@ -17,29 +17,14 @@ func TestSharedPackMatchesOneThread(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	// n of 768 or more: two units of 128 columns a thread at 3 threads.
 	shapes := [][3]int{{1501, 800, 300}, {2000, 1000, 70}, {1024, 1024, 260}, {3001, 777, 600}}
-	variants := []string{}
-	for _, k := range Available() {
-		variants = append(variants, k.String())
-	}
-	if HasBFloat16() {
-		variants = append(variants, "bf16")
-	}
-	for _, v := range append(variants, "resident") {
+	for _, v := range append(variants(), "resident") {
 		t.Run(v, func(t *testing.T) {
 			if v == "resident" {
 				save := residentBytes
 				residentBytes = 8 << 20
 				defer func() { residentBytes = save }()
 			}
-			if v == "bf16" {
-				useBF16(t)
-			} else {
-				for _, k := range Available() {
-					if k.String() == v {
-						useKernel(t, k)
-					}
-				}
-			}
+			useVariant(t, v)
 			shapes := shapes
 			if v == Generic.String() {
 				shapes = shapes[1:2] // the Go kernel is slow
