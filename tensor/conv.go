@@ -570,8 +570,8 @@ func direct(c, o, rows int, g ConvGeom) bool {
 // a 3×3 kernel, and spent as long packing as multiplying on biggan's
 // convolutions in bfloat16): the same stride along both axes, at least 64
 // outputs, and the kernel's conditions (c a multiple of 32; in bfloat16
-// stride 1 and even padded widths and OW); o is rounded up to a multiple
-// of 4 with zero columns of dy.
+// an even padded width and a padded plane a multiple of twice the
+// stride); o is rounded up to a multiple of 4 with zero columns of dy.
 //
 // At stride 2 (DCGAN's 4×4 convolutions) the padded copy is written once
 // and read in place, where the packed path copies 4 patch values per value
@@ -1201,11 +1201,11 @@ func (p *stridedPatches) Run(i0, n, p0 int) ([]float32, int, int) {
 // ConvWeightMatMul computes dw = dyᵀ·im2col(x), o×(KH·KW·c): the kernel
 // gradient of a convolution with output gradient dy, (n·OH·OW)×o. Like
 // ConvMatMul it does not unfold x, but for images of few channels
-// (unfolds). At stride 1, for c a multiple of 32
-// and o of 4 where the CPU has the kernel (gemm.SgemmTapsW), the sum is
-// taken over a padded copy of x read in place, in an order of its own
-// (the same at any thread count); otherwise it is bit-identical to Im2Col
-// then MatMul.
+// (unfolds). For c a multiple of 32 and o of 4 where the CPU has the
+// kernel (gemm.SgemmTapsW, directWeights), the sum is taken over a padded
+// copy of x read in place, in an order of its own (the same at any thread
+// count); so is the sum over unfolded patches where patchWeights applies;
+// otherwise it is bit-identical to Im2Col then MatMul.
 func ConvWeightMatMul(dw, dy, x []float32, n, c, o int, g ConvGeom) {
 	ConvWeightMatMulPadded(dw, dy, x, nil, n, c, o, g)
 }

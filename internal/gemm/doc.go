@@ -109,11 +109,12 @@
 // 12 (8, 4) output channels by 32 input channels of one tap, each step
 // broadcasts 12 consecutive values of a row of dy and loads 32 channels of
 // the padded image at the tap's offset, both read in place with a stride
-// per step (in bfloat16 from pairs of consecutive positions made once per
-// call, Taps.XP); the positions come in segments, one per output row. In
-// float32 the image's step may be the convolution's stride (Taps.Stride:
-// DCGAN's 4×4 convolutions of stride 2, whose packed patches copy each
-// value of the image four times).
+// per step (in bfloat16 from pairs of the positions of two consecutive
+// outputs, made once per call, or at stride 1 given in Taps.XP); the
+// positions come in segments, one per output row. The image's step may be
+// the convolution's stride (Taps.Stride: DCGAN's 4×4 convolutions of
+// stride 2, whose packed patches copy each value of the image four
+// times).
 //
 // For the edges of C the AVX-512 kernel has variants for the top-left 8 or
 // 4 rows and/or 16 columns of the tile, which run only the FMAs of what

@@ -204,7 +204,7 @@ func run(pool *parallel.Pool, spec args) {
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		threads = 1
 	}
-	tm, tn := splitGrid(threads, m, n, k, im, x.canShare(threads, n, k, im))
+	tm, tn := splitGrid(threads, m, n, k, im, canShare(threads, n, k, im))
 	parts := tm * tn
 	j.cm, j.cn = tm, tn
 	if parts > 1 && j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops {
@@ -223,7 +223,7 @@ func run(pool *parallel.Pool, spec args) {
 	}
 	x.ensure(parts, j)
 	j.ws = x.ws[:parts]
-	if j.cm > 1 && x.canShare(parts, n, k, im) {
+	if j.cm > 1 && canShare(parts, n, k, im) {
 		// Several chunks of rows read the same columns of op(B): the
 		// parts pack it once between them (sharedB).
 		x.share(j)
@@ -355,11 +355,8 @@ type ctx struct {
 	tmp []float32 // a computed operand of a matrix-vector product
 	// whole is a packed B of all of K (RowBlocks).
 	whole []float32
-	// shared is the packed B the parts share (sharedB) and sbState the
-	// state of its units.
-	shared  []float32
-	sbState []atomic.Int32
-	sb      sharedPack
+	// sb is the packed op(B) the parts share (sharedB).
+	sb sharedPack
 }
 
 // materialize gathers the computed operand of j into x.tmp and makes j

@@ -10,7 +10,7 @@ import (
 // its own workspace: at two threads on 1024³, B was packed twice, and its
 // packing (5.3% of the samples) cost twice what it did at one thread
 // (2.4%). Instead the parts pack op(B) once, into a buffer of the call
-// (ctx.shared), between them: op(B) is cut into units of sharedUnit
+// (ctx.sb), between them: op(B) is cut into units of sharedUnit
 // micro-panels per K chunk, and a part that needs a unit packs it if no
 // part has claimed it, or waits for the part packing it. A part starts
 // claiming at its own share of the units, so two parts starting together
@@ -38,7 +38,8 @@ const (
 // sharedPack is op(B) packed whole for a call's parts: K chunk pi's
 // micro-panels start at p0·ncr in buf (p0 the chunk's first row), panel g
 // at g·NR·kc within it, and state holds, for each chunk, the state of its
-// units.
+// units (units words from pi·units). buf and state are kept with the
+// call's context and grown when a product needs more.
 type sharedPack struct {
 	buf   []float32
 	ncr   int // n rounded up to NR
@@ -46,34 +47,33 @@ type sharedPack struct {
 	state []atomic.Int32
 }
 
-// canShare says whether an m×n×k product on kernel im packs op(B) once
-// for all its parts: the whole packed op(B) fits sharedMaxBytes, and a K
+// canShare says whether a product with an op(B) of n columns and depth k
+// on kernel im, split over threads threads, packs op(B) once for all of
+// them: the whole packed op(B) fits sharedMaxBytes, and a K
 // chunk has at least two units for each thread, so that the threads pack
 // side by side. With fewer (dcgan28's 3136×128×1024, one unit a chunk) a
 // thread waited while the other packed each chunk, and read it from the
 // other's cache, which saved nothing: the step ran 0.95x at two threads.
-func (x *ctx) canShare(threads, n, k int, im *impl) bool {
+func canShare(threads, n, k int, im *impl) bool {
 	units := (roundUp(n, im.nr)/im.nr + sharedUnit - 1) / sharedUnit
 	return threads > 1 && units >= 2*threads && 4*roundUp(n, im.nr)*k <= sharedMaxBytes
 }
 
-// share makes j's parts pack op(B) once between them, into x.shared.
+// share makes j's parts pack op(B) once between them, into x.sb.
 func (x *ctx) share(j *job) {
-	im := j.im
-	ncr := roundUp(j.n, im.nr)
-	if len(x.shared) < ncr*j.k {
-		x.shared = alignedFloats(ncr * j.k)
+	im, sb := j.im, &x.sb
+	sb.ncr = roundUp(j.n, im.nr)
+	if len(sb.buf) < sb.ncr*j.k {
+		sb.buf = alignedFloats(sb.ncr * j.k)
 	}
-	units := (ncr/im.nr + sharedUnit - 1) / sharedUnit
-	if len(x.sbState) < units*j.nk {
-		x.sbState = make([]atomic.Int32, units*j.nk)
+	sb.units = (sb.ncr/im.nr + sharedUnit - 1) / sharedUnit
+	if len(sb.state) < sb.units*j.nk {
+		sb.state = make([]atomic.Int32, sb.units*j.nk)
 	}
-	st := x.sbState[:units*j.nk]
-	for i := range st {
-		st[i].Store(unitFree)
+	for i := range sb.state[:sb.units*j.nk] {
+		sb.state[i].Store(unitFree)
 	}
-	x.sb = sharedPack{buf: x.shared[:ncr*j.k], ncr: ncr, units: units, state: st}
-	j.sb = &x.sb
+	j.sb = sb
 }
 
 // sharedB returns K chunk pi's packed op(B) from column jc (a multiple of

@@ -73,7 +73,7 @@ func TestSharedPackMatchesOneThread(t *testing.T) {
 							j.Run(p, 0, 1)
 						}
 						if j.sb != nil {
-							for i := range j.sb.state {
+							for i := range j.sb.state[:j.sb.units*j.nk] {
 								if j.sb.state[i].Load() == unitPacked {
 									packed++
 								}

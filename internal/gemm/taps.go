@@ -28,8 +28,8 @@ import (
 // Stride (0 or 1 for every position) is the step between the grid
 // positions of consecutive outputs, along rows and columns alike: row r
 // is then at q = img·Plane + y·Stride·Width + x·Stride, the positions of
-// a convolution of that stride. Only SgemmTapsW, in float32, takes a
-// stride above 1.
+// a convolution of that stride. Only SgemmTapsW takes a stride above 1
+// (in bfloat16 with an even Width and a Plane a multiple of 2·Stride).
 //
 // In BFloat16, XB may hold the values already rounded (BF16Bits), X then
 // unused: SgemmTaps otherwise rounds X into a copy of its own first.

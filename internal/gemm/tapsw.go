@@ -19,8 +19,9 @@ import (
 // row, X at the tap's offset. The packed path (SgemmRowsB on gathered
 // patches) copies every patch, 9 values per value of X for a 3×3 kernel;
 // here nothing is packed in float32, and in bfloat16 X and dy are turned
-// into pairs of consecutive positions once (VDPBF16PS sums pairs along
-// the sum's index, here the positions).
+// into pairs of positions once (VDPBF16PS sums pairs along the sum's
+// index, here the positions: two consecutive outputs, which read X a
+// stride apart; see operands).
 //
 // A tile of dw is 12 output channels (8 or 4 for the last) by 32 input
 // channels of one tap. Parts take ranges of tiles; each tile sums the
@@ -148,7 +149,7 @@ type tapsWJob struct {
 	elem       int            // bytes per value in X's and dy's layout (4, or 2 in pairs)
 	odd        int            // bfloat16: byte offset of X's second class of pairs (see operands)
 	owp        int            // dy's rows per grid row as laid out: OW, or in pairs OW rounded up to even
-	pairBuf    []uint32       // bfloat16: dy's pairs, after X's (even starts, then odd) unless XP holds them
+	pairBuf    []uint32       // bfloat16: dy's pairs, after X's two classes (see operands) unless XP holds them
 	pairs      pairJob
 	segs       []int // per output grid row: (byte offset into x, steps)
 	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
@@ -250,7 +251,7 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 					if t := (2*q+1)*w + i; t < len(src) {
 						hi = src[t]
 					}
-					dst[q*w+i] = uint32(BF16Bits(lo)) | uint32(BF16Bits(hi))<<16
+					dst[q*w+i] = pairWord(lo, hi)
 				}
 			}
 		}
@@ -441,7 +442,7 @@ func (t *pairTask) gridRows(g0, g1 int) {
 		PairRows(dst, src, t.w, t.ow/2)
 		last, tail := src[(t.ow-1)*t.w:], dst[(half-1)*t.w:]
 		for i := range tail {
-			tail[i] = uint32(BF16Bits(last[i]))
+			tail[i] = pairWord(last[i], 0)
 		}
 	}
 }
@@ -461,7 +462,11 @@ func PairRows(dst []uint32, src []float32, w, kq int) {
 	for q := range kq {
 		r0, r1, d := src[2*q*w:(2*q+1)*w], src[(2*q+1)*w:(2*q+2)*w], dst[q*w:(q+1)*w]
 		for i := range d {
-			d[i] = uint32(BF16Bits(r0[i])) | uint32(BF16Bits(r1[i]))<<16
+			d[i] = pairWord(r0[i], r1[i])
 		}
 	}
 }
+
+// pairWord is the pair word of lo and hi: their bfloat16 bits, lo's in
+// the low half.
+func pairWord(lo, hi float32) uint32 { return uint32(BF16Bits(lo)) | uint32(BF16Bits(hi))<<16 }
