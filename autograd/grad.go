@@ -112,13 +112,7 @@ func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) 
 // are never touched, even when the loss flows through them: this is how a
 // generator is trained through a frozen discriminator.
 func (t *Tape) Backward(loss *Node, ps []*Param) error {
-	t.wrt = t.wrt[:0]
-	for _, p := range ps {
-		if p.leaf != nil && p.leafTape == t && p.leafEpoch == t.epoch {
-			t.wrt = append(t.wrt, p.leaf)
-		}
-	}
-	gs, err := t.grad(loss, t.wrt, false)
+	gs, err := t.paramGrads(loss, ps)
 	if err != nil {
 		return err
 	}
@@ -130,6 +124,48 @@ func (t *Tape) Backward(loss *Node, ps []*Param) error {
 		tensor.Axpy(p.Grad.Data, 1, g.t.Data)
 	}
 	return nil
+}
+
+// SetGradients is Backward that sets the parameters' Grad tensors rather
+// than adding to them: each p in ps gets ∂loss/∂p, zero where the loss
+// does not reach p (or p was not used on this tape since the last Reset).
+// It is what zeroing the gradients and then calling Backward computes,
+// with one pass over them instead of three. On an error the gradients are
+// left as they were.
+func (t *Tape) SetGradients(loss *Node, ps []*Param) error {
+	gs, err := t.paramGrads(loss, ps)
+	if err != nil {
+		return err
+	}
+	// t.wrt lists the parameters of ps that have leaves, in the order of
+	// ps.
+	i := 0
+	for _, p := range ps {
+		if i < len(t.wrt) && t.wrt[i].param == p {
+			g := gs[i]
+			i++
+			if g != nil {
+				copy(p.Grad.Data, g.t.Data)
+				continue
+			}
+		}
+		p.ZeroGrad()
+	}
+	return nil
+}
+
+// paramGrads computes the gradients of loss with respect to those of ps
+// used on this tape since the last Reset, whose leaves it lists in t.wrt
+// (in the order of ps); an entry is nil where loss does not reach the
+// parameter.
+func (t *Tape) paramGrads(loss *Node, ps []*Param) ([]*Node, error) {
+	t.wrt = t.wrt[:0]
+	for _, p := range ps {
+		if p.leaf != nil && p.leafTape == t && p.leafEpoch == t.epoch {
+			t.wrt = append(t.wrt, p.leaf)
+		}
+	}
+	return t.grad(loss, t.wrt, false)
 }
 
 // accum adds g to the gradient being gathered for node n.

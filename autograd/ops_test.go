@@ -2,6 +2,7 @@ package autograd_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -280,6 +281,55 @@ func TestParamUsedTwiceAccumulates(t *testing.T) {
 	}
 	if w.Grad.Data[0] != 7 {
 		t.Fatalf("grad = %v, want 7", w.Grad.Data[0])
+	}
+}
+
+// SetGradients sets what zeroing the gradients and Backward compute: the
+// gradient of a parameter used on the tape (twice here), zero for one used
+// where the loss does not reach and for one not used at all, whatever the
+// gradients held before.
+func TestSetGradientsIsZeroThenBackward(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	w := autograd.NewParam("w", randT(rng, 0, 0, 2, 3))
+	dead := autograd.NewParam("dead", randT(rng, 0, 0, 2, 3))
+	unused := autograd.NewParam("unused", randT(rng, 0, 0, 2))
+	ps := []*autograd.Param{dead, w, unused}
+	x := randT(rng, 0, 0, 4, 3)
+	grads := func(set bool) [][]float32 {
+		for _, p := range ps {
+			rng.Normal(p.Grad.Data, 0, 1) // stale values
+		}
+		tp := autograd.NewTape()
+		xn := tp.Leaf(x)
+		y := tp.Add(tp.Linear(xn, tp.Param(w), nil), tp.Tanh(tp.Linear(xn, tp.Param(w), nil)))
+		tp.Linear(xn, tp.Param(dead), nil) // on the tape, off the loss's path
+		loss := tp.Mean(tp.Softplus(y), false)
+		var err error
+		if set {
+			err = tp.SetGradients(loss, ps)
+		} else {
+			autograd.ZeroGrads(ps)
+			err = tp.Backward(loss, ps)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]float32
+		for _, p := range ps {
+			out = append(out, slices.Clone(p.Grad.Data))
+		}
+		return out
+	}
+	want, got := grads(false), grads(true)
+	for i, p := range ps {
+		for j := range want[i] {
+			if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+				t.Fatalf("%s: gradient %v, want %v (zeroed, then Backward)", p.Name, got[i], want[i])
+			}
+		}
+	}
+	if slices.Max(want[1]) == 0 && slices.Min(want[1]) == 0 {
+		t.Fatal("w's gradient is zero")
 	}
 }
 

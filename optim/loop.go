@@ -14,8 +14,8 @@ import (
 var ErrDiverged = errors.New("diverged")
 
 // Descend takes one step of opt down loss, which must have been recorded
-// on tp: it zeroes the gradients of opt's parameters, back-propagates into
-// them, and applies the update. It returns the L2 norm of the gradient,
+// on tp: it sets the gradients of opt's parameters by back-propagation
+// (Tape.SetGradients) and applies the update. It returns the L2 norm of the gradient,
 // and an error if the loss or the gradient is not finite (the update is
 // then not applied).
 //
@@ -36,8 +36,7 @@ type Sync func(ps []*autograd.Param, loss float64) (float64, error)
 // none) before the norm is taken and the update applied.
 func DescendSynced(tp *autograd.Tape, loss *autograd.Node, opt Optimizer, sync Sync) (gradNorm float64, err error) {
 	ps := opt.Params()
-	autograd.ZeroGrads(ps)
-	if err := tp.Backward(loss, ps); err != nil {
+	if err := tp.SetGradients(loss, ps); err != nil {
 		return 0, err
 	}
 	l := float64(loss.Item())

@@ -12,6 +12,9 @@ func bnSqAVX2(b *float64, x *float32, mean *float64, n int)
 func bnGradAVX2(a, b *float64, gr, x *float32, n int)
 
 //go:noescape
+func sumSqAVX2(s *float64, x *float32, n int)
+
+//go:noescape
 func bnAffineAVX2(y, x, s, t *float32, n int)
 
 //go:noescape
@@ -26,6 +29,17 @@ func simdBNSum(a []float64, x []float32) int {
 		return 0
 	}
 	bnSumAVX2(&a[0], &x[0], n)
+	return n
+}
+
+// simdSumSq adds the squares of the multiple-of-32 head of x into the
+// lanes s (SumSquares) and returns how many elements it did.
+func simdSumSq(s *[sumSqLanes]float64, x []float32) int {
+	n := len(x) &^ (sumSqLanes - 1)
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	sumSqAVX2(&s[0], &x[0], n)
 	return n
 }
 

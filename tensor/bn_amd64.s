@@ -157,3 +157,62 @@ dx8:
 dxdone:
 	VZEROUPPER
 	RET
+
+// func sumSqAVX2(s *float64, x *float32, n int)
+// s[m] += x[32j+m]² in float64 for m < 32, j < n/32, in order of j, n a
+// multiple of 32: the 32 lanes of SumSquares, eight ymm of four. Each
+// square is rounded before it is added (VMULPD then VADDPD, no FMA), as
+// the Go loop does.
+TEXT ·sumSqAVX2(SB), NOSPLIT, $0-24
+	MOVQ s+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y4
+	VMOVUPD 160(DI), Y5
+	VMOVUPD 192(DI), Y6
+	VMOVUPD 224(DI), Y7
+sqloop:
+	CMPQ CX, $32
+	JL   sqdone
+	VCVTPS2PD (SI), Y8
+	VCVTPS2PD 16(SI), Y9
+	VCVTPS2PD 32(SI), Y10
+	VCVTPS2PD 48(SI), Y11
+	VCVTPS2PD 64(SI), Y12
+	VCVTPS2PD 80(SI), Y13
+	VCVTPS2PD 96(SI), Y14
+	VCVTPS2PD 112(SI), Y15
+	VMULPD Y8, Y8, Y8
+	VMULPD Y9, Y9, Y9
+	VMULPD Y10, Y10, Y10
+	VMULPD Y11, Y11, Y11
+	VMULPD Y12, Y12, Y12
+	VMULPD Y13, Y13, Y13
+	VMULPD Y14, Y14, Y14
+	VMULPD Y15, Y15, Y15
+	VADDPD Y8, Y0, Y0
+	VADDPD Y9, Y1, Y1
+	VADDPD Y10, Y2, Y2
+	VADDPD Y11, Y3, Y3
+	VADDPD Y12, Y4, Y4
+	VADDPD Y13, Y5, Y5
+	VADDPD Y14, Y6, Y6
+	VADDPD Y15, Y7, Y7
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP  sqloop
+sqdone:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VZEROUPPER
+	RET

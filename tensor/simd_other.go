@@ -13,6 +13,7 @@ func simdBinScalar(op int, dst, a []float32, b float32) int { return 0 }
 
 func simdBNSum(a []float64, x []float32) int                { return 0 }
 func simdBNSq(b []float64, x []float32, mean []float64) int { return 0 }
+func simdSumSq(s *[sumSqLanes]float64, x []float32) int     { return 0 }
 func simdBNGrad(a, b []float64, g, x []float32) int         { return 0 }
 func simdBNAffine(y, x, s, t []float32) int                 { return 0 }
 func simdBNDx(dx, g, x, k, m, q []float32) int              { return 0 }

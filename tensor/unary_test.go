@@ -27,6 +27,9 @@ func TestReLUAndMask(t *testing.T) {
 	}
 }
 
+// SumSquares is exact on small integers, within a few float64 roundings
+// of the sum of the float64 squares elsewhere, and the AVX2 kernel gives
+// the bits of the Go loop at every length around its 32-element steps.
 func TestSumSquares(t *testing.T) {
 	for n := 0; n < 11; n++ {
 		x := make([]float32, n)
@@ -37,6 +40,32 @@ func TestSumSquares(t *testing.T) {
 		}
 		if got := SumSquares(x); got != want {
 			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+	rng := NewRNG(5)
+	for _, n := range []int{1, 31, 32, 33, 63, 64, 95, 1000, 4099, 100003} {
+		x := make([]float32, n)
+		rng.Normal(x, 0, 3)
+		for i := range x {
+			x[i] *= float32(math.Ldexp(1, i%23-11)) // squares of many scales
+		}
+		got := SumSquares(x)
+		prev := useAVX2
+		useAVX2 = false
+		goBits := SumSquares(x)
+		useAVX2 = prev
+		if got != goBits {
+			t.Errorf("n=%d: %v with the kernels, %v with the Go loop", n, got, goBits)
+		}
+		var ref, comp float64 // Kahan-compensated reference
+		for _, v := range x {
+			y := float64(v)*float64(v) - comp
+			s := ref + y
+			comp = (s - ref) - y
+			ref = s
+		}
+		if d := math.Abs(got-ref) / ref; d > float64(n)*0x1p-52 {
+			t.Errorf("n=%d: %v, reference %v (relative error %.2g)", n, got, ref, d)
 		}
 	}
 }

@@ -353,8 +353,9 @@ type ctx struct {
 	gv  gemvJob
 	ws  []*workspace
 	tmp []float32 // a computed operand of a matrix-vector product
-	// whole is a packed B of all of K (RowBlocks).
+	// whole is a packed B of all of K (RowBlocks), packed by pw.
 	whole []float32
+	pw    packWholeJob
 	// sb is the packed op(B) the parts share (sharedB).
 	sb sharedPack
 }
