@@ -974,28 +974,31 @@ func (j *padJob) Run(_, lo, hi int) {
 	}
 }
 
-// padPairs writes to xp the pairs of positions of the n images x of h×w×c
-// zero-padded by ph rows and pw columns, as gemm.Taps.XP holds them (see
-// gemm.Taps.PairsLen; the padded width is even): even pair rows of the
-// positions (2j, 2j+1), then odd rows of the positions (2j+1, 2j+2). The
-// pairs inside an image row are made by gemm.PairRows from x in place,
-// those with padding in them through a scratch row.
-func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw int) {
+// padPairs writes to xp the bfloat16 pairs of positions of the n images x
+// of h×w×c zero-padded by ph rows and pw columns, as gemm.Taps.XP holds
+// them for a kernel gradient of stride s (see gemm.Taps.PairsLen), even
+// and odd rows in its two classes: row q of class k pairs the positions
+// k·s + 2s·q + r with those s further (r < s), s·c words. At stride 1
+// these are the pairs (2j, 2j+1), then (2j+1, 2j+2). The pair rows inside
+// an image row are made by gemm.PairRows from x in place, those with
+// padding in them through a scratch row, so the padded copy of x is never
+// written.
+func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw, s int) {
 	hp, wp := h+2*ph, w+2*pw
 	total := n * hp * wp // positions
-	if wp%2 != 0 || len(x) < n*h*w*c || len(xp) < (even+odd)*c || even > total/2 || odd > (total-1)/2 {
+	if s < 1 || len(x) < n*h*w*c || len(xp) < (even+odd)*s*c || even > (total+2*s-1)/(2*s) || odd > (total+s-1)/(2*s) {
 		panic("tensor.padPairs: inconsistent geometry or buffer")
 	}
 	j := pairJobs.Get().(*pairPadJob)
 	scratch := j.scratch
-	*j = pairPadJob{xp: xp, x: x, n: n, h: h, w: w, c: c, ph: ph, pw: pw, even: even, odd: odd}
+	*j = pairPadJob{xp: xp, x: x, n: n, h: h, w: w, c: c, ph: ph, pw: pw, s: s, even: even, odd: odd}
 	pool := parallel.Default()
 	for len(scratch) < pool.Threads() {
 		scratch = append(scratch, nil)
 	}
 	for i := range scratch {
-		if cap(scratch[i]) < 2*c {
-			scratch[i] = make([]float32, 2*c)
+		if cap(scratch[i]) < 2*s*c {
+			scratch[i] = make([]float32, 2*s*c)
 		}
 	}
 	j.scratch = scratch
@@ -1007,59 +1010,58 @@ func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw int) {
 var pairJobs = sync.Pool{New: func() any { return new(pairPadJob) }}
 
 // pairPadJob is padPairs's parallel job over padded rows (image·hp + y):
-// a row's pairs of both kinds that start in it.
+// the pair rows of both classes that start in a row.
 type pairPadJob struct {
 	xp                 []uint32
 	x                  []float32
 	n, h, w, c, ph, pw int
+	s                  int // the stride
 	even, odd          int
-	scratch            [][]float32 // per part, the two positions of a pair with padding
+	scratch            [][]float32 // per part, the 2s positions of a pair row with padding
 }
 
 func (j *pairPadJob) Run(part, lo, hi int) {
-	hp, wp, c := j.h+2*j.ph, j.w+2*j.pw, j.c
+	hp, wp, c, s := j.h+2*j.ph, j.w+2*j.pw, j.c, j.s
+	w := s * c // words of a pair row
 	for r := lo; r < hi; r++ {
-		start := r * wp // the row's first padded position
-		for s := range 2 {
+		start, end := r*wp, (r+1)*wp // the row's padded positions
+		for k := range 2 {
 			rows, base := j.even, 0
-			if s == 1 {
-				rows, base = j.odd, j.even*c
+			if k == 1 {
+				rows, base = j.odd, j.even*w
 			}
-			// Pair i of the row starts at position start+s+2i, pair row
-			// (start+s+2i-s)/2 = start/2 + i of its kind.
-			for i := 0; i < wp/2; {
-				q := start/2 + i
-				if q >= rows {
-					break
+			// Pair row q of class k starts at position k·s + 2s·q.
+			first := func(pos int) int { return max(0, pos-k*s+2*s-1) / (2 * s) }
+			for q, q1 := first(start), min(rows, first(end)); q < q1; {
+				p := k*s + 2*s*q
+				// A run of pair rows whose positions are all in one
+				// image row.
+				if run := j.inRow(p, wp, hp) / (2 * s); run > 0 {
+					m := min(run, q1-q)
+					src := j.x[j.index(p, wp, hp):]
+					gemm.PairRows(j.xp[base+q*w:base+(q+m)*w], src[:2*m*w], w, m)
+					q += m
+					continue
 				}
-				p := start + s + 2*i
-				// A run of pairs whose positions are all in one image row.
-				if run := j.inRow(p, wp, hp); run > 0 {
-					k := min(run/2, wp/2-i, rows-q)
-					if k > 0 {
-						src := j.x[j.index(p, wp, hp):]
-						gemm.PairRows(j.xp[base+q*c:base+(q+k)*c], src[:2*k*c], c, k)
-						i += k
-						continue
+				// A pair row with padding in it (zeros), or across two
+				// rows.
+				d := j.xp[base+q*w : base+(q+1)*w]
+				buf := j.scratch[part][:2*w]
+				values := false
+				for t := range 2 * s {
+					if v := j.value(p+t, wp, hp); v != nil {
+						copy(buf[t*c:(t+1)*c], v)
+						values = true
+					} else {
+						clear(buf[t*c : (t+1)*c])
 					}
 				}
-				// A pair with padding in it (zeros), or across two rows.
-				d := j.xp[base+q*c : base+(q+1)*c]
-				lo, hi := j.value(p, wp, hp), j.value(p+1, wp, hp)
-				if lo == nil && hi == nil {
-					clear(d)
+				if values {
+					gemm.PairRows(d, buf, w, 1)
 				} else {
-					buf := j.scratch[part][:2*c]
-					for h, v := range [2][]float32{lo, hi} {
-						if v == nil {
-							clear(buf[h*c : (h+1)*c])
-						} else {
-							copy(buf[h*c:(h+1)*c], v)
-						}
-					}
-					gemm.PairRows(d, buf, c, 1)
+					clear(d)
 				}
-				i++
+				q++
 			}
 		}
 	}
@@ -1261,18 +1263,18 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 		switch {
 		case len(xpad) > 0 && len(xpad) == KeepLen(n, c, o, g):
 			d.taps.X = xpad // the forward's padded copy
-		case gemm.CurrentPrecision() == gemm.BFloat16 && g.SW == 1 && g.OW%2 == 0:
+		case gemm.CurrentPrecision() == gemm.BFloat16:
 			// The pairs of positions the kernel reads, made from x
 			// straight away (a padded copy would be written, then read
-			// twice). Strided or odd grids take the padded copy below,
-			// from which SgemmTapsW makes pairs of its own.
+			// twice: at 2 threads 4% of dcgan28's bfloat16 step, whose
+			// strided gradient took it).
 			need := d.taps.PairsLen()
 			if cap(d.pbuf) < need {
 				d.pbuf = make([]uint32, need)
 			}
 			d.taps.XP = d.pbuf[:need]
 			even, odd := d.taps.PairCounts()
-			padPairs(d.taps.XP, even, odd, x, n, g.H, g.W, c, g.PH, g.PW)
+			padPairs(d.taps.XP, even, odd, x, n, g.H, g.W, c, g.PH, g.PW, g.SW)
 		default:
 			need := n * d.taps.Plane * c // the last position a tap reads is the last one
 			if cap(d.buf) < need {

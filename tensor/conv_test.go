@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -329,11 +330,14 @@ func TestFillRows(t *testing.T) {
 
 // padPairs makes the pairs of padded positions that gemm.PairRows makes
 // from a padded copy, bit for bit: pairs across the padding, across rows
-// and across images, with and without padding.
+// and across images, with and without padding; at stride 1 in its
+// consecutive pairs, at strides 2 and 3 in the general layout (class k
+// from position k·s on, rows of s positions paired with the s after,
+// zeros past the last position).
 func TestPadPairs(t *testing.T) {
 	rng := NewRNG(5)
 	for _, tc := range []struct{ n, h, w, c, ph, pw int }{
-		{3, 5, 6, 32, 1, 1}, {2, 4, 4, 16, 2, 2}, {2, 3, 8, 32, 0, 0}, {1, 7, 2, 2, 1, 0}, {4, 2, 6, 6, 3, 1},
+		{3, 5, 6, 32, 1, 1}, {2, 4, 4, 16, 2, 2}, {2, 3, 8, 32, 0, 0}, {1, 7, 2, 2, 1, 0}, {4, 2, 6, 6, 3, 1}, {2, 5, 5, 8, 1, 1},
 	} {
 		hp, wp := tc.h+2*tc.ph, tc.w+2*tc.pw
 		x := make([]float32, tc.n*tc.h*tc.w*tc.c)
@@ -341,16 +345,34 @@ func TestPadPairs(t *testing.T) {
 		padded := make([]float32, tc.n*hp*wp*tc.c)
 		PadImages(padded, x, tc.n, tc.h, tc.w, tc.c, tc.ph, tc.pw)
 		pos := tc.n * hp * wp
-		for _, cut := range []int{0, 1, 3} { // positions short of the end
-			even, odd := (pos-cut)/2, (pos-cut-1)/2
-			want := make([]uint32, (even+odd)*tc.c)
-			gemm.PairRows(want, padded, tc.c, even)
-			gemm.PairRows(want[even*tc.c:], padded[tc.c:], tc.c, odd)
-			got := make([]uint32, len(want))
-			padPairs(got, even, odd, x, tc.n, tc.h, tc.w, tc.c, tc.ph, tc.pw)
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("%+v, %d positions: word %d = %#x, want %#x", tc, pos-cut, i, got[i], want[i])
+		for _, s := range []int{1, 2, 3} {
+			for _, cut := range []int{0, 1, 3} { // positions short of the end
+				p := pos - cut
+				var want []uint32
+				var even, odd int
+				if s == 1 {
+					if wp%2 != 0 {
+						continue
+					}
+					even, odd = p/2, (p-1)/2
+					want = make([]uint32, (even+odd)*tc.c)
+					gemm.PairRows(want, padded, tc.c, even)
+					gemm.PairRows(want[even*tc.c:], padded[tc.c:], tc.c, odd)
+				} else {
+					w := s * tc.c
+					even, odd = (p+2*s-1)/(2*s), (p-s+2*s-1)/(2*s)
+					want = make([]uint32, (even+odd)*w)
+					for k, rows := range [2]int{even, odd} {
+						src := append(slices.Clone(padded[min(len(padded), k*w):]), make([]float32, 2*rows*w)...)
+						gemm.PairRows(want[k*even*w:(k*even+rows)*w], src, w, rows)
+					}
+				}
+				got := make([]uint32, len(want))
+				padPairs(got, even, odd, x, tc.n, tc.h, tc.w, tc.c, tc.ph, tc.pw, s)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%+v, stride %d, %d positions: word %d = %#x, want %#x", tc, s, p, i, got[i], want[i])
+					}
 				}
 			}
 		}

@@ -64,9 +64,6 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	im := a.wImpl()
 	values, need := len(a.X), a.MinLenW() // the operand the kernel will read
 	if im.bf16 && a.XP != nil {
-		if a.pairsGeneral() {
-			panic(fmt.Sprintf("gemm.SgemmTapsW: Taps.XP holds pairs of consecutive positions, for stride 1 and an even OW (stride %d, OW %d): leave it nil", a.Stride, a.OW))
-		}
 		values, need = len(a.XP), a.PairsLen()
 	}
 	s := a.step()
@@ -212,9 +209,6 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 	}
 	s := a.step()
 	even, odd := a.PairCounts()
-	if a.pairsGeneral() {
-		even, odd = a.pairRowsGeneral()
-	}
 	j.owp = (a.OW + 1) &^ 1
 	dyWords := a.Images * a.OH * j.owp / 2 * j.n
 	xpLen := (even + odd) * s * a.C
@@ -262,8 +256,8 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 }
 
 // pairsGeneral says whether SgemmTapsW's bfloat16 pairs of X take the
-// general layout of operands (a stride above 1 or an odd OW), which only
-// it makes, rather than that of PairsLen, which callers may make (XP).
+// general layout of operands (a stride above 1 or an odd OW) rather than
+// the consecutive pairs of stride 1 (see PairsLen).
 func (a *Taps) pairsGeneral() bool { return a.step() > 1 || a.OW%2 == 1 }
 
 // pairRowsGeneral are the numbers of rows of X's two classes of pairs in
@@ -274,24 +268,33 @@ func (a *Taps) pairRowsGeneral() (class0, class1 int) {
 	return (pos + 2*s - 1) / (2 * s), max(0, (pos-s+2*s-1)/(2*s))
 }
 
-// PairCounts are the numbers of pair rows of XP (see PairsLen): of the
-// positions (2j, 2j+1), then of (2j+1, 2j+2).
+// PairCounts are the numbers of pair rows of XP (see PairsLen) in its
+// two classes: at stride 1 with an even OW, of the positions (2j, 2j+1),
+// then of (2j+1, 2j+2); otherwise the general layout's (pairsGeneral).
 func (a *Taps) PairCounts() (even, odd int) {
+	if a.pairsGeneral() {
+		return a.pairRowsGeneral()
+	}
 	pos := a.lastPos() + 1
 	return pos / 2, (pos - 1) / 2
 }
 
 // PairsLen is the number of words XP must hold for SgemmTapsW in
-// BFloat16: ⌊P/2⌋ pair rows of C words, pairs of the positions (2j,
-// 2j+1), then ⌊(P−1)/2⌋ of the positions (2j+1, 2j+2), for the P
-// positions up to the last one read; word c of a pair row holds channel c
-// of its two positions as PairRows makes them.
+// BFloat16, for the P positions up to the last one read. At stride 1 with
+// an even OW: ⌊P/2⌋ pair rows of C words, pairs of the positions (2j,
+// 2j+1), then ⌊(P−1)/2⌋ of the positions (2j+1, 2j+2); word c of a pair
+// row holds channel c of its two positions as PairRows makes them.
+// Otherwise, at stride s: the general layout of pairsGeneral, PairCounts
+// rows of s·C words in each of two classes; row q of class h pairs
+// positions h·s + 2s·q + r with those s further, r < s (word r·C + c for
+// channel c), which is PairRows of the 2s positions from h·s + 2s·q on
+// with w = s·C; partners past the last position of X are zero.
 func (a *Taps) PairsLen() int {
 	if a.MinLenW() == 0 {
 		return 0
 	}
 	even, odd := a.PairCounts()
-	return (even + odd) * a.C
+	return (even + odd) * a.step() * a.C
 }
 
 // chunks lists the segments and cuts the images into chunks of about

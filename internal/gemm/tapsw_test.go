@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -105,13 +106,23 @@ func testTapsW(t *testing.T, bf16 bool) {
 				}
 			}
 		}
-		if bf16 && !a.pairsGeneral() {
-			// X's pairs made beforehand (Taps.XP): the same bits.
+		if bf16 {
+			// X's pairs made beforehand (Taps.XP, in the layout of
+			// PairsLen): the same bits.
 			even, odd := a.PairCounts()
 			b := *a
 			b.XP = make([]uint32, b.PairsLen())
-			PairRows(b.XP, a.X, a.C, even)
-			PairRows(b.XP[even*a.C:], a.X[a.C:], a.C, odd)
+			if !a.pairsGeneral() {
+				PairRows(b.XP, a.X, a.C, even)
+				PairRows(b.XP[even*a.C:], a.X[a.C:], a.C, odd)
+			} else {
+				w := a.step() * a.C
+				for h, rows := range [2]int{even, odd} {
+					// Class h from position h·s on, zeros past X.
+					src := append(slices.Clone(a.X[min(len(a.X), h*w):]), make([]float32, 2*rows*w)...)
+					PairRows(b.XP[h*even*w:(h*even+rows)*w], src, w, rows)
+				}
+			}
 			b.X = nil
 			dw := make([]float32, sh.n*k)
 			SgemmTapsW(pool(2), &b, sh.n, dy, dw, false)
