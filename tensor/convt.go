@@ -14,7 +14,9 @@ import (
 // cin×(KH·KW·cout). The columns x·w are not written to memory: each
 // thread multiplies a few images' rows at a time into a buffer that stays
 // in its cache (gemm.RowBlocks, w packed once) and folds them into their
-// images at once. dcgan28's first generator layer has 12.8 MB of columns
+// images at once; the threads claim the blocks one after another
+// (parallel.Pool.ForChunks), so a core that runs slower takes fewer.
+// dcgan28's first generator layer has 12.8 MB of columns
 // (64 images of 7×7 to 14×14, 64 channels), which MatMul wrote and
 // Col2Im read back from memory: 7% of its step.
 //
@@ -49,7 +51,7 @@ func ConvTMatMul(out, x, w, bias []float32, n, cin, cout int, g ConvGeom) {
 			j.bufs[i] = make([]float32, per*plane*k)
 		}
 	}
-	p.ForParts(blocks, parts, j)
+	p.ForChunks(blocks, 1, parts, j)
 	j.rb.Close()
 	*j = convTJob{bufs: j.bufs}
 	convTJobs.Put(j)

@@ -178,9 +178,12 @@
 // same reason, products under dynamicMaxFlops with a single K chunk cut
 // each thread tile into up to 8 chunks that the threads take in turn from
 // a shared counter (a late worker simply takes fewer); a thread keeps its
-// packed B block from one chunk to the next when they share it. Chunks are
-// unions of micro-tiles, so the result does not depend on who computes
-// which.
+// packed B block from one chunk to the next when they share it. So do
+// row splits of any size whose whole B is resident (blockResident): on
+// the virtual machine the two cores' speeds differ from moment to moment,
+// and with one static tile each, biggan32's main thread computed alone
+// for milliseconds at the end of its convolutions. Chunks are unions of
+// micro-tiles, so the result does not depend on who computes which.
 //
 // Where several chunks of rows read the same op(B) and it is wide (two
 // units of four micro-panels a thread or more, as on 1024³), the threads

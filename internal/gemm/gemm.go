@@ -207,13 +207,17 @@ func run(pool *parallel.Pool, spec args) {
 	tm, tn := splitGrid(threads, m, n, k, im, canShare(threads, n, k, im))
 	parts := tm * tn
 	j.cm, j.cn = tm, tn
-	if parts > 1 && j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops {
+	mt := (m + im.mr - 1) / im.mr
+	nt := (n + im.nr - 1) / im.nr
+	if parts > 1 && (j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops || tn == 1 && j.resident(n)) {
 		// Cut each thread's tile into a few chunks that threads take in
 		// turn, so that a worker that wakes up late (tens of microseconds
 		// on a virtual machine) just takes fewer of them. With a single K
-		// chunk a thread keeps its packed B from one chunk to the next.
-		mt := (m + im.mr - 1) / im.mr
-		nt := (n + im.nr - 1) / im.nr
+		// chunk a thread keeps its packed B from one chunk to the next;
+		// so it does with all of B resident (blockResident), where a
+		// static split left one thread computing alone for milliseconds
+		// when the other core ran slower (biggan32's convolutions of 64
+		// channels, 2 threads).
 		if mt*tn >= nt*tm {
 			j.cm = min(tm*chunksPerThread, mt/2)
 		} else {

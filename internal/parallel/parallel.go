@@ -71,6 +71,26 @@ type Pool struct {
 	done    chan struct{}
 	closed  atomic.Bool
 	taken   atomic.Int64 // workers' parts the caller ran itself (tests)
+	chunks  chunkJob     // ForChunks's job, used by the call that holds busy
+}
+
+// chunkJob runs a job's chunks for ForChunks: each part claims the next
+// chunk from a shared counter until none is left.
+type chunkJob struct {
+	job      Job
+	n, chunk int
+	next     atomic.Int64 // the next chunk to claim
+}
+
+// Run claims and runs chunks as part until none is left.
+func (c *chunkJob) Run(part, _, _ int) {
+	for {
+		lo := int(c.next.Add(1)-1) * c.chunk
+		if lo >= c.n {
+			return
+		}
+		c.job.Run(part, lo, min(c.n, lo+c.chunk))
+	}
 }
 
 // spinFor is how long a worker (or the caller waiting for workers) spins
@@ -179,6 +199,44 @@ func (p *Pool) ForParts(n, parts int, job Job) {
 		return
 	}
 	defer p.busy.Unlock()
+	p.run(n, parts, job)
+}
+
+// ForChunks runs job over [0, n) in chunks of chunk items (the last one
+// shorter) that at most parts threads claim one after another, each
+// calling job.Run with its own part index (0 <= part < parts, for
+// per-part scratch) and one chunk's bounds. A thread that starts late or
+// runs slower (on a virtual machine the two cores' speeds differ from
+// moment to moment) then takes fewer chunks, rather than leaving the
+// other to wait for it at the end, as an even split in parts would.
+//
+// Which thread runs a chunk varies from run to run, so it suits jobs
+// whose every chunk computes the same values whoever runs it, into
+// memory of its own (a block of images, or partial sums added afterwards
+// in a fixed order). Run must also accept the whole range at once: that
+// is how a pool of one thread, or a call that finds the workers busy,
+// runs it.
+func (p *Pool) ForChunks(n, chunk, parts int, job Job) {
+	if n <= 0 {
+		return
+	}
+	chunk = max(1, chunk)
+	parts = min(parts, p.threads, (n+chunk-1)/chunk)
+	if parts <= 1 || !p.busy.TryLock() {
+		job.Run(0, 0, n)
+		return
+	}
+	defer p.busy.Unlock()
+	c := &p.chunks
+	c.job, c.n, c.chunk = job, n, chunk
+	c.next.Store(0)
+	p.run(parts, parts, c)
+	c.job = nil
+}
+
+// run runs job's parts on the workers and the caller; the caller holds
+// busy.
+func (p *Pool) run(n, parts int, job Job) {
 	p.pending.Store(int64(parts - 1))
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
