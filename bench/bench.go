@@ -99,7 +99,7 @@ type Options struct {
 	Threads   int
 	Windows   int           // timed windows (default 5)
 	MinWindow time.Duration // minimum length of each window (default 650 ms)
-	Warmup    time.Duration // warm-up before timing (default 500 ms)
+	Warmup    time.Duration // warm-up before timing (default 500 ms), and at least warmupSteps units
 
 	// The float32 peak that PeakFraction divides by is measured after the
 	// timed windows, once per thread count in a process (see FP32Peak),
@@ -126,8 +126,16 @@ type Options struct {
 	Batch int
 }
 
-// Run times w: it sets the thread count, warms up, then measures Windows
-// windows of at least MinWindow each and reports the median rate.
+// warmupSteps is the fewest units the warm-up runs, however long they
+// take, as the peer's does (../shared/bench/peer/torch_gan_bench.py): a
+// biggan32 step takes longer than the warm-up's 500 ms, and its first
+// steps fault in its 1.7 GB of memory and grow the buffers the later ones
+// reuse (the second and third took 18% and 5% longer than the rest).
+const warmupSteps = 3
+
+// Run times w: it sets the thread count, warms up (Warmup and at least
+// warmupSteps units), then measures Windows windows of at least MinWindow
+// each and reports the median rate.
 func Run(w Workload, o Options) (Result, error) {
 	if o.Threads < 1 {
 		return Result{}, fmt.Errorf("benchmark: --threads must be at least 1, got %d", o.Threads)
@@ -170,10 +178,10 @@ func Run(w Workload, o Options) (Result, error) {
 	// window steps for at least d and returns the steps and the seconds;
 	// in a data-parallel run rank 0's clock decides for every rank (each
 	// step is collective), through a one-number all-reduce per step.
-	window := func(d time.Duration) (steps int, seconds float64, err error) {
+	window := func(d time.Duration, minSteps int) (steps int, seconds float64, err error) {
 		t0 := time.Now()
 		for {
-			more := time.Since(t0) < d
+			more := time.Since(t0) < d || steps < minSteps
 			if o.Comm != nil {
 				var flag [1]float64
 				if more && o.Comm.Rank() == 0 {
@@ -193,7 +201,7 @@ func Run(w Workload, o Options) (Result, error) {
 			steps++
 		}
 	}
-	if _, _, err := window(o.Warmup); err != nil {
+	if _, _, err := window(o.Warmup, warmupSteps); err != nil {
 		return Result{}, err
 	}
 	rates := make([]float64, 0, o.Windows)
@@ -203,7 +211,7 @@ func Run(w Workload, o Options) (Result, error) {
 		if timed != nil {
 			timed.Reset()
 		}
-		n, el, err := window(o.MinWindow)
+		n, el, err := window(o.MinWindow, 0)
 		if err != nil {
 			return Result{}, err
 		}

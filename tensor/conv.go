@@ -1126,7 +1126,11 @@ func padImages(dst []float32, dstb []uint16, x []float32, n, h, w, c, ph, pw int
 	}
 	j := padJobs.Get().(*padJob)
 	*j = padJob{dst: dst, dstb: dstb, x: x, h: h, w: w, c: c, ph: ph, pw: pw}
-	parallel.Default().For(n, j)
+	// Images in chunks the threads claim in turn (a core that runs slower
+	// takes fewer): at 2 threads biggan32's main thread padded alone for
+	// 1.7% of its samples when each had half the images.
+	p := parallel.Default()
+	p.ForChunks(n, max(1, n/(8*p.Threads())), p.Threads(), j)
 	*j = padJob{}
 	padJobs.Put(j)
 }

@@ -26,8 +26,9 @@ func newBenchCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Time a workload (mm1024, toy, dcgan28, biggan32) as ../shared/bench/README.md specifies, or the machine's peak",
-		Long: `Time one workload: a warm-up, then several timed windows (about 3 s in
-all); the rate reported is the median over the windows.
+		Long: `Time one workload: a warm-up (0.5 s and 3 units at least, as the peer's),
+then several timed windows (about 3 s in all); the rate reported is the
+median over the windows.
 
 Workloads:
   mm1024   one float32 1024x1024 @ 1024x1024 matrix product (call/s)
