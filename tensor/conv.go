@@ -1014,7 +1014,9 @@ func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw, s int
 		}
 	}
 	j.scratch = scratch
-	pool.For(n*hp, j)
+	// Padded rows in chunks the threads claim in turn (a core that runs
+	// slower takes fewer).
+	pool.ForChunks(n*hp, max(1, n*hp/(8*pool.Threads())), pool.Threads(), j)
 	*j = pairPadJob{scratch: scratch}
 	pairJobs.Put(j)
 }
