@@ -441,28 +441,16 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 // KeepLen is the length of what ConvMatMulKeep can leave for
 // ConvWeightMatMulPadded: the unfolded patches of an image of few
 // channels (unfolds), or else the padded copy of the image where the
-// kernel gradient reads one in float32 (directWeights) and the forward
-// product can read its patches from it too (the direct kernel, or the
-// rows kernel, whose patches over the padding are otherwise gathered one
-// by one), or 0 (in bfloat16 the direct paths' copies differ: rounded
+// convolution takes both direct paths in float32, or 0 where it takes
+// neither (in bfloat16 the direct paths' two copies differ: rounded
 // values, and pairs of positions).
 func KeepLen(n, c, o int, g ConvGeom) int {
 	rows := n * g.OH * g.OW
 	if unfolds(c, o, rows, g) {
 		return rows * g.PatchLen(c)
 	}
-	if gemm.CurrentPrecision() != gemm.Float32 || o%4 != 0 || !directWeights(c, o, rows, g) {
+	if gemm.CurrentPrecision() != gemm.Float32 || o%4 != 0 || !direct(c, o, rows, g) || !directWeights(c, o, rows, g) {
 		return 0
-	}
-	if !direct(c, o, rows, g) {
-		if g.SH == 1 || g.PH == 0 && g.PW == 0 || o <= fewChannels {
-			return 0
-		}
-		// A strided convolution (dcgan28's discriminator): its patches
-		// over the padding, half of them at 14×14 → 7×7, were gathered
-		// row by row (1.8% of a one-thread step), then the kernel
-		// gradient padded the image.
-		return n * (g.H + 2*g.PH) * (g.W + 2*g.PW) * c
 	}
 	a := directTaps(n, c, g, []int{(g.KH-1)*(g.W+2*g.PW) + g.KW - 1}) // Len needs the largest offset only
 	return a.Len()
@@ -506,9 +494,9 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 	p := getPatches(x, c, g)
 	f32 := gemm.CurrentPrecision() == gemm.Float32
 	switch {
-	case f32 && len(keep) > 0 && len(keep) == KeepLen(n, c, o, g):
+	case padded && f32 && len(keep) > 0 && len(keep) == KeepLen(n, c, o, g):
 		// The padded copy the direct kernel gradient reads, made now
-		// (rowsPadded, or strided: see KeepLen).
+		// (rowsPadded).
 		kept = true
 		p.padInto(keep, x, n, c, g)
 	case (g.PH > 0 || g.PW > 0) && (g.KW*c < padBelow || padded && f32):
