@@ -10,7 +10,9 @@
 //
 // Work is split into contiguous parts by a fixed rule that depends only on
 // the length and the thread count, so results are bit-identical for the same
-// thread count from run to run.
+// thread count from run to run. ForChunks instead hands chunks out as the
+// threads ask for them, for jobs whose chunks compute the same values
+// whoever runs them.
 package parallel
 
 import (
