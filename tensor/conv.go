@@ -977,9 +977,10 @@ func (j *padJob) Run(_, lo, hi int) {
 // padPairs writes to xp the bfloat16 pairs of positions of the n images x
 // of h×w×c zero-padded by ph rows and pw columns, as gemm.Taps.XP holds
 // them for a kernel gradient of stride s (see gemm.Taps.PairsLen), even
-// and odd rows in its two classes: row q of class k pairs the positions
-// k·s + 2s·q + r with those s further (r < s), s·c words. At stride 1
-// these are the pairs (2j, 2j+1), then (2j+1, 2j+2). The pair rows inside
+// and odd rows in its two classes (gemm.Taps.PairCounts): row q of class
+// k pairs the positions k·s + 2s·q + r with those s further (r < s), s·c
+// words. At stride 1 these are the pairs (2j, 2j+1), then (2j+1, 2j+2);
+// partners past the last position are zero. The pair rows inside
 // an image row are made by gemm.PairRows from x in place, those with
 // padding in them through a scratch row, so the padded copy of x is never
 // written.

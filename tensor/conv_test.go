@@ -330,10 +330,10 @@ func TestFillRows(t *testing.T) {
 
 // padPairs makes the pairs of padded positions that gemm.PairRows makes
 // from a padded copy, bit for bit: pairs across the padding, across rows
-// and across images, with and without padding; at stride 1 in its
-// consecutive pairs, at strides 2 and 3 in the general layout (class k
-// from position k·s on, rows of s positions paired with the s after,
-// zeros past the last position).
+// and across images, with and without padding, at strides 1 to 3 (class
+// k from position k·s on, rows of s positions paired with the s after,
+// zeros past the last position; at stride 1 the pairs (2j, 2j+1), then
+// (2j+1, 2j+2)).
 func TestPadPairs(t *testing.T) {
 	rng := NewRNG(5)
 	for _, tc := range []struct{ n, h, w, c, ph, pw int }{
@@ -348,24 +348,12 @@ func TestPadPairs(t *testing.T) {
 		for _, s := range []int{1, 2, 3} {
 			for _, cut := range []int{0, 1, 3} { // positions short of the end
 				p := pos - cut
-				var want []uint32
-				var even, odd int
-				if s == 1 {
-					if wp%2 != 0 {
-						continue
-					}
-					even, odd = p/2, (p-1)/2
-					want = make([]uint32, (even+odd)*tc.c)
-					gemm.PairRows(want, padded, tc.c, even)
-					gemm.PairRows(want[even*tc.c:], padded[tc.c:], tc.c, odd)
-				} else {
-					w := s * tc.c
-					even, odd = (p+2*s-1)/(2*s), (p-s+2*s-1)/(2*s)
-					want = make([]uint32, (even+odd)*w)
-					for k, rows := range [2]int{even, odd} {
-						src := append(slices.Clone(padded[min(len(padded), k*w):]), make([]float32, 2*rows*w)...)
-						gemm.PairRows(want[k*even*w:(k*even+rows)*w], src, w, rows)
-					}
+				w := s * tc.c
+				even, odd := (p+2*s-1)/(2*s), (p-s+2*s-1)/(2*s)
+				want := make([]uint32, (even+odd)*w)
+				for k, rows := range [2]int{even, odd} {
+					src := append(slices.Clone(padded[min(len(padded), k*w):]), make([]float32, 2*rows*w)...)
+					gemm.PairRows(want[k*even*w:(k*even+rows)*w], src, w, rows)
 				}
 				got := make([]uint32, len(want))
 				padPairs(got, even, odd, x, tc.n, tc.h, tc.w, tc.c, tc.ph, tc.pw, s)

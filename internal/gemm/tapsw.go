@@ -37,7 +37,7 @@ type tapsWKernel func(nseg int, seg *int, a *float32, as int, b *float32, bs int
 // kernel with a direct form, C a multiple of 32, n a multiple of 4, and
 // in BFloat16 an even grid width and a plane a multiple of twice the
 // stride (so that every grid row starts a pair of pairs' steps, see
-// pairsGeneral).
+// operands).
 func TapsWAvailable(a *Taps, n int) bool {
 	im := a.wImpl()
 	if im.wgrad[0] == nil || a.C <= 0 || a.C%32 != 0 || n%4 != 0 || n == 0 {
@@ -255,40 +255,21 @@ func (j *tapsWJob) operands(pool *parallel.Pool, threads int, dy []float32) {
 	j.x, j.dy, j.elem, j.odd = unsafe.Pointer(&xp[0]), unsafe.Pointer(&dyp[0]), 2, even*s*a.C*4
 }
 
-// pairsGeneral says whether SgemmTapsW's bfloat16 pairs of X take the
-// general layout of operands (a stride above 1 or an odd OW) rather than
-// the consecutive pairs of stride 1 (see PairsLen).
-func (a *Taps) pairsGeneral() bool { return a.step() > 1 || a.OW%2 == 1 }
-
-// pairRowsGeneral are the numbers of rows of X's two classes of pairs in
-// the general layout: enough for the first position of every pair read,
-// up to lastPos.
-func (a *Taps) pairRowsGeneral() (class0, class1 int) {
+// PairCounts are the numbers of pair rows of X's two classes in
+// SgemmTapsW's bfloat16 layout (see PairsLen): enough for the first
+// position of every pair read, up to the last position read.
+func (a *Taps) PairCounts() (class0, class1 int) {
 	s, pos := a.step(), a.lastPos()+1
 	return (pos + 2*s - 1) / (2 * s), max(0, (pos-s+2*s-1)/(2*s))
 }
 
-// PairCounts are the numbers of pair rows of XP (see PairsLen) in its
-// two classes: at stride 1 with an even OW, of the positions (2j, 2j+1),
-// then of (2j+1, 2j+2); otherwise the general layout's (pairsGeneral).
-func (a *Taps) PairCounts() (even, odd int) {
-	if a.pairsGeneral() {
-		return a.pairRowsGeneral()
-	}
-	pos := a.lastPos() + 1
-	return pos / 2, (pos - 1) / 2
-}
-
 // PairsLen is the number of words XP must hold for SgemmTapsW in
-// BFloat16, for the P positions up to the last one read. At stride 1 with
-// an even OW: ⌊P/2⌋ pair rows of C words, pairs of the positions (2j,
-// 2j+1), then ⌊(P−1)/2⌋ of the positions (2j+1, 2j+2); word c of a pair
-// row holds channel c of its two positions as PairRows makes them.
-// Otherwise, at stride s: the general layout of pairsGeneral, PairCounts
-// rows of s·C words in each of two classes; row q of class h pairs
-// positions h·s + 2s·q + r with those s further, r < s (word r·C + c for
-// channel c), which is PairRows of the 2s positions from h·s + 2s·q on
-// with w = s·C; partners past the last position of X are zero.
+// BFloat16, at stride s: PairCounts rows of s·C words in each of two
+// classes; row q of class h pairs positions h·s + 2s·q + r with those s
+// further, r < s (word r·C + c for channel c), which is PairRows of the 2s
+// positions from h·s + 2s·q on with w = s·C; partners past the last
+// position of X are zero. At stride 1 these are the pairs (2j, 2j+1),
+// then (2j+1, 2j+2).
 func (a *Taps) PairsLen() int {
 	if a.MinLenW() == 0 {
 		return 0

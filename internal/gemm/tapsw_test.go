@@ -112,16 +112,11 @@ func testTapsW(t *testing.T, bf16 bool) {
 			even, odd := a.PairCounts()
 			b := *a
 			b.XP = make([]uint32, b.PairsLen())
-			if !a.pairsGeneral() {
-				PairRows(b.XP, a.X, a.C, even)
-				PairRows(b.XP[even*a.C:], a.X[a.C:], a.C, odd)
-			} else {
-				w := a.step() * a.C
-				for h, rows := range [2]int{even, odd} {
-					// Class h from position h·s on, zeros past X.
-					src := append(slices.Clone(a.X[min(len(a.X), h*w):]), make([]float32, 2*rows*w)...)
-					PairRows(b.XP[h*even*w:(h*even+rows)*w], src, w, rows)
-				}
+			w := a.step() * a.C
+			for h, rows := range [2]int{even, odd} {
+				// Class h from position h·s on, zeros past X.
+				src := append(slices.Clone(a.X[min(len(a.X), h*w):]), make([]float32, 2*rows*w)...)
+				PairRows(b.XP[h*even*w:(h*even+rows)*w], src, w, rows)
 			}
 			b.X = nil
 			dw := make([]float32, sh.n*k)
@@ -280,22 +275,19 @@ func tapsWGo(a *Taps, n int, dy []float32, bf16 bool) []float64 {
 	return out
 }
 
-// SgemmTapsW's bfloat16 operands in the general layout (strided or odd
-// grids) hold what operands documents: word c of part r of row q of X's
+// SgemmTapsW's bfloat16 operands (strided or not, odd grids or even) hold
+// what operands documents: word c of part r of row q of X's
 // class h pairs positions h·s + 2s·q + r and s further (zero past X), and
 // dy's pairs stay within grid rows, an odd row's last value paired with
 // zero.
 func TestTapsWPairsLayout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, sh := range []struct{ images, h, w, c, kh, kw, s int }{
-		{2, 8, 8, 32, 4, 4, 1}, {3, 14, 14, 32, 4, 4, 2}, {2, 10, 10, 32, 3, 3, 3},
+		{2, 8, 8, 32, 4, 4, 1}, {2, 8, 8, 32, 3, 3, 1}, {3, 14, 14, 32, 4, 4, 2}, {2, 10, 10, 32, 3, 3, 3},
 		// A last row of pairs whose partners are partly in X.
 		{2, 8, 6, 32, 3, 3, 2}, {2, 4, 8, 32, 3, 3, 3},
 	} {
 		a := stridedTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw, sh.s)
-		if !a.pairsGeneral() {
-			t.Fatalf("%+v: not the general layout", sh)
-		}
 		a.X = randSlice(rng, a.MinLenW())
 		n := 4
 		rows := a.Images * a.OH * a.OW
@@ -303,7 +295,7 @@ func TestTapsWPairsLayout(t *testing.T) {
 		j := &tapsWJob{a: a, n: n, im: &impl{bf16: true}}
 		j.operands(pool(2), 2, dy)
 		s, c := a.step(), a.C
-		even, odd := a.pairRowsGeneral()
+		even, odd := a.PairCounts()
 		xp := j.pairBuf[:(even+odd)*s*c]
 		word := func(lo, hi float32) uint32 { return uint32(BF16Bits(lo)) | uint32(BF16Bits(hi))<<16 }
 		at := func(pos, ch int) float32 {
