@@ -1005,7 +1005,7 @@ func padPairs(xp []uint32, even, odd int, x []float32, n, h, w, c, ph, pw, s int
 	j.scratch = scratch
 	// Padded rows in chunks the threads claim in turn (a core that runs
 	// slower takes fewer).
-	pool.ForChunks(n*hp, max(1, n*hp/(8*pool.Threads())), pool.Threads(), j)
+	pool.ForChunks(n*hp, 0, pool.Threads(), j)
 	*j = pairPadJob{scratch: scratch}
 	pairJobs.Put(j)
 }
@@ -1133,7 +1133,7 @@ func padImages(dst []float32, dstb []uint16, x []float32, n, h, w, c, ph, pw int
 	// takes fewer): at 2 threads biggan32's main thread padded alone for
 	// 1.7% of its samples when each had half the images.
 	p := parallel.Default()
-	p.ForChunks(n, max(1, n/(8*p.Threads())), p.Threads(), j)
+	p.ForChunks(n, 0, p.Threads(), j)
 	*j = padJob{}
 	padJobs.Put(j)
 }

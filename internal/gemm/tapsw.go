@@ -388,7 +388,7 @@ func (pj *pairJob) run(pool *parallel.Pool, threads int) {
 	// fewer (the pairs are a memory-bound pass; at 2 threads dcgan28's
 	// bfloat16 step waited 0.8% of its main thread's samples here when
 	// each thread had half the blocks).
-	pool.ForChunks(total, max(1, total/(8*threads)), threads, pj)
+	pool.ForChunks(total, 0, threads, pj)
 }
 
 // Run implements parallel.Job for blocks [lo, hi) of pairBlock pair rows,

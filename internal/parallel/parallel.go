@@ -205,7 +205,8 @@ func (p *Pool) ForParts(n, parts int, job Job) {
 }
 
 // ForChunks runs job over [0, n) in chunks of chunk items (the last one
-// shorter) that at most parts threads claim one after another, each
+// shorter; chunk 0 or less: about chunksPerPart chunks a part) that at
+// most parts threads claim one after another, each
 // calling job.Run with its own part index (0 <= part < parts, for
 // per-part scratch) and one chunk's bounds. A thread that starts late or
 // runs slower (on a virtual machine the two cores' speeds differ from
@@ -222,8 +223,12 @@ func (p *Pool) ForChunks(n, chunk, parts int, job Job) {
 	if n <= 0 {
 		return
 	}
+	parts = min(parts, p.threads)
+	if chunk <= 0 {
+		chunk = n / (chunksPerPart * max(1, parts))
+	}
 	chunk = max(1, chunk)
-	parts = min(parts, p.threads, (n+chunk-1)/chunk)
+	parts = min(parts, (n+chunk-1)/chunk)
 	if parts <= 1 || !p.busy.TryLock() {
 		job.Run(0, 0, n)
 		return
@@ -235,6 +240,11 @@ func (p *Pool) ForChunks(n, chunk, parts int, job Job) {
 	p.run(parts, parts, c)
 	c.job = nil
 }
+
+// chunksPerPart is how many chunks a part gets where ForChunks picks the
+// size: enough that a core running slower hands several to the other,
+// few enough that a claim costs nothing next to a chunk.
+const chunksPerPart = 8
 
 // run runs job's parts on the workers and the caller; the caller holds
 // busy.

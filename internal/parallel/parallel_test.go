@@ -176,7 +176,8 @@ func newChunkRec(n, threads int) *chunkRec {
 }
 
 // ForChunks runs every index once, in chunks of the size asked (the last
-// shorter), on at most the parts asked, whatever the pool's size.
+// shorter; 0: about chunksPerPart a part), on at most the parts asked,
+// whatever the pool's size.
 func TestForChunksCoversEveryIndexOnce(t *testing.T) {
 	for _, threads := range []int{1, 2, 3, 8} {
 		p := NewPool(threads)
@@ -198,7 +199,12 @@ func TestForChunksCoversEveryIndexOnce(t *testing.T) {
 						}
 						calls += c
 					}
-					if want := (n + max(1, chunk) - 1) / max(1, chunk); min(parts, threads, want) > 1 && calls != want {
+					size := chunk
+					if size <= 0 { // about chunksPerPart a part
+						size = n / (chunksPerPart * min(parts, threads))
+					}
+					size = max(1, size)
+					if want := (n + size - 1) / size; min(parts, threads, want) > 1 && calls != want {
 						t.Fatalf("threads %d, n %d, chunk %d, parts %d: %d chunks run, want %d", threads, n, chunk, parts, calls, want)
 					}
 				}
