@@ -36,6 +36,7 @@ func main() {
 	bf16Pack()
 	bf16Convert()
 	avx2()
+	rows256()
 	packT8()
 	packT4()
 	packCopy()
@@ -523,14 +524,32 @@ const mr256, nr256 = 6, 16
 
 func acc256(i, h int) string { return fmt.Sprintf("Y%d", 4+2*i+h) }
 
-func step256(aoff, boff int) {
-	p("VMOVUPS %d(DI), Y0", boff)
-	p("VMOVUPS %d(DI), Y1", boff+32)
+func step256(aoff, boff int) { stepAddr256(aoff, boff, "DI", packed256) }
+
+// packed256 is the memory operand of row i of a packed 6-row A panel at
+// displacement d.
+func packed256(i, d int) string { return fmt.Sprintf("%d(SI)", d+4*i) }
+
+// stepAddr256 is a k step of the 6×16 tile: the B row at boff(breg), A's
+// value of row i at addr(i, aoff).
+func stepAddr256(aoff, boff int, breg string, addr func(i, d int) string) {
+	p("VMOVUPS %d(%s), Y0", boff, breg)
+	p("VMOVUPS %d(%s), Y1", boff+32, breg)
 	for i := 0; i < mr256; i++ {
 		a := fmt.Sprintf("Y%d", 2+i%2)
-		p("VBROADCASTSS %d(SI), %s", aoff+4*i, a)
+		p("VBROADCASTSS %s, %s", addr(i, aoff), a)
 		p("VFMADD231PS Y0, %s, %s", a, acc256(i, 0))
 		p("VFMADD231PS Y1, %s, %s", a, acc256(i, 1))
+	}
+}
+
+// zero256 clears the 6×16 tile's accumulators.
+func zero256() {
+	for i := 0; i < mr256; i++ {
+		for h := 0; h < 2; h++ {
+			r := acc256(i, h)
+			p("VXORPS %s, %s, %s", r, r, r)
+		}
 	}
 }
 
@@ -538,15 +557,15 @@ func avx2() {
 	const name = "sgemmKernelAVX2"
 	const pfx = "k256"
 	prologue(name)
-	for i := 0; i < mr256; i++ {
-		for h := 0; h < 2; h++ {
-			r := acc256(i, h)
-			p("VXORPS %s, %s, %s", r, r, r)
-		}
-	}
+	zero256()
 	kLoop(pfx, mr256, nr256, step256)
-
 	label(pfx + "_store")
+	storeTile256(pfx)
+}
+
+// storeTile256 writes the 6×16 tile to C (DX, row stride R8 bytes) under
+// beta, as storeTile does the 12×32 one, and returns.
+func storeTile256(pfx string) {
 	betaDispatch(pfx)
 	p("VBROADCASTSS beta+40(FP), Y2")
 	for i := 0; i < mr256; i++ {
@@ -578,6 +597,67 @@ func avx2() {
 	}
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// rowRegs256 hold the 6 row pointers of sgemmRowsAVX2.
+var rowRegs256 = []string{"AX", "BX", "R9", "R10", "R11", "R12"}
+
+// rows256 writes sgemmRowsAVX2(nseg int, seg *uintptr, b, c *float32,
+// ldc int, beta float32): the 6×16 tile of sgemmKernelAVX2 with A read in
+// place through row pointers, from segments of the rows kernels' common
+// layout (13 words: the addresses of up to 12 rows' next values, then the
+// number of steps), of which it reads the first 6 addresses and the
+// count. The packed B panel (16 words a step) runs on across segments.
+// Each element sees the packed kernel's multiply-adds in the same order.
+func rows256() {
+	const name, pfx = "sgemmRowsAVX2", "rows256"
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-44\n", name)
+	p("MOVQ b+16(FP), DI")
+	p("MOVQ seg+8(FP), R13")
+	p("MOVQ nseg+0(FP), CX")
+	zero256()
+	p("TESTQ CX, CX")
+	p("JZ %s_store", pfx)
+	addr := func(i, d int) string { return fmt.Sprintf("%d(%s)", d, rowRegs256[i]) }
+	label(pfx + "_seg")
+	for i, r := range rowRegs256 {
+		p("MOVQ %d(R13), %s", 8*i, r)
+	}
+	p("MOVQ %d(R13), R15", 8*mr512)
+	p("CMPQ R15, $4")
+	p("JLT %s_tail", pfx)
+	label(pfx + "_loop")
+	for u := 0; u < 4; u++ {
+		stepAddr256(4*u, 4*nr256*u, "DI", addr)
+	}
+	for _, r := range rowRegs256 {
+		p("ADDQ $16, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr256*4)
+	p("SUBQ $4, R15")
+	p("CMPQ R15, $4")
+	p("JGE %s_loop", pfx)
+	label(pfx + "_tail")
+	p("TESTQ R15, R15")
+	p("JZ %s_next", pfx)
+	label(pfx + "_tailloop")
+	stepAddr256(0, 0, "DI", addr)
+	for _, r := range rowRegs256 {
+		p("ADDQ $4, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr256)
+	p("DECQ R15")
+	p("JNZ %s_tailloop", pfx)
+	label(pfx + "_next")
+	p("ADDQ $%d, R13", 8*(mr512+1))
+	p("DECQ CX")
+	p("JNZ %s_seg", pfx)
+	label(pfx + "_store")
+	p("MOVQ c+24(FP), DX")
+	p("MOVQ ldc+32(FP), R8")
+	p("SHLQ $2, R8")
+	storeTile256(pfx)
 }
 
 // ---------------------------------------------------------------------------

@@ -72,7 +72,7 @@ type impl struct {
 	// for mr == 12 and nr == 32.
 	taps tapsKernel
 	// rows, if set, is fn reading A in place through row pointers
-	// (rowsKernel), for mr == 12 and nr == 32.
+	// (rowsKernel), with mr at most rowsMR.
 	rows rowsKernel
 	// wgrad, if set, are the direct weight-gradient kernels (SgemmTapsW)
 	// for tiles of 4, 8 and 12 rows by 32 columns.

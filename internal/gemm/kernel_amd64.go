@@ -81,6 +81,12 @@ func packBF16Pairs(dst, src *float32, w, kq, tail int)
 //go:noescape
 func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, beta float32)
 
+// sgemmRowsAVX2 is sgemmKernelAVX2 reading A through row pointers (see
+// rowsKernel): the first 6 addresses of each segment.
+//
+//go:noescape
+func sgemmRowsAVX2(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+
 // packT8 sets dst[p*ldd+i] = alpha*src[i*lds+p] for i < 8 and p < n, a
 // multiple of 8 (AVX), prefetching the rows pf bytes beyond src's as it goes.
 //
@@ -184,6 +190,7 @@ var avx2Impl = &impl{
 	mc:      192,
 	nc:      1024,
 	fn:      sgemmKernelAVX2,
+	rows:    sgemmRowsAVX2,
 	asmPack: true,
 	dot:     dotAVX2,
 	dot4:    dot4AVX2,

@@ -8,18 +8,18 @@ import "unsafe"
 // rewritten k-major, and a panel serves only n/32 tiles, so for the
 // narrow products of convolutions (dcgan28's 3136×128×1024, four B
 // panels a row panel) the transposition and the gathering of the patches
-// at the padding took 17% of the product. The rows kernel
-// (sgemmRowsAVX512) broadcasts A's values from 12 row pointers instead;
-// only the rows that are not in memory (patches over the padding) are
+// at the padding took 17% of the product. The rows kernels
+// (sgemmRowsAVX512, and sgemmRowsAVX2 for 6 rows) broadcast A's values
+// from row pointers instead; only the rows that are not in memory (patches over the padding) are
 // gathered, rows past the edge of C read zeros. Every element of C sees
 // the multiply-adds of the packed kernel in the same order, so the
 // results are bit-identical to the packed path.
 
-// rowsKernel is a 12×32 micro-kernel reading A through row pointers: seg
-// holds nseg segments of 13 words, the addresses of the 12 rows' next
-// values and the segment's number of k steps; B is a packed panel as for
-// microKernel, read on across the segments; C and beta as for
-// microKernel.
+// rowsKernel is a micro-kernel reading A through row pointers: seg holds
+// nseg segments of rowsMR+1 words, the addresses of up to 12 rows' next
+// values (the kernel reads its MR first) and the segment's number of k
+// steps; B is a packed panel as for microKernel, read on across the
+// segments; C and beta as for microKernel.
 type rowsKernel func(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
 
 // rowsMinSpan is the shortest run of contiguous columns (StridedRows.Span)
@@ -134,7 +134,9 @@ func (j *job) rowSegments(ws *workspace, s StridedRows, i0, rows, p0, kc int) in
 	return n
 }
 
-// rowsMR is the rows kernel's tile height, and a segment's words but one.
+// rowsMR is the tallest rows kernel's tile height (AVX-512's), and a
+// segment's words but one: every rows kernel reads segments of this
+// layout.
 const rowsMR = 12
 
 // noSegment is a segment's words before they are filled.
