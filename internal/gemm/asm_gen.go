@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 )
 
 var out bytes.Buffer
@@ -37,6 +38,9 @@ func main() {
 	bf16Convert()
 	avx2()
 	rows256()
+	for _, rows := range []int{12, 8, 4} {
+		wgrad256(fmt.Sprintf("sgemmTapsWAVX2r%d", rows), fmt.Sprintf("tw256r%d", rows), rows)
+	}
 	packT8()
 	packT4()
 	packCopy()
@@ -658,6 +662,181 @@ func rows256() {
 	p("MOVQ ldc+32(FP), R8")
 	p("SHLQ $2, R8")
 	storeTile256(pfx)
+}
+
+// wgradBlockSteps is about how many steps (positions) a block of
+// segments of wgrad256 takes: its A and B rows, about 200 bytes a step,
+// stay in L1 across the block's passes.
+const wgradBlockSteps = 64
+
+// wgrad256 writes name, the AVX2 form of wgrad512's kernel for the first
+// rows rows (4, 8 or 12) of the 12×32 tile, with the same arguments and
+// arithmetic. Sixteen registers hold a 6×16 or 4×16 sub-tile, so the
+// tile is summed in passes of one (rows 0-5 and 6-11 for 12 rows, 0-3 and
+// 4-7 for 8, by column halves), over blocks of segments of about
+// wgradBlockSteps steps: every pass over a block reads its rows of A and B
+// from L1 (one pass over all segments at a time read them from L2 four
+// times, and ran at about 0.7 of the FMA peak). Each pass takes its
+// partial sums from a tile in the frame and leaves them there, so every
+// element is summed over the positions in order from zero, as wgrad512
+// sums it; the tile is then stored to C (mode 0) or added to it.
+func wgrad256(name, pfx string, rows int) {
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)\n", name)
+	// The frame: the 12×32 tile, then the block's first segment, its
+	// first A address, its segment count and whether it is the first.
+	fmt.Fprintf(&out, "TEXT ·%s(SB), $1568-72\n", name)
+	const tile, bseg, ba, bn, first = "tile-1568(SP)", "bseg-32(SP)", "ba-24(SP)", "bn-16(SP)", "first-8(SP)"
+	p("MOVQ as+24(FP), R8")
+	p("MOVQ bs+40(FP), R9")
+	p("MOVQ nseg+0(FP), BX")
+	p("MOVQ seg+8(FP), R10")
+	p("MOVQ a+16(FP), SI")
+	p("LEAQ %s, R12", tile)
+	p("MOVQ $1, %s", first)
+	p("TESTQ BX, BX")
+	p("JNZ %s_block", pfx)
+	// No segments: a tile of zeros.
+	p("VXORPS Y0, Y0, Y0")
+	for i := 0; i < rows*32*4; i += 32 {
+		p("VMOVUPS Y0, %d(R12)", i)
+	}
+	p("JMP %s_final", pfx)
+	label(pfx + "_block")
+	// The block: segments from R10 until wgradBlockSteps steps or the
+	// last segment.
+	p("MOVQ R10, %s", bseg)
+	p("MOVQ SI, %s", ba)
+	p("XORQ R13, R13")
+	p("XORQ AX, AX")
+	p("MOVQ R10, DX")
+	label(pfx + "_count")
+	p("ADDQ 8(DX), AX")
+	p("INCQ R13")
+	p("ADDQ $16, DX")
+	p("CMPQ R13, BX")
+	p("JEQ %s_counted", pfx)
+	p("CMPQ AX, $%d", wgradBlockSteps)
+	p("JLT %s_count", pfx)
+	label(pfx + "_counted")
+	p("MOVQ R13, %s", bn)
+	p("SUBQ R13, BX")
+	sub := 6
+	if rows != 12 {
+		sub = 4
+	}
+	last := 0
+	for r0 := 0; r0 < rows; r0 += sub {
+		for h := 0; h < 2; h++ {
+			wgradPass256(fmt.Sprintf("%s_%d_%d", pfx, r0, h), r0, sub, h, bseg, ba, bn, first)
+			last = r0
+		}
+	}
+	// R10 is past the block; SI past it too, plus the last pass's row
+	// offset.
+	if last > 0 {
+		p("SUBQ $%d, SI", 4*last)
+	}
+	p("MOVQ $0, %s", first)
+	p("TESTQ BX, BX")
+	p("JNZ %s_block", pfx)
+	label(pfx + "_final")
+	p("MOVQ c+48(FP), DX")
+	p("MOVQ ldc+56(FP), R11")
+	p("MOVQ mode+64(FP), CX")
+	p("TESTQ CX, CX")
+	p("JNZ %s_add", pfx)
+	for i := 0; i < rows; i++ {
+		for q := 0; q < 4; q++ {
+			p("VMOVUPS %d(R12), Y%d", 128*i+32*q, q)
+		}
+		for q := 0; q < 4; q++ {
+			p("VMOVUPS Y%d, %d(DX)", q, 32*q)
+		}
+		p("ADDQ R11, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+	label(pfx + "_add")
+	for i := 0; i < rows; i++ {
+		for q := 0; q < 4; q++ {
+			p("VMOVUPS %d(R12), Y%d", 128*i+32*q, q)
+			p("VADDPS %d(DX), Y%d, Y%d", 32*q, q, q)
+			p("VMOVUPS Y%d, %d(DX)", q, 32*q)
+		}
+		p("ADDQ R11, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// wgradPass256 writes one pass of wgrad256 over the current block: rows
+// [r0, r0+sub) of the tile and its column half h (16 columns), their
+// sums taken from the frame's tile (zero in the first block), carried on
+// over the block's segments and put back.
+func wgradPass256(pfx string, r0, sub, h int, bseg, ba, bn, first string) {
+	p("MOVQ %s, R10", bseg)
+	p("MOVQ %s, SI", ba)
+	if r0 > 0 {
+		p("ADDQ $%d, SI", 4*r0)
+	}
+	p("MOVQ %s, R13", bn)
+	tileAt := func(i, hh int) int { return 128*(r0+i) + 64*h + 32*hh }
+	p("CMPQ %s, $0", first)
+	p("JNE %s_zero", pfx)
+	for i := 0; i < sub; i++ {
+		for hh := 0; hh < 2; hh++ {
+			p("VMOVUPS %d(R12), %s", tileAt(i, hh), acc256(i, hh))
+		}
+	}
+	p("JMP %s_seg", pfx)
+	label(pfx + "_zero")
+	for i := 0; i < sub; i++ {
+		for hh := 0; hh < 2; hh++ {
+			r := acc256(i, hh)
+			p("VXORPS %s, %s, %s", r, r, r)
+		}
+	}
+	step := func(a, b string) {
+		p("VMOVUPS %s, Y0", b)
+		p("VMOVUPS %s, Y1", strings.Replace(b, "(DI)", "+32(DI)", 1))
+		for i := 0; i < sub; i++ {
+			bc := fmt.Sprintf("Y%d", 2+i%2)
+			p("VBROADCASTSS %d%s, %s", 4*i, a, bc)
+			p("VFMADD231PS Y0, %s, %s", bc, acc256(i, 0))
+			p("VFMADD231PS Y1, %s, %s", bc, acc256(i, 1))
+		}
+	}
+	label(pfx + "_seg")
+	p("MOVQ 0(R10), DI")
+	p("ADDQ b+32(FP), DI")
+	if h > 0 {
+		p("ADDQ $64, DI")
+	}
+	p("MOVQ 8(R10), CX")
+	p("MOVQ CX, AX")
+	p("SHRQ $1, AX")
+	p("JZ %s_odd", pfx)
+	label(pfx + "_loop")
+	step("(SI)", "0(DI)")
+	step("(SI)(R8*1)", "0(DI)(R9*1)")
+	p("LEAQ (SI)(R8*2), SI")
+	p("LEAQ (DI)(R9*2), DI")
+	p("DECQ AX")
+	p("JNZ %s_loop", pfx)
+	label(pfx + "_odd")
+	p("TESTQ $1, CX")
+	p("JZ %s_next", pfx)
+	step("(SI)", "0(DI)")
+	p("ADDQ R8, SI")
+	label(pfx + "_next")
+	p("ADDQ $16, R10")
+	p("DECQ R13")
+	p("JNZ %s_seg", pfx)
+	for i := 0; i < sub; i++ {
+		for hh := 0; hh < 2; hh++ {
+			p("VMOVUPS %s, %d(R12)", acc256(i, hh), tileAt(i, hh))
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------

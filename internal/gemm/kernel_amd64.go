@@ -87,6 +87,20 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func sgemmRowsAVX2(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
 
+// sgemmTapsWAVX2r12, r8 and r4 are the AVX2 direct weight-gradient
+// kernels: wgrad512's tiles of 12, 8 and 4 rows by 32 columns, with its
+// arguments and arithmetic, in passes of 6×16 or 4×16 (see asm_gen.go's
+// wgrad256).
+//
+//go:noescape
+func sgemmTapsWAVX2r12(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWAVX2r8(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWAVX2r4(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
 // packT8 sets dst[p*ldd+i] = alpha*src[i*lds+p] for i < 8 and p < n, a
 // multiple of 8 (AVX), prefetching the rows pf bytes beyond src's as it goes.
 //
@@ -191,6 +205,7 @@ var avx2Impl = &impl{
 	nc:      1024,
 	fn:      sgemmKernelAVX2,
 	rows:    sgemmRowsAVX2,
+	wgrad:   [3]tapsWKernel{sgemmTapsWAVX2r4, sgemmTapsWAVX2r8, sgemmTapsWAVX2r12},
 	asmPack: true,
 	dot:     dotAVX2,
 	dot4:    dot4AVX2,
