@@ -554,14 +554,21 @@ const rowsPaddedMin = 192
 
 // direct says whether ConvMatMul computes a convolution directly
 // (gemm.SgemmTaps: the micro-kernel reads the padded image in place, no
-// packed patches): stride 1, at least directMinChannels channels in and
-// more than fewChannels out, where the CPU's kernel has a direct form.
+// packed patches) or by the rows kernel over a padded copy (rowsPadded):
+// stride 1, at least directMinChannels channels in and more than
+// fewChannels out, where the CPU's kernel has a direct form or the
+// kernel rows are long enough for rowsPadded. Without a direct form
+// (AVX2) the padded copy still pays where the kernel gradient is direct:
+// the forward product reads every patch in place, and the gradient reads
+// the copy the forward leaves (KeepLen) instead of padding x again
+// (biggan32 on Zen 3, two threads: that second copy was 3% of the step).
 // Packing the patches of a convolution to few channels costs about as much
 // as the product (each packed value serves only o columns): biggan's 3×3
 // convolutions of 32 channels at 28×28 spent 0.7 s packing per second of
 // kernel.
 func direct(c, o, rows int, g ConvGeom) bool {
-	return directConv && g.SH == 1 && g.SW == 1 && c >= directMinChannels && o > fewChannels && rows >= 64 && gemm.TapsAvailable(c)
+	return directConv && g.SH == 1 && g.SW == 1 && c >= directMinChannels && o > fewChannels && rows >= 64 &&
+		(gemm.TapsAvailable(c) || rowsPadded(c, g))
 }
 
 // directWeights says whether ConvWeightMatMul sums the kernel gradient
