@@ -26,14 +26,18 @@ var cache = cpucache.Detect()
 //     convolution kept whole in L2 (tapJob.Run): half of it, the rest for
 //     the images' rows and C;
 //   - tapsWChunkBytes is about how many bytes of dy and image a chunk of
-//     images of the direct kernel gradient holds (tapsWJob): 5/16 of it.
+//     images of the direct kernel gradient holds (tapsWJob): 5/16 of it;
+//   - rowBlocksBytes is the packed B of a column block of RowBlocks.Rows:
+//     half of it.
 //
-// On a 1 MiB L2: 256 KiB, 512 KiB and 320 KiB, the sizes measured on Zen
-// 4.
+// On a 1 MiB L2: 256 KiB, 512 KiB, 320 KiB and 512 KiB, the first three
+// measured on Zen 4 (and the last takes all of dcgan28's 128×1024 kernel
+// in one block there, as before it was blocked).
 var (
 	residentBytes    = 256 << 10
 	tapResidentBytes = 512 << 10
 	tapsWChunkBytes  = 320 << 10
+	rowBlocksBytes   = 512 << 10
 )
 
 // fitCaches sizes im's blocks for an L1 data cache of l1d bytes and an L2
@@ -62,6 +66,7 @@ func fitOthers(l2 int) {
 	residentBytes = l2 / 4
 	tapResidentBytes = l2 / 2
 	tapsWChunkBytes = 5 * l2 / 16
+	rowBlocksBytes = l2 / 2
 }
 
 func init() {

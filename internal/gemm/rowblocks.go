@@ -19,6 +19,7 @@ import (
 type RowBlocks struct {
 	x   *ctx
 	ncr int // columns of the packed B, a multiple of NR
+	ncb int // columns of a column block (Rows), a multiple of NR, or n
 }
 
 // NewRowBlocks packs op(B) (k×n, or n×k stored when transB) for the
@@ -55,7 +56,11 @@ func NewRowBlocks(parts, m, n, k int, a []float32, lda int, transB bool, b []flo
 	pool := parallel.Default()
 	pool.ForParts(j.nk*np, pool.PartsFor(ncr*k, packWholeGrain), &x.pw)
 	x.pw = packWholeJob{}
-	return RowBlocks{x: x, ncr: ncr}
+	ncb := max(im.nr, rowBlocksBytes/(4*k)/im.nr*im.nr)
+	if ncb >= n {
+		ncb = n
+	}
+	return RowBlocks{x: x, ncr: ncr, ncb: ncb}
 }
 
 // packWholeGrain is the least number of packed values worth a second
@@ -88,20 +93,43 @@ func (p *packWholeJob) Run(_, lo, hi int) {
 }
 
 // Rows computes rows [i0, i1) of C into c, row i of C at c[(i−i0)·ldc:],
-// with part's workspace.
+// with part's workspace. The columns go in blocks whose packed B (all of
+// K) takes about rowBlocksBytes, which stay in L2 while every A
+// micro-panel of the rows passes them: where all of B fits, one block.
+// The A micro-panels are packed once where they fit the workspace, else
+// again for each block. Each element still sees its K chunks in order.
 func (r RowBlocks) Rows(part, i0, i1 int, c []float32, ldc int) {
 	j := &r.x.job
 	if i0 < 0 || i1 > j.m || i0 > i1 || part < 0 || part >= len(j.ws) || ldc < j.n || i1 > i0 && len(c) < (i1-i0-1)*ldc+j.n {
 		badArg(fmt.Sprintf("RowBlocks.Rows: rows [%d, %d) of %d, part %d of %d, %d values at stride %d", i0, i1, j.m, part, len(j.ws), len(c), ldc))
 	}
 	ws, mr := j.ws[part], j.im.mr
-	for ic := i0; ic < i1; ic += mr {
-		rows := min(mr, i1-ic)
-		for pi := range j.nk {
-			p0, p1 := j.kChunk(pi)
-			kc := p1 - p0
-			j.packAMicro(ws, ws.a[:mr*kc], ic, rows, p0, kc)
-			j.tilesTo(ws, ws.a, r.x.whole[p0*r.ncr:], c, ldc, ic-i0, rows, 0, j.n, kc, pi)
+	keep := r.ncb < j.n && roundUp(i1-i0, mr)*j.k <= len(ws.a)
+	if keep {
+		for ic := i0; ic < i1; ic += mr {
+			for pi := range j.nk {
+				p0, p1 := j.kChunk(pi)
+				at := (ic-i0)*j.k + mr*p0
+				j.packAMicro(ws, ws.a[at:at+mr*(p1-p0)], ic, min(mr, i1-ic), p0, p1-p0)
+			}
+		}
+	}
+	for jc := 0; jc < j.n; jc += r.ncb {
+		nc := min(r.ncb, j.n-jc)
+		for ic := i0; ic < i1; ic += mr {
+			rows := min(mr, i1-ic)
+			for pi := range j.nk {
+				p0, p1 := j.kChunk(pi)
+				kc := p1 - p0
+				var a []float32
+				if keep {
+					a = ws.a[(ic-i0)*j.k+mr*p0:]
+				} else {
+					a = ws.a[:mr*kc]
+					j.packAMicro(ws, a, ic, rows, p0, kc)
+				}
+				j.tilesTo(ws, a, r.x.whole[p0*r.ncr+jc*kc:], c, ldc, ic-i0, rows, jc, nc, kc, pi)
+			}
 		}
 	}
 }

@@ -9,7 +9,8 @@ import (
 
 // RowBlocks gives Sgemm's bits for the whole product, in blocks of any
 // rows (not multiples of the micro-tile), on every kernel and precision,
-// with B stored either way and K in one chunk or several.
+// with B stored either way, K in one chunk or several, and the columns
+// in one block or several.
 func TestRowBlocksMatchesSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, kern := range Available() {
@@ -17,10 +18,17 @@ func TestRowBlocksMatchesSgemm(t *testing.T) {
 			if prec == BFloat16 && (kern != AVX512 || !HasBFloat16()) {
 				continue
 			}
-			for _, s := range []struct{ m, n, k int }{{98, 1024, 128}, {49, 16, 64}, {200, 100, 600}, {13, 33, 7}, {2, 2, 1}} {
+			for _, s := range []struct{ m, n, k, blockBytes int }{{98, 1024, 128, 0}, {98, 1024, 128, 64 << 10}, {49, 16, 64, 0}, {200, 100, 600, 0},
+				{200, 100, 600, 40 << 10}, {60, 70, 3000, 16 << 10}, {13, 33, 7, 0}, {2, 2, 1, 0}} {
 				for _, transB := range []bool{false, true} {
-					t.Run(fmt.Sprintf("%v/%v/%dx%dx%d/tB=%v", kern, prec, s.m, s.n, s.k, transB), func(t *testing.T) {
+					t.Run(fmt.Sprintf("%v/%v/%dx%dx%d/block=%d/tB=%v", kern, prec, s.m, s.n, s.k, s.blockBytes, transB), func(t *testing.T) {
 						useKernel(t, kern)
+						if s.blockBytes > 0 {
+							// Column blocks narrower than B, the A panels
+							// kept (600) or packed per block (3000).
+							defer func(v int) { rowBlocksBytes = v }(rowBlocksBytes)
+							rowBlocksBytes = s.blockBytes
+						}
 						if err := SetPrecision(prec); err != nil {
 							t.Fatal(err)
 						}
