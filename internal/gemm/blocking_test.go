@@ -18,9 +18,10 @@ func TestFitCaches(t *testing.T) {
 		{"AVX-512 on Zen 4", 12, 32, 32 << 10, 1 << 20, 256, 192, 1024},
 		{"AVX-512, 2 MiB L2", 12, 32, 48 << 10, 2 << 20, 256, 384, 2048},
 		{"AVX-512, 1.25 MiB L2", 12, 32, 48 << 10, 1280 << 10, 256, 240, 1280},
-		{"AVX2, 256 KiB L2", 6, 16, 32 << 10, 256 << 10, 256, 48, 256},
-		{"AVX-512, 16 KiB L1d", 12, 32, 16 << 10, 128 << 10, 128, 48, 256},
-		{"AVX-512, 8 KiB L1d", 12, 32, 8 << 10, 64 << 10, 64, 48, 256},
+		{"AVX2 on Zen 3", 6, 16, 32 << 10, 512 << 10, 256, 96, 1024},
+		{"AVX2, 256 KiB L2", 6, 16, 32 << 10, 256 << 10, 256, 48, 1024},
+		{"AVX-512, 16 KiB L1d", 12, 32, 16 << 10, 128 << 10, 128, 48, 1024},
+		{"AVX-512, 8 KiB L1d", 12, 32, 8 << 10, 64 << 10, 64, 48, 1024},
 		{"AVX-512, huge L2", 12, 32, 48 << 10, 64 << 20, 256, 12288, 4096},
 	} {
 		im := &impl{mr: tc.mr, nr: tc.nr}
@@ -37,12 +38,13 @@ func TestFitCaches(t *testing.T) {
 }
 
 // TestSgemmSmallCaches runs products under the blocks of a CPU with small
-// caches (16 KiB L1d, 128 KiB L2: KC 128, MC 48, NC 256 for AVX-512), so
-// that every loop of the blocked product takes several turns: the results
+// caches (16 KiB L1d, 128 KiB L2: KC 128, MC 48, NC 1024 for AVX-512), so
+// that every loop of the blocked product takes several turns (the column
+// blocks in the 2000-column shape): the results
 // are still right, and bit-identical across thread counts.
 func TestSgemmSmallCaches(t *testing.T) {
 	saved := map[*impl][3]int{}
-	saveRes, saveTap, saveW := residentBytes, tapResidentBytes, tapsWChunkBytes
+	saveRes, saveTap, saveW, saveRB := residentBytes, tapResidentBytes, tapsWChunkBytes, rowBlocksBytes
 	for _, im := range append(append(archImpls(), bf16Impl), genericImpl) {
 		if im != nil {
 			saved[im] = [3]int{im.kc, im.mc, im.nc}
@@ -54,7 +56,7 @@ func TestSgemmSmallCaches(t *testing.T) {
 		for im, b := range saved {
 			im.kc, im.mc, im.nc = b[0], b[1], b[2]
 		}
-		residentBytes, tapResidentBytes, tapsWChunkBytes = saveRes, saveTap, saveW
+		residentBytes, tapResidentBytes, tapsWChunkBytes, rowBlocksBytes = saveRes, saveTap, saveW, saveRB
 	})
 	rng := rand.New(rand.NewPCG(11, 12))
 	shapes := [][3]int{{300, 700, 555}, {700, 300, 129}, {64, 2000, 300}, {1000, 40, 1000}}
