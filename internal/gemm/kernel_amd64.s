@@ -8087,20 +8087,22 @@ packCopyAVX_8:
 	JNZ packCopyAVX_8
 packCopyAVX_4:
 	TESTQ $4, R10
-	JZ packCopyAVX_1
+	JZ packCopyAVX_2
 	VMULPS (SI)(AX*1), X15, X0
 	VMOVUPS X0, (DI)(AX*1)
 	ADDQ $16, AX
+packCopyAVX_2:
+	TESTQ $2, R10
+	JZ packCopyAVX_1
+	VMOVSD (SI)(AX*1), X0
+	VMULPS X0, X15, X0
+	VMOVSD X0, (DI)(AX*1)
+	ADDQ $8, AX
 packCopyAVX_1:
-	MOVQ R10, BX
-	ANDQ $3, BX
+	TESTQ $1, R10
 	JZ packCopyAVX_next
-packCopyAVX_1loop:
 	VMULSS (SI)(AX*1), X15, X0
 	VMOVSS X0, (DI)(AX*1)
-	ADDQ $4, AX
-	DECQ BX
-	JNZ packCopyAVX_1loop
 packCopyAVX_next:
 	ADDQ R8, SI
 	ADDQ R9, DI
