@@ -730,13 +730,15 @@ func (j *job) tilesTo(ws *workspace, a, b, c []float32, ldc, i0, rows, jc, nc, k
 		beta = 1
 	}
 	ap := &a[0]
+	if pi == 0 {
+		// The bias of all the tiles' rows at once (a copy per tile row
+		// took 5% of the toy step on AVX2's 6×16 tiles).
+		j.fillBiasTo(c, ldc, i0*ldc+jc, rows, nc, jc)
+	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp := &b[jr*kc]
 		off := i0*ldc + jc + jr
-		if pi == 0 {
-			j.fillBiasTo(c, ldc, off, rows, cols, jc+jr)
-		}
 		if rows == mr && cols == nr {
 			im.fn(kc, ap, bp, &c[off], ldc, beta)
 			continue

@@ -154,13 +154,13 @@ func (j *job) tilesRows(ws *workspace, s StridedRows, b []float32, i0, rows, jc,
 	if pi > 0 {
 		beta = 1
 	}
+	if pi == 0 {
+		j.fillBias(i0*j.ldc+jc, rows, nc, jc)
+	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp := &b[jr*kc]
 		off := i0*j.ldc + jc + jr
-		if pi == 0 {
-			j.fillBias(off, rows, cols, jc+jr)
-		}
 		if rows == mr && cols == nr {
 			im.rows(nseg, &ws.segs[0], bp, &j.c[off], j.ldc, beta)
 			continue
