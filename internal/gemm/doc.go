@@ -123,7 +123,19 @@
 //
 // AVX2+FMA, 6×16: 12 ymm accumulators (Y4..Y15), the B row in Y0, Y1 and A
 // broadcasts alternating in Y2, Y3; 12 FMAs per k step, unrolled four
-// times.
+// times. It has a rows form (sgemmRowsAVX2: A read in place through the
+// first 6 row pointers of the common 13-word segments) and direct
+// weight-gradient kernels (sgemmTapsWAVX2r4/r8/r12: the AVX-512 kernels'
+// 12×32 tiles and arithmetic, in passes of a 6×16 or 4×16 sub-tile over
+// blocks of about 64 positions, the partial sums kept in the frame), but
+// no direct convolution (SgemmTaps): there the rows kernel reads a
+// padded copy of the images. On Zen 3 (family 25, AVX2 only, 512 KiB L2,
+// 2026-12-07) the kernel runs at 0.98 of internal/peak's loop in isolation
+// (BenchmarkMicroKernel 98 GFLOP/s, kc 256) and 1024³ at 0.84-0.89 of it
+// at one thread (91% of the product's time in the kernel); the direct
+// weight gradient at 0.55-0.72 (each pass reads its block's rows again,
+// from L2 where the 512-byte strides of dcgan28's operands crowd a few
+// sets of L1).
 //
 // On Zen 4 a 512-bit FMA occupies both 256-bit FMA pipes, so both kernels
 // have the same peak (32 flop/cycle/core, about 117 GFLOP/s per core at
