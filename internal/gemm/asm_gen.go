@@ -249,31 +249,7 @@ func rows512(name, pfx string, bf16 bool) {
 		p("MOVQ %d(R15), %s", 8*i, r)
 	}
 	p("MOVQ %d(R15), R15", 8*mr512)
-	p("CMPQ R15, $4")
-	p("JLT %s_tail", pfx)
-	label(pfx + "_loop")
-	for u := 0; u < 4; u++ {
-		step12x32(4*u, 4*nr512*u, addr, bf16)
-	}
-	for _, r := range rowRegs {
-		p("ADDQ $16, %s", r)
-	}
-	p("ADDQ $%d, DI", 4*nr512*4)
-	p("SUBQ $4, R15")
-	p("CMPQ R15, $4")
-	p("JGE %s_loop", pfx)
-	label(pfx + "_tail")
-	p("TESTQ R15, R15")
-	p("JZ %s_next", pfx)
-	label(pfx + "_tailloop")
-	step12x32(0, 0, addr, bf16)
-	for _, r := range rowRegs {
-		p("ADDQ $4, %s", r)
-	}
-	p("ADDQ $%d, DI", 4*nr512)
-	p("DECQ R15")
-	p("JNZ %s_tailloop", pfx)
-	label(pfx + "_next")
+	rowsSteps(pfx, rowRegs, nr512, func(aoff, boff int) { step12x32(aoff, boff, addr, bf16) })
 	p("ADDQ $%d, segp-8(SP)", 8*(mr512+1))
 	p("DECQ nleft-16(SP)")
 	p("JNZ %s_seg", pfx)
@@ -282,6 +258,39 @@ func rows512(name, pfx string, bf16 bool) {
 	p("MOVQ ldc+32(FP), R8")
 	p("SHLQ $2, R8")
 	storeTile(pfx, mr512, 2)
+}
+
+// rowsSteps writes a rows kernel's loop over one segment's R15 steps (the
+// row pointers in regs, the packed B panel of nr words a step at DI):
+// four steps at a time, then one at a time, then it falls through to
+// <pfx>_next. step writes one step with A at byte offset aoff from the
+// row pointers and B at boff from DI.
+func rowsSteps(pfx string, regs []string, nr int, step func(aoff, boff int)) {
+	p("CMPQ R15, $4")
+	p("JLT %s_tail", pfx)
+	label(pfx + "_loop")
+	for u := 0; u < 4; u++ {
+		step(4*u, 4*nr*u)
+	}
+	for _, r := range regs {
+		p("ADDQ $16, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr*4)
+	p("SUBQ $4, R15")
+	p("CMPQ R15, $4")
+	p("JGE %s_loop", pfx)
+	label(pfx + "_tail")
+	p("TESTQ R15, R15")
+	p("JZ %s_next", pfx)
+	label(pfx + "_tailloop")
+	step(0, 0)
+	for _, r := range regs {
+		p("ADDQ $4, %s", r)
+	}
+	p("ADDQ $%d, DI", 4*nr)
+	p("DECQ R15")
+	p("JNZ %s_tailloop", pfx)
+	label(pfx + "_next")
 }
 
 // ---------------------------------------------------------------------------
@@ -629,31 +638,7 @@ func rows256() {
 		p("MOVQ %d(R13), %s", 8*i, r)
 	}
 	p("MOVQ %d(R13), R15", 8*mr512)
-	p("CMPQ R15, $4")
-	p("JLT %s_tail", pfx)
-	label(pfx + "_loop")
-	for u := 0; u < 4; u++ {
-		stepAddr256(4*u, 4*nr256*u, "DI", addr)
-	}
-	for _, r := range rowRegs256 {
-		p("ADDQ $16, %s", r)
-	}
-	p("ADDQ $%d, DI", 4*nr256*4)
-	p("SUBQ $4, R15")
-	p("CMPQ R15, $4")
-	p("JGE %s_loop", pfx)
-	label(pfx + "_tail")
-	p("TESTQ R15, R15")
-	p("JZ %s_next", pfx)
-	label(pfx + "_tailloop")
-	stepAddr256(0, 0, "DI", addr)
-	for _, r := range rowRegs256 {
-		p("ADDQ $4, %s", r)
-	}
-	p("ADDQ $%d, DI", 4*nr256)
-	p("DECQ R15")
-	p("JNZ %s_tailloop", pfx)
-	label(pfx + "_next")
+	rowsSteps(pfx, rowRegs256, nr256, func(aoff, boff int) { stepAddr256(aoff, boff, "DI", addr) })
 	p("ADDQ $%d, R13", 8*(mr512+1))
 	p("DECQ CX")
 	p("JNZ %s_seg", pfx)
