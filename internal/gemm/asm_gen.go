@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strings"
 )
 
 var out bytes.Buffer
@@ -537,18 +536,25 @@ const mr256, nr256 = 6, 16
 
 func acc256(i, h int) string { return fmt.Sprintf("Y%d", 4+2*i+h) }
 
-func step256(aoff, boff int) { stepAddr256(aoff, boff, "DI", packed256) }
+func step256(aoff, boff int) { stepDI256(aoff, boff, packed256) }
 
 // packed256 is the memory operand of row i of a packed 6-row A panel at
 // displacement d.
 func packed256(i, d int) string { return fmt.Sprintf("%d(SI)", d+4*i) }
 
-// stepAddr256 is a k step of the 6×16 tile: the B row at boff(breg), A's
+// stepDI256 is a k step of the 6×16 tile: the B row at boff(DI), A's
 // value of row i at addr(i, aoff).
-func stepAddr256(aoff, boff int, breg string, addr func(i, d int) string) {
-	p("VMOVUPS %d(%s), Y0", boff, breg)
-	p("VMOVUPS %d(%s), Y1", boff+32, breg)
-	for i := 0; i < mr256; i++ {
+func stepDI256(aoff, boff int, addr func(i, d int) string) {
+	stepRows256(mr256, aoff, fmt.Sprintf("%d(DI)", boff), fmt.Sprintf("%d(DI)", boff+32), addr)
+}
+
+// stepRows256 is a k step of the first rows rows of the 6×16 tile, the
+// two halves of its B row loaded from b0 and b1 (as stepRowsx32 is of the
+// 12×32 one).
+func stepRows256(rows, aoff int, b0, b1 string, addr func(i, d int) string) {
+	p("VMOVUPS %s, Y0", b0)
+	p("VMOVUPS %s, Y1", b1)
+	for i := 0; i < rows; i++ {
 		a := fmt.Sprintf("Y%d", 2+i%2)
 		p("VBROADCASTSS %s, %s", addr(i, aoff), a)
 		p("VFMADD231PS Y0, %s, %s", a, acc256(i, 0))
@@ -556,9 +562,10 @@ func stepAddr256(aoff, boff int, breg string, addr func(i, d int) string) {
 	}
 }
 
-// zero256 clears the 6×16 tile's accumulators.
-func zero256() {
-	for i := 0; i < mr256; i++ {
+// zero256 clears the accumulators of the first rows rows of the 6×16
+// tile.
+func zero256(rows int) {
+	for i := 0; i < rows; i++ {
 		for h := 0; h < 2; h++ {
 			r := acc256(i, h)
 			p("VXORPS %s, %s, %s", r, r, r)
@@ -570,7 +577,7 @@ func avx2() {
 	const name = "sgemmKernelAVX2"
 	const pfx = "k256"
 	prologue(name)
-	zero256()
+	zero256(mr256)
 	kLoop(pfx, mr256, nr256, step256)
 	label(pfx + "_store")
 	storeTile256(pfx)
@@ -629,7 +636,7 @@ func rows256() {
 	p("MOVQ b+16(FP), DI")
 	p("MOVQ seg+8(FP), R13")
 	p("MOVQ nseg+0(FP), CX")
-	zero256()
+	zero256(mr256)
 	p("TESTQ CX, CX")
 	p("JZ %s_store", pfx)
 	addr := func(i, d int) string { return fmt.Sprintf("%d(%s)", d, rowRegs256[i]) }
@@ -638,7 +645,7 @@ func rows256() {
 		p("MOVQ %d(R13), %s", 8*i, r)
 	}
 	p("MOVQ %d(R13), R15", 8*mr512)
-	rowsSteps(pfx, rowRegs256, nr256, func(aoff, boff int) { stepAddr256(aoff, boff, "DI", addr) })
+	rowsSteps(pfx, rowRegs256, nr256, func(aoff, boff int) { stepDI256(aoff, boff, addr) })
 	p("ADDQ $%d, R13", 8*(mr512+1))
 	p("DECQ CX")
 	p("JNZ %s_seg", pfx)
@@ -651,7 +658,10 @@ func rows256() {
 
 // wgradBlockSteps is about how many steps (positions) a block of
 // segments of wgrad256 takes: its A and B rows, about 200 bytes a step,
-// stay in L1 across the block's passes.
+// are meant to stay in L1 across the block's passes. On Zen 3, in a
+// micro-benchmark of 1024 positions 256 bytes apart, blocks of 64 ran at
+// 70-75 GFLOP/s against 63-67 for one pass over all segments; blocks of
+// 16, 32 and 128 were no faster on the convolutions' gradients.
 const wgradBlockSteps = 64
 
 // wgrad256 writes name, the AVX2 form of wgrad512's kernel for the first
@@ -659,9 +669,10 @@ const wgradBlockSteps = 64
 // arithmetic. Sixteen registers hold a 6×16 or 4×16 sub-tile, so the
 // tile is summed in passes of one (rows 0-5 and 6-11 for 12 rows, 0-3 and
 // 4-7 for 8, by column halves), over blocks of segments of about
-// wgradBlockSteps steps: every pass over a block reads its rows of A and B
-// from L1 (one pass over all segments at a time read them from L2 four
-// times, and ran at about 0.7 of the FMA peak). Each pass takes its
+// wgradBlockSteps steps, so that the later passes over a block find its
+// rows of A and B in L1 (at dcgan28's 512-byte strides the rows crowd 8
+// of L1's 64 sets, and come from L2 again: the kernel runs at 0.55-0.72
+// of the FMA peak). Each pass takes its
 // partial sums from a tile in the frame and leaves them there, so every
 // element is summed over the positions in order from zero, as wgrad512
 // sums it; the tile is then stored to C (mode 0) or added to it.
@@ -725,11 +736,7 @@ func wgrad256(name, pfx string, rows int) {
 	p("TESTQ BX, BX")
 	p("JNZ %s_block", pfx)
 	label(pfx + "_final")
-	p("MOVQ c+48(FP), DX")
-	p("MOVQ ldc+56(FP), R11")
-	p("MOVQ mode+64(FP), CX")
-	p("TESTQ CX, CX")
-	p("JNZ %s_add", pfx)
+	wgradStoreMode(pfx)
 	for i := 0; i < rows; i++ {
 		for q := 0; q < 4; q++ {
 			p("VMOVUPS %d(R12), Y%d", 128*i+32*q, q)
@@ -775,22 +782,7 @@ func wgradPass256(pfx string, r0, sub, h int, bseg, ba, bn, first string) {
 	}
 	p("JMP %s_seg", pfx)
 	label(pfx + "_zero")
-	for i := 0; i < sub; i++ {
-		for hh := 0; hh < 2; hh++ {
-			r := acc256(i, hh)
-			p("VXORPS %s, %s, %s", r, r, r)
-		}
-	}
-	step := func(a, b string) {
-		p("VMOVUPS %s, Y0", b)
-		p("VMOVUPS %s, Y1", strings.Replace(b, "(DI)", "+32(DI)", 1))
-		for i := 0; i < sub; i++ {
-			bc := fmt.Sprintf("Y%d", 2+i%2)
-			p("VBROADCASTSS %d%s, %s", 4*i, a, bc)
-			p("VFMADD231PS Y0, %s, %s", bc, acc256(i, 0))
-			p("VFMADD231PS Y1, %s, %s", bc, acc256(i, 1))
-		}
-	}
+	zero256(sub)
 	label(pfx + "_seg")
 	p("MOVQ 0(R10), DI")
 	p("ADDQ b+32(FP), DI")
@@ -802,8 +794,8 @@ func wgradPass256(pfx string, r0, sub, h int, bseg, ba, bn, first string) {
 	p("SHRQ $1, AX")
 	p("JZ %s_odd", pfx)
 	label(pfx + "_loop")
-	step("(SI)", "0(DI)")
-	step("(SI)(R8*1)", "0(DI)(R9*1)")
+	stepRows256(sub, 0, "0(DI)", "32(DI)", wgradAddr(false))
+	stepRows256(sub, 0, "0(DI)(R9*1)", "32(DI)(R9*1)", wgradAddr(true))
 	p("LEAQ (SI)(R8*2), SI")
 	p("LEAQ (DI)(R9*2), DI")
 	p("DECQ AX")
@@ -811,7 +803,7 @@ func wgradPass256(pfx string, r0, sub, h int, bseg, ba, bn, first string) {
 	label(pfx + "_odd")
 	p("TESTQ $1, CX")
 	p("JZ %s_next", pfx)
-	step("(SI)", "0(DI)")
+	stepRows256(sub, 0, "0(DI)", "32(DI)", wgradAddr(false))
 	p("ADDQ R8, SI")
 	label(pfx + "_next")
 	p("ADDQ $16, R10")
@@ -1376,6 +1368,16 @@ func wgradAddr(idx bool) func(i, d int) string {
 	}
 }
 
+// wgradStoreMode begins a weight-gradient kernel's store: DX = c, R11 =
+// ldc, and a jump to <pfx>_add unless mode is 0 (store).
+func wgradStoreMode(pfx string) {
+	p("MOVQ c+48(FP), DX")
+	p("MOVQ ldc+56(FP), R11")
+	p("MOVQ mode+64(FP), CX")
+	p("TESTQ CX, CX")
+	p("JNZ %s_add", pfx)
+}
+
 // wgrad512 writes the kernel name (labels prefixed pfx) for the first rows
 // rows of the 12×32 tile, on float32 values or (bf16) bfloat16 pairs.
 func wgrad512(name, pfx string, rows int, bf16 bool) {
@@ -1415,11 +1417,7 @@ func wgrad512(name, pfx string, rows int, bf16 bool) {
 	p("DECQ BX")
 	p("JNZ %s_seg", pfx)
 	label(pfx + "_store")
-	p("MOVQ c+48(FP), DX")
-	p("MOVQ ldc+56(FP), R11")
-	p("MOVQ mode+64(FP), CX")
-	p("TESTQ CX, CX")
-	p("JNZ %s_add", pfx)
+	wgradStoreMode(pfx)
 	for i := 0; i < rows; i++ {
 		for h := 0; h < 2; h++ {
 			p("VMOVUPS %s, %d(DX)", acc512(i, h), 64*h)

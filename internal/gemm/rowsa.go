@@ -10,8 +10,9 @@ import "unsafe"
 // panels a row panel) the transposition and the gathering of the patches
 // at the padding took 17% of the product. The rows kernels
 // (sgemmRowsAVX512, and sgemmRowsAVX2 for 6 rows) broadcast A's values
-// from row pointers instead; only the rows that are not in memory (patches over the padding) are
-// gathered, rows past the edge of C read zeros. Every element of C sees
+// from row pointers instead; only the rows that are not in memory
+// (patches over the padding) are gathered, rows past the edge of C read
+// zeros. Every element of C sees
 // the multiply-adds of the packed kernel in the same order, so the
 // results are bit-identical to the packed path.
 
