@@ -35,6 +35,8 @@ func main() {
 	}
 	bf16Pack()
 	bf16Convert()
+	amxKernel()
+	amxPackA()
 	avx2()
 	rows256()
 	for _, rows := range []int{12, 8, 4} {
@@ -526,6 +528,232 @@ func bf16Convert() {
 	label("bf16c_done")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// ---------------------------------------------------------------------------
+// AMX BF16: 32×32 tiles of C in four 16×16 tile registers, summed by
+// TDPBF16PS from two A tiles (16 rows × 16 pairs) and two B tiles (16 pair
+// rows × 16 columns). The Go assembler knows none of AMX's instructions, so
+// each is written out as bytes (vex3 and the helpers below).
+
+// Tile registers of sgemmKernelAMX.
+const (
+	tmmC00, tmmC01, tmmC10, tmmC11 = 0, 1, 2, 3 // C: rows 0-15 and 16-31, columns 0-15 and 16-31
+	tmmA0, tmmA1                   = 4, 5       // A: rows 0-15 and 16-31
+	tmmB0, tmmB1                   = 6, 7       // B: columns 0-15 and 16-31
+)
+
+// vex3 returns the three-byte VEX prefix of an instruction in map 0F38,
+// 128-bit, W0: pp is the implied prefix (0 none, 1 66, 2 F3, 3 F2), vvvv
+// the register in VEX.vvvv (0 when unused), and reg, index and base the
+// registers whose fourth bit VEX.R, X and B carry.
+func vex3(pp, vvvv, reg, index, base int) []byte {
+	inv := func(b int) byte { return byte(^b & 1) }
+	b1 := inv(reg>>3)<<7 | inv(index>>3)<<6 | inv(base>>3)<<5 | 0b00010
+	b2 := byte(^vvvv&15)<<3 | byte(pp)
+	return []byte{0xc4, b1, b2}
+}
+
+// sibmem returns the ModRM, SIB and displacement bytes of the memory
+// operand disp(base)(index*1) with ModRM.reg = reg, as AMX's tile loads and
+// stores require (an index register is mandatory).
+func sibmem(reg, disp int, base, index string) []byte {
+	b, ok1 := gpr[base]
+	x, ok2 := gpr[index]
+	if !ok1 || !ok2 || x == 4 {
+		panic(fmt.Sprintf("sibmem: cannot encode %d(%s)(%s*1)", disp, base, index))
+	}
+	sib := byte(x&7)<<3 | byte(b&7)
+	switch {
+	case disp == 0 && b&7 != 5:
+		return []byte{byte(reg&7)<<3 | 4, sib}
+	case disp >= -128 && disp <= 127:
+		return []byte{0b01<<6 | byte(reg&7)<<3 | 4, sib, byte(int8(disp))}
+	}
+	d := uint32(int32(disp))
+	return []byte{0b10<<6 | byte(reg&7)<<3 | 4, sib, byte(d), byte(d >> 8), byte(d >> 16), byte(d >> 24)}
+}
+
+// tileLoad emits TILELOADD tmm, disp(base)(index*1): 16 rows of 64 bytes,
+// row r at base+disp+r*index (VEX.128.F2.0F38.W0 4B).
+func tileLoad(tmm, disp int, base, index string) {
+	code := append(vex3(3, 0, 0, gpr[index], gpr[base]), 0x4b)
+	code = append(code, sibmem(tmm, disp, base, index)...)
+	emitBytes(code, fmt.Sprintf("TILELOADD %d(%s)(%s*1), TMM%d", disp, base, index, tmm))
+}
+
+// tileStore emits TILESTORED disp(base)(index*1), tmm
+// (VEX.128.F3.0F38.W0 4B).
+func tileStore(tmm, disp int, base, index string) {
+	code := append(vex3(2, 0, 0, gpr[index], gpr[base]), 0x4b)
+	code = append(code, sibmem(tmm, disp, base, index)...)
+	emitBytes(code, fmt.Sprintf("TILESTORED TMM%d, %d(%s)(%s*1)", tmm, disp, base, index))
+}
+
+// tileZero emits TILEZERO tmm (VEX.128.F2.0F38.W0 49 11:rrr:000).
+func tileZero(tmm int) {
+	emitBytes(append(vex3(3, 0, 0, 0, 0), 0x49, byte(0b11<<6|tmm<<3)), fmt.Sprintf("TILEZERO TMM%d", tmm))
+}
+
+// tdpbf16ps emits TDPBF16PS dst, a, b: dst[m][n] += sum over the pairs q
+// of a[m][q]·b[q][n], each pair's two products added in turn
+// (VEX.128.F3.0F38.W0 5C 11:dst:a, b in VEX.vvvv).
+func tdpbf16ps(dst, a, b int) {
+	emitBytes(append(vex3(2, b, 0, 0, 0), 0x5c, byte(0b11<<6|dst<<3|a)), fmt.Sprintf("TDPBF16PS TMM%d, TMM%d, TMM%d", b, a, dst))
+}
+
+// amxKernel writes sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta
+// float32): the 32×32 tile C = A·B (beta 0) or C += A·B (beta 1; C is
+// loaded into the accumulators first, so it joins the sum before the
+// products), where A holds ceil(kc/32) blocks of 32 rows × 16 pairs
+// (2 KiB each: rows 0-15, then 16-31) and B is a panel of ceil(kc/2)
+// pair rows of 32 columns (toPairs), zero up to a multiple of 16 rows.
+// The tile configuration is loaded from ·amxConfig on entry and the tiles
+// released on return, so that no tile state outlives the call.
+func amxKernel() {
+	const pfx = "kamx"
+	prologue("sgemmKernelAMX")
+	p("INCQ CX")
+	p("SHRQ $1, CX") // pair rows
+	p("ADDQ $15, CX")
+	p("SHRQ $4, CX") // blocks of 16 pair rows
+	p("LEAQ ·amxConfig(SB), AX")
+	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0x00), "LDTILECFG (AX)")
+	p("MOVQ R8, BX")
+	p("SHLQ $4, BX")
+	p("ADDQ DX, BX") // row 16 of C
+	p("MOVL beta+40(FP), AX")
+	p("ANDL $0x7fffffff, AX")
+	p("JZ %s_zero", pfx)
+	tileLoad(tmmC00, 0, "DX", "R8")
+	tileLoad(tmmC01, 64, "DX", "R8")
+	tileLoad(tmmC10, 0, "BX", "R8")
+	tileLoad(tmmC11, 64, "BX", "R8")
+	p("JMP %s_start", pfx)
+	label(pfx + "_zero")
+	for t := tmmC00; t <= tmmC11; t++ {
+		tileZero(t)
+	}
+	label(pfx + "_start")
+	p("MOVQ $64, R9")
+	p("MOVQ $128, R10")
+	p("TESTQ CX, CX")
+	p("JZ %s_store", pfx)
+	label(pfx + "_loop")
+	tileLoad(tmmA0, 0, "SI", "R9")
+	tileLoad(tmmB0, 0, "DI", "R10")
+	tileLoad(tmmB1, 64, "DI", "R10")
+	tdpbf16ps(tmmC00, tmmA0, tmmB0)
+	tdpbf16ps(tmmC01, tmmA0, tmmB1)
+	tileLoad(tmmA1, 1024, "SI", "R9")
+	tdpbf16ps(tmmC10, tmmA1, tmmB0)
+	tdpbf16ps(tmmC11, tmmA1, tmmB1)
+	p("ADDQ $2048, SI")
+	p("ADDQ $2048, DI")
+	p("DECQ CX")
+	p("JNZ %s_loop", pfx)
+	label(pfx + "_store")
+	tileStore(tmmC00, 0, "DX", "R8")
+	tileStore(tmmC01, 64, "DX", "R8")
+	tileStore(tmmC10, 0, "BX", "R8")
+	tileStore(tmmC11, 64, "BX", "R8")
+	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0xc0), "TILERELEASE")
+	p("RET")
+}
+
+// amxPackA writes packAMXA(dst *uint16, src *float32, lds, rows, kc int,
+// alpha float32, tail int): the AMX kernel's A panel (see toAMXA) of 32
+// rows straight from rows of float32 (row r at src + r·lds floats): for
+// every block b of 32 columns, row r's 32 values times alpha, rounded to
+// bfloat16 as convertBF16 rounds, at dst + b·1024 + r·32 (uint16s), the
+// rows from rows to 32 zero. tail holds the masks of the last block's
+// two halves (kc%32 columns, in bits 0-15 and 16-31; 0 when kc%32 == 0).
+func amxPackA() {
+	const pfx = "amxpa"
+	fmt.Fprintf(&out, "\n// func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)\n")
+	fmt.Fprintf(&out, "TEXT ·packAMXA(SB), NOSPLIT, $0-56\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ lds+16(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ rows+24(FP), R9")
+	p("MOVQ kc+32(FP), CX")
+	p("VBROADCASTSS alpha+40(FP), Z31")
+	p("MOVQ tail+48(FP), AX")
+	p("KMOVW AX, K1")
+	p("SHRQ $16, AX")
+	p("KMOVW AX, K2")
+	p("MOVQ CX, R12")
+	p("SHRQ $5, R12") // full blocks
+	p("ANDQ $31, CX") // tail columns
+	p("MOVL $0x7fff, AX")
+	p("VPBROADCASTD AX, Z28")
+	p("MOVL $1, AX")
+	p("VPBROADCASTD AX, Z29")
+	p("MOVL $0x00400000, AX")
+	p("VPBROADCASTD AX, Z30")
+	p("VPXORD Z27, Z27, Z27")
+	p("XORQ R10, R10") // row
+	label(pfx + "_row")
+	p("MOVQ SI, R11") // this row's source
+	p("MOVQ DI, R13") // this row's first block
+	p("MOVQ R12, BX")
+	p("CMPQ R10, R9")
+	p("JGE %s_zero", pfx)
+	p("TESTQ BX, BX")
+	p("JZ %s_tail", pfx)
+	label(pfx + "_block")
+	for h := 0; h < 2; h++ {
+		p("VMULPS %d(R11), Z31, Z%d", 64*h, h)
+		amxRound(h)
+	}
+	p("ADDQ $128, R11")
+	p("ADDQ $2048, R13")
+	p("DECQ BX")
+	p("JNZ %s_block", pfx)
+	label(pfx + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_next", pfx)
+	for h := 0; h < 2; h++ {
+		p("VMULPS.Z %d(R11), Z31, K%d, Z%d", 64*h, 1+h, h) // +0 past kc, not alpha·0
+		amxRound(h)
+	}
+	p("JMP %s_next", pfx)
+	label(pfx + "_zero")
+	p("MOVQ R12, BX")
+	p("TESTQ CX, CX")
+	p("JZ %s_zcount", pfx)
+	p("INCQ BX")
+	label(pfx + "_zcount")
+	p("TESTQ BX, BX")
+	p("JZ %s_next", pfx)
+	label(pfx + "_zblock")
+	p("VMOVUPS Z27, (R13)")
+	p("ADDQ $2048, R13")
+	p("DECQ BX")
+	p("JNZ %s_zblock", pfx)
+	label(pfx + "_next")
+	p("ADDQ R8, SI")
+	p("ADDQ $64, DI")
+	p("INCQ R10")
+	p("CMPQ R10, $32")
+	p("JLT %s_row", pfx)
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// amxRound rounds the 16 float32s in Z(h) to bfloat16 (to nearest even, a
+// NaN kept and quieted, as bf16Chunk) and stores their 16 bits at
+// 32·h(R13).
+func amxRound(h int) {
+	p("VCMPPS $3, Z%d, Z%d, K3", h, h)
+	p("VPSRLD $16, Z%d, Z%d", h, 2+h)
+	p("VPANDD Z29, Z%d, Z%d", 2+h, 2+h)
+	p("VPADDD Z28, Z%d, Z%d", 2+h, 2+h)
+	p("VPADDD Z%d, Z%d, Z%d", h, 2+h, 2+h)
+	p("VPORD Z30, Z%d, K3, Z%d", h, 2+h)
+	p("VPSRLD $16, Z%d, Z%d", 2+h, 2+h)
+	p("VPMOVDW Z%d, %d(R13)", 2+h, 32*h)
 }
 
 // ---------------------------------------------------------------------------

@@ -134,3 +134,105 @@ func ToBF16(dst []uint16, src []float32) {
 		dst[i] = BF16Bits(src[i])
 	}
 }
+
+// amxRows and amxPairs are the shape of an AMX tile of A as the AMX
+// kernel reads it: 16 rows of 16 bfloat16 pairs (64 bytes).
+const (
+	amxRows  = 16
+	amxPairs = 16
+)
+
+// toAMXA turns a packed float32 A micro-panel of 32 rows (kc rows of 32
+// values, as packA writes it) into the AMX kernel's layout in place: for
+// each block b of 16 pair steps, 32 rows of 16 words, word w of row r
+// holding bfloat16(A[r][32b+2w]) in its low half and bfloat16(A[r][32b+2w+1])
+// in its high half (0 past kc). A block is 2 KiB, two tiles of 16 rows.
+// The panel has room: ceil(kc/32) blocks fit in 32·kc floats when kc >= 16.
+func toAMXA(panel []float32, kc int, ws *workspace) {
+	kq := (kc + 1) / 2
+	nb := (kq + amxPairs - 1) / amxPairs
+	n := nb * 2 * amxRows * amxPairs
+	if len(ws.amx) < n {
+		ws.amx = make([]uint32, n)
+	}
+	t := ws.amx[:n]
+	u := unsafe.Slice((*uint32)(unsafe.Pointer(&panel[0])), len(panel))
+	for b := range nb {
+		blk := t[b*2*amxRows*amxPairs : (b+1)*2*amxRows*amxPairs]
+		for w := range amxPairs {
+			p := 2 * (b*amxPairs + w)
+			var lo, hi []uint32
+			if p < kc {
+				lo = u[p*32 : p*32+32]
+			}
+			if p+1 < kc {
+				hi = u[(p+1)*32 : (p+1)*32+32]
+			}
+			for r := range 32 {
+				var word uint32
+				if lo != nil {
+					word = uint32(BF16Bits(math.Float32frombits(lo[r])))
+				}
+				if hi != nil {
+					word |= uint32(BF16Bits(math.Float32frombits(hi[r]))) << 16
+				}
+				blk[r*amxPairs+w] = word
+			}
+		}
+	}
+	copy(u, t)
+}
+
+// padAMXB zeroes the pair rows of a B panel of 32 columns (after toPairs)
+// from ceil(kc/2) up to a multiple of 16, which the AMX kernel reads as
+// whole tiles.
+func padAMXB(panel []float32, kc int) {
+	kq := (kc + 1) / 2
+	pad := (kq + amxPairs - 1) / amxPairs * amxPairs
+	clear(panel[kq*32 : pad*32])
+}
+
+// amxTail returns packAMXA's masks for kc columns: those of the last
+// kc%32 columns' first and second 16 (0 when kc is a multiple of 32).
+func amxTail(kc int) int {
+	t := kc % 32
+	lo, hi := min(t, 16), max(t-16, 0)
+	return (1<<lo - 1) | (1<<hi-1)<<16
+}
+
+// packAMXMicro packs the A micro-panel of rows [i0, i0+rows), columns
+// [p0, p0+kc) of a stored untransposed or computed A straight into the
+// AMX kernel's layout (packAMXA): a stored A from its rows, a computed
+// one from its rows gathered into ws.rows.
+func (j *job) packAMXMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
+	d := (*uint16)(unsafe.Pointer(&dst[0]))
+	_ = dst[32*kc-1]
+	if j.ga == nil {
+		_ = j.a[(i0+rows-1)*j.lda+p0+kc-1]
+		packAMXA(d, &j.a[i0*j.lda+p0], j.lda, rows, kc, j.alpha, amxTail(kc))
+		return
+	}
+	buf := ws.rows[:rows*kc]
+	for i := range rows {
+		j.ga.Row(buf[i*kc:(i+1)*kc], i0+i, p0)
+	}
+	packAMXA(d, &buf[0], kc, rows, kc, j.alpha, amxTail(kc))
+}
+
+// amxEdge computes a rows×cols corner tile of C with the AMX kernel. The
+// kernel sums onto C inside its tile registers (C first, then the
+// products), so the corner is copied into ws.tile, summed there and
+// copied back: every element of C sees the same operations whether its
+// tile is whole or cut by C's edge, as RowBlocks requires.
+func amxEdge(im *impl, ws *workspace, kc int, a, b *float32, c []float32, ldc, rows, cols int, beta float32) {
+	t := ws.tile[:]
+	if beta != 0 {
+		for i := range rows {
+			copy(t[i*32:i*32+cols], c[i*ldc:i*ldc+cols])
+		}
+	}
+	im.fn(kc, a, b, &t[0], 32, beta)
+	for i := range rows {
+		copy(c[i*ldc:i*ldc+cols], t[i*32:i*32+cols])
+	}
+}

@@ -130,7 +130,10 @@ func checkBF16(t *testing.T, tc *gemmCase, what string, alpha, beta float32, c [
 // bound derived from bfloat16's 8 significant bits and k; the results are
 // bit-identical across thread counts.
 func TestSgemmBF16(t *testing.T) {
-	useBF16(t)
+	forBF16Kernels(t, testSgemmBF16)
+}
+
+func testSgemmBF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	shapes := [][3]int{{2, 2, 1}, {3, 17, 3}, {13, 33, 7}, {12, 32, 256}, {25, 65, 257}, {37, 70, 513}, {200, 100, 600}, {64, 3136, 25}, {1024, 96, 129}}
 	worst := 0.0
@@ -167,7 +170,10 @@ func TestSgemmBF16(t *testing.T) {
 // Values that bfloat16 holds exactly (small integers) give the exact
 // product: the kernel's pairing of k steps and its layout lose nothing.
 func TestSgemmBF16Exact(t *testing.T) {
-	useBF16(t)
+	forBF16Kernels(t, testSgemmBF16Exact)
+}
+
+func testSgemmBF16Exact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, s := range [][3]int{{5, 7, 1}, {12, 32, 2}, {13, 33, 3}, {40, 70, 257}, {100, 200, 300}} {
 		for tr := range 4 {

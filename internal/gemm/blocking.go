@@ -77,10 +77,13 @@ func fitOthers(l2 int) {
 }
 
 func init() {
-	for _, im := range append(archImpls(), bf16Impl) {
+	for _, im := range append(archImpls(), bf16DotImpl) {
 		if im != nil {
 			fitCaches(im, cache.L1D, cache.L2)
 		}
+	}
+	if amxImpl != nil {
+		fitAMX(amxImpl, cache.L2)
 	}
 	fitOthers(cache.L2)
 }
@@ -91,4 +94,13 @@ func init() {
 func Blocking() (kc, mc, nc int, caches cpucache.Sizes) {
 	im := current.Load()
 	return im.kc, im.mc, im.nc, cache
+}
+
+// fitAMX sizes the AMX kernel's blocks: KC 256, the K chunks of every
+// other kernel; the packed B block (bfloat16 pairs, 2·KC·NC bytes) about
+// half of L2; MC as fitCaches.
+func fitAMX(im *impl, l2 int) {
+	im.kc = 256
+	im.nc = min(4096, max(ncFloor/im.nr*im.nr, l2/(2*2*im.kc)/im.nr*im.nr))
+	im.mc = max(im.mr, (3*l2/16)/(4*im.kc)/im.mr*im.mr)
 }

@@ -337,10 +337,11 @@ func splitGrid(threads, m, n, k int, im *impl, shared bool) (tm, tn int) {
 type workspace struct {
 	a, b  []float32        // packed A block and B block, 64-byte aligned
 	rows  []float32        // rows of a computed operand, gathered before packing
-	tile  [16 * 32]float32 // edge tiles are computed here, then merged
+	tile  [32 * 32]float32 // edge tiles are computed here, then merged
 	segs  []uintptr        // the row segments of A read in place (rowSegments)
 	rowsB []uint16         // bfloat16 rows gathered for the rows kernel
 	zero  []float32        // zeros, the rows past the edge of C read in place
+	amx   []uint32         // an A micro-panel in AMX's layout (toAMXA)
 	// bKey says which block of op(B) ws.b holds (jc, nc, p0, kc) when
 	// bValid; valid only within one call.
 	bKey   [4]int
@@ -576,10 +577,8 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 				if j.transA {
 					// Rows of Aᵀ are contiguous across the block: pack it whole.
 					packA(im, ws.a, j.a, j.lda, true, ic, mc, p0, kc, j.alpha)
-					if im.bf16 {
-						for ir := 0; ir < mc; ir += mr {
-							toPairs(ws.a[ir*kc:(ir+mr)*kc], mr, kc)
-						}
+					for ir := 0; ir < mc; ir += mr {
+						panelA(im, ws, ws.a[ir*kc:(ir+mr)*kc], kc)
 					}
 				}
 				// The A micro-panel stays in L1 while the B block (in L2)
@@ -646,9 +645,7 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 			kc := p1 - p0
 			if j.transA {
 				packA(im, ws.a, j.a, j.lda, true, ic, rows, p0, kc, j.alpha)
-				if im.bf16 {
-					toPairs(ws.a[:mr*kc], mr, kc)
-				}
+				panelA(im, ws, ws.a[:mr*kc], kc)
 			} else if s, ok := j.useRows(p0, kc); ok {
 				j.tilesRows(ws, s, bs[p0*ncr+base*kc:], ic, rows, j0, nc, p0, kc, pi)
 				continue
@@ -675,7 +672,11 @@ func (j *job) packBChunk(dst, rowsBuf []float32, jc, nc, p0, kc int) {
 	}
 	if im.bf16 {
 		for jr := 0; jr < nc; jr += im.nr {
-			toPairs(dst[jr*kc:(jr+im.nr)*kc], im.nr, kc)
+			panel := dst[jr*kc : (jr+im.nr)*kc]
+			toPairs(panel, im.nr, kc)
+			if im.amx {
+				padAMXB(panel, kc)
+			}
 		}
 	}
 }
@@ -685,6 +686,10 @@ func (j *job) packBChunk(dst, rowsBuf []float32, jc, nc, p0, kc int) {
 // pairs for the BF16 kernel).
 func (j *job) packAMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
 	im := j.im
+	if im.amx {
+		j.packAMXMicro(ws, dst, i0, rows, p0, kc)
+		return
+	}
 	if j.ga != nil {
 		packARows(im, dst, ws.rows, j.ga, i0, rows, p0, kc, j.alpha)
 	} else {
@@ -692,8 +697,18 @@ func (j *job) packAMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
 		// one's rows while this one is computed.
 		packAPanel(im, dst, j.a, j.lda, i0, rows, p0, kc, j.alpha, true)
 	}
-	if im.bf16 {
-		toPairs(dst[:im.mr*kc], im.mr, kc)
+	panelA(im, ws, dst[:im.mr*kc], kc)
+}
+
+// panelA turns a packed float32 A micro-panel into the layout im's kernel
+// reads: unchanged for float32, bfloat16 pairs (toPairs) for the BF16
+// kernel, AMX's row blocks (toAMXA) for the AMX kernel.
+func panelA(im *impl, ws *workspace, panel []float32, kc int) {
+	switch {
+	case im.amx:
+		toAMXA(panel, kc, ws)
+	case im.bf16:
+		toPairs(panel, im.mr, kc)
 	}
 }
 
@@ -741,6 +756,10 @@ func (j *job) tilesTo(ws *workspace, a, b, c []float32, ldc, i0, rows, jc, nc, k
 		off := i0*ldc + jc + jr
 		if rows == mr && cols == nr {
 			im.fn(kc, ap, bp, &c[off], ldc, beta)
+			continue
+		}
+		if im.amx {
+			amxEdge(im, ws, kc, ap, bp, c[off:], ldc, rows, cols, beta)
 			continue
 		}
 		e := edgeKernel{im.fn, mr, nr}

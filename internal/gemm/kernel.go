@@ -82,6 +82,9 @@ type impl struct {
 	// bf16 says fn reads panels of bfloat16 pairs: every packed panel is
 	// turned into them (toPairs) after packing.
 	bf16 bool
+	// amx says fn is the AMX kernel: B panels of bfloat16 pairs padded to
+	// 16 pair rows (padAMXB), A micro-panels in row blocks (toAMXA).
+	amx bool
 }
 
 var (

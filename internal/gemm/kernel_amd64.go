@@ -2,7 +2,11 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate go run asm_gen.go
 
@@ -233,16 +237,86 @@ func sgemmTapsWBF16r8(nseg int, seg *int, a *float32, as int, b *float32, bs int
 //go:noescape
 func sgemmTapsWBF16r4(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
 
-// bf16Impl is the AVX-512 BF16 kernel (nil where the CPU lacks it): the
+// bf16Impl is the bfloat16 kernel Sgemm uses at that precision (nil
+// where the CPU has none): AMX where the CPU and the OS have it, else
+// AVX-512 BF16.
+var bf16Impl = bf16Best()
+
+func bf16Best() *impl {
+	if amxImpl != nil {
+		return amxImpl
+	}
+	return bf16DotImpl
+}
+
+// bf16DotImpl is the AVX-512 BF16 kernel (nil where the CPU lacks it): the
 // float32 kernel's tile and blocking, on panels turned into bfloat16 pairs
-// after packing. Matrix-vector products keep the float32 helpers.
-var bf16Impl = func() *impl {
+// after packing, multiplied by VDPBF16PS. Matrix-vector products keep the
+// float32 helpers.
+var bf16DotImpl = func() *impl {
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BF16 {
 		return nil
 	}
 	im := *avx512Impl
 	im.fn, im.edge, im.bf16, im.taps, im.rows = sgemmKernelBF16, nil, true, sgemmTapsBF16, sgemmRowsBF16
 	im.wgrad = [3]tapsWKernel{sgemmTapsWBF16r4, sgemmTapsWBF16r8, sgemmTapsWBF16r12}
+	return &im
+}()
+
+// sgemmKernelAMX is the 32×32 AMX BF16 micro-kernel (see asm_gen.go's
+// amxKernel): A in toAMXA's layout, B in pair rows padded by padAMXB.
+// beta must be 0 or 1 (amxKernel scales C for other values).
+//
+//go:noescape
+func sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta float32)
+
+// packAMXA packs 32 rows of float32 (rows of them from src, lds apart,
+// zero after) times alpha into the AMX kernel's A layout at dst (see
+// toAMXA), rounding as convertBF16; tail holds the load masks of the last
+// kc%32 columns' two halves (amxTail).
+//
+//go:noescape
+func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)
+
+// amxConfig is the tile configuration sgemmKernelAMX loads (LDTILECFG):
+// palette 1, tiles 0 to 7 of 16 rows of 64 bytes.
+var amxConfig = func() (c [64]byte) {
+	c[0] = 1
+	for t := range 8 {
+		c[16+2*t] = 64
+		c[48+t] = 16
+	}
+	return c
+}()
+
+// amxKernel is sgemmKernelAMX for any beta: C is scaled by beta first
+// where beta is neither 0 nor 1, so that beta·C is rounded to float32
+// before the products are added, as on every path.
+func amxKernel(kc int, a, b, c *float32, ldc int, beta float32) {
+	if beta != 0 && beta != 1 {
+		s := unsafe.Slice(c, 31*ldc+32)
+		for i := range 32 {
+			for j := range 32 {
+				s[i*ldc+j] *= beta
+			}
+		}
+		beta = 1
+	}
+	sgemmKernelAMX(kc, a, b, c, ldc, beta)
+}
+
+// amxImpl is the AMX BF16 kernel (nil where the CPU or the OS lacks it):
+// 32×32 tiles of C summed by TDPBF16PS, on the BF16 kernel's pair panels
+// (B) and AMX row blocks (A). It has no direct-convolution, rows or
+// weight-gradient forms: those products pack their operands.
+var amxImpl = func() *impl {
+	if bf16DotImpl == nil || !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || !amxPermitted() {
+		return nil
+	}
+	im := *bf16DotImpl
+	im.mr, im.nr = 32, 32
+	im.fn, im.edge, im.amx = amxKernel, nil, true
+	im.taps, im.rows, im.wgrad = nil, nil, [3]tapsWKernel{}
 	return &im
 }()
 

@@ -20,9 +20,15 @@ func prefetchL2(p *float32, ld int, rows, lines int) {}
 
 var (
 	bf16Impl    *impl
+	bf16DotImpl *impl
+	amxImpl     *impl
 	bf16PackAsm = false
 )
 
 func packBF16Pairs(dst, src *float32, w, kq, tail int) { panic("gemm: no assembly") }
 
 func convertBF16(dst *uint16, src *float32, n int) { panic("gemm: no assembly") }
+
+func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int) {
+	panic("gemm: no assembly")
+}

@@ -9,19 +9,27 @@ import (
 
 // RowBlocks gives Sgemm's bits for the whole product, in blocks of any
 // rows (not multiples of the micro-tile), on every kernel and precision,
-// with B stored either way, K in one chunk or several, and the columns
+// (both bfloat16 kernels where the CPU has them), with B stored either way, K in one chunk or several, and the columns
 // in one block or several.
 func TestRowBlocksMatchesSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, kern := range Available() {
-		for _, prec := range []Precision{Float32, BFloat16} {
-			if prec == BFloat16 && (kern != AVX512 || !HasBFloat16()) {
+		for _, v := range []struct {
+			prec Precision
+			bf16 *impl
+		}{{Float32, nil}, {BFloat16, bf16DotImpl}, {BFloat16, amxImpl}} {
+			prec := v.prec
+			if prec == BFloat16 && (kern != AVX512 || v.bf16 == nil) {
 				continue
+			}
+			name := prec.String()
+			if v.bf16 == amxImpl {
+				name = "amx"
 			}
 			for _, s := range []struct{ m, n, k, blockBytes int }{{98, 1024, 128, 0}, {98, 1024, 128, 64 << 10}, {49, 16, 64, 0}, {200, 100, 600, 0},
 				{200, 100, 600, 40 << 10}, {60, 70, 3000, 16 << 10}, {13, 33, 7, 0}, {2, 2, 1, 0}} {
 				for _, transB := range []bool{false, true} {
-					t.Run(fmt.Sprintf("%v/%v/%dx%dx%d/block=%d/tB=%v", kern, prec, s.m, s.n, s.k, s.blockBytes, transB), func(t *testing.T) {
+					t.Run(fmt.Sprintf("%v/%v/%dx%dx%d/block=%d/tB=%v", kern, name, s.m, s.n, s.k, s.blockBytes, transB), func(t *testing.T) {
 						useKernel(t, kern)
 						if s.blockBytes > 0 {
 							// Column blocks narrower than B, the A panels
@@ -29,10 +37,9 @@ func TestRowBlocksMatchesSgemm(t *testing.T) {
 							defer func(v int) { rowBlocksBytes = v }(rowBlocksBytes)
 							rowBlocksBytes = s.blockBytes
 						}
-						if err := SetPrecision(prec); err != nil {
-							t.Fatal(err)
+						if prec == BFloat16 {
+							useBF16Kernel(t, v.bf16)
 						}
-						defer SetPrecision(Float32)
 						a := randSlice(rng, s.m*s.k)
 						b := randSlice(rng, s.k*s.n)
 						ldb := s.n

@@ -7,23 +7,30 @@ import (
 	"testing"
 )
 
-// variants names every kernel of this CPU, then "bf16" where it has the
-// bfloat16 kernel (useVariant).
+// variants names every kernel of this CPU, then "bf16" and "amx" where it
+// has the AVX-512 BF16 and AMX bfloat16 kernels (useVariant).
 func variants() []string {
 	var v []string
 	for _, k := range Available() {
 		v = append(v, k.String())
 	}
-	if HasBFloat16() {
+	if bf16DotImpl != nil {
 		v = append(v, "bf16")
+	}
+	if amxImpl != nil {
+		v = append(v, "amx")
 	}
 	return v
 }
 
 // useVariant makes the variant named v (see variants) current for t.
 func useVariant(t *testing.T, v string) {
-	if v == "bf16" {
-		useBF16(t)
+	switch v {
+	case "bf16":
+		useBF16Dot(t)
+		return
+	case "amx":
+		useAMX(t)
 		return
 	}
 	for _, k := range Available() {
@@ -256,13 +263,7 @@ func (s *stridedRowsBF16) RunBF16(i0, n, p0 int) ([]uint16, int, int) {
 // which rounds every value as it packs; spans of odd length make a chunk
 // fall back to packing.
 func TestSgemmStridedRowsBF16MatchesPacked(t *testing.T) {
-	if !HasBFloat16() {
-		t.Skip("no AVX-512 BF16 on this CPU")
-	}
-	if err := SetPrecision(BFloat16); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { SetPrecision(Float32) })
+	useBF16Dot(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, sh := range [][3]int{{37, 45, 600}, {200, 70, 532}, {64, 128, 1024}, {25, 33, 96}} {
 		m, n, kk := sh[0], sh[1], sh[2]

@@ -43,13 +43,7 @@ func TestSgemmTapsMatchesPacked(t *testing.T) {
 // pairs, the direct one a copy of the image), for even channel counts;
 // odd ones have no direct form there.
 func TestSgemmTapsMatchesPackedBF16(t *testing.T) {
-	if !HasBFloat16() || !TapsAvailable(2) {
-		t.Skip("no AVX-512 BF16 direct kernel on this CPU")
-	}
-	if err := SetPrecision(BFloat16); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { SetPrecision(Float32) })
+	useBF16Dot(t)
 	if TapsAvailable(3) || !TapsAvailable(32) {
 		t.Fatalf("TapsAvailable in bfloat16: 3 channels %v, 32 channels %v; want false, true", TapsAvailable(3), TapsAvailable(32))
 	}
@@ -159,10 +153,7 @@ func TestSgemmTapsChecks(t *testing.T) {
 // In bfloat16 a short XB is refused even when X is long enough: the
 // kernel reads XB.
 func TestSgemmTapsChecksBF16(t *testing.T) {
-	if !HasBFloat16() || !TapsAvailable(4) {
-		t.Skip("no AVX-512 BF16 direct kernel on this CPU")
-	}
-	useBF16(t)
+	useBF16Dot(t)
 	a := &Taps{C: 4, Images: 1, Plane: 16, Width: 4, OH: 2, OW: 2, Offs: []int{0, 1, 4, 5}}
 	a.X, a.XB = make([]float32, a.Len()), make([]uint16, a.Len()-1)
 	defer func() {

@@ -27,13 +27,7 @@ func TestSgemmTapsWMatchesFloat64(t *testing.T) {
 // and unlike the unrounded sum; with Taps.Float32, the float32 kernel's
 // bits.
 func TestSgemmTapsWMatchesFloat64BF16(t *testing.T) {
-	if !HasBFloat16() {
-		t.Skip("no AVX-512 BF16 on this CPU")
-	}
-	if err := SetPrecision(BFloat16); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { SetPrecision(Float32) })
+	useBF16Dot(t)
 	if TapsWAvailable(&Taps{C: 32, Width: 3, Plane: 6, OW: 2}, 4) || TapsWAvailable(&Taps{C: 32, Width: 4, Plane: 10, OW: 3, Stride: 2}, 4) {
 		t.Fatal("TapsWAvailable in bfloat16 with an odd width, or a plane not a multiple of twice the stride: want false")
 	}

@@ -1,0 +1,122 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+)
+
+// useAMX computes in bfloat16 with the AMX kernel for the rest of the
+// test, or skips it where the CPU or the OS has no AMX.
+func useAMX(t testing.TB) {
+	t.Helper()
+	if amxImpl == nil {
+		t.Skip("no AMX BF16 here")
+	}
+	useBF16Kernel(t, amxImpl)
+}
+
+// useBF16Kernel makes im the bfloat16 kernel for the rest of the test.
+func useBF16Kernel(t testing.TB, im *impl) {
+	t.Helper()
+	old := bf16Impl
+	bf16Impl = im
+	if err := SetPrecision(BFloat16); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bf16Impl = old; SetPrecision(Float32) })
+}
+
+func BenchmarkAMXKernel(b *testing.B) {
+	if amxImpl == nil {
+		b.Skip("no AMX")
+	}
+	const kc, tiles = 256, 64
+	rng := rand.New(rand.NewPCG(1, 2))
+	a := alignedFloats(32 * kc)
+	bb := alignedFloats(32 * kc * tiles)
+	for i := range a {
+		a[i] = rng.Float32()
+	}
+	for i := range bb {
+		bb[i] = rng.Float32()
+	}
+	var ws workspace
+	toAMXA(a, kc, &ws)
+	for t := range tiles {
+		toPairs(bb[t*32*kc:(t+1)*32*kc], 32, kc)
+	}
+	c := alignedFloats(32 * 32 * tiles)
+	b.ResetTimer()
+	for range b.N {
+		for t := range tiles {
+			sgemmKernelAMX(kc, &a[0], &bb[t*32*kc], &c[t*32], 32*tiles, 1)
+		}
+	}
+	b.ReportMetric(float64(b.N)*2*32*32*kc*tiles/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// useBF16Dot computes in bfloat16 with the AVX-512 BF16 kernel
+// (VDPBF16PS) for the rest of the test, or skips it where the CPU lacks
+// it.
+func useBF16Dot(t testing.TB) {
+	t.Helper()
+	if bf16DotImpl == nil {
+		t.Skip("no AVX-512 BF16 on this CPU")
+	}
+	useBF16Kernel(t, bf16DotImpl)
+}
+
+// forBF16Kernels runs f as a subtest on each bfloat16 kernel this CPU
+// has, or skips where it has none.
+func forBF16Kernels(t *testing.T, f func(t *testing.T)) {
+	if bf16DotImpl == nil {
+		t.Skip("no AVX-512 BF16 on this CPU")
+	}
+	t.Run("avx512bf16", func(t *testing.T) { useBF16Dot(t); f(t) })
+	t.Run("amx", func(t *testing.T) { useAMX(t); f(t) })
+}
+
+// packAMXA, which packs A's rows straight into the AMX layout, writes the
+// bits of the float32 panel (packAPanel) turned into it by toAMXA, with
+// ties, NaNs, infinities and subnormals, alpha, every tail width and short
+// panels.
+func TestPackAMXAMatchesToAMXA(t *testing.T) {
+	if !bf16PackAsm || avx512Impl == nil {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	special := []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
+	im := &impl{mr: 32, nr: 32, asmPack: true}
+	for _, kc := range []int{16, 17, 31, 32, 33, 47, 48, 63, 64, 100, 256} {
+		for _, rows := range []int{1, 5, 16, 31, 32} {
+			for _, alpha := range []float32{1, -0.75} {
+				lda := kc + 3
+				a := make([]float32, rows*lda)
+				for i := range a {
+					if rng.IntN(6) == 0 {
+						a[i] = math.Float32frombits(special[rng.IntN(len(special))])
+					} else {
+						a[i] = float32(rng.NormFloat64())
+					}
+				}
+				want := alignedFloats(32 * kc)
+				packAPanel(im, want, a, lda, 0, rows, 0, kc, alpha, false)
+				var ws workspace
+				toAMXA(want, kc, &ws)
+				got := alignedFloats(32 * kc)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				packAMXA((*uint16)(unsafe.Pointer(&got[0])), &a[0], lda, rows, kc, alpha, amxTail(kc))
+				n := (kc + 31) / 32 * 512
+				for i := range n {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("kc=%d rows=%d alpha=%v: word %d (block %d row %d) is %#08x, want %#08x", kc, rows, alpha, i, i/512, i%512/16, math.Float32bits(got[i]), math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	}
+}
