@@ -547,7 +547,11 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 // against 1.069-1.119 step/s on one thread, 1.787-1.938 against
 // 1.719-1.913 on two. The rows kernel's products are those of the packed
 // path, in the same order: the bits are unchanged.
-func rowsPadded(c int, g ConvGeom) bool { return g.KW*c >= rowsPaddedMin }
+//
+// Where the kernel reads no rows in place (AMX: gemm.RowsAvailable), the
+// direct kernel takes those convolutions, as their patches would
+// otherwise be gathered and packed.
+func rowsPadded(c int, g ConvGeom) bool { return g.KW*c >= rowsPaddedMin && gemm.RowsAvailable() }
 
 // rowsPaddedMin is rowsPadded's threshold on KW·c.
 const rowsPaddedMin = 192

@@ -120,3 +120,35 @@ func TestPackAMXAMatchesToAMXA(t *testing.T) {
 		}
 	}
 }
+
+// pairsAMX, the assembly behind toAMXA, writes toAMXAGo's bits, with
+// ties, NaNs, infinities and subnormals, odd depths and partial blocks.
+func TestPairsAMXMatchesGo(t *testing.T) {
+	if !bf16PackAsm {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	special := []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
+	for _, kc := range []int{16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256} {
+		src := make([]float32, 32*kc)
+		for i := range src {
+			if rng.IntN(5) == 0 {
+				src[i] = math.Float32frombits(special[rng.IntN(len(special))])
+			} else {
+				src[i] = math.Float32frombits(rng.Uint32())
+			}
+		}
+		n := (kc + 31) / 32 * 512
+		got, want := make([]uint32, n), make([]uint32, n)
+		for i := range got {
+			got[i] = 0xdeadbeef
+		}
+		pairsAMX(&got[0], &src[0], kc)
+		toAMXAGo(want, unsafe.Slice((*uint32)(unsafe.Pointer(&src[0])), len(src)), kc)
+		for i := range n {
+			if got[i] != want[i] {
+				t.Fatalf("kc=%d: word %d (block %d row %d pair %d) is %#08x, want %#08x", kc, i, i/512, i%512/16, i%16, got[i], want[i])
+			}
+		}
+	}
+}

@@ -37,6 +37,8 @@ func main() {
 	bf16Convert()
 	amxKernel()
 	amxPackA()
+	amxPairsT()
+	amxTaps()
 	avx2()
 	rows256()
 	for _, rows := range []int{12, 8, 4} {
@@ -754,6 +756,222 @@ func amxRound(h int) {
 	p("VPORD Z30, Z%d, K3, Z%d", h, 2+h)
 	p("VPSRLD $16, Z%d, Z%d", 2+h, 2+h)
 	p("VPMOVDW Z%d, %d(R13)", 2+h, 32*h)
+}
+
+// amxPairsT writes pairsAMX(dst *uint32, src *float32, kc int): the AMX
+// kernel's A layout (see toAMXA) from a packed float32 panel of kc rows of
+// 32 values (packA's micro-panel), rounding as bf16Chunk. Each pair of
+// rows gives a pair word for each of the 32 rows of A, which two
+// VPSCATTERDD put in place, 64 bytes apart; the pair words past ceil(kc/2)
+// in the last block are zero.
+func amxPairsT() {
+	const pfx = "amxpt"
+	fmt.Fprintf(&out, "\n// func pairsAMX(dst *uint32, src *float32, kc int)\n")
+	fmt.Fprintf(&out, "TEXT ·pairsAMX(SB), NOSPLIT, $0-24\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ kc+16(FP), CX")
+	p("MOVL $0x7fff, AX")
+	p("VPBROADCASTD AX, Z28")
+	p("MOVL $1, AX")
+	p("VPBROADCASTD AX, Z29")
+	p("MOVL $0x00400000, AX")
+	p("VPBROADCASTD AX, Z30")
+	p("MOVL $0xffff0000, AX")
+	p("VPBROADCASTD AX, Z31")
+	p("VMOVDQU32 ·amxScatterIndex(SB), Z26")
+	p("VPXORD Z27, Z27, Z27")
+	// Clear the last block when ceil(kc/2) is not a multiple of 16.
+	p("MOVQ CX, AX")
+	p("INCQ AX")
+	p("SHRQ $1, AX") // pair rows
+	p("TESTQ $15, AX")
+	p("JZ %s_start", pfx)
+	p("SHRQ $4, AX")
+	p("SHLQ $11, AX")
+	p("LEAQ (DI)(AX*1), BX") // the last block
+	for i := 0; i < 32; i++ {
+		p("VMOVDQU32 Z27, %d(BX)", 64*i)
+	}
+	label(pfx + "_start")
+	p("XORQ R9, R9") // pair row q
+	p("MOVQ CX, R8")
+	p("SHRQ $1, R8") // whole pairs
+	p("TESTQ R8, R8")
+	p("JZ %s_odd", pfx)
+	label(pfx + "_pair")
+	amxPairWords(false)
+	p("ADDQ $256, SI")
+	p("INCQ R9")
+	p("CMPQ R9, R8")
+	p("JLT %s_pair", pfx)
+	label(pfx + "_odd")
+	p("TESTQ $1, CX")
+	p("JZ %s_done", pfx)
+	amxPairWords(true)
+	label(pfx + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// amxPairWords rounds rows SI and SI+128 (or zero for the second when
+// odd) into the 32 pair words of pair row R9 and scatters them to word
+// R9%16 of rows 0-31 of block R9/16 at DI.
+func amxPairWords(odd bool) {
+	for h := 0; h < 2; h++ {
+		for r := 0; r < 2; r++ {
+			if odd && r == 1 {
+				continue
+			}
+			z := 2*h + r
+			p("VMOVUPS %d(SI), Z%d", 64*h+128*r, z)
+			p("VCMPPS $3, Z%d, Z%d, K1", z, z)
+			p("VPSRLD $16, Z%d, Z%d", z, 4+z)
+			p("VPANDD Z29, Z%d, Z%d", 4+z, 4+z)
+			p("VPADDD Z28, Z%d, Z%d", 4+z, 4+z)
+			p("VPADDD Z%d, Z%d, Z%d", z, 4+z, 4+z)
+			p("VPORD Z30, Z%d, K1, Z%d", z, 4+z)
+		}
+		lo, hi := 4+2*h, 5+2*h
+		p("VPSRLD $16, Z%d, Z%d", lo, lo)
+		if odd {
+			p("VMOVDQA32 Z%d, Z%d", lo, 8+h)
+		} else {
+			p("VPANDD Z31, Z%d, Z%d", hi, hi)
+			p("VPORD Z%d, Z%d, Z%d", lo, hi, 8+h)
+		}
+	}
+	p("MOVQ R9, AX")
+	p("ANDQ $15, AX")
+	p("MOVQ R9, BX")
+	p("SHRQ $4, BX")
+	p("SHLQ $11, BX")
+	p("LEAQ (BX)(AX*4), BX")
+	p("ADDQ DI, BX")
+	for h := 0; h < 2; h++ {
+		p("KXNORW K0, K0, K2")
+		p("VPSCATTERDD Z%d, K2, %d(BX)(Z26*1)", 8+h, 1024*h)
+	}
+}
+
+// amxTaps writes sgemmTapsAMX, the direct-convolution form of
+// sgemmKernelAMX (tapsKernel's arguments, for a strip of 32 grid
+// positions): each segment's pairs, 16 at a time, are read in place as two
+// A tiles of 16 rows rs bytes apart (rows 0-15 and 16-31). The C tile
+// starts, as the packed kernel's does, from nothing (tapStore), from the
+// bias (tapBias) or from C's rows (tapAdd), and the products are summed
+// onto it; it passes through a 4 KiB frame tile, since C's rows (rows[i]
+// bytes from c, dropped where negative) are not evenly spaced.
+func amxTaps() {
+	const pfx = "tamx"
+	fmt.Fprintf(&out, "\n// func sgemmTapsAMX(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)\n")
+	fmt.Fprintf(&out, "TEXT ·sgemmTapsAMX(SB), $4096-72\n")
+	p("LEAQ ·amxConfig(SB), AX")
+	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0x00), "LDTILECFG (AX)")
+	p("LEAQ 0(SP), R13") // the frame tile, 32 rows of 128 bytes
+	p("MOVQ $128, R9")
+	p("MOVQ mode+56(FP), CX")
+	p("CMPQ CX, $1")
+	p("JEQ %s_loadc", pfx)
+	p("JGT %s_loadbias", pfx)
+	for t := tmmC00; t <= tmmC11; t++ {
+		tileZero(t)
+	}
+	p("JMP %s_start", pfx)
+	label(pfx + "_loadbias")
+	p("MOVQ bias+64(FP), AX")
+	p("VMOVUPS 0(AX), Z0")
+	p("VMOVUPS 64(AX), Z1")
+	p("MOVQ R13, R11")
+	p("MOVQ $32, BX")
+	label(pfx + "_biasrow")
+	p("VMOVUPS Z0, 0(R11)")
+	p("VMOVUPS Z1, 64(R11)")
+	p("ADDQ $128, R11")
+	p("DECQ BX")
+	p("JNZ %s_biasrow", pfx)
+	p("JMP %s_loadtile", pfx)
+	label(pfx + "_loadc")
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ rows+48(FP), R10")
+	p("MOVQ R13, R11")
+	p("MOVQ $32, BX")
+	label(pfx + "_crow")
+	p("MOVQ 0(R10), AX")
+	p("TESTQ AX, AX")
+	p("JS %s_cskip", pfx)
+	p("VMOVUPS 0(DX)(AX*1), Z0")
+	p("VMOVUPS 64(DX)(AX*1), Z1")
+	p("VMOVUPS Z0, 0(R11)")
+	p("VMOVUPS Z1, 64(R11)")
+	label(pfx + "_cskip")
+	p("ADDQ $8, R10")
+	p("ADDQ $128, R11")
+	p("DECQ BX")
+	p("JNZ %s_crow", pfx)
+	label(pfx + "_loadtile")
+	tileLoad(tmmC00, 0, "R13", "R9")
+	tileLoad(tmmC01, 64, "R13", "R9")
+	tileLoad(tmmC10, 2048, "R13", "R9")
+	tileLoad(tmmC11, 2112, "R13", "R9")
+	label(pfx + "_start")
+	p("MOVQ nseg+0(FP), BX")
+	p("MOVQ seg+8(FP), R10")
+	p("MOVQ rs+24(FP), R8")
+	p("MOVQ b+32(FP), DI")
+	p("MOVQ R8, R11")
+	p("SHLQ $4, R11") // 16 rows of A
+	p("TESTQ BX, BX")
+	p("JZ %s_store", pfx)
+	label(pfx + "_seg")
+	p("MOVQ 0(R10), SI")
+	p("ADDQ a+16(FP), SI")
+	p("LEAQ (SI)(R11*1), R12")
+	p("MOVQ 8(R10), CX")
+	p("SHRQ $4, CX") // blocks of 16 pairs
+	p("JZ %s_next", pfx)
+	label(pfx + "_block")
+	tileLoad(tmmA0, 0, "SI", "R8")
+	tileLoad(tmmB0, 0, "DI", "R9")
+	tileLoad(tmmB1, 64, "DI", "R9")
+	tdpbf16ps(tmmC00, tmmA0, tmmB0)
+	tdpbf16ps(tmmC01, tmmA0, tmmB1)
+	tileLoad(tmmA1, 0, "R12", "R8")
+	tdpbf16ps(tmmC10, tmmA1, tmmB0)
+	tdpbf16ps(tmmC11, tmmA1, tmmB1)
+	p("ADDQ $64, SI")
+	p("ADDQ $64, R12")
+	p("ADDQ $2048, DI")
+	p("DECQ CX")
+	p("JNZ %s_block", pfx)
+	label(pfx + "_next")
+	p("ADDQ $16, R10")
+	p("DECQ BX")
+	p("JNZ %s_seg", pfx)
+	label(pfx + "_store")
+	tileStore(tmmC00, 0, "R13", "R9")
+	tileStore(tmmC01, 64, "R13", "R9")
+	tileStore(tmmC10, 2048, "R13", "R9")
+	tileStore(tmmC11, 2112, "R13", "R9")
+	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0xc0), "TILERELEASE")
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ rows+48(FP), R10")
+	p("MOVQ $32, BX")
+	label(pfx + "_row")
+	p("MOVQ 0(R10), AX")
+	p("TESTQ AX, AX")
+	p("JS %s_skip", pfx)
+	p("VMOVUPS 0(R13), Z0")
+	p("VMOVUPS 64(R13), Z1")
+	p("VMOVUPS Z0, 0(DX)(AX*1)")
+	p("VMOVUPS Z1, 64(DX)(AX*1)")
+	label(pfx + "_skip")
+	p("ADDQ $8, R10")
+	p("ADDQ $128, R13")
+	p("DECQ BX")
+	p("JNZ %s_row", pfx)
+	p("VZEROUPPER")
+	p("RET")
 }
 
 // ---------------------------------------------------------------------------

@@ -157,6 +157,19 @@ func toAMXA(panel []float32, kc int, ws *workspace) {
 	}
 	t := ws.amx[:n]
 	u := unsafe.Slice((*uint32)(unsafe.Pointer(&panel[0])), len(panel))
+	if bf16PackAsm {
+		_ = panel[32*kc-1]
+		pairsAMX(&t[0], &panel[0], kc)
+	} else {
+		toAMXAGo(t, u, kc)
+	}
+	copy(u, t)
+}
+
+// toAMXAGo is pairsAMX in Go: t receives the AMX layout of the float32
+// panel whose bits are u.
+func toAMXAGo(t, u []uint32, kc int) {
+	nb := len(t) / (2 * amxRows * amxPairs)
 	for b := range nb {
 		blk := t[b*2*amxRows*amxPairs : (b+1)*2*amxRows*amxPairs]
 		for w := range amxPairs {
@@ -180,7 +193,6 @@ func toAMXA(panel []float32, kc int, ws *workspace) {
 			}
 		}
 	}
-	copy(u, t)
 }
 
 // padAMXB zeroes the pair rows of a B panel of 32 columns (after toPairs)

@@ -515,14 +515,21 @@ func (j *job) cutK() {
 }
 
 // kChunk returns the bounds of K chunk pi: near-equal, and cut at
-// multiples of 8 so that the transposing packers need no scalar tail.
+// multiples of 8 so that the transposing packers need no scalar tail (of
+// 32 for the AMX kernel).
 func (j *job) kChunk(pi int) (p0, p1 int) {
 	p0, p1 = parallel.Split(j.k, j.nk, pi)
+	cut := 8
+	if j.im.amx {
+		// Whole blocks of 16 pairs, so that a direct convolution's
+		// chunks (SgemmTaps) need no padding within them.
+		cut = 32
+	}
 	if pi > 0 {
-		p0 &^= 7
+		p0 &^= cut - 1
 	}
 	if pi < j.nk-1 {
-		p1 &^= 7
+		p1 &^= cut - 1
 	}
 	return p0, p1
 }

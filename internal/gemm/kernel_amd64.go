@@ -278,6 +278,23 @@ func sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)
 
+// pairsAMX writes the AMX kernel's A layout (toAMXA) at dst from a packed
+// float32 panel of kc rows of 32 values at src (not overlapping dst).
+//
+//go:noescape
+func pairsAMX(dst *uint32, src *float32, kc int)
+
+// amxScatterIndex holds the byte offsets of 16 rows of an AMX A tile, 64
+// bytes apart, for pairsAMX's scatters.
+var amxScatterIndex = [16]int32{0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960}
+
+// sgemmTapsAMX is sgemmKernelAMX reading A in place (see tapsKernel and
+// asm_gen.go's amxTaps): strips of 32 grid positions, segments of
+// multiples of 16 pairs.
+//
+//go:noescape
+func sgemmTapsAMX(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
+
 // amxConfig is the tile configuration sgemmKernelAMX loads (LDTILECFG):
 // palette 1, tiles 0 to 7 of 16 rows of 64 bytes.
 var amxConfig = func() (c [64]byte) {
@@ -307,7 +324,8 @@ func amxKernel(kc int, a, b, c *float32, ldc int, beta float32) {
 
 // amxImpl is the AMX BF16 kernel (nil where the CPU or the OS lacks it):
 // 32×32 tiles of C summed by TDPBF16PS, on the BF16 kernel's pair panels
-// (B) and AMX row blocks (A). It has no direct-convolution, rows or
+// (B) and AMX row blocks (A), with a direct-convolution form
+// (sgemmTapsAMX, for channels in multiples of 32) but no rows or
 // weight-gradient forms: those products pack their operands.
 var amxImpl = func() *impl {
 	if bf16DotImpl == nil || !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || !amxPermitted() {
@@ -316,7 +334,7 @@ var amxImpl = func() *impl {
 	im := *bf16DotImpl
 	im.mr, im.nr = 32, 32
 	im.fn, im.edge, im.amx = amxKernel, nil, true
-	im.taps, im.rows, im.wgrad = nil, nil, [3]tapsWKernel{}
+	im.taps, im.rows, im.wgrad = sgemmTapsAMX, nil, [3]tapsWKernel{}
 	return &im
 }()
 

@@ -32,3 +32,5 @@ func convertBF16(dst *uint16, src *float32, n int) { panic("gemm: no assembly") 
 func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int) {
 	panic("gemm: no assembly")
 }
+
+func pairsAMX(dst *uint32, src *float32, kc int) { panic("gemm: no assembly") }

@@ -53,12 +53,23 @@ type Taps struct {
 // step is the grid step between consecutive outputs (Stride, at least 1).
 func (a *Taps) step() int { return max(1, a.Stride) }
 
-// tapRows is the tile height of the direct kernel (the 12 rows of the
-// AVX-512 kernel).
-const tapRows = 12
+// tapRows is the tile height of the direct kernels: the 12 rows of the
+// AVX-512 kernels' strips, the 32 of the AMX kernel's (maxTapRows).
+const (
+	tapRows    = 12
+	maxTapRows = 32
+)
 
-// strips is the number of 12-position strips per image.
-func (a *Taps) strips() int { return (a.OH*a.Width + tapRows - 1) / tapRows }
+// stripRows is the number of grid positions of im's strips.
+func stripRows(im *impl) int {
+	if im.amx {
+		return im.mr
+	}
+	return tapRows
+}
+
+// strips is the number of strips of rows positions per image.
+func (a *Taps) strips(rows int) int { return (a.OH*a.Width + rows - 1) / rows }
 
 // Len is the number of values X must hold: every strip's reads.
 func (a *Taps) Len() int {
@@ -69,17 +80,33 @@ func (a *Taps) Len() int {
 	for _, o := range a.Offs {
 		maxOff = max(maxOff, o)
 	}
-	return ((a.Images-1)*a.Plane + a.strips()*tapRows + maxOff) * a.C
+	// The strips of every kernel that may read X, so that the length
+	// does not depend on the precision.
+	reach := a.strips(tapRows) * tapRows
+	if amxImpl != nil {
+		reach = max(reach, a.strips(amxImpl.mr)*amxImpl.mr)
+	}
+	return ((a.Images-1)*a.Plane + reach + maxOff) * a.C
 }
 
 // TapsAvailable says whether SgemmTaps can run on images of c channels:
 // the current kernel has a direct form (AVX-512; in BFloat16, AVX-512 BF16
 // and c even, since each of the kernel's steps multiplies a pair of
-// consecutive channels). Elsewhere convolutions pack A.
+// consecutive channels, or AMX and c a multiple of 32, since its tiles
+// take 16 pairs of channels of one tap). Elsewhere convolutions pack A.
 func TapsAvailable(c int) bool {
 	im := tapsImpl()
+	if im.amx {
+		return c%32 == 0
+	}
 	return im.taps != nil && (!im.bf16 || c%2 == 0)
 }
+
+// RowsAvailable says whether the kernel of the current precision reads a
+// computed A in place through row pointers (SgemmRowsA over StridedRows
+// runs: AVX-512, AVX2, AVX-512 BF16); the AMX kernel has no such form and
+// packs those rows.
+func RowsAvailable() bool { return tapsImpl().rows != nil }
 
 // tapsImpl is the kernel SgemmTaps uses at the current precision.
 func tapsImpl() *impl {
@@ -134,7 +161,8 @@ func SgemmTaps(pool *parallel.Pool, a *Taps, n int, w, bias []float32, accumulat
 	tj.job.args, tj.job.im = args{k: k}, im
 	tj.job.cutK()
 	tj.packW(w)
-	total := a.Images * a.strips()
+	tj.rows = stripRows(im)
+	total := a.Images * a.strips(tj.rows)
 	threads := pool.Threads()
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		threads = 1
@@ -167,6 +195,7 @@ type tapJob struct {
 	job        job // the K chunks (kChunk)
 	im         *impl
 	a          *Taps
+	rows       int // grid positions per strip (stripRows)
 	n, k       int
 	c, bias    []float32
 	accumulate bool
@@ -232,8 +261,8 @@ func (j *bf16Job) Run(_, lo, hi int) {
 
 // tapWorkspace is a part's tile and row offsets.
 type tapWorkspace struct {
-	tile [tapRows * 32]float32
-	rows [tapRows]int
+	tile [maxTapRows * 32]float32
+	rows [maxTapRows]int
 }
 
 var tapJobs = sync.Pool{New: func() any { return new(tapJob) }}
@@ -295,7 +324,7 @@ func (tj *tapJob) strip(part, s, pi int) {
 	a, im, ws := tj.a, tj.im, tj.ws[part]
 	nr := im.nr
 	panels := (tj.n + nr - 1) / nr
-	spi := a.strips()
+	spi := a.strips(tj.rows)
 	p0, p1 := tj.job.kChunk(pi)
 	kc := p1 - p0
 	mode := tapAdd
@@ -305,7 +334,7 @@ func (tj *tapJob) strip(part, s, pi int) {
 	case pi == 0 && !tj.accumulate:
 		mode = tapStore
 	}
-	img, q0 := s/spi, (s%spi)*tapRows
+	img, q0 := s/spi, (s%spi)*tj.rows
 	seg := tj.segs[tj.segAt[pi]:tj.segAt[pi+1]]
 	// The segments' offsets are from the strip's first grid position.
 	x := (*float32)(unsafe.Add(tj.x, (img*a.Plane+q0)*a.C*tj.elem))
@@ -313,7 +342,10 @@ func (tj *tapJob) strip(part, s, pi int) {
 	for jp := range panels {
 		b := &tj.packed[tj.chunkAt[pi]+jp*kc*nr]
 		j0 := jp * nr
-		if cols := tj.n - j0; cols < nr {
+		if cols := tj.n - j0; cols < nr && im.amx {
+			tj.amxPartial(ws, seg, x, b, j0, cols, mode)
+			continue
+		} else if cols < nr {
 			// A partial panel: the tile, then its valid columns.
 			im.taps(len(seg)/2, &seg[0], x, a.C*tj.elem, b, &ws.tile[0], &tileRows[0], tapStore, nil)
 			tj.merge(ws, j0, cols, mode)
@@ -336,7 +368,7 @@ const (
 )
 
 // tileRows are the byte offsets of the rows of a 12×32 tile.
-var tileRows = func() (r [tapRows]int) {
+var tileRows = func() (r [maxTapRows]int) {
 	for i := range r {
 		r[i] = i * 32 * 4
 	}
@@ -351,7 +383,7 @@ func (tj *tapJob) rowOffsets(ws *tapWorkspace, img, q0 int) {
 	y, x := q0/a.Width, q0%a.Width
 	// C's byte offset of the first output at or after (y, x).
 	row := ((img*a.OH+y)*a.OW + min(x, a.OW)) * tj.n * 4
-	for i := range tapRows {
+	for i := range tj.rows {
 		if y >= a.OH || x >= a.OW {
 			ws.rows[i] = -1
 		} else {
@@ -367,7 +399,7 @@ func (tj *tapJob) rowOffsets(ws *tapWorkspace, img, q0 int) {
 // merge folds the valid rows of a strip's tile (ws.rows) into C's columns
 // [j0, j0+cols) under mode, with the kernel's arithmetic.
 func (tj *tapJob) merge(ws *tapWorkspace, j0, cols, mode int) {
-	for i, off := range ws.rows {
+	for i, off := range ws.rows[:tj.rows] {
 		if off < 0 {
 			continue
 		}
@@ -397,3 +429,31 @@ func (tj *tapJob) merge(ws *tapWorkspace, j0, cols, mode int) {
 // rows[i] < 0) under mode (tapStore, tapAdd, tapBias with the 32 values
 // at bias).
 type tapsKernel func(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
+
+// amxPartial computes a strip's tile for the partial column panel at j0
+// (cols < 32 columns of C) with the AMX direct kernel, which sums onto
+// C's rows (or the bias) in its tile: the valid rows and columns are
+// copied into ws.tile, summed there (tileRows), and copied back, so each
+// element sees what a whole panel's would.
+func (tj *tapJob) amxPartial(ws *tapWorkspace, seg []int, x, b *float32, j0, cols, mode int) {
+	a := tj.a
+	t := ws.tile[:tj.rows*32]
+	for i, off := range ws.rows[:tj.rows] {
+		switch {
+		case off < 0:
+		case mode == tapBias:
+			copy(t[i*32:i*32+cols], tj.bias[j0:j0+cols])
+		case mode == tapAdd:
+			copy(t[i*32:i*32+cols], tj.c[off/4+j0:off/4+j0+cols])
+		}
+	}
+	if mode == tapBias {
+		mode = tapAdd
+	}
+	tj.im.taps(len(seg)/2, &seg[0], x, a.C*tj.elem, b, &t[0], &tileRows[0], mode, nil)
+	for i, off := range ws.rows[:tj.rows] {
+		if off >= 0 {
+			copy(tj.c[off/4+j0:off/4+j0+cols], t[i*32:i*32+cols])
+		}
+	}
+}

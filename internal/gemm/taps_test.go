@@ -50,6 +50,16 @@ func TestSgemmTapsMatchesPackedBF16(t *testing.T) {
 	testTapsMatchPacked(t, true)
 }
 
+// On AMX likewise, for channels in multiples of 32 (the others have no
+// direct form there), a partial column panel (48 columns) included.
+func TestSgemmTapsMatchesPackedAMX(t *testing.T) {
+	useAMX(t)
+	if TapsAvailable(40) || !TapsAvailable(64) {
+		t.Fatalf("TapsAvailable on AMX: 40 channels %v, 64 channels %v; want false, true", TapsAvailable(40), TapsAvailable(64))
+	}
+	testTapsMatchPacked(t, true)
+}
+
 // sameTaps is the direct operand of a "same" convolution by a kh×kw
 // kernel over images of h×w×c padded by (kh-1)/2 and (kw-1)/2 (X unset).
 func sameTaps(images, h, w, c, kh, kw int) *Taps {
@@ -73,8 +83,8 @@ func testTapsMatchPacked(t *testing.T, bf16 bool) {
 		// K = 8: float32 at either precision (InBF16), as Sgemm.
 		{2, 6, 6, 8, 20, 1, 1},
 	} {
-		if bf16 && sh.c%2 == 1 {
-			continue
+		if !TapsAvailable(sh.c) {
+			continue // odd channels in bfloat16, or not multiples of 32 on AMX
 		}
 		a := sameTaps(sh.images, sh.h, sh.w, sh.c, sh.kh, sh.kw)
 		a.X = randSlice(rng, a.Len())
