@@ -31,16 +31,19 @@ type Result struct {
 	Kind string `json:"kind,omitempty"`
 	// Precision is "bf16" for a run whose matrix products were computed
 	// in bfloat16 (Options.Precision); empty for float32.
-	Precision string  `json:"precision,omitempty"`
-	Threads   int     `json:"threads"`
-	Rate      float64 `json:"rate"`
-	Unit      string  `json:"unit"`
+	Precision string `json:"precision,omitempty"`
+	// BF16Kernel names the kernel of a bfloat16 run's products
+	// (gemm.BF16Kernel: "amx" or "avx512-bf16").
+	BF16Kernel string  `json:"bf16_kernel,omitempty"`
+	Threads    int     `json:"threads"`
+	Rate       float64 `json:"rate"`
+	Unit       string  `json:"unit"`
 	// GFLOPS is Rate times the workload's FLOPs per unit (see flops.go):
 	// the GFLOP/s of its matrix products.
 	GFLOPS float64 `json:"gflops,omitempty"`
 	// PeakFraction is GFLOPS over the machine's float32 peak at the same
 	// thread count (PeakGFLOPS, measured in the same process; see
-	// FP32Peak).
+	// FP32Peak), or in bfloat16 over the peak of its kernel (BF16Peak).
 	PeakFraction float64 `json:"peak_fraction,omitempty"`
 	PeakGFLOPS   float64 `json:"peak_gflops,omitempty"`
 	Windows      int     `json:"windows"`
@@ -235,7 +238,7 @@ func Run(w Workload, o Options) (Result, error) {
 	if w.Flops > 0 {
 		r.GFLOPS = med * w.Flops / 1e9
 		if bf16 {
-			r.Precision = "bf16"
+			r.Precision, r.BF16Kernel = "bf16", gemm.BF16Kernel()
 		}
 		if !o.NoPeak {
 			p, err := FP32Peak(o.Threads, o.PeakWindows, o.PeakWindow)

@@ -17,7 +17,8 @@ const PeakName = "peak"
 // o.Threads threads, one Result per kind of loop (package internal/peak):
 // the float32 one first (fp32-fma-avx512 where the CPU has AVX-512F, else
 // fp32-fma-avx2, else the scalar Go loop fp32-scalar-go), then
-// bf16-dot-avx512 where it has AVX512_BF16. Each is the median of
+// bf16-dot-avx512 where it has AVX512_BF16 and bf16-amx where it has AMX
+// (package internal/amx). Each is the median of
 // o.Windows windows of o.MinWindow (default 500 ms) after o.Warmup
 // (default 200 ms), with all threads running the loop at once; Rate and
 // GFLOPS are both its GFLOP/s. Each line also names the caches the
@@ -56,10 +57,15 @@ func FP32Peak(threads, windows int, window time.Duration) (float64, error) {
 	return peakOf(peak.FP32(), threads, windows, window)
 }
 
-// BF16Peak is FP32Peak for the bfloat16 loop (VDPBF16PS), the limit of the
-// bfloat16 products; an error where the CPU has no AVX512_BF16.
+// BF16Peak is FP32Peak for the bfloat16 loop of the kernel the bfloat16
+// products run on (gemm.BF16Kernel): TDPBF16PS tiles on AMX, else
+// VDPBF16PS; an error where the CPU has no AVX512_BF16.
 func BF16Peak(threads, windows int, window time.Duration) (float64, error) {
-	k, ok := peak.Lookup("bf16-dot-avx512")
+	name := "bf16-dot-avx512"
+	if gemm.BF16Kernel() == "amx" {
+		name = "bf16-amx"
+	}
+	k, ok := peak.Lookup(name)
 	if !ok {
 		return 0, fmt.Errorf("benchmark: this CPU has no bfloat16 peak (AVX512_BF16)")
 	}

@@ -48,7 +48,8 @@ Workloads:
            every thread at once, one line per kind: fp32-fma-avx512 (VFMADD231PS
            zmm; fp32-fma-avx2 on CPUs without AVX-512, fp32-scalar-go, plain Go,
            where neither AVX2 nor FMA) and, where the CPU has AVX512_BF16,
-           bf16-dot-avx512 (VDPBF16PS zmm); windows of 0.5 s; cpu_share is the
+           bf16-dot-avx512 (VDPBF16PS zmm), where it has AMX, bf16-amx (TDPBF16PS
+           on 16x16 tiles); windows of 0.5 s; cpu_share is the
            CPU time the threads got over the time elapsed (under 1: other
            processes shared the cores, and the rate is what was left of the peak)
 
@@ -56,7 +57,9 @@ Every workload but peak also reports gflops, its rate times its FLOPs per
 unit (matrix products at 2 FLOP per multiply-add, forward and backward:
 mm1024 2.147 G, toy 0.255 G, dcgan28 9.44 G, biggan32 125 G), and
 peak_fraction, gflops over the float32 peak at the same thread count,
-measured in the same process after the workload (about 1 s; peak_gflops).
+measured in the same process after the workload (about 1 s; peak_gflops);
+with --precision bf16, over the peak of the bfloat16 kernel in use (bf16-amx
+where the CPU has AMX, else bf16-dot-avx512), and bf16_kernel names it.
 
 Under mpirun (a minmax built with -tags mpi), toy, dcgan28 and biggan32
 run data-parallel: each rank computes its share of the global batch with
@@ -132,7 +135,7 @@ With --json it prints one JSON line per result on stdout, e.g.
 	f.StringVar(&workload, "workload", "mm1024", "workload to time: "+strings.Join(bench.Names(), ", "))
 	f.IntVar(&threads, "threads", 1, "worker threads for compute (also sets GOMAXPROCS)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON line per result")
-	f.StringVar(&prec, "precision", "fp32", "arithmetic of the workload's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16; peak_fraction is then over the bfloat16 peak)")
+	f.StringVar(&prec, "precision", "fp32", "arithmetic of the workload's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16; peak_fraction is then over the peak of the bfloat16 kernel in use: bf16-amx where the CPU has AMX, else bf16-dot-avx512)")
 	f.IntVar(&windows, "windows", 5, "timed windows (the median is reported)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	f.IntVar(&batch, "batch", 0, "a training workload's batch instead of its own (0: its own; the global batch under mpirun): how a step's cost depends on the batch, for scaling models; gflops are scaled by the ratio")

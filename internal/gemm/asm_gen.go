@@ -610,7 +610,7 @@ func tdpbf16ps(dst, a, b int) {
 // products), where A holds ceil(kc/32) blocks of 32 rows × 16 pairs
 // (2 KiB each: rows 0-15, then 16-31) and B is a panel of ceil(kc/2)
 // pair rows of 32 columns (toPairs), zero up to a multiple of 16 rows.
-// The tile configuration is loaded from ·amxConfig on entry and the tiles
+// The tile configuration is loaded from ·amxConfig (amx.Config) on entry and the tiles
 // released on return, so that no tile state outlives the call.
 func amxKernel() {
 	const pfx = "kamx"

@@ -15,9 +15,10 @@ const (
 	Float32 Precision = iota
 	// BFloat16 rounds A and B to bfloat16 (8 significant bits, round to
 	// nearest even) while packing them and multiplies pairs of them with
-	// AVX-512 BF16's VDPBF16PS, accumulating in float32: twice the
-	// multiply-adds per instruction of Float32, with products accurate to
-	// about 2^-8 relatively instead of 2^-24. C, alpha and beta stay
+	// AVX-512 BF16's VDPBF16PS (twice the multiply-adds per instruction of
+	// Float32) or, where the CPU and the OS have it, AMX's TDPBF16PS on
+	// 16×16 tiles (BF16Kernel), accumulating in float32, with products
+	// accurate to about 2^-8 relatively instead of 2^-24. C, alpha and beta stay
 	// float32. Matrix-vector products (m == 1 or n == 1), which are
 	// memory-bound, stay in float32.
 	BFloat16
@@ -41,6 +42,19 @@ var precision atomic.Int32
 // with the BF16 extension: Intel Cooper Lake and Sapphire Rapids, AMD Zen
 // 4 and later).
 func HasBFloat16() bool { return bf16Impl != nil }
+
+// BF16Kernel names the kernel Sgemm's bfloat16 products run on: "amx"
+// (Intel AMX's TDPBF16PS on tiles), "avx512-bf16" (VDPBF16PS) or "" where
+// the CPU has neither.
+func BF16Kernel() string {
+	switch {
+	case bf16Impl == nil:
+		return ""
+	case bf16Impl.amx:
+		return "amx"
+	}
+	return "avx512-bf16"
+}
 
 // SetPrecision makes Sgemm compute in p from now on. It returns an error,
 // and changes nothing, when this CPU cannot (BFloat16 without AVX-512

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/minmaxgan/minmax/internal/amx"
 )
 
 //go:generate go run asm_gen.go
@@ -295,16 +297,10 @@ var amxScatterIndex = [16]int32{0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 6
 //go:noescape
 func sgemmTapsAMX(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
 
-// amxConfig is the tile configuration sgemmKernelAMX loads (LDTILECFG):
-// palette 1, tiles 0 to 7 of 16 rows of 64 bytes.
-var amxConfig = func() (c [64]byte) {
-	c[0] = 1
-	for t := range 8 {
-		c[16+2*t] = 64
-		c[48+t] = 16
-	}
-	return c
-}()
+// amxConfig is the tile configuration the AMX kernels load (amx.Config,
+// copied here for the assembly, which cannot name another package's
+// variables).
+var amxConfig = amx.Config
 
 // amxKernel is sgemmKernelAMX for any beta: C is scaled by beta first
 // where beta is neither 0 nor 1, so that beta·C is rounded to float32
@@ -328,7 +324,7 @@ func amxKernel(kc int, a, b, c *float32, ldc int, beta float32) {
 // (sgemmTapsAMX, for channels in multiples of 32) but no rows or
 // weight-gradient forms: those products pack their operands.
 var amxImpl = func() *impl {
-	if bf16DotImpl == nil || !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || !amxPermitted() {
+	if bf16DotImpl == nil || !amx.Available() {
 		return nil
 	}
 	im := *bf16DotImpl

@@ -41,6 +41,7 @@ func main() {
 		emitBytes(vdpbf16ps(acc, 0, 1))
 	})
 	loop256()
+	loopAMX()
 	for _, e := range encodings {
 		once(e[0], e[1], e[2])
 	}
@@ -176,4 +177,67 @@ func emitBytes(code []byte, mnemonic string) {
 		s[i] = fmt.Sprintf("BYTE $0x%02x", c)
 	}
 	p("%s // %s", strings.Join(s, "; "), mnemonic)
+}
+
+// amxAccs is the number of tile accumulators of loopAMX (tiles 0-5; 6
+// and 7 hold A and B). TDPBF16PS issues once per 16 cycles on Sapphire
+// Rapids with a latency of about 52, so four chains would do; six leave
+// margin.
+const amxAccs = 6
+
+// loopAMX writes tdpAMX(n int, cfg *[64]byte, ab *[2048]byte, acc
+// *[6144]float32): the tile configuration is loaded from cfg, tile 6 (A,
+// 16 rows of 16 bfloat16 pairs) from ab[0:1024] and tile 7 (B) from
+// ab[1024:2048], tiles 0-5 start at zero, each of n iterations runs
+// TDPBF16PS on every accumulator (Ti += T6·T7) and the accumulators are
+// stored to acc, 1024 floats each, before the tiles are released.
+// Each instruction is a 16×16 tile of sums of 32 bfloat16 products:
+// 16384 FLOP.
+func loopAMX() {
+	const pfx = "amx"
+	fmt.Fprintf(&out, "\n// func tdpAMX(n int, cfg *[64]byte, ab *[2048]byte, acc *[6144]float32)\n")
+	fmt.Fprintf(&out, "TEXT ·tdpAMX(SB), NOSPLIT, $0-32\n")
+	p("MOVQ n+0(FP), CX")
+	p("MOVQ cfg+8(FP), AX")
+	p("MOVQ ab+16(FP), SI")
+	p("MOVQ acc+24(FP), DI")
+	emitVEX(vex(0, 0, 0, 0), []byte{0x49, 0x00}, "LDTILECFG (AX)")
+	p("MOVQ $64, DX")
+	emitVEX(vex(3, 0, 2, 6), []byte{0x4b, 6<<3 | 4, 2<<3 | 6}, "TILELOADD (SI)(DX*1), TMM6")
+	p("ADDQ $1024, SI")
+	emitVEX(vex(3, 0, 2, 6), []byte{0x4b, 7<<3 | 4, 2<<3 | 6}, "TILELOADD (SI)(DX*1), TMM7")
+	for t := 0; t < amxAccs; t++ {
+		emitVEX(vex(3, 0, 0, 0), []byte{0x49, byte(0b11<<6 | t<<3)}, fmt.Sprintf("TILEZERO TMM%d", t))
+	}
+	p("TESTQ CX, CX")
+	p("JLE %s_done", pfx)
+	label(pfx + "_loop")
+	for t := 0; t < amxAccs; t++ {
+		emitVEX(vex(2, 7, 0, 0), []byte{0x5c, byte(0b11<<6 | t<<3 | 6)}, fmt.Sprintf("TDPBF16PS TMM7, TMM6, TMM%d", t))
+	}
+	p("DECQ CX")
+	p("JNZ %s_loop", pfx)
+	label(pfx + "_done")
+	for t := 0; t < amxAccs; t++ {
+		emitVEX(vex(2, 0, 2, 7), []byte{0x4b, byte(t<<3 | 4), 2<<3 | 7}, fmt.Sprintf("TILESTORED TMM%d, (DI)(DX*1)", t))
+		p("ADDQ $1024, DI")
+	}
+	emitVEX(vex(0, 0, 0, 0), []byte{0x49, 0xc0}, "TILERELEASE")
+	p("RET")
+}
+
+// vex returns the three-byte VEX prefix of an AMX instruction (map 0F38,
+// 128-bit, W0) with implied prefix pp (0 none, 2 F3, 3 F2) and VEX.vvvv =
+// vvvv, the registers of its ModRM and SIB bytes among the first eight
+// (index and base only say so: R, X and B stay clear).
+func vex(pp, vvvv, index, base int) []byte {
+	if index > 7 || base > 7 {
+		panic("vex: registers past the first eight")
+	}
+	return []byte{0xc4, 0b111_00010, byte(^vvvv&15)<<3 | byte(pp)}
+}
+
+// emitVEX writes a VEX prefix and the rest of an instruction's bytes.
+func emitVEX(prefix, rest []byte, mnemonic string) {
+	emitBytes(append(append([]byte(nil), prefix...), rest...), mnemonic)
 }

@@ -14,7 +14,17 @@
 //	fp32-fma-avx512   VFMADD231PS zmm, 24 chains    32 FLOP per instruction (16 lanes × multiply and add)
 //	fp32-fma-avx2     VFMADD231PS ymm, 12 chains    16 FLOP per instruction (8 lanes × 2)
 //	bf16-dot-avx512   VDPBF16PS zmm, 24 chains      64 FLOP per instruction (16 lanes × 2 products × 2)
+//	bf16-amx          TDPBF16PS, 6 tile chains          16384 FLOP per instruction (16×16 sums of 32 products × 2)
 //	fp32-scalar-go    x = x·0.75 + 0.25 in Go, 12 chains, 2 FLOP per step
+//
+// The AMX loop (where package internal/amx finds the CPU's AMX-BF16 and
+// the OS's tile state) keeps six 16×16 float32 accumulator tiles and one
+// A and one B tile of bfloat16 pairs; TDPBF16PS starts once per 16 cycles
+// on Sapphire Rapids, some 52 cycles apart on one chain, so six chains
+// keep the unit busy: 1024 FLOP per cycle, sixteen times the float32
+// loop's two 512-bit FMAs. Its instructions are encoded by the generator
+// too (VEX.128.F3.0F38.W0 5C and the tile loads, stores and
+// configuration).
 //
 // The assembly (kernel_amd64.s) is written by a committed generator,
 // asm_gen.go (`go generate`). The Go assembler has no mnemonic for

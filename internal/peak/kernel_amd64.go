@@ -2,7 +2,13 @@
 
 package peak
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/minmaxgan/minmax/internal/amx"
+)
 
 //go:generate go run asm_gen.go
 
@@ -25,6 +31,13 @@ func dotBF16AVX512(n int, ab *[32]uint32, sum *[16]float32)
 //
 //go:noescape
 func fmaAVX2(n int, ab *[32]uint32, sum *[16]float32)
+
+// tdpAMX runs n iterations of TDPBF16PS on six tile accumulators (see
+// asm_gen.go's loopAMX), with the tile configuration cfg, A and B tiles
+// from ab, and stores the accumulators to acc.
+//
+//go:noescape
+func tdpAMX(n int, cfg *[64]byte, ab *[2048]byte, acc *[6144]float32)
 
 // The dpbf16Once functions load ZD, ZS1 and ZS2 from acc, a and b, run one
 // VDPBF16PS ZD, ZS1, ZS2 (Intel order) from the generator's encoder and
@@ -82,6 +95,34 @@ func runBF16(n int) float32 {
 	return sum(s[:])
 }
 
+// abAMX holds the A and B tiles of the AMX loop: every bfloat16 value
+// 2⁻¹⁰, so each TDPBF16PS adds 32·2⁻²⁰ = 2⁻¹⁵ to each of the 256
+// elements of its accumulator, exactly until an element reaches 16 (2¹⁹
+// iterations).
+var abAMX = func() *[2048]byte {
+	var ab [2048]byte
+	for i := 0; i < len(ab); i += 2 {
+		ab[i], ab[i+1] = 0x80, 0x3a // 0x3a80, little-endian
+	}
+	return &ab
+}()
+
+// accAMX is the AMX loop's store (its size makes it no stack variable).
+var accAMX sync.Pool
+
+// runAMX returns the sum of the accumulators' elements: each product adds
+// 2⁻²⁰, as each of the other loops' instructions does per lane, and the
+// sum is exact below 10,000 iterations.
+func runAMX(n int) float32 {
+	acc, _ := accAMX.Get().(*[6144]float32)
+	if acc == nil {
+		acc = new([6144]float32)
+	}
+	defer accAMX.Put(acc)
+	tdpAMX(n, &amx.Config, abAMX, acc)
+	return sum(acc[:])
+}
+
 func runAVX2(n int) float32 {
 	var s [16]float32
 	fmaAVX2(n, abF32, &s)
@@ -106,6 +147,12 @@ func archKinds() []Kind {
 		l = append(l, Kind{
 			Name: "bf16-dot-avx512", Doc: "VDPBF16PS zmm, 24 independent chains per thread",
 			FlopsPerIter: 48 * 64, Chunk: 1 << 14, run: runBF16,
+		})
+	}
+	if cpu.X86.HasAVX512F && amx.Available() {
+		l = append(l, Kind{
+			Name: "bf16-amx", Doc: "TDPBF16PS on 16×16 tiles, 6 independent chains per thread",
+			FlopsPerIter: 6 * 16 * 16 * 32 * 2, Chunk: 1 << 12, run: runAMX,
 		})
 	}
 	return l
