@@ -152,3 +152,23 @@ func TestPairsAMXMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// BF16Kernel names the kernel in use: AMX where present, else VDPBF16PS.
+func TestBF16Kernel(t *testing.T) {
+	want := ""
+	switch {
+	case amxImpl != nil:
+		want = "amx"
+	case bf16DotImpl != nil:
+		want = "avx512-bf16"
+	}
+	if got := BF16Kernel(); got != want {
+		t.Errorf("BF16Kernel() = %q, want %q", got, want)
+	}
+	if bf16DotImpl != nil {
+		useBF16Dot(t)
+		if got := BF16Kernel(); got != "avx512-bf16" {
+			t.Errorf("with the VDPBF16PS kernel in use, BF16Kernel() = %q", got)
+		}
+	}
+}

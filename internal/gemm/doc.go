@@ -170,6 +170,40 @@
 // 2-core Zen VM: 1024³ at 286 against 148 GFLOP/s in float32 on one thread
 // (1.93x), 518 against 266 on two (1.95x).
 //
+// AMX BF16, 32×32 (the bfloat16 kernel where the CPU has AMX-TILE and
+// AMX-BF16 and Linux grants the tile state: Intel Sapphire Rapids and
+// later; package internal/amx). Eight tile registers of 16 rows × 64
+// bytes: four hold a 32×32 tile of C in float32, two the A rows 0-15 and
+// 16-31 of a block of 16 pairs of k steps, two the B columns 0-15 and
+// 16-31 of it. One TDPBF16PS multiplies a 16×16-pair A tile by a 16-pair
+// × 16 B tile and adds into a C tile: 16384 flop per instruction, against
+// 64 for VDPBF16PS; internal/peak's loop of them runs at 2.6 TFLOP/s on
+// one core of the Xeon measured, 13 times its float32 FMA loop. B keeps
+// the BF16 kernel's pair panels (a tile is 16 pair rows of a panel, 128
+// bytes apart), zeroed up to a multiple of 16 pair rows (padAMXB). A
+// needs the transpose of that layout, each row's 16 pairs side by side:
+// packAMXA converts a stored A's rows straight into it; packed transposed
+// panels are turned into it by pairsAMX (scatters) or toAMXAGo. The
+// kernel (sgemmKernelAMX) loads the tile configuration on entry and
+// releases the tiles before returning, so no tile state outlives a call.
+// It sums onto C inside the tiles: C (or the bias) is loaded first and
+// the products are added to it, where the other kernels add C to their
+// sum at the end; edge tiles are computed on a copy of C's corner the
+// same way (amxEdge), so every element sees the same operations whatever
+// its tile. The direct convolution has an AMX form (sgemmTapsAMX): strips
+// of 32 grid positions whose A tiles are loaded in place from the
+// bfloat16 padded image, rows C·2 bytes apart, for channels in multiples
+// of 32; its K chunks are cut at multiples of 32, so that no tap's
+// channels are padded. The rows and direct weight-gradient kernels have
+// no AMX form: those products pack (and the convolutions that would use
+// the rows kernel go direct, tensor's rowsPadded). The Go assembler knows
+// no AMX instruction: asm_gen.go encodes LDTILECFG, TILELOADD,
+// TILESTORED, TILEZERO, TILERELEASE and TDPBF16PS (VEX, with the
+// mandatory SIB byte of the tile loads), checked against GNU as when
+// written and by the tests' products. The VDPBF16PS kernel stays for
+// CPUs with AVX512_BF16 but no AMX (Zen 4, Zen 5, Cooper Lake), and the
+// tests run both where both exist.
+//
 // Generic, 4×4: plain Go with 16 scalar accumulators, for other
 // architectures and for tests.
 //
