@@ -436,14 +436,7 @@ func bf16Pack() {
 	p("ANDQ $-16, R8")
 	p("SHLQ $2, R8") // bytes of the full 16-column chunks
 	p("SHLQ $2, R9") // row bytes
-	p("MOVL $0x7fff, AX")
-	p("VPBROADCASTD AX, Z28") // rounding bias
-	p("MOVL $1, AX")
-	p("VPBROADCASTD AX, Z29") // the lowest kept bit
-	p("MOVL $0x00400000, AX")
-	p("VPBROADCASTD AX, Z30") // quiet-NaN bit
-	p("MOVL $0xffff0000, AX")
-	p("VPBROADCASTD AX, Z31") // high half
+	roundConsts(true)
 	p("TESTQ CX, CX")
 	p("JZ bf16p_done")
 	label("bf16p_row")
@@ -470,6 +463,34 @@ func bf16Pack() {
 	p("RET")
 }
 
+// roundConsts loads the constants of roundBF16 (Z28 the rounding bias,
+// Z29 the lowest kept bit, Z30 the quiet-NaN bit) and, with high, Z31 the
+// mask of a word's high half.
+func roundConsts(high bool) {
+	p("MOVL $0x7fff, AX")
+	p("VPBROADCASTD AX, Z28") // rounding bias
+	p("MOVL $1, AX")
+	p("VPBROADCASTD AX, Z29") // the lowest kept bit
+	p("MOVL $0x00400000, AX")
+	p("VPBROADCASTD AX, Z30") // quiet-NaN bit
+	if high {
+		p("MOVL $0xffff0000, AX")
+		p("VPBROADCASTD AX, Z31") // high half
+	}
+}
+
+// roundBF16 rounds the 16 float32s of Z(src) to bfloat16 into the high
+// halves of Z(dst), to nearest with ties to even (BF16Bits): a NaN is
+// kept, quieted, found with mask register K(k). Constants as roundConsts.
+func roundBF16(src, dst, k int) {
+	p("VCMPPS $3, Z%d, Z%d, K%d", src, src, k) // unordered: NaN
+	p("VPSRLD $16, Z%d, Z%d", src, dst)
+	p("VPANDD Z29, Z%d, Z%d", dst, dst)
+	p("VPADDD Z28, Z%d, Z%d", dst, dst)
+	p("VPADDD Z%d, Z%d, Z%d", src, dst, dst)
+	p("VPORD Z30, Z%d, K%d, Z%d", src, k, dst) // NaN: the input, quieted
+}
+
 // bf16Chunk converts 16 columns at byte offset BX of the two rows at SI and
 // R10 into one row of pairs at DI (under mask K2 when masked).
 func bf16Chunk(masked bool) {
@@ -479,12 +500,7 @@ func bf16Chunk(masked bool) {
 		} else {
 			p("VMOVUPS (%s)(BX*1), Z%d", base, h)
 		}
-		p("VCMPPS $3, Z%d, Z%d, K1", h, h) // unordered: NaN
-		p("VPSRLD $16, Z%d, Z%d", h, 2+h)
-		p("VPANDD Z29, Z%d, Z%d", 2+h, 2+h)
-		p("VPADDD Z28, Z%d, Z%d", 2+h, 2+h)
-		p("VPADDD Z%d, Z%d, Z%d", h, 2+h, 2+h)
-		p("VPORD Z30, Z%d, K1, Z%d", h, 2+h) // NaN: the input, quieted
+		roundBF16(h, 2+h, 1)
 	}
 	p("VPSRLD $16, Z2, Z2")
 	p("VPANDD Z31, Z3, Z3")
@@ -507,20 +523,10 @@ func bf16Convert() {
 	p("MOVQ n+16(FP), CX")
 	p("SHRQ $4, CX")
 	p("JZ bf16c_done")
-	p("MOVL $0x7fff, AX")
-	p("VPBROADCASTD AX, Z28")
-	p("MOVL $1, AX")
-	p("VPBROADCASTD AX, Z29")
-	p("MOVL $0x00400000, AX")
-	p("VPBROADCASTD AX, Z30")
+	roundConsts(false)
 	label("bf16c_loop")
 	p("VMOVUPS (SI), Z0")
-	p("VCMPPS $3, Z0, Z0, K1")
-	p("VPSRLD $16, Z0, Z2")
-	p("VPANDD Z29, Z2, Z2")
-	p("VPADDD Z28, Z2, Z2")
-	p("VPADDD Z0, Z2, Z2")
-	p("VPORD Z30, Z0, K1, Z2")
+	roundBF16(0, 2, 1)
 	p("VPSRLD $16, Z2, Z2")
 	p("VPMOVDW Z2, (DI)")
 	p("ADDQ $64, SI")
@@ -688,12 +694,7 @@ func amxPackA() {
 	p("MOVQ CX, R12")
 	p("SHRQ $5, R12") // full blocks
 	p("ANDQ $31, CX") // tail columns
-	p("MOVL $0x7fff, AX")
-	p("VPBROADCASTD AX, Z28")
-	p("MOVL $1, AX")
-	p("VPBROADCASTD AX, Z29")
-	p("MOVL $0x00400000, AX")
-	p("VPBROADCASTD AX, Z30")
+	roundConsts(false)
 	p("VPXORD Z27, Z27, Z27")
 	p("XORQ R10, R10") // row
 	label(pfx + "_row")
@@ -748,12 +749,7 @@ func amxPackA() {
 // NaN kept and quieted, as bf16Chunk) and stores their 16 bits at
 // 32·h(R13).
 func amxRound(h int) {
-	p("VCMPPS $3, Z%d, Z%d, K3", h, h)
-	p("VPSRLD $16, Z%d, Z%d", h, 2+h)
-	p("VPANDD Z29, Z%d, Z%d", 2+h, 2+h)
-	p("VPADDD Z28, Z%d, Z%d", 2+h, 2+h)
-	p("VPADDD Z%d, Z%d, Z%d", h, 2+h, 2+h)
-	p("VPORD Z30, Z%d, K3, Z%d", h, 2+h)
+	roundBF16(h, 2+h, 3)
 	p("VPSRLD $16, Z%d, Z%d", 2+h, 2+h)
 	p("VPMOVDW Z%d, %d(R13)", 2+h, 32*h)
 }
@@ -771,14 +767,7 @@ func amxPairsT() {
 	p("MOVQ dst+0(FP), DI")
 	p("MOVQ src+8(FP), SI")
 	p("MOVQ kc+16(FP), CX")
-	p("MOVL $0x7fff, AX")
-	p("VPBROADCASTD AX, Z28")
-	p("MOVL $1, AX")
-	p("VPBROADCASTD AX, Z29")
-	p("MOVL $0x00400000, AX")
-	p("VPBROADCASTD AX, Z30")
-	p("MOVL $0xffff0000, AX")
-	p("VPBROADCASTD AX, Z31")
+	roundConsts(true)
 	p("VMOVDQU32 ·amxScatterIndex(SB), Z26")
 	p("VPXORD Z27, Z27, Z27")
 	// Clear the last block when ceil(kc/2) is not a multiple of 16.
@@ -825,12 +814,7 @@ func amxPairWords(odd bool) {
 			}
 			z := 2*h + r
 			p("VMOVUPS %d(SI), Z%d", 64*h+128*r, z)
-			p("VCMPPS $3, Z%d, Z%d, K1", z, z)
-			p("VPSRLD $16, Z%d, Z%d", z, 4+z)
-			p("VPANDD Z29, Z%d, Z%d", 4+z, 4+z)
-			p("VPADDD Z28, Z%d, Z%d", 4+z, 4+z)
-			p("VPADDD Z%d, Z%d, Z%d", z, 4+z, 4+z)
-			p("VPORD Z30, Z%d, K1, Z%d", z, 4+z)
+			roundBF16(z, 4+z, 1)
 		}
 		lo, hi := 4+2*h, 5+2*h
 		p("VPSRLD $16, Z%d, Z%d", lo, lo)
