@@ -195,8 +195,10 @@
 // bfloat16 padded image, rows C·2 bytes apart, for channels in multiples
 // of 32; its K chunks are cut at multiples of 32, so that no tap's
 // channels are padded. The rows and direct weight-gradient kernels have
-// no AMX form: those products pack (and the convolutions that would use
-// the rows kernel go direct, tensor's rowsPadded). The Go assembler knows
+// no AMX form: products of computed rows pack them (the convolutions that
+// would use the rows kernel go direct instead, tensor's rowsPadded), and
+// SgemmTapsW sums in float32 on the AVX-512 kernel (TapsWInBF16 false),
+// reading the image and dy in place rather than packing every patch. The Go assembler knows
 // no AMX instruction: asm_gen.go encodes LDTILECFG, TILELOADD,
 // TILESTORED, TILEZERO, TILERELEASE and TDPBF16PS (VEX, with the
 // mandatory SIB byte of the tile loads), checked against GNU as when
