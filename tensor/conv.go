@@ -1281,7 +1281,7 @@ func ConvWeightMatMulPadded(dw, dy, x, xpad []float32, n, c, o int, g ConvGeom) 
 		switch {
 		case len(xpad) > 0 && len(xpad) == KeepLen(n, c, o, g):
 			d.taps.X = xpad // the forward's padded copy
-		case gemm.TapsWInBF16():
+		case gemm.CurrentPrecision() == gemm.BFloat16:
 			// The pairs of positions the kernel reads, made from x
 			// straight away (a padded copy would be written, then read
 			// twice: at 2 threads 4% of dcgan28's bfloat16 step, whose

@@ -204,9 +204,8 @@ func testConvMatMulMatchesIm2Col(t *testing.T) {
 			// Summed in another order: within the rounding of a float32
 			// sum of rows terms of the float64 one (of the operands as
 			// rounded to bfloat16 there; the kernel gradient of
-			// patches sums float32 products at any precision, and so
-			// does the direct one on AMX, gemm.TapsWInBF16).
-			bf16 = gemm.TapsWInBF16() && !patchW
+			// patches sums float32 products at any precision).
+			bf16 = gemm.CurrentPrecision() == gemm.BFloat16 && !patchW
 			for j := range tc.o {
 				for p := range k {
 					var sum, abs float64

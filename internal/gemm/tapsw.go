@@ -109,23 +109,13 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	tapsWJobs.Put(j)
 }
 
-// TapsWInBF16 says whether SgemmTapsW sums in bfloat16 at the current
-// precision, reading X in pairs of positions (Taps.XP, PairsLen): in
-// BFloat16 with the VDPBF16PS kernel. With AMX, which has no
-// weight-gradient form, it sums in float32 from X (wImpl).
-func TapsWInBF16() bool { return (&Taps{}).wImpl().bf16 }
-
 // wImpl is the kernel SgemmTapsW runs for a: float32 where a.Float32 says
-// so or the precision's kernel is AMX, else the precision's (tapsImpl).
+// so, else the precision's (tapsImpl).
 func (a *Taps) wImpl() *impl {
-	if im := tapsImpl(); !a.Float32 && !im.amx {
-		return im
+	if a.Float32 {
+		return current.Load()
 	}
-	// The AMX kernel has no weight-gradient form: there the gradient is
-	// summed in float32 by the direct kernel, which reads the image and
-	// dy where they lie, rather than packing every patch (9 values per
-	// value of the image at 3×3) and dy in bfloat16.
-	return current.Load()
+	return tapsImpl()
 }
 
 // MinLenW is the number of values X must hold for SgemmTapsW: up to the
