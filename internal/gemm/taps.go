@@ -199,7 +199,8 @@ type tapJob struct {
 	n, k       int
 	c, bias    []float32
 	accumulate bool
-	packed     []float32 // w packed: per K chunk, per 32-column panel, kc×32 (bf16: in pair rows)
+	packed     []float32 // w packed: per K chunk, per 32-column panel, kc×32 (bf16: in pair rows; AMX: see packWAMX)
+	chunkBuf   []float32 // one K chunk of w packed (packWAMX)
 	chunkAt    []int     // offset of each chunk's panels in packed
 	ws         []*tapWorkspace
 	x          unsafe.Pointer // the A values the kernel reads: a.X, or xb in BFloat16
@@ -269,10 +270,18 @@ var tapJobs = sync.Pool{New: func() any { return new(tapJob) }}
 
 // packW packs wᵀ (K×n) as Sgemm packs its B blocks: 32-column panels,
 // per K chunk (columns past n in the last panel are left as they are: the
-// kernel's tile for a partial panel is merged column by column).
+// kernel's tile for a partial panel is merged column by column). On AMX
+// (packWAMX) each panel's pair rows run through all of K, chunk after
+// chunk, so that one call of the kernel can sum every chunk: its tiles
+// accumulate in float32, and storing C between chunks and loading it
+// again, as the packed product does, changes no bit.
 func (tj *tapJob) packW(w []float32) {
 	nr := tj.im.nr
 	panels := (tj.n + nr - 1) / nr
+	if tj.im.amx {
+		tj.packWAMX(w, panels)
+		return
+	}
 	tj.chunkAt = tj.chunkAt[:0]
 	size := 0
 	for pi := range tj.job.nk {
@@ -297,6 +306,42 @@ func (tj *tapJob) packW(w []float32) {
 	}
 }
 
+// packWAMX is packW for the AMX kernel: panel jp's pair rows at
+// jp·(K/2)·32 words, K chunk pi's from pair row p0/2 on (K and the chunk
+// bounds are multiples of 32, TapsAvailable and kChunk).
+func (tj *tapJob) packWAMX(w []float32, panels int) {
+	nr := tj.im.nr
+	size := panels * tj.k / 2 * nr
+	if cap(tj.packed) < size {
+		tj.packed = alignedFloats(size)
+	}
+	tj.packed = tj.packed[:size]
+	for pi := range tj.job.nk {
+		p0, p1 := tj.job.kChunk(pi)
+		kc := p1 - p0
+		if cap(tj.chunkBuf) < kc*panels*nr {
+			tj.chunkBuf = alignedFloats(kc * panels * nr)
+		}
+		buf := tj.chunkBuf[:kc*panels*nr]
+		packB(tj.im, buf, w, tj.k, true, 0, tj.n, p0, kc)
+		for jp := range panels {
+			panel := buf[jp*kc*nr : (jp+1)*kc*nr]
+			toPairs(panel, nr, kc)
+			copy(tj.packed[tj.panelAt(pi, jp):], panel[:kc/2*nr])
+		}
+	}
+}
+
+// panelAt is the offset in tj.packed of K chunk pi's panel jp.
+func (tj *tapJob) panelAt(pi, jp int) int {
+	if tj.im.amx {
+		p0, _ := tj.job.kChunk(pi)
+		return (jp*tj.k + p0) / 2 * tj.im.nr
+	}
+	p0, p1 := tj.job.kChunk(pi)
+	return tj.chunkAt[pi] + jp*(p1-p0)*tj.im.nr
+}
+
 // Run implements parallel.Job for strips [lo, hi). Where the packed
 // kernel fits in L2 (tapResidentBytes) each strip takes all K chunks in
 // turn while its tile of C is in L1; otherwise K chunk by K chunk, each
@@ -306,27 +351,30 @@ func (tj *tapJob) packW(w []float32) {
 func (tj *tapJob) Run(part, lo, hi int) {
 	if len(tj.packed)*4 <= tapResidentBytes {
 		for s := lo; s < hi; s++ {
+			if tj.im.amx {
+				tj.strip(part, s, 0, tj.job.nk)
+				continue
+			}
 			for pi := range tj.job.nk {
-				tj.strip(part, s, pi)
+				tj.strip(part, s, pi, pi+1)
 			}
 		}
 		return
 	}
 	for pi := range tj.job.nk {
 		for s := lo; s < hi; s++ {
-			tj.strip(part, s, pi)
+			tj.strip(part, s, pi, pi+1)
 		}
 	}
 }
 
-// strip computes strip s's tiles of K chunk pi for every column panel.
-func (tj *tapJob) strip(part, s, pi int) {
+// strip computes strip s's tiles of K chunks [pi, pi1) for every column
+// panel: one chunk, or on AMX all of them in one call (see packW).
+func (tj *tapJob) strip(part, s, pi, pi1 int) {
 	a, im, ws := tj.a, tj.im, tj.ws[part]
 	nr := im.nr
 	panels := (tj.n + nr - 1) / nr
 	spi := a.strips(tj.rows)
-	p0, p1 := tj.job.kChunk(pi)
-	kc := p1 - p0
 	mode := tapAdd
 	switch {
 	case pi == 0 && tj.bias != nil:
@@ -335,12 +383,12 @@ func (tj *tapJob) strip(part, s, pi int) {
 		mode = tapStore
 	}
 	img, q0 := s/spi, (s%spi)*tj.rows
-	seg := tj.segs[tj.segAt[pi]:tj.segAt[pi+1]]
+	seg := tj.segs[tj.segAt[pi]:tj.segAt[pi1]]
 	// The segments' offsets are from the strip's first grid position.
 	x := (*float32)(unsafe.Add(tj.x, (img*a.Plane+q0)*a.C*tj.elem))
 	tj.rowOffsets(ws, img, q0)
 	for jp := range panels {
-		b := &tj.packed[tj.chunkAt[pi]+jp*kc*nr]
+		b := &tj.packed[tj.panelAt(pi, jp)]
 		j0 := jp * nr
 		if cols := tj.n - j0; cols < nr && im.amx {
 			tj.amxPartial(ws, seg, x, b, j0, cols, mode)
