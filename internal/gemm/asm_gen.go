@@ -686,6 +686,8 @@ func amxPackA() {
 	p("SHLQ $2, R8")
 	p("MOVQ rows+24(FP), R9")
 	p("MOVQ kc+32(FP), CX")
+	p("MOVQ R8, R14")
+	p("SHLQ $5, R14") // 32 rows on: the next micro-panel
 	p("VBROADCASTSS alpha+40(FP), Z31")
 	p("MOVQ tail+48(FP), AX")
 	p("KMOVW AX, K1")
@@ -707,6 +709,7 @@ func amxPackA() {
 	p("JZ %s_tail", pfx)
 	label(pfx + "_block")
 	for h := 0; h < 2; h++ {
+		p("PREFETCHT0 %d(R11)(R14*1)", 64*h) // the next micro-panel's row
 		p("VMULPS %d(R11), Z31, Z%d", 64*h, h)
 		amxRound(h)
 	}
