@@ -172,3 +172,47 @@ func TestBF16Kernel(t *testing.T) {
 		}
 	}
 }
+
+// packPairsB, which packs a stored B straight into pair panels, writes
+// the bits of packB's panels turned into pairs by toPairs, with ties,
+// NaNs, infinities and subnormals, odd depths and partial last panels.
+func TestPackPairsBMatchesToPairs(t *testing.T) {
+	if !bf16PackAsm {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	special := []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
+	im := &impl{mr: 12, nr: 32, asmPack: true}
+	for _, kc := range []int{1, 2, 3, 16, 17, 64, 255, 256} {
+		for _, nc := range []int{1, 15, 16, 17, 32, 33, 64, 70, 96} {
+			ldb := nc + 5
+			b := make([]float32, kc*ldb)
+			for i := range b {
+				if rng.IntN(6) == 0 {
+					b[i] = math.Float32frombits(special[rng.IntN(len(special))])
+				} else {
+					b[i] = float32(rng.NormFloat64())
+				}
+			}
+			panels := (nc + 31) / 32
+			want := alignedFloats(panels * 32 * kc)
+			packB(im, want, b, ldb, false, 0, nc, 0, kc)
+			for s := range panels {
+				toPairs(want[s*32*kc:(s+1)*32*kc], 32, kc)
+			}
+			got := alignedFloats(panels * 32 * kc)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			packPairsB(&got[0], &b[0], ldb, kc, panels, pairsTail(nc-(panels-1)*32))
+			for s := range panels {
+				for i := range (kc + 1) / 2 * 32 {
+					g, w := math.Float32bits(got[s*32*kc+i]), math.Float32bits(want[s*32*kc+i])
+					if g != w {
+						t.Fatalf("kc=%d nc=%d: panel %d word %d (pair row %d, column %d) is %#08x, want %#08x", kc, nc, s, i, i/32, i%32, g, w)
+					}
+				}
+			}
+		}
+	}
+}

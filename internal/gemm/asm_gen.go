@@ -35,6 +35,7 @@ func main() {
 	}
 	bf16Pack()
 	bf16Convert()
+	bf16PackB()
 	amxKernel()
 	amxPackA()
 	amxPairsT()
@@ -536,6 +537,97 @@ func bf16Convert() {
 	label("bf16c_done")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// bf16PackB writes packPairsB(dst, src *float32, ldb, kc, panels, tail
+// int): a K chunk of a stored, untransposed B (kc rows of panels·32
+// columns at most, row p at src + p·ldb floats) packed straight into the
+// pair panels toPairs would make of packB's: panel s at dst + s·kc·32
+// floats, pair row q at 32 words from there, word j holding bf16(B[2q][j])
+// | bf16(B[2q+1][j])<<16 (0 for the missing row past an odd kc). tail
+// holds the masks of the last panel's two halves (its columns that exist,
+// in bits 0-15 and 16-31); the others past n are zero, as packB's.
+func bf16PackB() {
+	const pfx = "pairsb"
+	fmt.Fprintf(&out, "\n// func packPairsB(dst, src *float32, ldb, kc, panels, tail int)\n")
+	fmt.Fprintf(&out, "TEXT ·packPairsB(SB), NOSPLIT, $0-48\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ ldb+16(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ kc+24(FP), CX")
+	p("MOVQ panels+32(FP), R9")
+	p("MOVQ tail+40(FP), AX")
+	p("KMOVW AX, K4")
+	p("SHRQ $16, AX")
+	p("KMOVW AX, K5")
+	p("MOVQ CX, R10")
+	p("SHLQ $7, R10") // a panel's bytes: kc rows of 32 floats
+	roundConsts(true)
+	p("MOVQ CX, R11")
+	p("SHRQ $1, R11") // whole pairs
+	p("XORQ R12, R12") // byte offset of the pair row in a panel
+	p("TESTQ R11, R11")
+	p("JZ %s_odd", pfx)
+	label(pfx + "_pair")
+	p("LEAQ (SI)(R8*1), R13") // the odd row
+	bf16PairPanels(pfx+"_p", false)
+	p("LEAQ (SI)(R8*2), SI")
+	p("ADDQ $128, R12")
+	p("DECQ R11")
+	p("JNZ %s_pair", pfx)
+	label(pfx + "_odd")
+	p("TESTQ $1, CX")
+	p("JZ %s_done", pfx)
+	bf16PairPanels(pfx+"_o", true)
+	label(pfx + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// bf16PairPanels writes one pair row (rows SI and R13, or SI alone when
+// odd) into every panel at byte offset R12: the first panels whole, the
+// last under the masks K4, K5.
+func bf16PairPanels(pfx string, odd bool) {
+	p("LEAQ (DI)(R12*1), BX") // this pair row in panel 0
+	p("XORQ DX, DX")          // column byte offset in the rows
+	p("MOVQ R9, R14")
+	p("DECQ R14") // whole panels
+	p("JZ %s_last", pfx)
+	label(pfx + "_panel")
+	bf16PairPanel(odd, false)
+	p("ADDQ $128, DX")
+	p("ADDQ R10, BX")
+	p("DECQ R14")
+	p("JNZ %s_panel", pfx)
+	label(pfx + "_last")
+	bf16PairPanel(odd, true)
+}
+
+// bf16PairPanel rounds 32 columns at DX of rows SI and R13 (masked by K4,
+// K5 when masked; the second row zero when odd) into 32 pair words at BX.
+func bf16PairPanel(odd, masked bool) {
+	for h := 0; h < 2; h++ {
+		for r, base := range []string{"SI", "R13"} {
+			z := 2*h + r
+			if odd && r == 1 {
+				continue
+			}
+			if masked {
+				p("VMOVUPS.Z %d(%s)(DX*1), K%d, Z%d", 64*h, base, 4+h, z)
+			} else {
+				p("VMOVUPS %d(%s)(DX*1), Z%d", 64*h, base, z)
+			}
+			roundBF16(z, 4+z, 1)
+		}
+		lo, hi := 4+2*h, 5+2*h
+		p("VPSRLD $16, Z%d, Z%d", lo, lo)
+		if !odd {
+			p("VPANDD Z31, Z%d, Z%d", hi, hi)
+			p("VPORD Z%d, Z%d, Z%d", lo, hi, lo)
+		}
+		p("VMOVUPS Z%d, %d(BX)", lo, 64*h)
+	}
 }
 
 // ---------------------------------------------------------------------------

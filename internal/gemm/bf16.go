@@ -262,3 +262,10 @@ func amxEdge(im *impl, ws *workspace, kc int, a, b *float32, c []float32, ldc, r
 		copy(c[i*ldc:i*ldc+cols], t[i*32:i*32+cols])
 	}
 }
+
+// pairsTail returns packPairsB's masks for a last panel of cols columns
+// (1 to 32): those of its first and second 16.
+func pairsTail(cols int) int {
+	lo, hi := min(cols, 16), max(cols-16, 0)
+	return (1<<lo - 1) | (1<<hi-1)<<16
+}

@@ -668,6 +668,20 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 // (as bfloat16 pairs for the BF16 kernel).
 func (j *job) packBChunk(dst, rowsBuf []float32, jc, nc, p0, kc int) {
 	im := j.im
+	if im.bf16 && bf16PackAsm && j.b != nil && !j.transB && im.nr == 32 {
+		// Straight into pairs: one pass over B instead of a copy and a
+		// pass over the copy.
+		panels := (nc + 31) / 32
+		_ = dst[panels*32*kc-1]
+		_ = j.b[(p0+kc-1)*j.ldb+jc+nc-1]
+		packPairsB(&dst[0], &j.b[p0*j.ldb+jc], j.ldb, kc, panels, pairsTail(nc-(panels-1)*32))
+		if im.amx {
+			for jr := 0; jr < nc; jr += 32 {
+				padAMXB(dst[jr*kc:(jr+32)*kc], kc)
+			}
+		}
+		return
+	}
 	if j.gbT != nil {
 		for jr := 0; jr < nc; jr += im.nr {
 			packRowsT(im, dst[jr*kc:(jr+im.nr)*kc], rowsBuf, j.gbT, jc+jr, min(im.nr, nc-jr), p0, kc, 1, im.nr)
