@@ -565,7 +565,7 @@ func bf16PackB() {
 	p("SHLQ $7, R10") // a panel's bytes: kc rows of 32 floats
 	roundConsts(true)
 	p("MOVQ CX, R11")
-	p("SHRQ $1, R11") // whole pairs
+	p("SHRQ $1, R11")  // whole pairs
 	p("XORQ R12, R12") // byte offset of the pair row in a panel
 	p("TESTQ R11, R11")
 	p("JZ %s_odd", pfx)
