@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/minmaxgan/minmax/arch"
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/parallel"
 	"github.com/minmaxgan/minmax/recipe"
 	"github.com/minmaxgan/minmax/run"
@@ -230,8 +231,8 @@ Architectures (--model NAME; their options with --opt KEY=VALUE):
 				if w.comm != nil {
 					each = " each,"
 				}
-				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads%s%s) into %s\n",
-					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, each, w.describe(), r.Dir)
+				fmt.Fprintf(errOut, "training %s with the %s architecture and the %s loss for %s (seed %d, %d threads%s%s%s) into %s\n",
+					rec.Data.Source, rec.Model.Arch, rec.Loss.Name, what, rec.Run.Seed, threads, each, precisionNote(rec.Optim.Precision), w.describe(), r.Dir)
 			}
 			final, err := r.Train(ctx)
 			if errors.Is(err, context.Canceled) || errors.Is(err, run.ErrStopped) {
@@ -377,4 +378,19 @@ func useThreads(command string, n int) error {
 	}
 	parallel.SetThreads(n)
 	return nil
+}
+
+// precisionNote is the start line's word on a bfloat16 run: which kernel
+// its products run on (AMX's tiles or AVX-512 BF16's VDPBF16PS).
+func precisionNote(p string) string {
+	if p != "bf16" {
+		return ""
+	}
+	switch gemm.BF16Kernel() {
+	case "amx":
+		return ", bfloat16 products on AMX"
+	case "avx512-bf16":
+		return ", bfloat16 products on AVX-512 BF16"
+	}
+	return ", bfloat16 products"
 }
