@@ -46,7 +46,7 @@ var recipeFlags = []struct {
 	{"lr-d", "optim.d.lr", "float", "discriminator learning rate (Adam)"},
 	{"lr-decay", "optim.lr_decay", "string", "learning-rate schedule: none, linear, cosine"},
 	{"g-ema", "optim.g_ema", "float", "decay of a moving average of G's weights that generates the samples and evaluations (0: off)"},
-	{"precision", "optim.precision", "string", "arithmetic of the training step's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16)"},
+	{"precision", "optim.precision", "string", "arithmetic of the training step's matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; CPUs with AVX-512 BF16, on AMX tiles where the CPU has AMX)"},
 	{"sync-bn", "optim.sync_bn", "bool", "under mpirun: batch norm over the whole global batch, every rank's rows (PyTorch's SyncBatchNorm), rather than each rank's own"},
 	{"seed", "run.seed", "uint", "random seed (same seed and threads give identical results)"},
 	{"eval-every", "run.eval_every", "int", "evaluate and snapshot every N steps"},
