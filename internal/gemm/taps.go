@@ -17,10 +17,10 @@ import (
 // at grid position q = img·Plane + y·Width + x it has, for tap t, the C
 // values from position q + Offs[t]: columns [t·C, (t+1)·C).
 //
-// The kernel computes 12 consecutive grid positions at a time, those past
-// OW in a grid row too (their results are dropped), so X must hold Len()
-// values, the padding and the slack after the last image zero or any
-// finite value.
+// The kernel computes 12 consecutive grid positions at a time (32 on
+// AMX), those past OW in a grid row too (their results are dropped), so X
+// must hold Len() values, the padding and the slack after the last image
+// zero or any finite value.
 //
 // Offs must be non-empty and non-negative (the taps of a kernel over a
 // padded image).
