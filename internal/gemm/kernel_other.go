@@ -36,3 +36,5 @@ func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail 
 func pairsAMX(dst *uint32, src *float32, kc int) { panic("gemm: no assembly") }
 
 func packPairsB(dst, src *float32, ldb, kc, panels, tail int) { panic("gemm: no assembly") }
+
+func sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta float32) { panic("gemm: no assembly") }
