@@ -87,7 +87,6 @@ func TestPackAMXAMatchesToAMXA(t *testing.T) {
 		t.Skip("no AVX-512")
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
-	special := []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
 	im := &impl{mr: 32, nr: 32, asmPack: true}
 	for _, kc := range []int{16, 17, 31, 32, 33, 47, 48, 63, 64, 100, 256} {
 		for _, rows := range []int{1, 5, 16, 31, 32} {
@@ -96,7 +95,7 @@ func TestPackAMXAMatchesToAMXA(t *testing.T) {
 				a := make([]float32, rows*lda)
 				for i := range a {
 					if rng.IntN(6) == 0 {
-						a[i] = math.Float32frombits(special[rng.IntN(len(special))])
+						a[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
 					} else {
 						a[i] = float32(rng.NormFloat64())
 					}
@@ -128,12 +127,11 @@ func TestPairsAMXMatchesGo(t *testing.T) {
 		t.Skip("no AVX-512")
 	}
 	rng := rand.New(rand.NewPCG(15, 16))
-	special := []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
 	for _, kc := range []int{16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256} {
 		src := make([]float32, 32*kc)
 		for i := range src {
 			if rng.IntN(5) == 0 {
-				src[i] = math.Float32frombits(special[rng.IntN(len(special))])
+				src[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
 			} else {
 				src[i] = math.Float32frombits(rng.Uint32())
 			}
@@ -181,7 +179,6 @@ func TestPackPairsBMatchesToPairs(t *testing.T) {
 		t.Skip("no AVX-512")
 	}
 	rng := rand.New(rand.NewPCG(17, 18))
-	special := []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
 	im := &impl{mr: 12, nr: 32, asmPack: true}
 	for _, kc := range []int{1, 2, 3, 16, 17, 64, 255, 256} {
 		for _, nc := range []int{1, 15, 16, 17, 32, 33, 64, 70, 96} {
@@ -189,7 +186,7 @@ func TestPackPairsBMatchesToPairs(t *testing.T) {
 			b := make([]float32, kc*ldb)
 			for i := range b {
 				if rng.IntN(6) == 0 {
-					b[i] = math.Float32frombits(special[rng.IntN(len(special))])
+					b[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
 				} else {
 					b[i] = float32(rng.NormFloat64())
 				}

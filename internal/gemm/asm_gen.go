@@ -695,6 +695,26 @@ func tileZero(tmm int) {
 	emitBytes(append(vex3(3, 0, 0, 0, 0), 0x49, byte(0b11<<6|tmm<<3)), fmt.Sprintf("TILEZERO TMM%d", tmm))
 }
 
+// tileConfig loads the kernels' tile configuration (·amxConfig, through
+// AX): LDTILECFG (VEX.128.NP.0F38.W0 49 /0).
+func tileConfig() {
+	p("LEAQ ·amxConfig(SB), AX")
+	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0x00), "LDTILECFG (AX)")
+}
+
+// tileRelease emits TILERELEASE (VEX.128.NP.0F38.W0 49 C0), which returns
+// the tiles to their initial state.
+func tileRelease() {
+	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0xc0), "TILERELEASE")
+}
+
+// zeroCTiles clears the four accumulator tiles of C.
+func zeroCTiles() {
+	for t := tmmC00; t <= tmmC11; t++ {
+		tileZero(t)
+	}
+}
+
 // tdpbf16ps emits TDPBF16PS dst, a, b: dst[m][n] += sum over the pairs q
 // of a[m][q]·b[q][n], each pair's two products added in turn
 // (VEX.128.F3.0F38.W0 5C 11:dst:a, b in VEX.vvvv).
@@ -717,8 +737,7 @@ func amxKernel() {
 	p("SHRQ $1, CX") // pair rows
 	p("ADDQ $15, CX")
 	p("SHRQ $4, CX") // blocks of 16 pair rows
-	p("LEAQ ·amxConfig(SB), AX")
-	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0x00), "LDTILECFG (AX)")
+	tileConfig()
 	p("MOVQ R8, BX")
 	p("SHLQ $4, BX")
 	p("ADDQ DX, BX") // row 16 of C
@@ -731,9 +750,7 @@ func amxKernel() {
 	tileLoad(tmmC11, 64, "BX", "R8")
 	p("JMP %s_start", pfx)
 	label(pfx + "_zero")
-	for t := tmmC00; t <= tmmC11; t++ {
-		tileZero(t)
-	}
+	zeroCTiles()
 	label(pfx + "_start")
 	p("MOVQ $64, R9")
 	p("MOVQ $128, R10")
@@ -757,7 +774,7 @@ func amxKernel() {
 	tileStore(tmmC01, 64, "DX", "R8")
 	tileStore(tmmC10, 0, "BX", "R8")
 	tileStore(tmmC11, 64, "BX", "R8")
-	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0xc0), "TILERELEASE")
+	tileRelease()
 	p("RET")
 }
 
@@ -945,17 +962,14 @@ func amxTaps() {
 	const pfx = "tamx"
 	fmt.Fprintf(&out, "\n// func sgemmTapsAMX(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)\n")
 	fmt.Fprintf(&out, "TEXT ·sgemmTapsAMX(SB), $4096-72\n")
-	p("LEAQ ·amxConfig(SB), AX")
-	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0x00), "LDTILECFG (AX)")
+	tileConfig()
 	p("LEAQ 0(SP), R13") // the frame tile, 32 rows of 128 bytes
 	p("MOVQ $128, R9")
 	p("MOVQ mode+56(FP), CX")
 	p("CMPQ CX, $1")
 	p("JEQ %s_loadc", pfx)
 	p("JGT %s_loadbias", pfx)
-	for t := tmmC00; t <= tmmC11; t++ {
-		tileZero(t)
-	}
+	zeroCTiles()
 	p("JMP %s_start", pfx)
 	label(pfx + "_loadbias")
 	p("MOVQ bias+64(FP), AX")
@@ -1032,7 +1046,7 @@ func amxTaps() {
 	tileStore(tmmC01, 64, "R13", "R9")
 	tileStore(tmmC10, 2048, "R13", "R9")
 	tileStore(tmmC11, 2112, "R13", "R9")
-	emitBytes(append(vex3(0, 0, 0, 0, 0), 0x49, 0xc0), "TILERELEASE")
+	tileRelease()
 	p("MOVQ c+40(FP), DX")
 	p("MOVQ rows+48(FP), R10")
 	p("MOVQ $32, BX")

@@ -220,11 +220,7 @@ func padAMXB(panel []float32, kc int) {
 
 // amxTail returns packAMXA's masks for kc columns: those of the last
 // kc%32 columns' first and second 16 (0 when kc is a multiple of 32).
-func amxTail(kc int) int {
-	t := kc % 32
-	lo, hi := min(t, 16), max(t-16, 0)
-	return (1<<lo - 1) | (1<<hi-1)<<16
-}
+func amxTail(kc int) int { return halfMasks(kc % 32) }
 
 // packAMXMicro packs the A micro-panel of rows [i0, i0+rows), columns
 // [p0, p0+kc) of a stored untransposed or computed A straight into the
@@ -265,7 +261,12 @@ func amxEdge(im *impl, ws *workspace, kc int, a, b *float32, c []float32, ldc, r
 
 // pairsTail returns packPairsB's masks for a last panel of cols columns
 // (1 to 32): those of its first and second 16.
-func pairsTail(cols int) int {
-	lo, hi := min(cols, 16), max(cols-16, 0)
+func pairsTail(cols int) int { return halfMasks(cols) }
+
+// halfMasks returns the load masks of the first n (0 to 32) of 32
+// columns read as two halves of 16: the first half's in bits 0-15, the
+// second's in bits 16-31.
+func halfMasks(n int) int {
+	lo, hi := min(n, 16), max(n-16, 0)
 	return (1<<lo - 1) | (1<<hi-1)<<16
 }

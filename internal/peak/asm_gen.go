@@ -181,8 +181,7 @@ func emitBytes(code []byte, mnemonic string) {
 
 // amxAccs is the number of tile accumulators of loopAMX (tiles 0-5; 6
 // and 7 hold A and B). TDPBF16PS issues once per 16 cycles on Sapphire
-// Rapids with a latency of about 52, so four chains would do; six leave
-// margin.
+// Rapids, so six independent chains hide any latency up to 96 cycles.
 const amxAccs = 6
 
 // loopAMX writes tdpAMX(n int, cfg *[64]byte, ab *[2048]byte, acc
