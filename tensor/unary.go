@@ -89,11 +89,7 @@ func Tanh(dst, x []float32) {
 // measurement.
 const transcendentalWork = 16
 
-func tanhSerial(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = float32(math.Tanh(float64(v)))
-	}
-}
+func tanhSerial(dst, x []float32) { map64(dst, x, math.Tanh) }
 
 // TanhGrad writes g*(1-y*y), the gradient of tanh given its output y.
 func TanhGrad(dst, y, g []float32) {
@@ -109,11 +105,7 @@ func Sigmoid(dst, x []float32) {
 	}
 }
 
-func sigmoidSerial(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = float32(sigmoid64(float64(v)))
-	}
-}
+func sigmoidSerial(dst, x []float32) { map64(dst, x, sigmoid64) }
 
 func sigmoid64(x float64) float64 {
 	if x >= 0 {
@@ -132,11 +124,7 @@ func SigmoidGrad(dst, y, g []float32) {
 
 // Softplus writes log(1+exp(x)) computed as max(x,0) + log1p(exp(-|x|)),
 // which neither overflows nor loses precision for large |x|.
-func Softplus(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = float32(Softplus64(float64(v)))
-	}
-}
+func Softplus(dst, x []float32) { map64(dst, x, Softplus64) }
 
 // Softplus64 is the float64 softplus, stable for any x.
 func Softplus64(x float64) float64 {
@@ -147,18 +135,41 @@ func Softplus64(x float64) float64 {
 }
 
 // Exp writes exp(x).
-func Exp(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = float32(math.Exp(float64(v)))
+func Exp(dst, x []float32) { map64(dst, x, math.Exp) }
+
+// Log writes the natural logarithm of x.
+func Log(dst, x []float32) { map64(dst, x, math.Log) }
+
+// map64 writes float32(f(float64(x[i]))), converting x to float64 in
+// chunks of map64Chunk values before f runs on any of them.
+//
+// The obvious loop, dst[i] = float32(f(float64(v))), is several times
+// slower (Softplus 46-52 against 20-21 ns a value on this Intel core, the
+// same bits): the compiler folds the load into CVTSS2SD, which writes only
+// the low half of its register and so waits for the register's last
+// writer, the previous element's f. Each element's tens of dependent
+// floating-point steps then run one after another, where the converted
+// chunk lets the core overlap several elements' chains.
+func map64(dst, x []float32, f func(float64) float64) {
+	var buf [map64Chunk]float64
+	dst = dst[:len(x)]
+	for len(x) > 0 {
+		n := min(len(x), map64Chunk)
+		for i, v := range x[:n] {
+			buf[i] = float64(v)
+		}
+		for i := range n {
+			buf[i] = f(buf[i])
+		}
+		for i, v := range buf[:n] {
+			dst[i] = float32(v)
+		}
+		dst, x = dst[n:], x[n:]
 	}
 }
 
-// Log writes the natural logarithm of x.
-func Log(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = float32(math.Log(float64(v)))
-	}
-}
+// map64Chunk is map64's chunk: 512 bytes of float64 on the stack.
+const map64Chunk = 64
 
 // Sqrt writes the square root of x.
 func Sqrt(dst, x []float32) {
