@@ -48,13 +48,65 @@ func BenchmarkAMXKernel(b *testing.B) {
 		toPairs(bb[t*32*kc:(t+1)*32*kc], 32, kc)
 	}
 	c := alignedFloats(32 * 32 * tiles)
-	b.ResetTimer()
-	for range b.N {
-		for t := range tiles {
-			sgemmKernelAMX(kc, &a[0], &bb[t*32*kc], &c[t*32], 32*tiles, 1)
+	b.Run("tile", func(b *testing.B) {
+		for range b.N {
+			for t := range tiles {
+				sgemmKernelAMX(kc, &a[0], &bb[t*32*kc], &c[t*32], 32*tiles, 1)
+			}
+		}
+		b.ReportMetric(float64(b.N)*2*32*32*kc*tiles/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("panels", func(b *testing.B) {
+		for range b.N {
+			sgemmPanelsAMX(kc, &a[0], &bb[0], &c[0], 32*tiles, 1, tiles)
+		}
+		b.ReportMetric(float64(b.N)*2*32*32*kc*tiles/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// sgemmPanelsAMX gives every tile the bits of sgemmKernelAMX on it, for
+// depths that fill whole blocks of 16 pairs and depths that do not, and
+// for beta 0 and 1, and leaves C's columns beyond the panels alone.
+func TestPanelsAMXMatchesKernel(t *testing.T) {
+	if amxImpl == nil {
+		t.Skip("no AMX BF16 here")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kc := range []int{16, 32, 50, 256} {
+		for _, n := range []int{1, 2, 3} {
+			for _, beta := range []float32{0, 1} {
+				a := alignedFloats(32 * kc)
+				bb := alignedFloats(32 * kc * n)
+				for i := range a {
+					a[i] = rng.Float32()*2 - 1
+				}
+				for i := range bb {
+					bb[i] = rng.Float32()*2 - 1
+				}
+				var ws workspace
+				toAMXA(a, kc, &ws)
+				for p := range n {
+					toPairs(bb[p*32*kc:(p+1)*32*kc], 32, kc)
+					padAMXB(bb[p*32*kc:(p+1)*32*kc], kc)
+				}
+				ldc := 32*n + 5
+				want := alignedFloats(32 * ldc)
+				for i := range want {
+					want[i] = rng.Float32()
+				}
+				got := append([]float32(nil), want...)
+				for p := range n {
+					sgemmKernelAMX(kc, &a[0], &bb[p*32*kc], &want[p*32], ldc, beta)
+				}
+				sgemmPanelsAMX(kc, &a[0], &bb[0], &got[0], ldc, beta, n)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("kc %d, %d panels, beta %v: C[%d][%d] = %v, want %v", kc, n, beta, i/ldc, i%ldc, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
-	b.ReportMetric(float64(b.N)*2*32*32*kc*tiles/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // useBF16Dot computes in bfloat16 with the AVX-512 BF16 kernel

@@ -771,7 +771,12 @@ func (j *job) tilesTo(ws *workspace, a, b, c []float32, ldc, i0, rows, jc, nc, k
 		// took 5% of the toy step on AVX2's 6×16 tiles).
 		j.fillBiasTo(c, ldc, i0*ldc+jc, rows, nc, jc)
 	}
-	for jr := 0; jr < nc; jr += nr {
+	jr0 := 0
+	if full := nc / nr; im.panels != nil && rows == mr && full > 0 && (beta == 0 || beta == 1) {
+		im.panels(kc, ap, &b[0], &c[i0*ldc+jc], ldc, beta, full)
+		jr0 = full * nr
+	}
+	for jr := jr0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp := &b[jr*kc]
 		off := i0*ldc + jc + jr

@@ -85,6 +85,11 @@ type impl struct {
 	// amx says fn is the AMX kernel: B panels of bfloat16 pairs padded to
 	// 16 pair rows (padAMXB), A micro-panels in row blocks (toAMXA).
 	amx bool
+	// panels, if set, is fn on n full panels of B side by side (32·kc
+	// floats apart, as packed) into n tiles of C side by side, each as fn
+	// computes it, for beta 0 or 1: one call where the AMX kernel would
+	// load its tile configuration n times.
+	panels func(kc int, a, b, c *float32, ldc int, beta float32, n int)
 }
 
 var (

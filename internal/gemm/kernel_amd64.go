@@ -279,6 +279,13 @@ var bf16DotImpl = func() *impl {
 //go:noescape
 func sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta float32)
 
+// sgemmPanelsAMX is sgemmKernelAMX on n panels of B, 32·kc floats apart,
+// into n tiles of C side by side, the tile configuration loaded once (see
+// asm_gen.go's amxPanels). beta must be 0 or 1.
+//
+//go:noescape
+func sgemmPanelsAMX(kc int, a, b, c *float32, ldc int, beta float32, n int)
+
 // packAMXA packs 32 rows of float32 (rows of them from src, lds apart,
 // zero after) times alpha into the AMX kernel's A layout at dst (see
 // toAMXA), rounding as convertBF16; tail holds the load masks of the last
@@ -336,7 +343,7 @@ var amxImpl = func() *impl {
 	}
 	im := *bf16DotImpl
 	im.mr, im.nr = 32, 32
-	im.fn, im.edge, im.amx = amxKernel, nil, true
+	im.fn, im.edge, im.amx, im.panels = amxKernel, nil, true, sgemmPanelsAMX
 	im.taps, im.rows, im.wgrad = sgemmTapsAMX, nil, [3]tapsWKernel{}
 	return &im
 }()

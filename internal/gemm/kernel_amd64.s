@@ -5809,6 +5809,76 @@ kamx_store:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
 	RET
 
+// func sgemmPanelsAMX(kc int, a, b, c *float32, ldc int, beta float32, n int)
+TEXT ·sgemmPanelsAMX(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ b+16(FP), R12
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ CX, R13
+	SHLQ $7, R13
+	INCQ CX
+	SHRQ $1, CX
+	ADDQ $15, CX
+	SHRQ $4, CX
+	MOVQ CX, R11
+	MOVQ n+48(FP), AX
+	TESTQ AX, AX
+	JZ pamx_done
+	LEAQ ·amxConfig(SB), AX
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
+pamx_panel:
+	MOVQ a+8(FP), SI
+	MOVQ R12, DI
+	MOVQ R11, CX
+	MOVQ R8, BX
+	SHLQ $4, BX
+	ADDQ DX, BX
+	MOVL beta+40(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ pamx_zero
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x02 // TILELOADD 0(DX)(R8*1), TMM0
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x4c; BYTE $0x02; BYTE $0x40 // TILELOADD 64(DX)(R8*1), TMM1
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x14; BYTE $0x03 // TILELOADD 0(BX)(R8*1), TMM2
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x5c; BYTE $0x03; BYTE $0x40 // TILELOADD 64(BX)(R8*1), TMM3
+	JMP pamx_start
+pamx_zero:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO TMM3
+pamx_start:
+	MOVQ $64, R9
+	MOVQ $128, R10
+	TESTQ CX, CX
+	JZ pamx_store
+pamx_loop:
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x0e // TILELOADD 0(SI)(R9*1), TMM4
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x17 // TILELOADD 0(DI)(R10*1), TMM6
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x17; BYTE $0x40 // TILELOADD 64(DI)(R10*1), TMM7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // TDPBF16PS TMM6, TMM4, TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // TDPBF16PS TMM7, TMM4, TMM1
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0xac; BYTE $0x0e; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // TILELOADD 1024(SI)(R9*1), TMM5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5 // TDPBF16PS TMM6, TMM5, TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xdd // TDPBF16PS TMM7, TMM5, TMM3
+	ADDQ $2048, SI
+	ADDQ $2048, DI
+	DECQ CX
+	JNZ pamx_loop
+pamx_store:
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x02 // TILESTORED TMM0, 0(DX)(R8*1)
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x02; BYTE $0x40 // TILESTORED TMM1, 64(DX)(R8*1)
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x14; BYTE $0x03 // TILESTORED TMM2, 0(BX)(R8*1)
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x5c; BYTE $0x03; BYTE $0x40 // TILESTORED TMM3, 64(BX)(R8*1)
+	ADDQ R13, R12
+	ADDQ $128, DX
+	DECQ n+48(FP)
+	JNZ pamx_panel
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
+pamx_done:
+	RET
+
 // func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)
 TEXT ·packAMXA(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
