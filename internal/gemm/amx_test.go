@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -160,7 +161,7 @@ func TestPackAMXAMatchesToAMXA(t *testing.T) {
 				for i := range got {
 					got[i] = float32(math.NaN())
 				}
-				packAMXA((*uint16)(unsafe.Pointer(&got[0])), &a[0], lda, rows, kc, alpha, amxTail(kc))
+				packAMXA((*uint16)(unsafe.Pointer(&got[0])), &a[0], lda, rows, 32, kc, alpha, amxTail(kc))
 				n := (kc + 31) / 32 * 512
 				for i := range n {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -260,6 +261,30 @@ func TestPackPairsBMatchesToPairs(t *testing.T) {
 					if g != w {
 						t.Fatalf("kc=%d nc=%d: panel %d word %d (pair row %d, column %d) is %#08x, want %#08x", kc, nc, s, i, i/32, i%32, g, w)
 					}
+				}
+			}
+		}
+	}
+}
+
+// On AMX, A given by strided runs (packed from where its runs lie when a
+// K chunk is within one span, the holes gathered; gathered row by row
+// otherwise) gives the bits of A stored, whatever the cuts, at 1 and 2
+// threads, m not a multiple of 32 included.
+func TestStridedRowsAMXMatchesStored(t *testing.T) {
+	useAMX(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, sh := range [][3]int{{37, 45, 600}, {200, 70, 512}, {64, 128, 1024}, {25, 33, 96}} {
+		m, n, kk := sh[0], sh[1], sh[2]
+		a, b, c0 := randSlice(rng, m*kk), randSlice(rng, kk*n), randSlice(rng, m*n)
+		want := append([]float32(nil), c0...)
+		Sgemm(pool(1), false, false, m, n, kk, 1, a, kk, b, n, 1, want, n)
+		for _, cut := range [][2]int{{kk, m}, {kk, 7}, {256, 12}, {512, 1}, {64, 13}, {33, 7}} {
+			for _, holes := range []bool{false, true} {
+				for _, threads := range []int{1, 2} {
+					got := append([]float32(nil), c0...)
+					SgemmRowsA(pool(threads), m, n, kk, 1, &stridedRows{storedRows{a, kk}, cut[0], cut[1], holes}, false, b, n, 1, got, n)
+					same(t, fmt.Sprintf("%dx%dx%d spans %d runs %d holes %v threads %d", m, n, kk, cut[0], cut[1], holes, threads), want, got)
 				}
 			}
 		}

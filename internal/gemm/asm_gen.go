@@ -835,27 +835,30 @@ func amxTile(pfx string) {
 	tileStore(tmmC11, 64, "BX", "R8")
 }
 
-// amxPackA writes packAMXA(dst *uint16, src *float32, lds, rows, kc int,
-// alpha float32, tail int): the AMX kernel's A panel (see toAMXA) of 32
-// rows straight from rows of float32 (row r at src + r·lds floats): for
-// every block b of 32 columns, row r's 32 values times alpha, rounded to
-// bfloat16 as convertBF16 rounds, at dst + b·1024 + r·32 (uint16s), the
-// rows from rows to 32 zero. tail holds the masks of the last block's
+// amxPackA writes packAMXA(dst *uint16, src *float32, lds, rows, end, kc
+// int, alpha float32, tail int): rows [0, end) of the AMX kernel's A panel
+// (see toAMXA) straight from rows of float32 (row r at src + r·lds
+// floats): for every block b of 32 columns, row r's 32 values times
+// alpha, rounded to bfloat16 as convertBF16 rounds, at dst + b·1024 + r·32
+// (uint16s), the rows from rows to end zero. A whole panel has end 32;
+// dst 32·r0 uint16s on, a call writes rows r0 to r0+end of one (a run
+// of rows that lie evenly apart in memory). tail holds the masks of the last block's
 // two halves (kc%32 columns, in bits 0-15 and 16-31; 0 when kc%32 == 0).
 func amxPackA() {
 	const pfx = "amxpa"
-	fmt.Fprintf(&out, "\n// func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)\n")
-	fmt.Fprintf(&out, "TEXT ·packAMXA(SB), NOSPLIT, $0-56\n")
+	fmt.Fprintf(&out, "\n// func packAMXA(dst *uint16, src *float32, lds, rows, end, kc int, alpha float32, tail int)\n")
+	fmt.Fprintf(&out, "TEXT ·packAMXA(SB), NOSPLIT, $0-64\n")
 	p("MOVQ dst+0(FP), DI")
 	p("MOVQ src+8(FP), SI")
 	p("MOVQ lds+16(FP), R8")
 	p("SHLQ $2, R8")
 	p("MOVQ rows+24(FP), R9")
-	p("MOVQ kc+32(FP), CX")
+	p("MOVQ end+32(FP), R15")
+	p("MOVQ kc+40(FP), CX")
 	p("MOVQ R8, R14")
 	p("SHLQ $5, R14") // 32 rows on: the next micro-panel
-	p("VBROADCASTSS alpha+40(FP), Z31")
-	p("MOVQ tail+48(FP), AX")
+	p("VBROADCASTSS alpha+48(FP), Z31")
+	p("MOVQ tail+56(FP), AX")
 	p("KMOVW AX, K1")
 	p("SHRQ $16, AX")
 	p("KMOVW AX, K2")
@@ -865,6 +868,8 @@ func amxPackA() {
 	roundConsts(false)
 	p("VPXORD Z27, Z27, Z27")
 	p("XORQ R10, R10") // row
+	p("TESTQ R15, R15")
+	p("JZ %s_done", pfx)
 	label(pfx + "_row")
 	p("MOVQ SI, R11") // this row's source
 	p("MOVQ DI, R13") // this row's first block
@@ -908,8 +913,9 @@ func amxPackA() {
 	p("ADDQ R8, SI")
 	p("ADDQ $64, DI")
 	p("INCQ R10")
-	p("CMPQ R10, $32")
+	p("CMPQ R10, R15")
 	p("JLT %s_row", pfx)
+	label(pfx + "_done")
 	p("VZEROUPPER")
 	p("RET")
 }

@@ -229,16 +229,42 @@ func amxTail(kc int) int { return halfMasks(kc % 32) }
 func (j *job) packAMXMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
 	d := (*uint16)(unsafe.Pointer(&dst[0]))
 	_ = dst[32*kc-1]
+	tail := amxTail(kc)
 	if j.ga == nil {
 		_ = j.a[(i0+rows-1)*j.lda+p0+kc-1]
-		packAMXA(d, &j.a[i0*j.lda+p0], j.lda, rows, kc, j.alpha, amxTail(kc))
+		packAMXA(d, &j.a[i0*j.lda+p0], j.lda, rows, 32, kc, j.alpha, tail)
+		return
+	}
+	if s, ok := j.ga.(StridedRows); ok && s.Span(p0, kc) >= kc {
+		// Runs of rows evenly apart in memory (a strided convolution's
+		// patches, a K chunk within one kernel row) are packed from
+		// where they lie; only rows over the padding are gathered.
+		// (patches.Row's copies were 2.4% of dcgan28's bfloat16 step on
+		// AMX at 1 thread.)
+		for i := 0; i < rows; {
+			src, ld, n := s.Run(i0+i, rows-i, p0)
+			di := (*uint16)(unsafe.Add(unsafe.Pointer(d), 64*i))
+			if src == nil {
+				buf := ws.rows[:n*kc]
+				for t := range n {
+					j.ga.Row(buf[t*kc:(t+1)*kc], i0+i+t, p0)
+				}
+				src, ld = buf, kc
+			}
+			_ = src[(n-1)*ld+kc-1]
+			packAMXA(di, &src[0], ld, n, n, kc, j.alpha, tail)
+			i += n
+		}
+		if rows < 32 {
+			packAMXA((*uint16)(unsafe.Add(unsafe.Pointer(d), 64*rows)), &dst[0], kc, 0, 32-rows, kc, 1, tail)
+		}
 		return
 	}
 	buf := ws.rows[:rows*kc]
 	for i := range rows {
 		j.ga.Row(buf[i*kc:(i+1)*kc], i0+i, p0)
 	}
-	packAMXA(d, &buf[0], kc, rows, kc, j.alpha, amxTail(kc))
+	packAMXA(d, &buf[0], kc, rows, 32, kc, j.alpha, tail)
 }
 
 // amxEdge computes a rows×cols corner tile of C with the AMX kernel. The

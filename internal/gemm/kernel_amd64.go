@@ -286,13 +286,14 @@ func sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func sgemmPanelsAMX(kc int, a, b, c *float32, ldc int, beta float32, n int)
 
-// packAMXA packs 32 rows of float32 (rows of them from src, lds apart,
+// packAMXA packs end rows of float32 (rows of them from src, lds apart,
 // zero after) times alpha into the AMX kernel's A layout at dst (see
-// toAMXA), rounding as convertBF16; tail holds the load masks of the last
-// kc%32 columns' two halves (amxTail).
+// toAMXA), rounding as convertBF16: a whole micro-panel with end 32, or
+// from dst 32·r0 uint16s on its rows r0 to r0+end. tail holds the load
+// masks of the last kc%32 columns' two halves (amxTail).
 //
 //go:noescape
-func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)
+func packAMXA(dst *uint16, src *float32, lds, rows, end, kc int, alpha float32, tail int)
 
 // pairsAMX writes the AMX kernel's A layout (toAMXA) at dst from a packed
 // float32 panel of kc rows of 32 values at src (not overlapping dst).

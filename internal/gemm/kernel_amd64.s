@@ -5879,18 +5879,19 @@ pamx_store:
 pamx_done:
 	RET
 
-// func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int)
-TEXT ·packAMXA(SB), NOSPLIT, $0-56
+// func packAMXA(dst *uint16, src *float32, lds, rows, end, kc int, alpha float32, tail int)
+TEXT ·packAMXA(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ lds+16(FP), R8
 	SHLQ $2, R8
 	MOVQ rows+24(FP), R9
-	MOVQ kc+32(FP), CX
+	MOVQ end+32(FP), R15
+	MOVQ kc+40(FP), CX
 	MOVQ R8, R14
 	SHLQ $5, R14
-	VBROADCASTSS alpha+40(FP), Z31
-	MOVQ tail+48(FP), AX
+	VBROADCASTSS alpha+48(FP), Z31
+	MOVQ tail+56(FP), AX
 	KMOVW AX, K1
 	SHRQ $16, AX
 	KMOVW AX, K2
@@ -5905,6 +5906,8 @@ TEXT ·packAMXA(SB), NOSPLIT, $0-56
 	VPBROADCASTD AX, Z30
 	VPXORD Z27, Z27, Z27
 	XORQ R10, R10
+	TESTQ R15, R15
+	JZ amxpa_done
 amxpa_row:
 	MOVQ SI, R11
 	MOVQ DI, R13
@@ -5977,8 +5980,9 @@ amxpa_next:
 	ADDQ R8, SI
 	ADDQ $64, DI
 	INCQ R10
-	CMPQ R10, $32
+	CMPQ R10, R15
 	JLT amxpa_row
+amxpa_done:
 	VZEROUPPER
 	RET
 

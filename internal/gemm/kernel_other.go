@@ -29,7 +29,7 @@ func packBF16Pairs(dst, src *float32, w, kq, tail int) { panic("gemm: no assembl
 
 func convertBF16(dst *uint16, src *float32, n int) { panic("gemm: no assembly") }
 
-func packAMXA(dst *uint16, src *float32, lds, rows, kc int, alpha float32, tail int) {
+func packAMXA(dst *uint16, src *float32, lds, rows, end, kc int, alpha float32, tail int) {
 	panic("gemm: no assembly")
 }
 
