@@ -254,7 +254,7 @@ func TestPackPairsBMatchesToPairs(t *testing.T) {
 			for i := range got {
 				got[i] = float32(math.NaN())
 			}
-			packPairsB(&got[0], &b[0], ldb, kc, panels, pairsTail(nc-(panels-1)*32))
+			packPairsB(&got[0], &b[0], ldb, kc, panels, pairsTail(nc-(panels-1)*32), 32*kc)
 			for s := range panels {
 				for i := range (kc + 1) / 2 * 32 {
 					g, w := math.Float32bits(got[s*32*kc+i]), math.Float32bits(want[s*32*kc+i])
@@ -285,6 +285,76 @@ func TestStridedRowsAMXMatchesStored(t *testing.T) {
 					got := append([]float32(nil), c0...)
 					SgemmRowsA(pool(threads), m, n, kk, 1, &stridedRows{storedRows{a, kk}, cut[0], cut[1], holes}, false, b, n, 1, got, n)
 					same(t, fmt.Sprintf("%dx%dx%d spans %d runs %d holes %v threads %d", m, n, kk, cut[0], cut[1], holes, threads), want, got)
+				}
+			}
+		}
+	}
+}
+
+// In bfloat16, a B given by strided runs (SgemmRowsB) is packed straight
+// into pair panels where its spans start panels (packPairsStrided: pairs
+// across two runs, rows over the padding, an odd K) and gives the bits
+// of B stored, on every bfloat16 kernel, at 1 and 2 threads.
+func TestStridedRowsBPairsMatchStored(t *testing.T) {
+	forBF16Kernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(17, 18))
+		for _, sh := range [][3]int{{40, 576, 301}, {33, 192, 64}, {70, 600, 531}, {5, 96, 7}} {
+			n, kk, m := sh[0], sh[1], sh[2] // C is n×kk, the product's K is m
+			a, e := randSlice(rng, m*kk), randSlice(rng, m*n)
+			want := make([]float32, n*kk)
+			Sgemm(pool(1), true, false, n, kk, m, 1, e, n, a, kk, 0, want, kk)
+			for _, cut := range [][2]int{{kk, m}, {192, 32}, {64, 13}, {32, 1}, {96, 7}, {kk, 2}, {50, 5}} {
+				for _, holes := range []bool{false, true} {
+					for _, threads := range []int{1, 2} {
+						got := make([]float32, n*kk)
+						SgemmRowsB(pool(threads), true, n, kk, m, 1, e, n, &stridedRows{storedRows{a, kk}, cut[0], cut[1], holes}, 0, got, kk)
+						same(t, fmt.Sprintf("%dx%dx%d spans %d runs %d holes %v threads %d", n, kk, m, cut[0], cut[1], holes, threads), want, got)
+					}
+				}
+			}
+		}
+	})
+}
+
+// packPairsStrided writes the words of packBStrided then toPairs, the
+// zero halves of an odd K and the columns past a last partial panel
+// included.
+func TestPackPairsStridedMatchesPacked(t *testing.T) {
+	useBF16Dot(t)
+	rng := rand.New(rand.NewPCG(19, 20))
+	im := bf16DotImpl
+	for _, sh := range [][2]int{{301, 576}, {64, 192}, {7, 96}, {40, 70}} {
+		k, n := sh[0], sh[1]
+		a := randSlice(rng, k*n)
+		for _, cut := range [][2]int{{n, k}, {192, 32}, {64, 13}, {32, 1}, {96, 7}, {n, 2}} {
+			for _, holes := range []bool{false, true} {
+				s := &stridedRows{storedRows{a, n}, cut[0], cut[1], holes}
+				for _, c := range [][4]int{{0, n, 0, k}, {0, n, 3, k - 3}, {32, n - 32, 1, k / 2}} {
+					j0, nc, p0, kc := c[0], c[1], c[2], c[3]
+					if nc <= 0 || kc <= 0 {
+						continue
+					}
+					size := (nc + 31) / 32 * 32 * kc
+					want, got := make([]float32, size), make([]float32, size)
+					for i := range got {
+						got[i] = float32(i) // garbage where nothing is written
+						want[i] = got[i]
+					}
+					packBStrided(im, want, make([]float32, nc), s, j0, nc, p0, kc)
+					for jr := 0; jr < nc; jr += 32 {
+						toPairs(want[jr*kc:(jr+32)*kc], 32, kc)
+					}
+					what := fmt.Sprintf("%dx%d spans %d runs %d holes %v block %v", k, n, cut[0], cut[1], holes, c)
+					if !packPairsStrided(got, make([]float32, 3*nc), s, j0, nc, p0, kc) {
+						if cut[0]%32 == 0 {
+							t.Fatalf("%s: not packed", what)
+						}
+						continue
+					}
+					for jr := 0; jr < nc; jr += 32 {
+						w := (kc + 1) / 2 * 32 // the words toPairs writes
+						same(t, what, want[jr*kc:jr*kc+w], got[jr*kc:jr*kc+w])
+					}
 				}
 			}
 		}

@@ -540,30 +540,32 @@ func bf16Convert() {
 	p("RET")
 }
 
-// bf16PackB writes packPairsB(dst, src *float32, ldb, kc, panels, tail
-// int): a K chunk of a stored, untransposed B (kc rows of panels·32
-// columns at most, row p at src + p·ldb floats) packed straight into the
-// pair panels toPairs would make of packB's: panel s at dst + s·kc·32
-// floats, pair row q at 32 words from there, word j holding bf16(B[2q][j])
-// | bf16(B[2q+1][j])<<16 (0 for the missing row past an odd kc). tail
-// holds the masks of the last panel's two halves (its columns that exist,
-// in bits 0-15 and 16-31); the others past n are zero, as packB's.
+// bf16PackB writes packPairsB(dst, src *float32, ldb, rows, panels, tail,
+// pstride int): rows rows of a B (panels·32 columns at most, row p at src
+// + p·ldb floats) packed straight into the pair panels toPairs would make
+// of packB's: panel s at dst + s·pstride floats, pair row q at 32 words
+// from there, word j holding bf16(B[2q][j]) | bf16(B[2q+1][j])<<16 (0 for
+// the missing row past an odd rows). A whole K chunk of a stored B has
+// rows kc and pstride 32·kc; a run of rows within one starts dst at its
+// pair row. tail holds the masks of the last panel's two halves (its
+// columns that exist, in bits 0-15 and 16-31); the others past n are
+// zero, as packB's.
 func bf16PackB() {
 	const pfx = "pairsb"
-	fmt.Fprintf(&out, "\n// func packPairsB(dst, src *float32, ldb, kc, panels, tail int)\n")
-	fmt.Fprintf(&out, "TEXT ·packPairsB(SB), NOSPLIT, $0-48\n")
+	fmt.Fprintf(&out, "\n// func packPairsB(dst, src *float32, ldb, rows, panels, tail, pstride int)\n")
+	fmt.Fprintf(&out, "TEXT ·packPairsB(SB), NOSPLIT, $0-56\n")
 	p("MOVQ dst+0(FP), DI")
 	p("MOVQ src+8(FP), SI")
 	p("MOVQ ldb+16(FP), R8")
 	p("SHLQ $2, R8")
-	p("MOVQ kc+24(FP), CX")
+	p("MOVQ rows+24(FP), CX")
 	p("MOVQ panels+32(FP), R9")
 	p("MOVQ tail+40(FP), AX")
 	p("KMOVW AX, K4")
 	p("SHRQ $16, AX")
 	p("KMOVW AX, K5")
-	p("MOVQ CX, R10")
-	p("SHLQ $7, R10") // a panel's bytes: kc rows of 32 floats
+	p("MOVQ pstride+48(FP), R10")
+	p("SHLQ $2, R10") // from one panel to the next, in bytes
 	roundConsts(true)
 	p("MOVQ CX, R11")
 	p("SHRQ $1, R11")  // whole pairs

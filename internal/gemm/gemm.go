@@ -434,7 +434,9 @@ func (x *ctx) ensure(parts int, j *job) {
 		nrows = im.mr * j.maxKC
 	}
 	if j.gb != nil {
-		nrows = colsB
+		// A row of the block, or in bfloat16 the three rows of
+		// packPairsStrided.
+		nrows = 3 * colsB
 	}
 	if j.gbT != nil {
 		nrows = im.nr * j.maxKC
@@ -664,6 +666,17 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 	}
 }
 
+// padAMXBlock zeroes the padding pair rows of every panel of a packed
+// block of nc columns (padAMXB) where the kernel is AMX's.
+func (j *job) padAMXBlock(dst []float32, nc, kc int) {
+	if !j.im.amx {
+		return
+	}
+	for jr := 0; jr < nc; jr += 32 {
+		padAMXB(dst[jr*kc:(jr+32)*kc], kc)
+	}
+}
+
 // packBChunk packs the kc×nc block of op(B) at row p0, column jc into dst
 // (as bfloat16 pairs for the BF16 kernel).
 func (j *job) packBChunk(dst, rowsBuf []float32, jc, nc, p0, kc int) {
@@ -674,12 +687,13 @@ func (j *job) packBChunk(dst, rowsBuf []float32, jc, nc, p0, kc int) {
 		panels := (nc + 31) / 32
 		_ = dst[panels*32*kc-1]
 		_ = j.b[(p0+kc-1)*j.ldb+jc+nc-1]
-		packPairsB(&dst[0], &j.b[p0*j.ldb+jc], j.ldb, kc, panels, pairsTail(nc-(panels-1)*32))
-		if im.amx {
-			for jr := 0; jr < nc; jr += 32 {
-				padAMXB(dst[jr*kc:(jr+32)*kc], kc)
-			}
-		}
+		packPairsB(&dst[0], &j.b[p0*j.ldb+jc], j.ldb, kc, panels, pairsTail(nc-(panels-1)*32), 32*kc)
+		j.padAMXBlock(dst, nc, kc)
+		return
+	}
+	if s, ok := j.gb.(StridedRows); ok && im.bf16 && bf16PackAsm && im.nr == 32 && len(rowsBuf) >= 3*nc &&
+		packPairsStrided(dst, rowsBuf, s, jc, nc, p0, kc) {
+		j.padAMXBlock(dst, nc, kc)
 		return
 	}
 	if j.gbT != nil {

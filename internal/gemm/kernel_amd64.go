@@ -82,12 +82,14 @@ func convertBF16(dst *uint16, src *float32, n int)
 //go:noescape
 func packBF16Pairs(dst, src *float32, w, kq, tail int)
 
-// packPairsB packs a K chunk of a stored, untransposed B straight into
-// pair panels of 32 columns (toPairs of packB's panels; see asm_gen.go's
-// bf16PackB); tail holds the masks of the last panel's columns (pairsTail).
+// packPairsB packs rows rows of a B (ldb apart) straight into pair
+// panels of 32 columns, pstride floats apart (toPairs of packB's panels;
+// see asm_gen.go's bf16PackB): a K chunk of a stored, untransposed B, or
+// a run of its rows from their pair row on; tail holds the masks of the
+// last panel's columns (pairsTail).
 //
 //go:noescape
-func packPairsB(dst, src *float32, ldb, kc, panels, tail int)
+func packPairsB(dst, src *float32, ldb, rows, panels, tail, pstride int)
 
 // sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (see microKernel).
 //

@@ -5583,20 +5583,20 @@ bf16c_done:
 	VZEROUPPER
 	RET
 
-// func packPairsB(dst, src *float32, ldb, kc, panels, tail int)
-TEXT ·packPairsB(SB), NOSPLIT, $0-48
+// func packPairsB(dst, src *float32, ldb, rows, panels, tail, pstride int)
+TEXT ·packPairsB(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ldb+16(FP), R8
 	SHLQ $2, R8
-	MOVQ kc+24(FP), CX
+	MOVQ rows+24(FP), CX
 	MOVQ panels+32(FP), R9
 	MOVQ tail+40(FP), AX
 	KMOVW AX, K4
 	SHRQ $16, AX
 	KMOVW AX, K5
-	MOVQ CX, R10
-	SHLQ $7, R10
+	MOVQ pstride+48(FP), R10
+	SHLQ $2, R10
 	MOVL $0x7fff, AX
 	VPBROADCASTD AX, Z28
 	MOVL $1, AX

@@ -35,7 +35,9 @@ func packAMXA(dst *uint16, src *float32, lds, rows, end, kc int, alpha float32, 
 
 func pairsAMX(dst *uint32, src *float32, kc int) { panic("gemm: no assembly") }
 
-func packPairsB(dst, src *float32, ldb, kc, panels, tail int) { panic("gemm: no assembly") }
+func packPairsB(dst, src *float32, ldb, rows, panels, tail, pstride int) {
+	panic("gemm: no assembly")
+}
 
 func sgemmKernelAMX(kc int, a, b, c *float32, ldc int, beta float32) { panic("gemm: no assembly") }
 func sgemmPanelsAMX(kc int, a, b, c *float32, ldc int, beta float32, n int) {

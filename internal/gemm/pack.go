@@ -263,6 +263,67 @@ func packBStrided(im *impl, dst, buf []float32, s StridedRows, j0, nc, p0, kc in
 	}
 }
 
+// packPairsStrided packs a K chunk of a B given by strided runs (kc rows
+// from p0, nc columns from j0) straight into the bfloat16 pair panels
+// that packBStrided then toPairs would make (pair rows of the panel at
+// dst + (q/32)·32·kc for the span at column q), in one pass over B. A run
+// of rows is packed from where it lies (packPairsB); a pair that
+// straddles two runs, and the rows over the padding, go through buf,
+// which holds three rows of nc. It packs nothing and returns false when
+// a span of columns does not start a panel or ends inside one before
+// the block's last column: those keep packBStrided's path.
+func packPairsStrided(dst, buf []float32, s StridedRows, j0, nc, p0, kc int) bool {
+	for q := 0; q < nc; {
+		m := s.Span(j0+q, nc-q)
+		if q%32 != 0 || m%32 != 0 && q+m != nc {
+			return false
+		}
+		q += m
+	}
+	pstride := 32 * kc
+	for q := 0; q < nc; {
+		m := s.Span(j0+q, nc-q)
+		panels := (m + 31) / 32
+		tail := pairsTail(m - (panels-1)*32)
+		d := dst[q/32*pstride:]
+		// pair holds a pending even row and its partner; row a gathered
+		// row over the padding.
+		pair, row := buf[:2*m], buf[2*m:3*m]
+		pending := false
+		for p := 0; p < kc; {
+			src, ld, n := s.Run(p0+p, kc-p, j0+q)
+			if src == nil {
+				n = 1
+				s.Row(row, p0+p, j0+q)
+				src, ld = row, m
+			}
+			_ = src[(n-1)*ld+m-1]
+			t := 0
+			if pending {
+				// p is odd: its row completes the pair of row p-1.
+				copy(pair[m:], src[:m])
+				packPairsB(&d[(p-1)/2*32], &pair[0], m, 2, panels, tail, pstride)
+				pending, t = false, 1
+			}
+			if even := (n - t) &^ 1; even > 0 {
+				packPairsB(&d[(p+t)/2*32], &src[t*ld], ld, even, panels, tail, pstride)
+				t += even
+			}
+			if t < n {
+				copy(pair[:m], src[t*ld:t*ld+m])
+				pending = true
+			}
+			p += n
+		}
+		if pending {
+			// An odd kc: the last pair's second row is zero, as toPairs'.
+			packPairsB(&d[(kc-1)/2*32], &pair[0], m, 1, panels, tail, pstride)
+		}
+		q += m
+	}
+	return true
+}
+
 // placeB copies rows×m values from src (rows ld apart) into the packed B
 // panels as rows [p, p+rows) and columns [q, q+m) of the block, cut at
 // the panel boundaries.
