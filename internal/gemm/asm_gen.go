@@ -749,7 +749,8 @@ func amxKernel() {
 // floats apart (as a packed block holds them), into the n 32×32 tiles
 // of C to the right of c, each as sgemmKernelAMX computes it. The tile
 // configuration is loaded once for all of them: LDTILECFG and
-// TILERELEASE cost about 54 ns a pair here, a tenth of a 32×32×256 tile.
+// TILERELEASE cost about 54 ns a pair here, an eighth of a 32×32×256
+// tile.
 func amxPanels() {
 	const pfx = "pamx"
 	fmt.Fprintf(&out, "\n// func sgemmPanelsAMX(kc int, a, b, c *float32, ldc int, beta float32, n int)\n")
