@@ -146,13 +146,7 @@ func TestPackAMXAMatchesToAMXA(t *testing.T) {
 			for _, alpha := range []float32{1, -0.75} {
 				lda := kc + 3
 				a := make([]float32, rows*lda)
-				for i := range a {
-					if rng.IntN(6) == 0 {
-						a[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
-					} else {
-						a[i] = float32(rng.NormFloat64())
-					}
-				}
+				fillBF16Test(rng, a, 6, func() float32 { return float32(rng.NormFloat64()) })
 				want := alignedFloats(32 * kc)
 				packAPanel(im, want, a, lda, 0, rows, 0, kc, alpha, false)
 				var ws workspace
@@ -182,13 +176,7 @@ func TestPairsAMXMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, kc := range []int{16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256} {
 		src := make([]float32, 32*kc)
-		for i := range src {
-			if rng.IntN(5) == 0 {
-				src[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
-			} else {
-				src[i] = math.Float32frombits(rng.Uint32())
-			}
-		}
+		fillBF16Test(rng, src, 5, func() float32 { return math.Float32frombits(rng.Uint32()) })
 		n := (kc + 31) / 32 * 512
 		got, want := make([]uint32, n), make([]uint32, n)
 		for i := range got {
@@ -237,13 +225,7 @@ func TestPackPairsBMatchesToPairs(t *testing.T) {
 		for _, nc := range []int{1, 15, 16, 17, 32, 33, 64, 70, 96} {
 			ldb := nc + 5
 			b := make([]float32, kc*ldb)
-			for i := range b {
-				if rng.IntN(6) == 0 {
-					b[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
-				} else {
-					b[i] = float32(rng.NormFloat64())
-				}
-			}
+			fillBF16Test(rng, b, 6, func() float32 { return float32(rng.NormFloat64()) })
 			panels := (nc + 31) / 32
 			want := alignedFloats(panels * 32 * kc)
 			packB(im, want, b, ldb, false, 0, nc, 0, kc)

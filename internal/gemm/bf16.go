@@ -256,6 +256,8 @@ func (j *job) packAMXMicro(ws *workspace, dst []float32, i0, rows, p0, kc int) {
 			i += n
 		}
 		if rows < 32 {
+			// Rows [rows, 32) zero: no row is read (rows 0), src is a
+			// placeholder.
 			packAMXA((*uint16)(unsafe.Add(unsafe.Pointer(d), 64*rows)), &dst[0], kc, 0, 32-rows, kc, 1, tail)
 		}
 		return

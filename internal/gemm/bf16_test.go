@@ -53,6 +53,18 @@ func TestBF16Bits(t *testing.T) {
 // infinity), the smallest subnormals, zero.
 var bf16Special = []uint32{0x3f808000, 0x3f818000, 0x7f800001, 0xffc00001, 0x7f800000, 0x7f7fffff, 0x00000001, 0x80018000, 0}
 
+// fillBF16Test fills s for the bfloat16 tests: about one value in every
+// from bf16Special, the others from other.
+func fillBF16Test(rng *rand.Rand, s []float32, every int, other func() float32) {
+	for i := range s {
+		if rng.IntN(every) == 0 {
+			s[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
+		} else {
+			s[i] = other()
+		}
+	}
+}
+
 // The assembly that turns packed panels into bfloat16 pairs agrees with the
 // Go version bit for bit, on ties, NaNs, infinities, subnormals, every tail
 // width and odd depths, in place.
@@ -64,13 +76,7 @@ func TestPairsAsmMatchesGo(t *testing.T) {
 	for _, w := range []int{4, 12, 16, 20, 32, 48} {
 		for _, kc := range []int{1, 2, 3, 7, 8, 255, 256, 257} {
 			src := make([]float32, w*kc+16)
-			for i := range src {
-				if rng.IntN(5) == 0 {
-					src[i] = math.Float32frombits(bf16Special[rng.IntN(len(bf16Special))])
-				} else {
-					src[i] = math.Float32frombits(rng.Uint32())
-				}
-			}
+			fillBF16Test(rng, src, 5, func() float32 { return math.Float32frombits(rng.Uint32()) })
 			a, b := append([]float32(nil), src...), append([]float32(nil), src...)
 			toPairs(a[:w*kc], w, kc)
 			ub := unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), len(b))

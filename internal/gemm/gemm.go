@@ -434,9 +434,12 @@ func (x *ctx) ensure(parts int, j *job) {
 		nrows = im.mr * j.maxKC
 	}
 	if j.gb != nil {
-		// A row of the block, or in bfloat16 the three rows of
+		// A row of the block; in bfloat16 the three rows of
 		// packPairsStrided.
-		nrows = 3 * colsB
+		nrows = colsB
+		if im.bf16 {
+			nrows = 3 * colsB
+		}
 	}
 	if j.gbT != nil {
 		nrows = im.nr * j.maxKC
