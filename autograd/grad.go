@@ -54,11 +54,14 @@ func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) 
 	t.needs = growBools(t.needs, last+1)
 	t.grads = growNodes(t.grads, last+1)
 	needs, grads := t.needs[:last+1], t.grads[:last+1]
+	t.target = growBools(t.target, last+1)
+	target := t.target[:last+1]
 	clear(needs)
 	clear(grads)
+	clear(target)
 	for _, w := range wrt {
 		if w.idx <= last {
-			needs[w.idx] = true
+			needs[w.idx], target[w.idx] = true, true
 		}
 	}
 	for i := 0; i <= last; i++ {
@@ -226,19 +229,19 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 	case opMatMul:
 		t.matmulBackward(n, g, needs)
 	case opLinear:
-		w := n.ins[1]
-		if need(0) { // dx = g @ w
-			t.accum(x, t.MatMul(g, w, false, false), needs)
+		t.linearBackward(n, g, needs)
+	case opLinearReLU:
+		if !maskedBy(g, n) {
+			g = t.reluMask(n, g)
 		}
-		if need(1) { // dw = gᵀ @ x
-			t.accum(w, t.MatMul(g, x, true, false), needs)
-		}
-		if need(2) { // db = column sums of g
-			b := n.ins[2]
-			t.accum(b, t.SumTo(g, b.Shape()...), needs)
-		}
+		t.linearBackward(n, g, needs)
+	case opMatMulMask: // n = [m > 0] ⊙ (a @ op(b)): linear in a and b, piecewise constant in m
+		t.matmulBackward(n, t.reluMask(n.ins[2], g), needs)
 	case opReLU:
-		t.accum(x, t.reluMask(x, g), needs)
+		if !maskedBy(g, n) {
+			g = t.reluMask(x, g)
+		}
+		t.accum(x, g, needs)
 	case opReLUMask: // n = g0 * [x > 0]: linear in g0, piecewise constant in x
 		if need(1) {
 			t.accum(y, t.reluMask(x, g), needs)
@@ -325,6 +328,35 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 
 // matmulBackward: n = op(a) op(b). Each case is two products, chosen so no
 // operand is ever transposed in memory.
+// linearBackward is Linear's rule, for n = x @ wᵀ + b, given g, the
+// gradient of its output before any activation. Where x is a ReLU's output
+// and not a target, its gradient is computed masked (matMulMask): the
+// ReLU's rule then has nothing left to do, and the mask is applied by the
+// product's threads instead of a pass on one thread. The result is the
+// same: masking is linear, so a gradient of x summed from several
+// consumers and masked again is unchanged.
+func (t *Tape) linearBackward(n, g *Node, needs []bool) {
+	x, w := n.ins[0], n.ins[1]
+	if needs[x.idx] { // dx = g @ w
+		if reluOut(x) && !t.target[x.idx] {
+			t.accum(x, t.matMulMask(g, w, x, false), needs)
+		} else {
+			t.accum(x, t.MatMul(g, w, false, false), needs)
+		}
+	}
+	if needs[w.idx] { // dw = gᵀ @ x
+		t.accum(w, t.MatMul(g, x, true, false), needs)
+	}
+	if len(n.ins) > 2 && needs[n.ins[2].idx] { // db = column sums of g
+		b := n.ins[2]
+		t.accum(b, t.SumTo(g, b.Shape()...), needs)
+	}
+}
+
+// reluOut reports whether x is the output of a ReLU (ReLU or LinearReLU),
+// whose rule masks its gradient by x > 0.
+func reluOut(x *Node) bool { return x.op == opReLU || x.op == opLinearReLU }
+
 func (t *Tape) matmulBackward(n, g *Node, needs []bool) {
 	a, b := n.ins[0], n.ins[1]
 	ta, tb := n.a[0] == 1, n.a[1] == 1

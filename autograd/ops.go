@@ -100,21 +100,11 @@ func b2i(b bool) int {
 // (out) or nil. Each tile of the output starts from the bias inside the
 // product (tensor.MatMulBias), so the layer is a single GEMM pass.
 func (t *Tape) Linear(x, w, bias *Node) *Node {
-	if bias == nil {
-		if !t.ok(opLinear, x, w) {
-			return t.bad
-		}
-	} else if !t.ok(opLinear, x, w, bias) {
-		return t.bad
-	}
-	if x.t.Rank() != 2 || w.t.Rank() != 2 || x.t.Dim(1) != w.t.Dim(1) {
-		return t.failf("Linear: input %v and weight %v: want input (batch, in) and weight (out, in)", sh(x.Shape()), sh(w.Shape()))
+	n := t.linearNode(opLinear, x, w, bias)
+	if n == t.bad {
+		return n
 	}
 	m, k, out := x.t.Dim(0), x.t.Dim(1), w.t.Dim(0)
-	if bias != nil && (bias.t.Rank() != 1 || bias.t.Dim(0) != out) {
-		return t.failf("Linear: bias %v does not match weight %v: want (%d)", sh(bias.Shape()), sh(w.Shape()), out)
-	}
-	n := t.node(opLinear, []int{m, out}, nil, x, w, bias)
 	if bias != nil {
 		tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, bias.t.Data, m, out, k, false, true)
 	} else {
@@ -122,6 +112,68 @@ func (t *Tape) Linear(x, w, bias *Node) *Node {
 	}
 	return n
 }
+
+// LinearReLU returns ReLU(x @ wᵀ + bias) (bias may be nil) as one op, with
+// Linear's shapes: the product's threads apply the ReLU to the tiles they
+// compute (tensor.MatMulBiasReLU), instead of a pass over the output on
+// one thread. The values and gradients, at any order, are bit-identical to
+// ReLU(Linear(x, w, bias)).
+func (t *Tape) LinearReLU(x, w, bias *Node) *Node {
+	n := t.linearNode(opLinearReLU, x, w, bias)
+	if n == t.bad {
+		return n
+	}
+	var b []float32
+	if bias != nil {
+		b = bias.t.Data
+	}
+	tensor.MatMulBiasReLU(n.t.Data, x.t.Data, w.t.Data, b, x.t.Dim(0), w.t.Dim(0), x.t.Dim(1), false, true)
+	return n
+}
+
+// linearNode checks Linear's operands and returns the node of op for
+// them, its value not yet computed.
+func (t *Tape) linearNode(op opKind, x, w, bias *Node) *Node {
+	if bias == nil {
+		if !t.ok(op, x, w) {
+			return t.bad
+		}
+	} else if !t.ok(op, x, w, bias) {
+		return t.bad
+	}
+	if x.t.Rank() != 2 || w.t.Rank() != 2 || x.t.Dim(1) != w.t.Dim(1) {
+		return t.failf("%v: input %v and weight %v: want input (batch, in) and weight (out, in)", op, sh(x.Shape()), sh(w.Shape()))
+	}
+	m, out := x.t.Dim(0), w.t.Dim(0)
+	if bias != nil && (bias.t.Rank() != 1 || bias.t.Dim(0) != out) {
+		return t.failf("%v: bias %v does not match weight %v: want (%d)", op, sh(bias.Shape()), sh(w.Shape()), out)
+	}
+	return t.node(op, []int{m, out}, nil, x, w, bias)
+}
+
+// matMulMask returns [mask > 0] ⊙ (a @ op(b)), with the mask applied by the
+// product's threads (tensor.MatMulMask): the gradient reaching a ReLU whose
+// output is mask through a product (reluOut). a[2] keeps mask's index, so
+// that the ReLU's own rule sees its gradient masked already (maskedBy).
+func (t *Tape) matMulMask(a, b, mask *Node, transB bool) *Node {
+	if !t.ok(opMatMulMask, a, b, mask) {
+		return t.bad
+	}
+	m, k := a.t.Dim(0), a.t.Dim(1)
+	nn := b.t.Dim(1)
+	if transB {
+		nn = b.t.Dim(0)
+	}
+	n := t.node(opMatMulMask, []int{m, nn}, nil, a, b, mask)
+	n.a[0], n.a[1], n.a[2] = 0, b2i(transB), mask.idx
+	tensor.MatMulMask(n.t.Data, a.t.Data, b.t.Data, mask.t.Data, m, nn, k, false, transB)
+	return n
+}
+
+// maskedBy reports whether g, a gradient reaching the ReLU output y, is
+// masked by y already (matMulMask), so that ReLU's rule would change
+// nothing: where y > 0 it keeps g, and g is zero elsewhere.
+func maskedBy(g, y *Node) bool { return g.op == opMatMulMask && g.a[2] == y.idx }
 
 func (t *Tape) unary(op opKind, x *Node) *Node {
 	if !t.ok(op, x) {

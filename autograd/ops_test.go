@@ -90,6 +90,28 @@ var opCases = []opCase{
 		d := t.Linear(h, x[3], nil)
 		return t.Mean(t.Softplus(t.Neg(d)), false)
 	}, mlpInputs, true},
+	// The fused layer, and the gradients through a product to a ReLU's
+	// output, which come masked from the product (matMulMask) so that
+	// the ReLU's rule skips its mask: after LinearReLU, after ReLU, and
+	// with a second consumer of the ReLU's output, whose gradient is
+	// not masked.
+	{"LinearReLU", func(t *T, x []*A) *A { return t.LinearReLU(x[0], x[1], x[2]) }, linearReLUInputs, true},
+	{"LinearReLU/no-bias", func(t *T, x []*A) *A { return t.LinearReLU(x[0], x[1], nil) }, func(r *tensor.RNG) []*tensor.Tensor {
+		return awayFromKink(r, false)[:2]
+	}, true},
+	{"MLP-D/LinearReLU", func(t *T, x []*A) *A {
+		d := t.Linear(t.LinearReLU(x[0], x[1], x[2]), x[3], nil)
+		return t.Mean(t.Softplus(t.Neg(d)), false)
+	}, mlpInputs, true},
+	{"MLP-D/ReLU", func(t *T, x []*A) *A {
+		d := t.Linear(t.ReLU(t.Linear(x[0], x[1], x[2])), x[3], nil)
+		return t.Mean(t.Softplus(t.Neg(d)), false)
+	}, mlpInputs, true},
+	{"MLP-D/LinearReLU-two-consumers", func(t *T, x []*A) *A {
+		h := t.LinearReLU(x[0], x[1], x[2])
+		d := t.Linear(h, x[3], nil)
+		return t.Add(t.Mean(t.Softplus(t.Neg(d)), false), t.Mean(t.Square(h), false))
+	}, mlpInputs, true},
 	{"MLP-G/tanh-sigmoid", func(t *T, x []*A) *A {
 		h := t.Tanh(t.Linear(x[0], x[1], nil))
 		return t.Sigmoid(t.MatMul(h, x[2], false, false))
@@ -103,10 +125,16 @@ var opCases = []opCase{
 // kink: finite differences (step 0.01) are only valid where the function
 // is smooth, and a kink between x-h and x+h would make the numerical
 // derivative, not the analytic one, wrong.
-func mlpInputs(r *tensor.RNG) []*tensor.Tensor {
+func mlpInputs(r *tensor.RNG) []*tensor.Tensor { return awayFromKink(r, true) }
+
+// awayFromKink is mlpInputs, with b zero when not bias.
+func awayFromKink(r *tensor.RNG, bias bool) []*tensor.Tensor {
 	for {
 		in := []*tensor.Tensor{randT(r, 0, 0, 6, 2), randT(r, 0, 0, 5, 2), randT(r, 0, 0, 5), randT(r, 0, 0, 1, 5)}
 		x, w, b := in[0].Data, in[1].Data, in[2].Data
+		if !bias {
+			clear(b)
+		}
 		ok := true
 		for i := 0; i < 6 && ok; i++ {
 			for j := 0; j < 5; j++ {
@@ -122,6 +150,10 @@ func mlpInputs(r *tensor.RNG) []*tensor.Tensor {
 		}
 	}
 }
+
+// linearReLUInputs draws x, W, b for LinearReLU, away from the kink as
+// mlpInputs.
+func linearReLUInputs(r *tensor.RNG) []*tensor.Tensor { return mlpInputs(r)[:3] }
 
 func TestGradFirstOrder(t *testing.T) {
 	for i, c := range opCases {
@@ -390,5 +422,57 @@ func TestRewindReusesMemoryAfterTheMark(t *testing.T) {
 	tp2.Add(b, a)
 	if err := tp2.Err(); err == nil {
 		t.Error("a node recorded after the mark was accepted after the rewind")
+	}
+}
+
+// The gradient with respect to a ReLU's output that is itself a target is
+// the product's, not masked: Linear's rule masks the gradient of a ReLU's
+// output only when the ReLU's rule is what reads it.
+func TestGradOfReLUOutputIsNotMasked(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	x, w, b, w2 := randT(rng, 0, 0, 6, 2), randT(rng, 0, 0, 5, 2), randT(rng, 0, 0, 5), randT(rng, 0.1, 0, 1, 5)
+	for _, fused := range []bool{true, false} {
+		tp := autograd.NewTape()
+		xs, ws, bs, w2s := tp.Leaf(x), tp.Leaf(w), tp.Leaf(b), tp.Leaf(w2)
+		var h *A
+		if fused {
+			h = tp.LinearReLU(xs, ws, bs)
+		} else {
+			h = tp.ReLU(tp.Linear(xs, ws, bs))
+		}
+		zeros := 0
+		for _, v := range h.Data() {
+			if v == 0 {
+				zeros++
+			}
+		}
+		if zeros == 0 {
+			t.Fatal("the test needs a hidden unit at zero")
+		}
+		loss := tp.Sum(tp.Linear(h, w2s, nil), false)
+		gs, err := tp.Grad(loss, []*A{h, xs}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// d loss / dh[i][j] = w2[0][j] for every row i.
+		for i, v := range gs[0].Data() {
+			if want := w2.Data[i%5]; v != want {
+				t.Fatalf("fused %v: dloss/dh element %d = %v, want %v (h = %v)", fused, i, v, want, h.Data()[i])
+			}
+		}
+		// dloss/dx goes through the mask: dx[i] = Σ_j [h[i][j] > 0] w2[j] w[j].
+		for i := range 6 {
+			for q := range 2 {
+				var want float64
+				for j := range 5 {
+					if h.Data()[i*5+j] > 0 {
+						want += float64(w2.Data[j]) * float64(w.Data[j*2+q])
+					}
+				}
+				if got := gs[1].Data()[i*2+q]; math.Abs(float64(got)-want) > 1e-6 {
+					t.Fatalf("fused %v: dloss/dx[%d][%d] = %v, want %v", fused, i, q, got, want)
+				}
+			}
+		}
 	}
 }

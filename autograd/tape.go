@@ -53,6 +53,8 @@ const (
 	opScatter
 	opAllReduce
 	opAttention
+	opLinearReLU
+	opMatMulMask // [mask > 0] ⊙ (a @ op(b)); a[2] is mask's index
 	numOps
 )
 
@@ -68,7 +70,7 @@ var opNames = [numOps]string{
 	opConvW: "ConvWeightGrad", opBatchNorm: "BatchNorm", opCondBN: "CondBatchNorm", opUpsample: "Upsample2D", opBlockSum: "BlockSum2D", opGradOut: "FusedGrad",
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
 	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
-	opAttention: "Attention",
+	opAttention: "Attention", opLinearReLU: "LinearReLU", opMatMulMask: "MatMulMask",
 }
 
 func (o opKind) String() string { return opNames[o] }
@@ -135,10 +137,13 @@ type Tape struct {
 	sums    []float64 // an op's float64 sums, transient (sumsBuf)
 
 	needs []bool
-	one   [1]*Node // GradOf's target list
-	grads []*Node
-	wrt   []*Node
-	out   []*Node
+	// target[i]: node i is a target of the current Grad (its gradient
+	// is returned, so it must not be masked: reluOut).
+	target []bool
+	one    [1]*Node // GradOf's target list
+	grads  []*Node
+	wrt    []*Node
+	out    []*Node
 }
 
 // NewTape returns an empty tape that records operations.

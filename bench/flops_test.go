@@ -45,7 +45,7 @@ func productFlops(n *autograd.Node) float64 {
 	switch n.Op() {
 	case "MatMul": // (m, k)·(k, n), either transposed
 		return 2 * numel(out) * numel(a) / float64(out[0])
-	case "Linear": // x (batch, in) · wᵀ
+	case "Linear", "LinearReLU": // x (batch, in) · wᵀ
 		return 2 * numel(out) * float64(a[1])
 	case "BatchMatMul": // (B, m, k)·(B, k, n)
 		return 2 * numel(out) * numel(a) / float64(out[0]*out[1])

@@ -41,6 +41,18 @@ func (l *Linear) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	return c.Tape.Linear(x, l.Weight(c, l.W), b)
 }
 
+// ForwardReLU is ReLU(Forward(x)) as one op (autograd's LinearReLU): the
+// product's threads apply the ReLU as they finish its tiles, and the
+// gradient reaching it through the next Linear comes masked from that
+// product. The values and gradients are those of Forward then ReLU.
+func (l *Linear) ForwardReLU(c *Ctx, x *autograd.Node) *autograd.Node {
+	var b *autograd.Node
+	if l.B != nil {
+		b = c.Tape.Param(l.B)
+	}
+	return c.Tape.LinearReLU(x, l.Weight(c, l.W), b)
+}
+
 // Activation is an elementwise nonlinearity chosen by name. It has no
 // state, so it is a value applied by the modules that use it rather than a
 // module.
@@ -154,6 +166,10 @@ func NewMLP(sizes []int, hidden, out Activation, batchNorm bool, rng *tensor.RNG
 // Forward applies the MLP to x of shape (batch, sizes[0]).
 func (m *MLP) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 	for i, l := range m.Layers {
+		if i+1 < len(m.Layers) && m.Norms == nil && m.Hidden.Kind == "relu" {
+			x = l.ForwardReLU(c, x)
+			continue
+		}
 		x = l.Forward(c, x)
 		if i+1 < len(m.Layers) {
 			if m.Norms != nil {

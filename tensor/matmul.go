@@ -1,6 +1,10 @@
 package tensor
 
-import "github.com/minmaxgan/minmax/internal/gemm"
+import (
+	"sync"
+
+	"github.com/minmaxgan/minmax/internal/gemm"
+)
 
 // MatMul computes c = op(a) @ op(b) (+ c when accumulate), row-major, where
 // op(a) is m×k and op(b) is k×n: a is stored m×k, or k×m when transA; b is
@@ -22,6 +26,58 @@ func MatMul(c, a, b []float32, m, n, k int, transA, transB, accumulate bool) {
 func MatMulBias(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
 	lda, ldb := leading(m, n, k, transA, transB)
 	gemm.SgemmBias(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n)
+}
+
+// MatMulBiasReLU computes c = ReLU(op(a) @ op(b) + bias) (bias nil: no
+// bias): bit-identical to MatMulBias (or MatMul) followed by ReLU, with the
+// ReLU applied to each tile of c by the thread that computed it, while the
+// tile is in its cache, instead of a pass over c on one thread.
+func MatMulBiasReLU(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
+	lda, ldb := leading(m, n, k, transA, transB)
+	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n, reluPost{})
+}
+
+// MatMulMask computes c = op(a) @ op(b) where mask > 0 (or is NaN) and 0
+// elsewhere, mask m×n: ReLUMask(c, mask, op(a) @ op(b)), the gradient of a
+// ReLU whose output is mask reaching it through a product, with the mask
+// applied by the product's threads to the tiles they computed.
+func MatMulMask(c, a, b, mask []float32, m, n, k int, transA, transB bool) {
+	if len(mask) < m*n {
+		panic("tensor.MatMulMask: mask shorter than the m×n product")
+	}
+	lda, ldb := leading(m, n, k, transA, transB)
+	p := maskPosts.Get().(*maskPost)
+	p.mask, p.ld = mask, n
+	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, nil, c, n, p)
+	p.mask = nil
+	maskPosts.Put(p)
+}
+
+// reluPost is the epilogue of MatMulBiasReLU.
+type reluPost struct{}
+
+func (reluPost) Finish(c []float32, ldc, _, rows, _, cols int) {
+	for r := range rows {
+		row := c[r*ldc : r*ldc+cols]
+		reluSerial(row, row)
+	}
+}
+
+// maskPost is the epilogue of MatMulMask: C's block keeps its values where
+// the same block of mask (row stride ld) is > 0.
+type maskPost struct {
+	mask []float32
+	ld   int
+}
+
+var maskPosts = sync.Pool{New: func() any { return new(maskPost) }}
+
+func (p *maskPost) Finish(c []float32, ldc, i0, rows, j0, cols int) {
+	for r := range rows {
+		row := c[r*ldc : r*ldc+cols]
+		o := (i0+r)*p.ld + j0
+		reluMaskSerial(row, p.mask[o:o+cols], row)
+	}
 }
 
 // leading returns the leading dimensions of MatMul's operands, stored

@@ -1,8 +1,11 @@
 package tensor
 
 import (
+	"fmt"
 	"math"
 	"testing"
+
+	"github.com/minmaxgan/minmax/internal/parallel"
 )
 
 // MatMul against a naive product on the thin shapes autograd produces
@@ -48,6 +51,61 @@ func TestMatMulThinShapes(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// The fused products give the bits of the product followed by its
+// elementwise op: MatMulBiasReLU those of MatMulBias (or MatMul) then
+// ReLU, MatMulMask those of MatMul then ReLUMask, with a mask holding
+// zeros of both signs, NaN and subnormals, at 1 and 2 threads.
+func TestMatMulFusedMatchesSeparate(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	rng := NewRNG(41)
+	for _, s := range [][3]int{{512, 128, 128}, {512, 128, 2}, {512, 2, 128}, {1, 9, 30}, {9, 1, 30}, {37, 45, 600}} {
+		m, n, k := s[0], s[1], s[2]
+		for tr := range 4 {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			a, b, bias := make([]float32, m*k), make([]float32, k*n), make([]float32, n)
+			mask := make([]float32, m*n)
+			rng.Normal(a, 0, 1)
+			rng.Normal(b, 0, 1)
+			rng.Normal(bias, 0, 1)
+			rng.Normal(mask, 0, 1)
+			specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), 1e-45, -1e-45}
+			for i := 0; i < len(mask); i += 7 {
+				mask[i] = specials[i%len(specials)]
+			}
+			for _, th := range []int{1, 2} {
+				parallel.SetThreads(th)
+				what := func(op string) string {
+					return fmt.Sprintf("%s %dx%dx%d ta=%v tb=%v threads %d", op, m, n, k, ta, tb, th)
+				}
+				want, got := make([]float32, m*n), make([]float32, m*n)
+				MatMulBias(want, a, b, bias, m, n, k, ta, tb)
+				ReLU(want, want)
+				MatMulBiasReLU(got, a, b, bias, m, n, k, ta, tb)
+				sameBits(t, what("MatMulBiasReLU"), want, got)
+
+				MatMul(want, a, b, m, n, k, ta, tb, false)
+				ReLU(want, want)
+				MatMulBiasReLU(got, a, b, nil, m, n, k, ta, tb)
+				sameBits(t, what("MatMulBiasReLU without bias"), want, got)
+
+				MatMul(want, a, b, m, n, k, ta, tb, false)
+				ReLUMask(want, mask, want)
+				MatMulMask(got, a, b, mask, m, n, k, ta, tb)
+				sameBits(t, what("MatMulMask"), want, got)
+			}
+		}
+	}
+}
+
+func sameBits(t *testing.T, what string, want, got []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+			t.Fatalf("%s: element %d is %v, want %v", what, i, got[i], want[i])
 		}
 	}
 }

@@ -24,9 +24,18 @@ const (
 // this was tuned on, a parked worker starts about 100µs after being handed
 // work, and two threads only broke even around 4 MFLOP (8 for products with
 // a vector, which are memory-bound).
+//
+// parallelMinOutputs is the size of C (64 KiB) from which a product is
+// split even when its FLOPs are fewer: a product summing a few terms
+// (the toy's layers of 2 inputs, the gradients through its output of 1)
+// costs its writes of C, and its epilogue (SgemmPost) a pass over C, which
+// at two threads read half their values from the other core's cache when
+// one thread did them: the toy step at 2 threads 487-500 against 458-462
+// step/s.
 const (
-	parallelMinFlops = 1 << 22
-	gemvMinFlops     = 1 << 23
+	parallelMinFlops   = 1 << 22
+	gemvMinFlops       = 1 << 23
+	parallelMinOutputs = 1 << 14
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices.
@@ -62,6 +71,40 @@ func SgemmBias(pool *parallel.Pool, transA, transB bool, m, n, k int, a []float3
 	run(pool, args{
 		transA: transA, transB: transB, bias: bias,
 		m: m, n: n, k: k, alpha: 1, beta: 1,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+	})
+}
+
+// Epilogue finishes C where a product's sums are complete: the activation
+// of a layer fused with its product (Y = ReLU(XWᵀ + b)), or the mask of
+// an activation's gradient. The product calls Finish once for every block
+// of C, on the thread that computed the block, while it is in that core's
+// cache: a separate pass would read C back on one thread, half of it from
+// the other core's cache at two threads. Finish is called from several
+// threads at once, on disjoint blocks, and must compute each element from
+// that element alone, so that the result does not depend on the blocks.
+type Epilogue interface {
+	// Finish finishes rows [i0, i0+rows) and columns [j0, j0+cols) of
+	// C, which c holds from its first element with row stride ldc.
+	Finish(c []float32, ldc, i0, rows, j0, cols int)
+}
+
+// SgemmPost computes C = post(op(A)*op(B) + bias) for a stored A and B:
+// SgemmBias (Sgemm with alpha 1 and beta 0 when bias is nil) with post
+// applied to each block of C as its last K chunk is added. The result is
+// bit-identical to the product followed by post over all of C.
+func SgemmPost(pool *parallel.Pool, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, c []float32, ldc int, post Epilogue) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if bias != nil && len(bias) != n {
+		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
+	}
+	var beta float32
+	if bias != nil {
+		beta = 1
+	}
+	run(pool, args{
+		transA: transA, transB: transB, bias: bias, post: post,
+		m: m, n: n, k: k, alpha: 1, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
 	})
 }
@@ -177,6 +220,7 @@ func run(pool *parallel.Pool, spec args) {
 	}
 	if k == 0 || spec.alpha == 0 {
 		scaleC(m, n, spec.beta, spec.c, spec.ldc)
+		spec.finishAll()
 		return
 	}
 	if pool == nil {
@@ -197,11 +241,12 @@ func run(pool *parallel.Pool, spec args) {
 
 	if m == 1 || n == 1 {
 		x.gemv(pool, im, j)
+		j.finishAll()
 		putCtx(x)
 		return
 	}
 	threads := pool.Threads()
-	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
+	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops && m*n < parallelMinOutputs {
 		threads = 1
 	}
 	tm, tn := splitGrid(threads, m, n, k, im, canShare(threads, n, k, im))
@@ -410,6 +455,7 @@ func getCtx() *ctx {
 
 func putCtx(x *ctx) {
 	x.job.a, x.job.b, x.job.c, x.job.ws, x.job.ga, x.job.gb, x.job.gbT, x.job.bias = nil, nil, nil, nil, nil, nil, nil, nil
+	x.job.post = nil
 	ctxMu.Lock()
 	ctxFree = append(ctxFree, x)
 	ctxMu.Unlock()
@@ -495,6 +541,26 @@ type args struct {
 	// tile is filled from it just before its first product, while it is
 	// in cache (beta is then 1).
 	bias []float32
+	// post, when set, finishes each block of C after its last K chunk
+	// (finish); the paths that do not tile C run it over all of C at
+	// the end (finishAll).
+	post Epilogue
+}
+
+// finish runs the epilogue, if any, over the rows×cols block of C at row
+// i0, column j0, once K chunk pi has been added to it, if pi is the last.
+func (j *job) finish(pi, i0, rows, j0, cols int) {
+	if j.post != nil && pi == j.nk-1 {
+		j.post.Finish(j.c[i0*j.ldc+j0:], j.ldc, i0, rows, j0, cols)
+	}
+}
+
+// finishAll runs the epilogue, if any, over all of C: for the paths that
+// do not tile C (no K, matrix-vector products).
+func (a *args) finishAll() {
+	if a.post != nil {
+		a.post.Finish(a.c, a.ldc, 0, a.m, 0, a.n)
+	}
 }
 
 // kernelFor is the micro-kernel of an m×n×k product: the current one, or
@@ -771,6 +837,7 @@ func (j *job) fillBiasTo(c []float32, ldc, off, rows, cols, j0 int) {
 
 func (j *job) tiles(ws *workspace, a, b []float32, i0, rows, jc, nc, kc, pi int) {
 	j.tilesTo(ws, a, b, j.c, j.ldc, i0, rows, jc, nc, kc, pi)
+	j.finish(pi, i0, rows, jc, nc)
 }
 
 // tilesTo is tiles into c (row stride ldc) in place of C: row i0 of c is

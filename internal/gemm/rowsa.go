@@ -169,4 +169,5 @@ func (j *job) tilesRows(ws *workspace, s StridedRows, b []float32, i0, rows, jc,
 		im.rows(nseg, &ws.segs[0], bp, &ws.tile[0], nr, 0)
 		mergeTile(j.c[off:], j.ldc, ws.tile[:], nr, rows, cols, beta)
 	}
+	j.finish(pi, i0, rows, jc, nc)
 }
