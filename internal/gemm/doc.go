@@ -28,6 +28,8 @@
 //	         source rows of the next one into L2)
 //	        for jr over the B block by NR:
 //	          micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Apanel · Bpanel
+//	        after the last K chunk: the epilogue, if any, on the MR rows
+//	        of the block (SgemmPost)
 //
 // so one A micro-panel (12×256 floats = 12 KiB for AVX-512) stays in L1
 // while the packed B block streams past it from L2, and each micro-kernel
@@ -227,9 +229,13 @@
 // K would need a reduction whose rounding depended on the thread count.
 // Results are thus bit-identical for any pool size (for a given kernel).
 //
-// Products under parallelMinFlops (4 MFLOP) run on the calling goroutine:
+// Products under parallelMinFlops (4 MFLOP) run on the calling goroutine,
+// unless C has parallelMinOutputs (16,384) elements or more:
 // on the 2-vCPU VM this was tuned on, a parked pool worker starts about
-// 100µs after it is handed work, so smaller products gain nothing. For the
+// 100µs after it is handed work, so smaller products gain nothing; but a
+// product of a few terms with a large C (the toy's layers of 2 inputs)
+// costs its writes of C, and the next op would read half of C from the
+// other core's cache if one thread wrote it all. For the
 // same reason, products under dynamicMaxFlops with a single K chunk cut
 // each thread tile into up to 8 chunks that the threads take in turn from
 // a shared counter (a late worker simply takes fewer); a thread keeps its
