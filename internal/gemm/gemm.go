@@ -13,8 +13,19 @@ import (
 // dynamicMaxFlops bounds the products whose thread tiles are cut into
 // chunksPerThread chunks taken dynamically; bigger ones run one static tile
 // per thread, where a late start is negligible.
+//
+// staticMaxFlops bounds, from below, the products so cut when they have a
+// single K chunk: smaller ones run one tile per part, part p the tile of
+// index p, so that a chain of products split the same way (the toy's
+// layers of 512 rows, forward and back) leaves each thread reading the
+// rows it wrote in the previous product, in its own cache. Chunks taken
+// in turn scattered those rows between the two cores: the toy step at 2
+// threads read 507-516 against 495-497 step/s (three alternations). A
+// worker that starts late costs little here: the caller runs any part no
+// worker has claimed when it is done with its own (parallel.Pool).
 const (
 	dynamicMaxFlops = 1 << 28
+	staticMaxFlops  = 1 << 26
 	chunksPerThread = 8
 )
 
@@ -254,7 +265,8 @@ func run(pool *parallel.Pool, spec args) {
 	j.cm, j.cn = tm, tn
 	mt := (m + im.mr - 1) / im.mr
 	nt := (n + im.nr - 1) / im.nr
-	if parts > 1 && (j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops || tn == 1 && j.resident(n)) {
+	j.static = parts > 1 && j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < staticMaxFlops
+	if parts > 1 && !j.static && (j.nk == 1 && 2*float64(m)*float64(n)*float64(k) < dynamicMaxFlops || tn == 1 && j.resident(n)) {
 		// Cut each thread's tile into a few chunks that threads take in
 		// turn, so that a worker that wakes up late (tens of microseconds
 		// on a virtual machine) just takes fewer of them. With a single K
@@ -524,8 +536,11 @@ type job struct {
 	nk, maxKC int          // number of K chunks and the largest chunk
 	cm, cn    int          // chunk grid: cm×cn chunks of C
 	next      atomic.Int32 // next chunk to take
-	ws        []*workspace
-	sb        *sharedPack // op(B) packed once for all parts, or nil
+	// static: each part computes the chunk of its index (cm×cn ==
+	// parts) instead of taking chunks from next (staticMaxFlops).
+	static bool
+	ws     []*workspace
+	sb     *sharedPack // op(B) packed once for all parts, or nil
 }
 
 // args are the operands of one product.
@@ -606,26 +621,34 @@ func (j *job) kChunk(pi int) (p0, p1 int) {
 }
 
 // Run implements parallel.Job: each part takes chunks in order until none
-// is left (lo and hi are ignored). Which part computes a chunk does not
-// change its result.
+// is left, or computes the chunk of its index when j.static (lo and hi are
+// ignored). Which part computes a chunk does not change its result.
 func (j *job) Run(part, lo, hi int) {
-	im := j.im
-	mt := (j.m + im.mr - 1) / im.mr
-	nt := (j.n + im.nr - 1) / im.nr
 	ws := j.ws[part]
 	ws.bValid, ws.part = false, part
+	if j.static {
+		j.chunk(ws, part)
+		return
+	}
 	for {
 		t := int(j.next.Add(1)) - 1
 		if t >= j.cm*j.cn {
 			return
 		}
-		// Chunks go down a column of chunks first, so that consecutive
-		// ones share their B block.
-		ti, tj := t%j.cm, t/j.cm
-		r0, r1 := parallel.Split(mt, j.cm, ti)
-		c0, c1 := parallel.Split(nt, j.cn, tj)
-		j.block(ws, r0*im.mr, min(r1*im.mr, j.m), c0*im.nr, min(c1*im.nr, j.n))
+		j.chunk(ws, t)
 	}
+}
+
+// chunk computes chunk t of C's cm×cn chunks. Chunks go down a column of
+// chunks first, so that consecutive ones share their B block.
+func (j *job) chunk(ws *workspace, t int) {
+	im := j.im
+	mt := (j.m + im.mr - 1) / im.mr
+	nt := (j.n + im.nr - 1) / im.nr
+	ti, tj := t%j.cm, t/j.cm
+	r0, r1 := parallel.Split(mt, j.cm, ti)
+	c0, c1 := parallel.Split(nt, j.cn, tj)
+	j.block(ws, r0*im.mr, min(r1*im.mr, j.m), c0*im.nr, min(c1*im.nr, j.n))
 }
 
 // block computes rows [i0, i1) and columns [j0, j1) of C. All bounds are
