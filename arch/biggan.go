@@ -327,7 +327,7 @@ func (b *BigGANDown) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node {
 	if b.Preact {
 		h = t.ReLU(h)
 	}
-	h = b.Conv2.Forward(c, t.ReLU(b.Conv1.Forward(c, h)))
+	h = b.Conv2.Forward(c, b.Conv1.ForwardReLU(c, h))
 	sc := x
 	if b.Down {
 		h, sc = nn.AvgPool2D(t, h, 2), nn.AvgPool2D(t, x, 2)

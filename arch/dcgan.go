@@ -153,12 +153,11 @@ func (d *DCGANDiscriminator) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node
 	n := x.Shape()[0]
 	h := t.Reshape(x, n, d.Data.Height, d.Data.Width, d.Data.Channels)
 	for i, conv := range d.Convs {
-		h = conv.Forward(c, h)
-		if i > 0 {
-			h = d.Norms[i-1].ForwardLeaky(c, h, 0.2)
-		} else {
-			h = t.LeakyReLU(h, 0.2)
+		if i == 0 {
+			h = conv.ForwardLeaky(c, h, 0.2)
+			continue
 		}
+		h = d.Norms[i-1].ForwardLeaky(c, conv.Forward(c, h), 0.2)
 	}
 	return d.FC.Forward(c, t.Reshape(h, n, -1))
 }

@@ -108,7 +108,7 @@ func (b *ResDown) Forward(c *nn.Ctx, x *autograd.Node) *autograd.Node {
 	if b.Preact {
 		h = t.ReLU(h)
 	}
-	h = b.Conv2.Forward(c, t.ReLU(b.Conv1.Forward(c, h)))
+	h = b.Conv2.Forward(c, b.Conv1.ForwardReLU(c, h))
 	sc := x
 	if b.Shortcut != nil {
 		sc = b.Shortcut.Forward(c, x)

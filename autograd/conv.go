@@ -22,6 +22,30 @@ import (
 // shape (O) or nil, at the given stride and zero padding on every side. The
 // result has shape (N, OH, OW, O) with OH = (H + 2·pad − KH)/stride + 1.
 func (t *Tape) Conv2D(x, w, bias *Node, stride, pad int) *Node {
+	return t.conv2D(x, w, bias, stride, pad, tensor.Act{})
+}
+
+// Conv2DReLU is ReLU(Conv2D(x, w, bias, stride, pad)) as one op: where the
+// convolution is a packed product the ReLU is applied by its threads as
+// they finish its tiles (tensor.ConvMatMulAct), and the backward pass
+// reads the mask from the output. Values and gradients, at any order, are
+// bit-identical to the two ops'.
+func (t *Tape) Conv2DReLU(x, w, bias *Node, stride, pad int) *Node {
+	return t.conv2D(x, w, bias, stride, pad, tensor.Act{Kind: tensor.ActReLU})
+}
+
+// Conv2DLeakyReLU is LeakyReLU(Conv2D(x, w, bias, stride, pad), slope) as
+// one op, as Conv2DReLU; slope must be at least 0, so that the output has
+// the sign of the convolution, which the backward pass reads.
+func (t *Tape) Conv2DLeakyReLU(x, w, bias *Node, stride, pad int, slope float32) *Node {
+	if !(slope >= 0) {
+		return t.failf("Conv2DLeakyReLU: slope %v, want >= 0", slope)
+	}
+	return t.conv2D(x, w, bias, stride, pad, tensor.Act{Kind: tensor.ActLeaky, Slope: slope})
+}
+
+// conv2D is Conv2D followed by act, one op.
+func (t *Tape) conv2D(x, w, bias *Node, stride, pad int, act tensor.Act) *Node {
 	if !t.convInputs(opConv, x, w, bias) {
 		return t.bad
 	}
@@ -35,7 +59,7 @@ func (t *Tape) Conv2D(x, w, bias *Node, stride, pad int) *Node {
 	if err != nil {
 		return t.failf("Conv2D: input %v, kernel %v, stride %d, padding %d: %v", sh(x.Shape()), sh(w.Shape()), stride, pad, err)
 	}
-	return t.conv(x, w, bias, g)
+	return t.convAct(x, w, bias, g, act)
 }
 
 // ConvTranspose2D returns the transposed convolution of x, shape
@@ -72,20 +96,23 @@ func (t *Tape) convInputs(op opKind, x, w, bias *Node) bool {
 // product gathers its patches block by block as it packs them
 // (tensor.ConvMatMul), and the weight gradient gathers them again.
 func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
+	return t.convAct(x, w, bias, g, tensor.Act{})
+}
+
+// convAct is conv followed by act, one op: the activation's kind is kept
+// in a[2] and its slope in f, for the backward pass (actGrad).
+func (t *Tape) convAct(x, w, bias *Node, g tensor.ConvGeom, act tensor.Act) *Node {
 	nb, c, o := x.t.Dim(0), x.t.Dim(3), w.t.Dim(0)
 	rows, k := nb*g.OH*g.OW, g.PatchLen(c)
 	n := t.node(opConv, []int{nb, g.OH, g.OW, o}, nil, x, w, bias)
 	n.geo = g
+	n.a[2], n.f = int(act.Kind), act.Slope
 	var b []float32
 	if bias != nil {
 		b = bias.t.Data
 	}
 	if g.IsPointwise() { // a 1×1 convolution's patches are the image itself
-		if b != nil {
-			tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, b, rows, o, k, false, true)
-		} else {
-			tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, o, k, false, true, false)
-		}
+		tensor.MatMulBiasAct(n.t.Data, x.t.Data, w.t.Data, b, rows, o, k, false, true, act)
 		return n
 	}
 	var keep []float32
@@ -95,7 +122,7 @@ func (t *Tape) conv(x, w, bias *Node, g tensor.ConvGeom) *Node {
 			keep = t.alloc(l)
 		}
 	}
-	if tensor.ConvMatMulKeep(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, false, keep) {
+	if tensor.ConvMatMulAct(n.t.Data, x.t.Data, w.t.Data, b, nb, c, o, g, keep, act) {
 		n.aux = keep
 	}
 	return n
@@ -165,6 +192,9 @@ func (t *Tape) convWPadded(a, b *Node, g tensor.ConvGeom, apad []float32) *Node 
 func (t *Tape) convBackward(n, g *Node, needs []bool) {
 	need := func(i int) bool { return i < len(n.ins) && needs[n.ins[i].idx] }
 	x, w := n.ins[0], n.ins[1]
+	if n.op == opConv {
+		g = t.actGrad(n, g)
+	}
 	switch n.op {
 	case opConv:
 		if need(0) {
@@ -192,4 +222,20 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 		b := n.ins[2]
 		t.accum(b, t.SumTo(g, b.Shape()...), needs)
 	}
+}
+
+// actGrad returns the gradient before the activation fused into the
+// convolution n (Conv2DReLU, Conv2DLeakyReLU), given g after it, reading
+// the mask from n's output: its sign is the convolution's, the slope
+// being at least 0. A gradient masked by n already (maskedBy) is kept.
+func (t *Tape) actGrad(n, g *Node) *Node {
+	switch tensor.ActKind(n.a[2]) {
+	case tensor.ActReLU:
+		if !maskedBy(g, n) {
+			g = t.reluMask(n, g)
+		}
+	case tensor.ActLeaky:
+		g = t.leakyMask(n, g, n.f)
+	}
+	return g
 }

@@ -168,6 +168,13 @@ func convDInputs(r *tensor.RNG) []*tensor.Tensor {
 			randT(r, 0, 0, 3),          // conv bias
 			randT(r, 0, 0, 1, 27),      // linear
 		}
+		// The linear layer's weights scaled so that the logits are of
+		// order 1: with N(0, 1) weights over 27 features they reached
+		// ±30, where softplus(-d) and every gradient are under 1e-13 and
+		// the comparison checked nothing.
+		for i := range in[3].Data {
+			in[3].Data[i] *= 0.05
+		}
 		tp := autograd.NewTape()
 		pre := tp.Conv2D(tp.Leaf(in[0]), tp.Leaf(in[1]), tp.Leaf(in[2]), 2, 1)
 		ok := true
@@ -248,6 +255,26 @@ var convCases = []opCase{
 		d := t.Linear(t.Reshape(h, 2, -1), x[3], nil)
 		return t.Mean(t.Softplus(t.Neg(d)), false)
 	}, convDInputs, true},
+	// The same with the activation fused into the convolution (its
+	// backward reads the mask from the output), a ReLU too, and a ReLU
+	// fused before a second convolution, whose input gradient comes in
+	// unmasked.
+	{"ConvD-fused-leaky/loss", func(t *T, x []*A) *A {
+		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
+		d := t.Linear(t.Reshape(h, 2, -1), x[3], nil)
+		return t.Mean(t.Softplus(t.Neg(d)), false)
+	}, convDInputs, true},
+	{"ConvD-fused-ReLU/loss", func(t *T, x []*A) *A {
+		h := t.Conv2DReLU(x[0], x[1], x[2], 2, 1)
+		d := t.Linear(t.Reshape(h, 2, -1), x[3], nil)
+		return t.Mean(t.Softplus(t.Neg(d)), false)
+	}, convDInputs, true},
+	{"ConvReLU-Conv", func(t *T, x []*A) *A {
+		h := t.Conv2DReLU(x[0], x[1], x[2], 2, 1)
+		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 1)), false)
+	}, func(r *tensor.RNG) []*tensor.Tensor {
+		return append(convDInputs(r), randT(r, 0, 0, 2, 3, 3, 3))
+	}, true},
 }
 
 func TestConvGradFirstOrder(t *testing.T) {

@@ -353,9 +353,11 @@ func (t *Tape) linearBackward(n, g *Node, needs []bool) {
 	}
 }
 
-// reluOut reports whether x is the output of a ReLU (ReLU or LinearReLU),
-// whose rule masks its gradient by x > 0.
-func reluOut(x *Node) bool { return x.op == opReLU || x.op == opLinearReLU }
+// reluOut reports whether x is the output of a ReLU (ReLU, LinearReLU or
+// Conv2DReLU), whose rule masks its gradient by x > 0.
+func reluOut(x *Node) bool {
+	return x.op == opReLU || x.op == opLinearReLU || x.op == opConv && tensor.ActKind(x.a[2]) == tensor.ActReLU
+}
 
 func (t *Tape) matmulBackward(n, g *Node, needs []bool) {
 	a, b := n.ins[0], n.ins[1]

@@ -40,6 +40,27 @@ func (c *Conv2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
 	return ctx.Tape.Conv2D(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad)
 }
 
+// ForwardReLU is ReLU(Forward(x)) as one op (autograd's Conv2DReLU): the
+// product's threads apply the ReLU as they finish its tiles. The values
+// and gradients are those of Forward then ReLU.
+func (c *Conv2D) ForwardReLU(ctx *Ctx, x *autograd.Node) *autograd.Node {
+	var b *autograd.Node
+	if c.B != nil {
+		b = ctx.Tape.Param(c.B)
+	}
+	return ctx.Tape.Conv2DReLU(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad)
+}
+
+// ForwardLeaky is LeakyReLU(Forward(x), slope) as one op (autograd's
+// Conv2DLeakyReLU; slope >= 0), as ForwardReLU.
+func (c *Conv2D) ForwardLeaky(ctx *Ctx, x *autograd.Node, slope float32) *autograd.Node {
+	var b *autograd.Node
+	if c.B != nil {
+		b = ctx.Tape.Param(c.B)
+	}
+	return ctx.Tape.Conv2DLeakyReLU(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad, slope)
+}
+
 // ConvTranspose2D is a transposed convolution layer (a learned upsampling
 // by the stride) on channel-last images (N, H, W, In). W has shape
 // (In, K, K, Out): PyTorch's ConvTranspose2d weight with the channel axis

@@ -462,9 +462,25 @@ func KeepLen(n, c, o int, g ConvGeom) int {
 // convolution's kernel gradient then reads it (ConvWeightMatMulPadded)
 // instead of unfolding or padding x again.
 func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32) (kept bool) {
+	return convMatMul(out, x, w, bias, n, c, o, g, accumulate, keep, Act{})
+}
+
+// ConvMatMulAct is ConvMatMulKeep without accumulate, with the activation
+// act applied to the output: by the product's threads as they finish its
+// tiles where the convolution is a packed product (unfolded patches,
+// patches gathered or read in place), else in a pass after it (the direct
+// kernels, few channels). The values are those of ConvMatMulKeep then the
+// activation.
+func ConvMatMulAct(out, x, w, bias []float32, n, c, o int, g ConvGeom, keep []float32, act Act) (kept bool) {
+	return convMatMul(out, x, w, bias, n, c, o, g, false, keep, act)
+}
+
+// convMatMul is ConvMatMulKeep with an activation (act; none with
+// accumulate).
+func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32, act Act) (kept bool) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
-	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) {
-		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias with accumulate")
+	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) || (act.Kind != ActNone && accumulate) {
+		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias or an activation with accumulate")
 	}
 	padded := direct(c, o, rows, g)
 	if padded && !rowsPadded(c, g) {
@@ -472,18 +488,27 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 			keep = nil
 		}
 		convDirect(out, x, w, bias, n, c, o, g, accumulate, keep)
+		act.apply(out[:rows*o])
 		return keep != nil
 	}
 	if fewDirect(c, o, rows, g) {
 		convFewTaps(out, x, w, bias, n, c, o, g, accumulate)
+		act.apply(out[:rows*o])
 		return false
+	}
+	post, lp := act.epilogue()
+	if lp != nil {
+		defer leakyPosts.Put(lp)
 	}
 	if unfolds(c, o, rows, g) {
 		col, bp := patchMatrix(keep, rows*k)
 		unfold(col, x, n, c, g)
-		if bias != nil {
+		switch {
+		case post != nil:
+			gemm.SgemmPost(nil, false, true, rows, o, k, col, k, w, k, bias, out, o, post)
+		case bias != nil:
 			MatMulBias(out, col, w, bias, rows, o, k, false, true)
-		} else {
+		default:
 			MatMul(out, col, w, rows, o, k, false, true, accumulate)
 		}
 		if bp != nil {
@@ -513,6 +538,9 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 	switch {
 	case o <= fewChannels && rows >= 64:
 		convFewChannels(out, w, bias, p, rows, k, o, accumulate)
+		act.apply(out[:rows*o])
+	case post != nil:
+		gemm.SgemmRowsAPost(nil, rows, o, k, a, true, w, k, bias, out, o, post)
 	case bias != nil:
 		gemm.SgemmRowsABias(nil, rows, o, k, a, true, w, k, bias, out, o)
 	case accumulate:

@@ -81,33 +81,38 @@ func TestConvMatMulMatchesIm2ColBF16(t *testing.T) {
 	testConvMatMulMatchesIm2Col(t)
 }
 
+// convGeoms are convolutions with every kind of edge, on every path of
+// ConvMatMul (direct, rows over a padded copy, patches read in place,
+// gathered or unfolded, few output channels).
+var convGeoms = []struct{ h, w, c, o, kh, kw, s, p int }{
+	{8, 8, 3, 5, 3, 3, 1, 1}, {7, 9, 4, 6, 3, 3, 1, 0}, {9, 7, 2, 3, 4, 4, 2, 1}, {5, 5, 1, 4, 5, 5, 1, 2},
+	{6, 6, 8, 1, 3, 3, 1, 1}, {14, 14, 16, 16, 3, 3, 1, 1}, {4, 4, 3, 2, 1, 1, 1, 0}, {11, 6, 5, 7, 3, 2, 2, 2},
+	{3, 3, 2, 2, 3, 3, 1, 3}, {8, 8, 64, 40, 3, 3, 1, 1}, {9, 9, 37, 13, 3, 3, 2, 1},
+	// Kernel rows longer than a cache block of k (spans cut by kc), and
+	// strides larger than the kernel with the padding.
+	{6, 6, 300, 9, 3, 3, 1, 1}, {10, 7, 3, 4, 5, 5, 3, 2}, {4, 5, 2, 3, 2, 2, 3, 1},
+	// A few output channels (computed tap by tap), K in several
+	// chunks; a 5×5 kernel with padding 2 on an odd grid, and no
+	// padding.
+	{16, 16, 64, 3, 3, 3, 1, 1}, {9, 11, 16, 2, 5, 5, 1, 2}, {7, 8, 12, 4, 3, 3, 1, 0},
+	// biggan's 28×28 blocks (direct where the CPU has AVX-512: strips
+	// of 12 positions across the rows' padding columns).
+	{28, 28, 32, 32, 3, 3, 1, 1}, {14, 14, 32, 48, 1, 1, 1, 0},
+	// Strided kernel gradients summed directly in float32: dcgan28's
+	// second discriminator layer, an odd grid, stride 3, and a few
+	// output channels (dy widened to 8).
+	{14, 14, 64, 128, 4, 4, 2, 1}, {9, 11, 32, 8, 3, 3, 2, 1}, {10, 10, 32, 4, 3, 3, 3, 1}, {12, 12, 32, 6, 4, 4, 2, 1},
+	// Strided patches read in place (in bfloat16 from a rounded
+	// padded copy): odd sizes, padding 2, 40 outputs (an edge tile).
+	{10, 9, 24, 40, 3, 3, 2, 1}, {11, 8, 16, 36, 3, 3, 2, 2},
+	// Few channels, unfolded (unfolds): dcgan28's gray input, an RGB
+	// input, a run of neither 4 nor 9 values.
+	{28, 28, 1, 64, 4, 4, 2, 1}, {12, 12, 3, 16, 3, 3, 1, 1}, {9, 10, 2, 8, 5, 5, 1, 2},
+}
+
 func testConvMatMulMatchesIm2Col(t *testing.T) {
 	rng := NewRNG(9)
-	for _, tc := range []struct{ h, w, c, o, kh, kw, s, p int }{
-		{8, 8, 3, 5, 3, 3, 1, 1}, {7, 9, 4, 6, 3, 3, 1, 0}, {9, 7, 2, 3, 4, 4, 2, 1}, {5, 5, 1, 4, 5, 5, 1, 2},
-		{6, 6, 8, 1, 3, 3, 1, 1}, {14, 14, 16, 16, 3, 3, 1, 1}, {4, 4, 3, 2, 1, 1, 1, 0}, {11, 6, 5, 7, 3, 2, 2, 2},
-		{3, 3, 2, 2, 3, 3, 1, 3}, {8, 8, 64, 40, 3, 3, 1, 1}, {9, 9, 37, 13, 3, 3, 2, 1},
-		// Kernel rows longer than a cache block of k (spans cut by kc), and
-		// strides larger than the kernel with the padding.
-		{6, 6, 300, 9, 3, 3, 1, 1}, {10, 7, 3, 4, 5, 5, 3, 2}, {4, 5, 2, 3, 2, 2, 3, 1},
-		// A few output channels (computed tap by tap), K in several
-		// chunks; a 5×5 kernel with padding 2 on an odd grid, and no
-		// padding.
-		{16, 16, 64, 3, 3, 3, 1, 1}, {9, 11, 16, 2, 5, 5, 1, 2}, {7, 8, 12, 4, 3, 3, 1, 0},
-		// biggan's 28×28 blocks (direct where the CPU has AVX-512: strips
-		// of 12 positions across the rows' padding columns).
-		{28, 28, 32, 32, 3, 3, 1, 1}, {14, 14, 32, 48, 1, 1, 1, 0},
-		// Strided kernel gradients summed directly in float32: dcgan28's
-		// second discriminator layer, an odd grid, stride 3, and a few
-		// output channels (dy widened to 8).
-		{14, 14, 64, 128, 4, 4, 2, 1}, {9, 11, 32, 8, 3, 3, 2, 1}, {10, 10, 32, 4, 3, 3, 3, 1}, {12, 12, 32, 6, 4, 4, 2, 1},
-		// Strided patches read in place (in bfloat16 from a rounded
-		// padded copy): odd sizes, padding 2, 40 outputs (an edge tile).
-		{10, 9, 24, 40, 3, 3, 2, 1}, {11, 8, 16, 36, 3, 3, 2, 2},
-		// Few channels, unfolded (unfolds): dcgan28's gray input, an RGB
-		// input, a run of neither 4 nor 9 values.
-		{28, 28, 1, 64, 4, 4, 2, 1}, {12, 12, 3, 16, 3, 3, 1, 1}, {9, 10, 2, 8, 5, 5, 1, 2},
-	} {
+	for _, tc := range convGeoms {
 		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
 		if err != nil {
 			t.Fatal(err)
@@ -470,6 +475,60 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 								t.Fatalf("%v %+v, bias %v, %d threads, blocks of %d bytes: value %d is %v, want %v", prec, tc, b != nil, th, blockBytes, i, got[i], want[i])
 							}
 						}
+					}
+				}
+			}
+		}
+	}
+	gemm.SetPrecision(gemm.Float32)
+}
+
+// ConvMatMulAct gives the bits of ConvMatMulKeep followed by the
+// activation, on every path (the epilogue of a packed product, or a pass
+// after a direct one), with and without a bias and a kept copy, in float32
+// and in bfloat16.
+func TestConvMatMulActMatchesSeparate(t *testing.T) {
+	for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+		if err := gemm.SetPrecision(prec); err != nil {
+			continue
+		}
+		rng := NewRNG(19)
+		for _, tc := range convGeoms {
+			g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 3
+			rows, k := n*g.OH*g.OW, g.PatchLen(tc.c)
+			x, w, bias := make([]float32, n*tc.h*tc.w*tc.c), make([]float32, tc.o*k), make([]float32, tc.o)
+			rng.Normal(x, 0, 1)
+			rng.Normal(w, 0, 1)
+			rng.Normal(bias, 0, 1)
+			for _, act := range []Act{{Kind: ActReLU}, {Kind: ActLeaky, Slope: 0.2}} {
+				for _, withBias := range []bool{false, true} {
+					b := bias
+					if !withBias {
+						b = nil
+					}
+					var keepW, keepG []float32
+					if l := KeepLen(n, tc.c, tc.o, g); l > 0 {
+						keepW, keepG = make([]float32, l), make([]float32, l)
+					}
+					want, got := make([]float32, rows*tc.o), make([]float32, rows*tc.o)
+					keptW := ConvMatMulKeep(want, x, w, b, n, tc.c, tc.o, g, false, keepW)
+					act.apply(want)
+					keptG := ConvMatMulAct(got, x, w, b, n, tc.c, tc.o, g, keepG, act)
+					what := fmt.Sprintf("%v %+v act %+v bias %v", prec, tc, act, withBias)
+					if keptW != keptG {
+						t.Fatalf("%s: kept %v, ConvMatMulKeep kept %v", what, keptG, keptW)
+					}
+					for i := range want {
+						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+							t.Fatalf("%s: element %d is %v, want %v", what, i, got[i], want[i])
+						}
+					}
+					if keptW && !slices.Equal(keepW, keepG) {
+						t.Fatalf("%s: the kept copies differ", what)
 					}
 				}
 			}

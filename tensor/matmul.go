@@ -37,6 +37,27 @@ func MatMulBiasReLU(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
 	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n, reluPost{})
 }
 
+// MatMulBiasAct computes c = act(op(a) @ op(b) + bias) (bias nil: no
+// bias), the activation applied to each tile of c by the thread that
+// computed it: bit-identical to MatMulBias (or MatMul) followed by the
+// activation.
+func MatMulBiasAct(c, a, b, bias []float32, m, n, k int, transA, transB bool, act Act) {
+	post, lp := act.epilogue()
+	if post == nil {
+		if bias != nil {
+			MatMulBias(c, a, b, bias, m, n, k, transA, transB)
+		} else {
+			MatMul(c, a, b, m, n, k, transA, transB, false)
+		}
+		return
+	}
+	lda, ldb := leading(m, n, k, transA, transB)
+	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n, post)
+	if lp != nil {
+		leakyPosts.Put(lp)
+	}
+}
+
 // MatMulMask computes c = op(a) @ op(b) where mask > 0 (or is NaN) and 0
 // elsewhere, mask m×n: ReLUMask(c, mask, op(a) @ op(b)), the gradient of a
 // ReLU whose output is mask reaching it through a product, with the mask
@@ -51,6 +72,62 @@ func MatMulMask(c, a, b, mask []float32, m, n, k int, transA, transB bool) {
 	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, nil, c, n, p)
 	p.mask = nil
 	maskPosts.Put(p)
+}
+
+// ActKind names an activation a product applies to its output (Act).
+type ActKind uint8
+
+// The activations a product can fuse.
+const (
+	ActNone  ActKind = iota
+	ActReLU          // ReLU
+	ActLeaky         // LeakyReLU with Act.Slope
+)
+
+// Act is an activation fused into a product (ConvMatMulAct): applied to
+// each tile of the output by the thread that computed it, where the
+// product supports it, else in a pass over the output after it. Either way
+// the values are those of the activation applied after the product.
+type Act struct {
+	Kind  ActKind
+	Slope float32 // LeakyReLU's negative slope
+}
+
+// epilogue returns a's epilogue for gemm (nil for none) and, for a
+// LeakyReLU, the pooled epilogue to put back (leakyPosts) after the
+// product.
+func (a Act) epilogue() (gemm.Epilogue, *leakyPost) {
+	switch a.Kind {
+	case ActReLU:
+		return reluPost{}, nil
+	case ActLeaky:
+		p := leakyPosts.Get().(*leakyPost)
+		p.slope = a.Slope
+		return p, p
+	}
+	return nil, nil
+}
+
+// apply applies a to out in a pass (the paths without an epilogue).
+func (a Act) apply(out []float32) {
+	switch a.Kind {
+	case ActReLU:
+		ReLU(out, out)
+	case ActLeaky:
+		LeakyReLU(out, out, a.Slope)
+	}
+}
+
+// leakyPost is the epilogue of a LeakyReLU (Act).
+type leakyPost struct{ slope float32 }
+
+var leakyPosts = sync.Pool{New: func() any { return new(leakyPost) }}
+
+func (p *leakyPost) Finish(c []float32, ldc, _, rows, _, cols int) {
+	for r := range rows {
+		row := c[r*ldc : r*ldc+cols]
+		leakySerial(row, row, row, p.slope)
+	}
 }
 
 // reluPost is the epilogue of MatMulBiasReLU.

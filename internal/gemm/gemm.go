@@ -174,6 +174,27 @@ func SgemmRowsABias(pool *parallel.Pool, m, n, k int, a Rows, transB bool, b []f
 	})
 }
 
+// SgemmRowsAPost computes C = post(A*op(B) + bias) with A given by its
+// rows (bias nil: no bias): SgemmRowsABias, or SgemmRowsA with alpha 1 and
+// beta 0, with post applied to each block of C as its last K chunk is
+// added (SgemmPost). The result is bit-identical to the product followed
+// by post over all of C.
+func SgemmRowsAPost(pool *parallel.Pool, m, n, k int, a Rows, transB bool, b []float32, ldb int, bias []float32, c []float32, ldc int, post Epilogue) {
+	checkArgs(false, transB, m, n, k, nil, max(1, k), b, ldb, c, ldc)
+	if bias != nil && len(bias) != n {
+		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
+	}
+	var beta float32
+	if bias != nil {
+		beta = 1
+	}
+	run(pool, args{
+		transB: transB, ga: a, bias: bias, post: post,
+		m: m, n: n, k: k, alpha: 1, beta: beta,
+		lda: k, b: b, ldb: ldb, c: c, ldc: ldc,
+	})
+}
+
 // SgemmRowsB computes C = alpha*op(A)*B + beta*C as Sgemm does, with the
 // k×n matrix B given by its rows; bit-identical to Sgemm on B stored.
 func SgemmRowsB(pool *parallel.Pool, transA bool, m, n, k int, alpha float32, a []float32, lda int, b Rows, beta float32, c []float32, ldc int) {

@@ -83,3 +83,50 @@ func TestSgemmPost(t *testing.T) {
 		})
 	}
 }
+
+// SgemmRowsAPost gives the bits of SgemmRowsA (or SgemmRowsABias)
+// followed by its epilogue over all of C, each element finished once, with
+// A gathered by rows or read in place, on every kernel and in bfloat16.
+func TestSgemmRowsAPost(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	shapes := [][3]int{{1, 9, 64}, {13, 7, 5}, {37, 45, 600}, {200, 70, 531}, {300, 64, 256}}
+	for _, v := range variants() {
+		t.Run(v, func(t *testing.T) {
+			useVariant(t, v)
+			for _, sh := range shapes {
+				m, n, kk := sh[0], sh[1], sh[2]
+				a, b := randSlice(rng, m*kk), randSlice(rng, n*kk)
+				for tr := range 4 {
+					inPlace, withBias := tr&1 != 0, tr&2 != 0
+					var rows Rows = &storedRows{a, kk}
+					if inPlace {
+						rows = &stridedRows{storedRows{a, kk}, 64, 5, true}
+					}
+					var bias []float32
+					if withBias {
+						bias = randSlice(rng, n)
+					}
+					want := randSlice(rng, m*n)
+					if withBias {
+						SgemmRowsABias(pool(1), m, n, kk, rows, true, b, kk, bias, want, n)
+					} else {
+						SgemmRowsA(pool(1), m, n, kk, 1, rows, true, b, kk, 0, want, n)
+					}
+					(&countingPost{n: n, count: make([]int, m*n)}).Finish(want, n, 0, m, 0, n)
+					for _, threads := range []int{1, 2, 3} {
+						what := fmt.Sprintf("%dx%dx%d in place %v bias %v threads %d", m, n, kk, inPlace, withBias, threads)
+						got := randSlice(rng, m*n)
+						post := &countingPost{n: n, count: make([]int, m*n)}
+						SgemmRowsAPost(pool(threads), m, n, kk, rows, true, b, kk, bias, got, n, post)
+						same(t, what, want, got)
+						for i, c := range post.count {
+							if c != 1 {
+								t.Fatalf("%s: element (%d, %d) finished %d times, want 1", what, i/n, i%n, c)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
