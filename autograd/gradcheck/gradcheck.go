@@ -147,7 +147,7 @@ func (h *harness) second() (float64, error) {
 
 func (h *harness) compare(order int, analytic []*autograd.Node, value func() (float64, error)) error {
 	var worst *Mismatch
-	worstExcess := 0.0
+	worstExcess, largest := 0.0, 0.0
 	for i, x := range h.inputs {
 		n := len(x.Data)
 		step := 1
@@ -176,6 +176,7 @@ func (h *harness) compare(order int, analytic []*autograd.Node, value func() (fl
 			if analytic[i] != nil {
 				an = float64(analytic[i].Data()[j])
 			}
+			largest = max(largest, math.Abs(an), math.Abs(num))
 			if excess := math.Abs(an-num) - tol; excess > worstExcess || math.IsNaN(an) || math.IsNaN(num) {
 				worstExcess = excess
 				worst = &Mismatch{Order: order, Input: i, Elem: j, Analytic: an, Numerical: num}
@@ -187,6 +188,13 @@ func (h *harness) compare(order int, analytic []*autograd.Node, value func() (fl
 	}
 	if worst != nil {
 		return worst
+	}
+	if order == 1 && !(largest > h.opt.ATol) {
+		// Every gradient is within the tolerance of zero (a saturated
+		// loss, say): any rule would pass. (A second-order gradient may
+		// be zero everywhere, as a linear op's is, and a rule that
+		// gave anything else would be caught.)
+		return fmt.Errorf("gradcheck: every first-order gradient checked is within ATol %g of zero (largest %g): the check would pass any rule; scale the inputs", h.opt.ATol, largest)
 	}
 	return nil
 }
@@ -212,7 +220,9 @@ func (h *harness) quotient(x *tensor.Tensor, j int, eps float64, value func() (f
 }
 
 // Check compares first-order gradients of f at inputs with finite
-// differences. The inputs are perturbed in place and restored.
+// differences. The inputs are perturbed in place and restored. It is an
+// error, not a pass, when every gradient checked is within ATol of zero:
+// such a check would pass any rule.
 func Check(f Func, inputs []*tensor.Tensor, opt Options) error {
 	h, err := newHarness(f, inputs, opt)
 	if err != nil {

@@ -43,3 +43,20 @@ func TestKinks(t *testing.T) {
 		t.Errorf("all elements at kinks: %v", err)
 	}
 }
+
+// A loss saturated so far that every gradient is within the tolerance of
+// zero checks nothing (softplus(-30 - x): gradients under 1e-13, where
+// any rule would pass): Check says so rather than passing.
+func TestSaturatedLossIsAnError(t *testing.T) {
+	x := tensor.New(5)
+	for i := range x.Data {
+		x.Data[i] = float32(i)
+	}
+	saturated := func(tp *autograd.Tape, in []*autograd.Node) *autograd.Node {
+		return tp.Softplus(tp.AddScalar(tp.Neg(in[0]), -30))
+	}
+	err := Check(saturated, []*tensor.Tensor{x}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "within ATol") {
+		t.Fatalf("a saturated loss: %v, want the error that nothing was checked", err)
+	}
+}
