@@ -106,18 +106,24 @@ type Epilogue interface {
 // bit-identical to the product followed by post over all of C.
 func SgemmPost(pool *parallel.Pool, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, c []float32, ldc int, post Epilogue) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if bias != nil && len(bias) != n {
-		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
-	}
-	var beta float32
-	if bias != nil {
-		beta = 1
-	}
 	run(pool, args{
 		transA: transA, transB: transB, bias: bias, post: post,
-		m: m, n: n, k: k, alpha: 1, beta: beta,
+		m: m, n: n, k: k, alpha: 1, beta: biasBeta(bias, n),
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
 	})
+}
+
+// biasBeta checks a product's optional bias (n values, or nil) and
+// returns the beta that starts C from it (1; C is filled from the bias),
+// or from nothing (0).
+func biasBeta(bias []float32, n int) float32 {
+	if bias == nil {
+		return 0
+	}
+	if len(bias) != n {
+		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
+	}
+	return 1
 }
 
 // Rows is a matrix that is computed rather than stored, such as the
@@ -181,16 +187,9 @@ func SgemmRowsABias(pool *parallel.Pool, m, n, k int, a Rows, transB bool, b []f
 // by post over all of C.
 func SgemmRowsAPost(pool *parallel.Pool, m, n, k int, a Rows, transB bool, b []float32, ldb int, bias []float32, c []float32, ldc int, post Epilogue) {
 	checkArgs(false, transB, m, n, k, nil, max(1, k), b, ldb, c, ldc)
-	if bias != nil && len(bias) != n {
-		badArg(fmt.Sprintf("len(bias) = %d, want n = %d", len(bias), n))
-	}
-	var beta float32
-	if bias != nil {
-		beta = 1
-	}
 	run(pool, args{
 		transB: transB, ga: a, bias: bias, post: post,
-		m: m, n: n, k: k, alpha: 1, beta: beta,
+		m: m, n: n, k: k, alpha: 1, beta: biasBeta(bias, n),
 		lda: k, b: b, ldb: ldb, c: c, ldc: ldc,
 	})
 }
