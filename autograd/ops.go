@@ -115,7 +115,7 @@ func (t *Tape) Linear(x, w, bias *Node) *Node {
 
 // LinearReLU returns ReLU(x @ wᵀ + bias) (bias may be nil) as one op, with
 // Linear's shapes: the product's threads apply the ReLU to the tiles they
-// compute (tensor.MatMulBiasReLU), instead of a pass over the output on
+// compute (tensor.MatMulBiasAct), instead of a pass over the output on
 // one thread. The values and gradients, at any order, are bit-identical to
 // ReLU(Linear(x, w, bias)).
 func (t *Tape) LinearReLU(x, w, bias *Node) *Node {
@@ -127,7 +127,7 @@ func (t *Tape) LinearReLU(x, w, bias *Node) *Node {
 	if bias != nil {
 		b = bias.t.Data
 	}
-	tensor.MatMulBiasReLU(n.t.Data, x.t.Data, w.t.Data, b, x.t.Dim(0), w.t.Dim(0), x.t.Dim(1), false, true)
+	tensor.MatMulBiasAct(n.t.Data, x.t.Data, w.t.Data, b, x.t.Dim(0), w.t.Dim(0), x.t.Dim(1), false, true, tensor.Act{Kind: tensor.ActReLU})
 	return n
 }
 

@@ -28,15 +28,6 @@ func MatMulBias(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
 	gemm.SgemmBias(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n)
 }
 
-// MatMulBiasReLU computes c = ReLU(op(a) @ op(b) + bias) (bias nil: no
-// bias): bit-identical to MatMulBias (or MatMul) followed by ReLU, with the
-// ReLU applied to each tile of c by the thread that computed it, while the
-// tile is in its cache, instead of a pass over c on one thread.
-func MatMulBiasReLU(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
-	lda, ldb := leading(m, n, k, transA, transB)
-	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n, reluPost{})
-}
-
 // MatMulBiasAct computes c = act(op(a) @ op(b) + bias) (bias nil: no
 // bias), the activation applied to each tile of c by the thread that
 // computed it: bit-identical to MatMulBias (or MatMul) followed by the
@@ -130,7 +121,7 @@ func (p *leakyPost) Finish(c []float32, ldc, _, rows, _, cols int) {
 	}
 }
 
-// reluPost is the epilogue of MatMulBiasReLU.
+// reluPost is the epilogue of a ReLU (Act).
 type reluPost struct{}
 
 func (reluPost) Finish(c []float32, ldc, _, rows, _, cols int) {

@@ -56,9 +56,9 @@ func TestMatMulThinShapes(t *testing.T) {
 }
 
 // The fused products give the bits of the product followed by its
-// elementwise op: MatMulBiasReLU those of MatMulBias (or MatMul) then
-// ReLU, MatMulMask those of MatMul then ReLUMask, with a mask holding
-// zeros of both signs, NaN and subnormals, at 1 and 2 threads.
+// elementwise op: MatMulBiasAct those of MatMulBias (or MatMul) then ReLU
+// or LeakyReLU, MatMulMask those of MatMul then ReLUMask, with a mask
+// holding zeros of both signs, NaN and subnormals, at 1 and 2 threads.
 func TestMatMulFusedMatchesSeparate(t *testing.T) {
 	defer parallel.SetThreads(parallel.Default().Threads())
 	rng := NewRNG(41)
@@ -82,15 +82,17 @@ func TestMatMulFusedMatchesSeparate(t *testing.T) {
 					return fmt.Sprintf("%s %dx%dx%d ta=%v tb=%v threads %d", op, m, n, k, ta, tb, th)
 				}
 				want, got := make([]float32, m*n), make([]float32, m*n)
-				MatMulBias(want, a, b, bias, m, n, k, ta, tb)
-				ReLU(want, want)
-				MatMulBiasReLU(got, a, b, bias, m, n, k, ta, tb)
-				sameBits(t, what("MatMulBiasReLU"), want, got)
+				for _, act := range []Act{{Kind: ActReLU}, {Kind: ActLeaky, Slope: 0.2}} {
+					MatMulBias(want, a, b, bias, m, n, k, ta, tb)
+					act.apply(want)
+					MatMulBiasAct(got, a, b, bias, m, n, k, ta, tb, act)
+					sameBits(t, what(fmt.Sprintf("MatMulBiasAct %+v", act)), want, got)
 
-				MatMul(want, a, b, m, n, k, ta, tb, false)
-				ReLU(want, want)
-				MatMulBiasReLU(got, a, b, nil, m, n, k, ta, tb)
-				sameBits(t, what("MatMulBiasReLU without bias"), want, got)
+					MatMul(want, a, b, m, n, k, ta, tb, false)
+					act.apply(want)
+					MatMulBiasAct(got, a, b, nil, m, n, k, ta, tb, act)
+					sameBits(t, what(fmt.Sprintf("MatMulBiasAct %+v without bias", act)), want, got)
+				}
 
 				MatMul(want, a, b, m, n, k, ta, tb, false)
 				ReLUMask(want, mask, want)
