@@ -231,9 +231,7 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 func (t *Tape) actGrad(n, g *Node) *Node {
 	switch tensor.ActKind(n.a[2]) {
 	case tensor.ActReLU:
-		if !maskedBy(g, n) {
-			g = t.reluMask(n, g)
-		}
+		g = t.reluGrad(n, g)
 	case tensor.ActLeaky:
 		g = t.leakyMask(n, g, n.f)
 	}

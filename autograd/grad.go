@@ -231,10 +231,7 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 	case opLinear:
 		t.linearBackward(n, g, needs)
 	case opLinearReLU:
-		if !maskedBy(g, n) {
-			g = t.reluMask(n, g)
-		}
-		t.linearBackward(n, g, needs)
+		t.linearBackward(n, t.reluGrad(n, g), needs)
 	case opMatMulMask: // n = [m > 0] ⊙ (a @ op(b)): linear in a and b, piecewise constant in m
 		t.matmulBackward(n, t.reluMask(n.ins[2], g), needs)
 	case opReLU:

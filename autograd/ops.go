@@ -100,17 +100,7 @@ func b2i(b bool) int {
 // (out) or nil. Each tile of the output starts from the bias inside the
 // product (tensor.MatMulBias), so the layer is a single GEMM pass.
 func (t *Tape) Linear(x, w, bias *Node) *Node {
-	n := t.linearNode(opLinear, x, w, bias)
-	if n == t.bad {
-		return n
-	}
-	m, k, out := x.t.Dim(0), x.t.Dim(1), w.t.Dim(0)
-	if bias != nil {
-		tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, bias.t.Data, m, out, k, false, true)
-	} else {
-		tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, m, out, k, false, true, false)
-	}
-	return n
+	return t.linear(opLinear, x, w, bias, tensor.Act{})
 }
 
 // LinearReLU returns ReLU(x @ wᵀ + bias) (bias may be nil) as one op, with
@@ -119,7 +109,12 @@ func (t *Tape) Linear(x, w, bias *Node) *Node {
 // one thread. The values and gradients, at any order, are bit-identical to
 // ReLU(Linear(x, w, bias)).
 func (t *Tape) LinearReLU(x, w, bias *Node) *Node {
-	n := t.linearNode(opLinearReLU, x, w, bias)
+	return t.linear(opLinearReLU, x, w, bias, tensor.Act{Kind: tensor.ActReLU})
+}
+
+// linear records op, x @ wᵀ + bias followed by act.
+func (t *Tape) linear(op opKind, x, w, bias *Node, act tensor.Act) *Node {
+	n := t.linearNode(op, x, w, bias)
 	if n == t.bad {
 		return n
 	}
@@ -127,7 +122,7 @@ func (t *Tape) LinearReLU(x, w, bias *Node) *Node {
 	if bias != nil {
 		b = bias.t.Data
 	}
-	tensor.MatMulBiasAct(n.t.Data, x.t.Data, w.t.Data, b, x.t.Dim(0), w.t.Dim(0), x.t.Dim(1), false, true, tensor.Act{Kind: tensor.ActReLU})
+	tensor.MatMulBiasAct(n.t.Data, x.t.Data, w.t.Data, b, x.t.Dim(0), w.t.Dim(0), x.t.Dim(1), false, true, act)
 	return n
 }
 
@@ -174,6 +169,16 @@ func (t *Tape) matMulMask(a, b, mask *Node, transB bool) *Node {
 // masked by y already (matMulMask), so that ReLU's rule would change
 // nothing: where y > 0 it keeps g, and g is zero elsewhere.
 func maskedBy(g, y *Node) bool { return g.op == opMatMulMask && g.a[2] == y.idx }
+
+// reluGrad returns the gradient before a ReLU fused into the node y
+// (LinearReLU, Conv2DReLU), given g after it: masked by y > 0, unless it
+// is already (maskedBy).
+func (t *Tape) reluGrad(y, g *Node) *Node {
+	if maskedBy(g, y) {
+		return g
+	}
+	return t.reluMask(y, g)
+}
 
 func (t *Tape) unary(op opKind, x *Node) *Node {
 	if !t.ok(op, x) {

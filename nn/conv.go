@@ -33,10 +33,7 @@ func NewConv2D(in, out, k, stride, pad int, bias bool, rng *tensor.RNG) *Conv2D 
 
 // Forward convolves x, shape (N, H, W, In).
 func (c *Conv2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
-	var b *autograd.Node
-	if c.B != nil {
-		b = ctx.Tape.Param(c.B)
-	}
+	b := ctx.optParam(c.B)
 	return ctx.Tape.Conv2D(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad)
 }
 
@@ -44,20 +41,14 @@ func (c *Conv2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
 // product's threads apply the ReLU as they finish its tiles. The values
 // and gradients are those of Forward then ReLU.
 func (c *Conv2D) ForwardReLU(ctx *Ctx, x *autograd.Node) *autograd.Node {
-	var b *autograd.Node
-	if c.B != nil {
-		b = ctx.Tape.Param(c.B)
-	}
+	b := ctx.optParam(c.B)
 	return ctx.Tape.Conv2DReLU(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad)
 }
 
 // ForwardLeaky is LeakyReLU(Forward(x), slope) as one op (autograd's
 // Conv2DLeakyReLU; slope >= 0), as ForwardReLU.
 func (c *Conv2D) ForwardLeaky(ctx *Ctx, x *autograd.Node, slope float32) *autograd.Node {
-	var b *autograd.Node
-	if c.B != nil {
-		b = ctx.Tape.Param(c.B)
-	}
+	b := ctx.optParam(c.B)
 	return ctx.Tape.Conv2DLeakyReLU(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad, slope)
 }
 
@@ -87,10 +78,7 @@ func NewConvTranspose2D(in, out, k, stride, pad int, bias bool, rng *tensor.RNG)
 
 // Forward upsamples x, shape (N, H, W, In).
 func (c *ConvTranspose2D) Forward(ctx *Ctx, x *autograd.Node) *autograd.Node {
-	var b *autograd.Node
-	if c.B != nil {
-		b = ctx.Tape.Param(c.B)
-	}
+	b := ctx.optParam(c.B)
 	return ctx.Tape.ConvTranspose2D(x, c.Weight(ctx, c.W), b, c.Stride, c.Pad, c.OutPad)
 }
 

@@ -49,6 +49,15 @@ type Ctx struct {
 // batchStats reports whether batch norm takes the batch's statistics.
 func (c *Ctx) batchStats() bool { return c.Training || c.BatchStats }
 
+// optParam records p on the tape, or returns nil for a nil p (a layer
+// made without its bias).
+func (c *Ctx) optParam(p *autograd.Param) *autograd.Node {
+	if p == nil {
+		return nil
+	}
+	return c.Tape.Param(p)
+}
+
 // Module is a layer or a model: a Forward function and named state. Every
 // module embeds Base, which holds its parameters, buffers and children
 // and satisfies the unexported part of the interface; nothing else is

@@ -34,10 +34,7 @@ func NewLinear(in, out int, bias bool, rng *tensor.RNG) *Linear {
 
 // Forward applies the layer to x of shape (batch, in).
 func (l *Linear) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
-	var b *autograd.Node
-	if l.B != nil {
-		b = c.Tape.Param(l.B)
-	}
+	b := c.optParam(l.B)
 	return c.Tape.Linear(x, l.Weight(c, l.W), b)
 }
 
@@ -46,10 +43,7 @@ func (l *Linear) Forward(c *Ctx, x *autograd.Node) *autograd.Node {
 // gradient reaching it through the next Linear comes masked from that
 // product. The values and gradients are those of Forward then ReLU.
 func (l *Linear) ForwardReLU(c *Ctx, x *autograd.Node) *autograd.Node {
-	var b *autograd.Node
-	if l.B != nil {
-		b = c.Tape.Param(l.B)
-	}
+	b := c.optParam(l.B)
 	return c.Tape.LinearReLU(x, l.Weight(c, l.W), b)
 }
 

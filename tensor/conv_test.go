@@ -84,7 +84,7 @@ func TestConvMatMulMatchesIm2ColBF16(t *testing.T) {
 // convGeoms are convolutions with every kind of edge, on every path of
 // ConvMatMul (direct, rows over a padded copy, patches read in place,
 // gathered or unfolded, few output channels).
-var convGeoms = []struct{ h, w, c, o, kh, kw, s, p int }{
+var convGeoms = []convCase{
 	{8, 8, 3, 5, 3, 3, 1, 1}, {7, 9, 4, 6, 3, 3, 1, 0}, {9, 7, 2, 3, 4, 4, 2, 1}, {5, 5, 1, 4, 5, 5, 1, 2},
 	{6, 6, 8, 1, 3, 3, 1, 1}, {14, 14, 16, 16, 3, 3, 1, 1}, {4, 4, 3, 2, 1, 1, 1, 0}, {11, 6, 5, 7, 3, 2, 2, 2},
 	{3, 3, 2, 2, 3, 3, 1, 3}, {8, 8, 64, 40, 3, 3, 1, 1}, {9, 9, 37, 13, 3, 3, 2, 1},
@@ -110,15 +110,26 @@ var convGeoms = []struct{ h, w, c, o, kh, kw, s, p int }{
 	{28, 28, 1, 64, 4, 4, 2, 1}, {12, 12, 3, 16, 3, 3, 1, 1}, {9, 10, 2, 8, 5, 5, 1, 2},
 }
 
+// convCase is a convolution of c channels to o over images of h×w, with a
+// kh×kw kernel, stride s and padding p.
+type convCase struct{ h, w, c, o, kh, kw, s, p int }
+
+// geometry returns the case's geometry and, for n images, the rows (the
+// output positions) and the patch length k of its product.
+func (tc convCase) geometry(t *testing.T, n int) (g ConvGeom, rows, k int) {
+	t.Helper()
+	g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, n * g.OH * g.OW, g.PatchLen(tc.c)
+}
+
 func testConvMatMulMatchesIm2Col(t *testing.T) {
 	rng := NewRNG(9)
 	for _, tc := range convGeoms {
-		g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
-		if err != nil {
-			t.Fatal(err)
-		}
 		n := 3
-		rows, k := n*g.OH*g.OW, g.PatchLen(tc.c)
+		g, rows, k := tc.geometry(t, n)
 		x := make([]float32, n*tc.h*tc.w*tc.c)
 		w := make([]float32, tc.o*k)
 		dy := make([]float32, rows*tc.o)
@@ -494,12 +505,8 @@ func TestConvMatMulActMatchesSeparate(t *testing.T) {
 		}
 		rng := NewRNG(19)
 		for _, tc := range convGeoms {
-			g, err := NewConvGeom(tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.s, tc.p, tc.p)
-			if err != nil {
-				t.Fatal(err)
-			}
 			n := 3
-			rows, k := n*g.OH*g.OW, g.PatchLen(tc.c)
+			g, rows, k := tc.geometry(t, n)
 			x, w, bias := make([]float32, n*tc.h*tc.w*tc.c), make([]float32, tc.o*k), make([]float32, tc.o)
 			rng.Normal(x, 0, 1)
 			rng.Normal(w, 0, 1)

@@ -14,11 +14,11 @@ import (
 // chunksPerThread chunks taken dynamically; bigger ones run one static tile
 // per thread, where a late start is negligible.
 //
-// staticMaxFlops bounds, from below, the products so cut when they have a
-// single K chunk: smaller ones run one tile per part, part p the tile of
-// index p, so that a chain of products split the same way (the toy's
-// layers of 512 rows, forward and back) leaves each thread reading the
-// rows it wrote in the previous product, in its own cache. Chunks taken
+// Products under staticMaxFlops with a single K chunk are not so cut:
+// they run one tile per part, part p the tile of index p, so that a chain
+// of products split the same way (the toy's layers of 512 rows, forward
+// and back) leaves each thread reading the rows it wrote in the previous
+// product, in its own cache. Chunks taken
 // in turn scattered those rows between the two cores: the toy step at 2
 // threads read 507-516 against 495-497 step/s (three alternations). A
 // worker that starts late costs little here: the caller runs any part no
