@@ -280,6 +280,11 @@ func run(pool *parallel.Pool, spec args) {
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops && m*n < parallelMinOutputs {
 		threads = 1
 	}
+	if parts := kSplitParts(threads, j); parts > 1 {
+		x.kSplit(pool, j, parts)
+		putCtx(x)
+		return
+	}
 	tm, tn := splitGrid(threads, m, n, k, im, canShare(threads, n, k, im))
 	parts := tm * tn
 	j.cm, j.cn = tm, tn
@@ -419,6 +424,7 @@ type workspace struct {
 	rowsB []uint16         // bfloat16 rows gathered for the rows kernel
 	zero  []float32        // zeros, the rows past the edge of C read in place
 	amx   []uint32         // an A micro-panel in AMX's layout (toAMXA)
+	sum   []float32        // a K chunk's sum over all of C (kSplit)
 	// bKey says which block of op(B) ws.b holds (jc, nc, p0, kc) when
 	// bValid; valid only within one call.
 	bKey   [4]int
@@ -440,6 +446,8 @@ type ctx struct {
 	pw    packWholeJob
 	// sb is the packed op(B) the parts share (sharedB).
 	sb sharedPack
+	// ks is the parts of a product split over K (kSplit).
+	ks kSplitJob
 }
 
 // materialize gathers the computed operand of j into x.tmp and makes j
@@ -553,9 +561,12 @@ func alignedFloats(n int) []float32 {
 type job struct {
 	args
 	im        *impl
-	nk, maxKC int          // number of K chunks and the largest chunk
-	cm, cn    int          // chunk grid: cm×cn chunks of C
-	next      atomic.Int32 // next chunk to take
+	nk, maxKC int // number of K chunks and the largest chunk
+	// k0, k1: the K chunks block computes, [k0, k1): all of them (0, nk)
+	// but in a part of a split over K (kSplit), which computes one.
+	k0, k1 int
+	cm, cn int          // chunk grid: cm×cn chunks of C
+	next   atomic.Int32 // next chunk to take
 	// static: each part computes the chunk of its index (cm×cn ==
 	// parts) instead of taking chunks from next (staticMaxFlops).
 	static bool
@@ -613,6 +624,7 @@ func kernelFor(m, n, k int) *impl {
 // sees the same sequence of operations whatever the pool size.
 func (j *job) cutK() {
 	j.nk = (j.k + j.im.kc - 1) / j.im.kc
+	j.k0, j.k1 = 0, j.nk
 	j.maxKC = 0
 	for pi := range j.nk {
 		p0, p1 := j.kChunk(pi)
@@ -683,7 +695,7 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 	mr := im.mr
 	for jc := j0; jc < j1; jc += im.nc {
 		nc := min(im.nc, j1-jc)
-		for pi := 0; pi < j.nk; pi++ {
+		for pi := j.k0; pi < j.k1; pi++ {
 			p0, p1 := j.kChunk(pi)
 			kc := p1 - p0
 			bBlock := ws.b
@@ -728,7 +740,7 @@ func (j *job) block(ws *workspace, i0, i1, j0, j1 int) {
 // blockResident: there is more than one K chunk, the columns are one B
 // block, and the packed B of every chunk fits in residentBytes.
 func (j *job) resident(cols int) bool {
-	return j.nk > 1 && cols <= j.im.nc && roundUp(cols, j.im.nr)*j.k*4 <= residentBytes
+	return j.k1-j.k0 > 1 && cols <= j.im.nc && roundUp(cols, j.im.nr)*j.k*4 <= residentBytes
 }
 
 // blockResident computes rows [i0, i1) and columns [j0, j1) of C with B
@@ -748,12 +760,12 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 	// or in the shared B at p0·ncr + j0·kc with ncr its width.
 	bs, base := ws.b, 0
 	if j.sb != nil {
-		for pi := 0; pi < j.nk; pi++ {
+		for pi := j.k0; pi < j.k1; pi++ {
 			j.sharedB(ws, pi, j0, nc)
 		}
 		bs, ncr, base = j.sb.buf, j.sb.ncr, j0
 	} else if key := [4]int{j0, nc, -1, j.k}; !ws.bValid || ws.bKey != key {
-		for pi := 0; pi < j.nk; pi++ {
+		for pi := j.k0; pi < j.k1; pi++ {
 			p0, p1 := j.kChunk(pi)
 			j.packBChunk(ws.b[p0*ncr:], ws.rows, j0, nc, p0, p1-p0)
 		}
@@ -761,7 +773,7 @@ func (j *job) blockResident(ws *workspace, i0, i1, j0, j1 int) {
 	}
 	for ic := i0; ic < i1; ic += mr {
 		rows := min(mr, i1-ic)
-		for pi := 0; pi < j.nk; pi++ {
+		for pi := j.k0; pi < j.k1; pi++ {
 			p0, p1 := j.kChunk(pi)
 			kc := p1 - p0
 			if j.transA {
@@ -889,11 +901,11 @@ func (j *job) tilesTo(ws *workspace, a, b, c []float32, ldc, i0, rows, jc, nc, k
 	im := j.im
 	mr, nr := im.mr, im.nr
 	beta := j.beta
-	if pi > 0 {
+	if pi > j.k0 {
 		beta = 1
 	}
 	ap := &a[0]
-	if pi == 0 {
+	if pi == j.k0 {
 		// The bias of all the tiles' rows at once (a copy per tile row
 		// took 5% of the toy step on AVX2's 6×16 tiles).
 		j.fillBiasTo(c, ldc, i0*ldc+jc, rows, nc, jc)
@@ -936,7 +948,7 @@ func (j *job) tilesTo(ws *workspace, a, b, c []float32, ldc, i0, rows, jc, nc, k
 func (j *job) prefetchNextA(next, i0, i1, p0, kc, pi, q, nq int) {
 	im := j.im
 	if next >= i1 {
-		if pi+1 >= j.nk {
+		if pi+1 >= j.k1 {
 			return
 		}
 		next = i0

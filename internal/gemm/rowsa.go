@@ -152,10 +152,10 @@ func (j *job) tilesRows(ws *workspace, s StridedRows, b []float32, i0, rows, jc,
 	mr, nr := im.mr, im.nr
 	nseg := j.rowSegments(ws, s, i0, rows, p0, kc)
 	beta := j.beta
-	if pi > 0 {
+	if pi > j.k0 {
 		beta = 1
 	}
-	if pi == 0 {
+	if pi == j.k0 {
 		j.fillBias(i0*j.ldc+jc, rows, nc, jc)
 	}
 	for jr := 0; jr < nc; jr += nr {
