@@ -130,17 +130,42 @@ func (t *Tape) convAct(x, w, bias *Node, g tensor.ConvGeom, act tensor.Act) *Nod
 
 // convT is ConvTranspose2D for a checked geometry (x is the small image).
 func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
+	n := t.node(opConvT, []int{x.t.Dim(0), g.H, g.W, w.t.Dim(3)}, nil, x, w, bias)
+	n.geo = g
+	t.convTInto(n, x, w, bias, g)
+	return n
+}
+
+// convTLeakyMask returns convT(x, w) masked as the rule of the LeakyReLU
+// fused into y (Conv2DLeakyReLU, slope) would mask it: the gradient of y
+// through the convolution y feeds (leakyMasked). The mask is applied to
+// each image as it is folded (tensor.ConvTMatMulLeakyMask); a[2] keeps
+// y's index, so that y's rule sees its gradient masked already.
+func (t *Tape) convTLeakyMask(x, w, y *Node, slope float32, g tensor.ConvGeom) *Node {
+	nb, cin, cout := x.t.Dim(0), w.t.Dim(0), w.t.Dim(3)
+	n := t.node(opConvTMask, []int{nb, g.H, g.W, cout}, nil, x, w, y)
+	n.geo, n.f, n.a[2] = g, slope, y.idx
+	if _, flipped := g.Flipped(); g.IsPointwise() || flipped {
+		t.convTInto(n, x, w, nil, g)
+		tensor.LeakyMask(n.t.Data, y.t.Data, n.t.Data, slope)
+		return n
+	}
+	tensor.ConvTMatMulLeakyMask(n.t.Data, x.t.Data, w.t.Data, y.t.Data, slope, nb, cin, cout, g)
+	return n
+}
+
+// convTInto computes the transposed convolution of x by w (and bias)
+// into n.
+func (t *Tape) convTInto(n, x, w, bias *Node, g tensor.ConvGeom) {
 	nb, cin, cout := x.t.Dim(0), w.t.Dim(0), w.t.Dim(3)
 	rows, k := nb*g.OH*g.OW, g.PatchLen(cout)
-	n := t.node(opConvT, []int{nb, g.H, g.W, cout}, nil, x, w, bias)
-	n.geo = g
 	if g.IsPointwise() { // the columns are the output
 		if bias != nil {
 			tensor.MatMulBias(n.t.Data, x.t.Data, w.t.Data, bias.t.Data, rows, k, cin, false, false)
 		} else {
 			tensor.MatMul(n.t.Data, x.t.Data, w.t.Data, rows, k, cin, false, false, false)
 		}
-		return n
+		return
 	}
 	if fg, ok := g.Flipped(); ok {
 		// A stride-1 transposed convolution that does not enlarge the
@@ -154,7 +179,7 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 			b = bias.t.Data
 		}
 		tensor.ConvMatMul(n.t.Data, x.t.Data, wf, b, nb, cin, cout, fg, false)
-		return n
+		return
 	}
 	var b []float32
 	if bias != nil {
@@ -162,7 +187,6 @@ func (t *Tape) convT(x, w, bias *Node, g tensor.ConvGeom) *Node {
 	}
 	// The columns x·w, folded into the images as they are computed.
 	tensor.ConvTMatMul(n.t.Data, x.t.Data, w.t.Data, b, nb, cin, cout, g)
-	return n
 }
 
 // convW returns bᵀ · im2col(a), shape (O, KH, KW, C), for a big image a
@@ -198,11 +222,24 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 	switch n.op {
 	case opConv:
 		if need(0) {
-			t.accum(x, t.convT(g, w, nil, n.geo), needs)
+			if y := x; t.leakyMasked(y) {
+				t.accum(x, t.convTLeakyMask(g, w, y, y.f, n.geo), needs)
+			} else {
+				t.accum(x, t.convT(g, w, nil, n.geo), needs)
+			}
 		}
 		if need(1) {
 			t.accum(w, t.convWPadded(x, g, n.geo, n.aux), needs)
 		}
+	case opConvTMask: // n = M ⊙ convT(x, w), M the LeakyReLU mask of ins[2]: linear in x and w
+		g = t.leakyMask(n.ins[2], g, n.f)
+		if need(0) {
+			t.accum(x, t.conv(g, w, nil, n.geo), needs)
+		}
+		if need(1) {
+			t.accum(w, t.convW(g, x, n.geo), needs)
+		}
+		return
 	case opConvT:
 		if need(0) {
 			t.accum(x, t.conv(g, w, nil, n.geo), needs)
@@ -227,13 +264,27 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 // actGrad returns the gradient before the activation fused into the
 // convolution n (Conv2DReLU, Conv2DLeakyReLU), given g after it, reading
 // the mask from n's output: its sign is the convolution's, the slope
-// being at least 0. A gradient masked by n already (maskedBy) is kept.
+// being at least 0. A gradient masked by n already (maskedBy,
+// convTLeakyMask) is kept.
 func (t *Tape) actGrad(n, g *Node) *Node {
 	switch tensor.ActKind(n.a[2]) {
 	case tensor.ActReLU:
 		g = t.reluGrad(n, g)
 	case tensor.ActLeaky:
-		g = t.leakyMask(n, g, n.f)
+		if !(g.op == opConvTMask && g.a[2] == n.idx) {
+			g = t.leakyMask(n, g, n.f)
+		}
 	}
 	return g
+}
+
+// leakyMasked reports whether the gradient of y, on its way through the
+// convolution y feeds, is to be masked there (convTLeakyMask) for the
+// LeakyReLU fused into y: y is a Conv2DLeakyReLU's output, not a target
+// of the current Grad (whose gradient is returned as it reaches y), and
+// feeds no other node of the backward pass. Masking by a LeakyReLU is not
+// idempotent (slope² where masked twice), so y's rule can skip it only
+// when every part of its gradient was masked: when there is one part.
+func (t *Tape) leakyMasked(y *Node) bool {
+	return y.op == opConv && tensor.ActKind(y.a[2]) == tensor.ActLeaky && !t.target[y.idx] && t.uses[y.idx] == 1
 }

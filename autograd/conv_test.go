@@ -269,6 +269,35 @@ var convCases = []opCase{
 		d := t.Linear(t.Reshape(h, 2, -1), x[3], nil)
 		return t.Mean(t.Softplus(t.Neg(d)), false)
 	}, convDInputs, true},
+	// A LeakyReLU fused before a second convolution: its gradient is
+	// masked as the second convolution's input gradient is folded
+	// (convTLeakyMask), on each of ConvTranspose2D's paths (columns
+	// folded, the flipped kernel, 1×1), and not where the output has a
+	// second consumer.
+	{"ConvLeaky-Conv/k4s2", func(t *T, x []*A) *A {
+		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
+		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 2, 1)), false)
+	}, func(r *tensor.RNG) []*tensor.Tensor {
+		return append(convDInputs(r), randT(r, 0, 0, 2, 4, 4, 3))
+	}, true},
+	{"ConvLeaky-Conv/s1", func(t *T, x []*A) *A {
+		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
+		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 1)), false)
+	}, func(r *tensor.RNG) []*tensor.Tensor {
+		return append(convDInputs(r), randT(r, 0, 0, 2, 3, 3, 3))
+	}, true},
+	{"ConvLeaky-Conv/1x1", func(t *T, x []*A) *A {
+		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
+		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 0)), false)
+	}, func(r *tensor.RNG) []*tensor.Tensor {
+		return append(convDInputs(r), randT(r, 0, 0, 2, 1, 1, 3))
+	}, true},
+	{"ConvLeaky-Conv-two-consumers", func(t *T, x []*A) *A {
+		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
+		return t.Add(t.Mean(t.Square(t.Conv2D(h, x[4], nil, 2, 1)), false), t.Mean(t.Tanh(h), false))
+	}, func(r *tensor.RNG) []*tensor.Tensor {
+		return append(convDInputs(r), randT(r, 0, 0, 2, 4, 4, 3))
+	}, true},
 	{"ConvReLU-Conv", func(t *T, x []*A) *A {
 		h := t.Conv2DReLU(x[0], x[1], x[2], 2, 1)
 		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 1)), false)

@@ -51,10 +51,10 @@ func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) 
 	}
 	last := loss.idx
 	// needs[i]: node i lies on a path from a target to the loss.
-	t.needs = growBools(t.needs, last+1)
-	t.grads = growNodes(t.grads, last+1)
+	t.needs = grow(t.needs, last+1)
+	t.grads = grow(t.grads, last+1)
 	needs, grads := t.needs[:last+1], t.grads[:last+1]
-	t.target = growBools(t.target, last+1)
+	t.target = grow(t.target, last+1)
 	target := t.target[:last+1]
 	clear(needs)
 	clear(grads)
@@ -75,7 +75,17 @@ func (t *Tape) grad(loss *Node, wrt []*Node, createGraph bool) ([]*Node, error) 
 			}
 		}
 	}
-	t.out = growNodes(t.out, len(wrt))[:len(wrt)]
+	t.uses = grow(t.uses, last+1)
+	uses := t.uses[:last+1]
+	clear(uses)
+	for i := 0; i <= last; i++ {
+		if needs[i] {
+			for _, in := range t.nodes[i].ins {
+				uses[in.idx]++
+			}
+		}
+	}
+	t.out = grow(t.out, len(wrt))[:len(wrt)]
 	clear(t.out)
 	if !needs[last] {
 		return t.out, nil
@@ -296,7 +306,7 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 			}
 			off += w
 		}
-	case opConv, opConvT, opConvW:
+	case opConv, opConvT, opConvW, opConvTMask:
 		t.convBackward(n, g, needs)
 	case opBatchNorm:
 		t.batchNormBackward(n, g, needs)
@@ -392,16 +402,11 @@ func (t *Tape) matmulBackward(n, g *Node, needs []bool) {
 	}
 }
 
-func growBools(s []bool, n int) []bool {
+// grow returns s with length n, reallocated (contents lost) when its
+// capacity is less.
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]bool, n, n+n/2)
-	}
-	return s[:n]
-}
-
-func growNodes(s []*Node, n int) []*Node {
-	if cap(s) < n {
-		return make([]*Node, n, n+n/2)
+		return make([]T, n, n+n/2)
 	}
 	return s[:n]
 }

@@ -55,6 +55,7 @@ const (
 	opAttention
 	opLinearReLU
 	opMatMulMask // [mask > 0] ⊙ (a @ op(b)); a[2] is mask's index
+	opConvTMask  // LeakyMask(mask, convT(x, w), f); a[2] is mask's index
 	numOps
 )
 
@@ -71,6 +72,7 @@ var opNames = [numOps]string{
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
 	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
 	opAttention: "Attention", opLinearReLU: "LinearReLU", opMatMulMask: "MatMulMask",
+	opConvTMask: "ConvTranspose2DLeakyMask",
 }
 
 func (o opKind) String() string { return opNames[o] }
@@ -140,10 +142,13 @@ type Tape struct {
 	// target[i]: node i is a target of the current Grad (its gradient
 	// is returned, so it must not be masked: reluOut).
 	target []bool
-	one    [1]*Node // GradOf's target list
-	grads  []*Node
-	wrt    []*Node
-	out    []*Node
+	// uses[i]: how many inputs of the nodes of the current Grad's
+	// backward pass node i is (leakyMasked).
+	uses  []int32
+	one   [1]*Node // GradOf's target list
+	grads []*Node
+	wrt   []*Node
+	out   []*Node
 }
 
 // NewTape returns an empty tape that records operations.

@@ -442,7 +442,7 @@ func testConvKeepPadded(t *testing.T) {
 }
 
 // ConvTMatMul gives MatMul then Col2Im's bits, with and without a bias,
-// at 1 and 2 threads and in both precisions, over blocks of one image or
+// and ConvTMatMulLeakyMask those of LeakyMask after it, at 1 and 2 threads and in both precisions, over blocks of one image or
 // several (a part's last block short).
 func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 	defer parallel.SetThreads(parallel.Default().Threads())
@@ -472,6 +472,10 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 			}
 			col := make([]float32, rows*k)
 			MatMul(col, x, w, rows, k, tc.cin, false, false, false)
+			// A mask with both signs, zeros and a NaN.
+			mask := make([]float32, tc.n*g.H*g.W*tc.cout)
+			rng.Normal(mask, 0, 1)
+			mask[0], mask[len(mask)/2], mask[len(mask)-1] = 0, float32(math.NaN()), float32(math.Copysign(0, -1))
 			for _, b := range [][]float32{nil, bias} {
 				want := make([]float32, tc.n*g.H*g.W*tc.cout)
 				Col2Im(want, col, b, tc.n, tc.cout, g)
@@ -484,6 +488,19 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 						for i := range want {
 							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 								t.Fatalf("%v %+v, bias %v, %d threads, blocks of %d bytes: value %d is %v, want %v", prec, tc, b != nil, th, blockBytes, i, got[i], want[i])
+							}
+						}
+						if b != nil {
+							continue
+						}
+						// Masked as each image is folded: the bits of
+						// LeakyMask after it.
+						masked := make([]float32, len(want))
+						LeakyMask(masked, mask, want, 0.2)
+						ConvTMatMulLeakyMask(got, x, w, mask, 0.2, tc.n, tc.cin, tc.cout, g)
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(masked[i]) {
+								t.Fatalf("%v %+v, masked, %d threads, blocks of %d bytes: value %d is %v, want %v", prec, tc, th, blockBytes, i, got[i], masked[i])
 							}
 						}
 					}

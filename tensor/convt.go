@@ -22,6 +22,24 @@ import (
 //
 // The bits are those of MatMul then Col2Im, at any thread count.
 func ConvTMatMul(out, x, w, bias []float32, n, cin, cout int, g ConvGeom) {
+	convTMatMul(out, x, w, bias, nil, 0, n, cin, cout, g)
+}
+
+// ConvTMatMulLeakyMask is ConvTMatMul (no bias) followed by LeakyMask(out,
+// mask, out, slope): the gradient reaching a LeakyReLU of output mask
+// through the convolution whose input gradient this transposed
+// convolution is. Each image is masked by the thread that folded its
+// columns, while it is in that thread's cache, where a pass after it read
+// the gradient back from memory (dcgan28's first discriminator layer, 3.2
+// MB). The bits are those of ConvTMatMul then LeakyMask.
+func ConvTMatMulLeakyMask(out, x, w, mask []float32, slope float32, n, cin, cout int, g ConvGeom) {
+	if len(mask) < n*g.H*g.W*cout {
+		panic("tensor.ConvTMatMulLeakyMask: mask too short for the geometry")
+	}
+	convTMatMul(out, x, w, nil, mask, slope, n, cin, cout, g)
+}
+
+func convTMatMul(out, x, w, bias, mask []float32, slope float32, n, cin, cout int, g ConvGeom) {
 	plane, k := g.OH*g.OW, g.PatchLen(cout)
 	rows := n * plane
 	if len(x) < rows*cin || len(w) < cin*k || len(out) < n*g.H*g.W*cout || (bias != nil && len(bias) != cout) {
@@ -34,6 +52,10 @@ func ConvTMatMul(out, x, w, bias []float32, n, cin, cout int, g ConvGeom) {
 		MatMul(col, x, w, rows, k, cin, false, false, false)
 		Col2Im(out, col, bias, n, cout, g)
 		convTPool.Put(bp)
+		if mask != nil {
+			size := n * g.H * g.W * cout
+			LeakyMask(out[:size], mask[:size], out[:size], slope)
+		}
 		return
 	}
 	per := max(1, convTBlockBytes/(plane*k*4)) // images per block
@@ -41,7 +63,7 @@ func ConvTMatMul(out, x, w, bias []float32, n, cin, cout int, g ConvGeom) {
 	p := parallel.Default()
 	parts := min(p.Threads(), blocks)
 	j := convTJobs.Get().(*convTJob)
-	*j = convTJob{out: out, bias: bias, n: n, per: per, c: cout, g: g, bufs: j.bufs}
+	*j = convTJob{out: out, bias: bias, mask: mask, slope: slope, n: n, per: per, c: cout, g: g, bufs: j.bufs}
 	j.rb = gemm.NewRowBlocks(parts, rows, k, cin, x, cin, false, w, k)
 	for len(j.bufs) < parts {
 		j.bufs = append(j.bufs, nil)
@@ -70,6 +92,9 @@ type convTJob struct {
 	c      int
 	g      ConvGeom
 	bufs   [][]float32 // per part: one block's columns
+	// mask, when set, masks each image once folded (LeakyMask, slope).
+	mask  []float32
+	slope float32
 }
 
 var (
@@ -87,6 +112,10 @@ func (j *convTJob) Run(part, lo, hi int) {
 		j.rb.Rows(part, i0*plane, i1*plane, col, k)
 		for i := i0; i < i1; i++ {
 			col2imImage(j.out[i0*img:], col, j.bias, i-i0, j.c, g)
+			if j.mask != nil {
+				o := j.out[i*img : (i+1)*img]
+				leakySerial(o, j.mask[i*img:(i+1)*img], o, j.slope)
+			}
 		}
 	}
 }

@@ -1,0 +1,66 @@
+package autograd
+
+import (
+	"testing"
+
+	"github.com/minmaxgan/minmax/tensor"
+)
+
+// A Conv2DLeakyReLU's output whose only consumer is a convolution gets
+// its gradient masked by that convolution's input gradient
+// (convTLeakyMask), with the bits of the separate LeakyReLU and its own
+// mask pass; not when it has a second consumer (the mask would be applied
+// twice to that part) or is a target of Grad (whose gradient is returned
+// before the mask).
+func TestConvLeakyMaskFusion(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	x, w, b, w2 := tensor.New(2, 14, 14, 4), tensor.New(8, 4, 4, 4), tensor.New(8), tensor.New(5, 4, 4, 8)
+	for _, v := range []*tensor.Tensor{x, w, b, w2} {
+		rng.Normal(v.Data, 0, 1)
+	}
+	// run returns the gradients of x, w, b (and h when it is a target)
+	// and the op of the gradient that reached h.
+	run := func(fused, twoUses, target bool) ([][]float32, opKind) {
+		tp := NewTape()
+		xs, ws, bs, w2s := tp.Leaf(x), tp.Leaf(w), tp.Leaf(b), tp.Leaf(w2)
+		var h *Node
+		if fused {
+			h = tp.Conv2DLeakyReLU(xs, ws, bs, 2, 1, 0.2)
+		} else {
+			h = tp.LeakyReLU(tp.Conv2D(xs, ws, bs, 2, 1), 0.2)
+		}
+		loss := tp.Mean(tp.Square(tp.Conv2D(h, w2s, nil, 2, 1)), false)
+		if twoUses {
+			loss = tp.Add(loss, tp.Mean(tp.Tanh(h), false))
+		}
+		wrt := []*Node{xs, ws, bs}
+		if target {
+			wrt = append(wrt, h)
+		}
+		gs, err := tp.Grad(loss, wrt, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]float32
+		for _, g := range gs {
+			out = append(out, append([]float32(nil), g.Data()...))
+		}
+		return out, tp.grads[h.idx].op
+	}
+	for _, c := range []struct {
+		twoUses, target, masked bool
+	}{{false, false, true}, {true, false, false}, {false, true, false}} {
+		want, _ := run(false, c.twoUses, c.target)
+		got, op := run(true, c.twoUses, c.target)
+		if (op == opConvTMask) != c.masked {
+			t.Errorf("two consumers %v, target %v: h's gradient is a %v", c.twoUses, c.target, op)
+		}
+		for i := range want {
+			for k := range want[i] {
+				if got[i][k] != want[i][k] {
+					t.Fatalf("two consumers %v, target %v: gradient %d element %d = %v, want %v", c.twoUses, c.target, i, k, got[i][k], want[i][k])
+				}
+			}
+		}
+	}
+}
