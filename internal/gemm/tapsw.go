@@ -335,7 +335,11 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 			mode = 0
 		}
 		r0 := i0 * a.OH * j.owp // the chunk's first row of dy as laid out
+		next := ci+1 < j.groupChunk[g+1] && j.elem == 4 && j.im.asmPack
 		for tile := lo; tile < hi; tile++ {
+			if next {
+				j.prefetchChunk(ci+1, tile-lo, hi-lo)
+			}
 			jb := tile % j.jbs
 			t, p := tile/j.jbs/panels, tile/j.jbs%panels
 			j0 := 12 * jb
@@ -354,6 +358,30 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 			c := &dw[j0*j.k+t*a.C+32*p]
 			j.im.wgrad[rows/4-1](len(seg)/2, &seg[0], aPtr, j.n*4, (*float32)(b), a.step()*a.C*4, c, j.k*4, mode)
 		}
+	}
+}
+
+// prefetchChunk prefetches into L2 part q of nq of chunk ci's operands
+// (float32): its rows of dy and its images of X, each one run of memory.
+// Spread over the tiles of the chunk before, the reads from memory (or
+// the last level cache, where the forward pass left X) overlap with the
+// kernel's arithmetic; without them each chunk's first tiles waited on
+// every line (dcgan28's strided kernel gradient ran at 123 GFLOP/s in the
+// step against 167 on operands kept in cache by a benchmark).
+func (j *tapsWJob) prefetchChunk(ci, q, nq int) {
+	a := j.a
+	i0, i1 := j.chunkAt[ci], j.chunkAt[ci+1]
+	prefetchRun(j.dy, i0*a.OH*j.owp*j.n, i1*a.OH*j.owp*j.n, q, nq)
+	prefetchRun(j.x, i0*a.Plane*a.C, min(i1*a.Plane*a.C, len(a.X)), q, nq)
+}
+
+// prefetchRun prefetches into L2 part q of nq of the floats [lo, hi) from
+// base, by whole cache lines.
+func prefetchRun(base unsafe.Pointer, lo, hi, q, nq int) {
+	lines := (hi - lo + 15) / 16
+	l0, l1 := q*lines/nq, (q+1)*lines/nq
+	if l1 > l0 {
+		prefetchL2((*float32)(unsafe.Add(base, (lo+16*l0)*4)), 16, l1-l0, 1)
 	}
 }
 
