@@ -222,8 +222,8 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 	switch n.op {
 	case opConv:
 		if need(0) {
-			if y := x; t.leakyMasked(y) {
-				t.accum(x, t.convTLeakyMask(g, w, y, y.f, n.geo), needs)
+			if t.leakyMasked(x) {
+				t.accum(x, t.convTLeakyMask(g, w, x, x.f, n.geo), needs)
 			} else {
 				t.accum(x, t.convT(g, w, nil, n.geo), needs)
 			}
@@ -264,14 +264,13 @@ func (t *Tape) convBackward(n, g *Node, needs []bool) {
 // actGrad returns the gradient before the activation fused into the
 // convolution n (Conv2DReLU, Conv2DLeakyReLU), given g after it, reading
 // the mask from n's output: its sign is the convolution's, the slope
-// being at least 0. A gradient masked by n already (maskedBy,
-// convTLeakyMask) is kept.
+// being at least 0. A gradient masked by n already (maskedBy) is kept.
 func (t *Tape) actGrad(n, g *Node) *Node {
 	switch tensor.ActKind(n.a[2]) {
 	case tensor.ActReLU:
 		g = t.reluGrad(n, g)
 	case tensor.ActLeaky:
-		if !(g.op == opConvTMask && g.a[2] == n.idx) {
+		if !maskedBy(g, n) {
 			g = t.leakyMask(n, g, n.f)
 		}
 	}

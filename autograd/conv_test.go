@@ -274,36 +274,33 @@ var convCases = []opCase{
 	// (convTLeakyMask), on each of ConvTranspose2D's paths (columns
 	// folded, the flipped kernel, 1×1), and not where the output has a
 	// second consumer.
-	{"ConvLeaky-Conv/k4s2", func(t *T, x []*A) *A {
-		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
-		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 2, 1)), false)
-	}, func(r *tensor.RNG) []*tensor.Tensor {
-		return append(convDInputs(r), randT(r, 0, 0, 2, 4, 4, 3))
-	}, true},
-	{"ConvLeaky-Conv/s1", func(t *T, x []*A) *A {
-		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
-		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 1)), false)
-	}, func(r *tensor.RNG) []*tensor.Tensor {
-		return append(convDInputs(r), randT(r, 0, 0, 2, 3, 3, 3))
-	}, true},
-	{"ConvLeaky-Conv/1x1", func(t *T, x []*A) *A {
-		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
-		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 0)), false)
-	}, func(r *tensor.RNG) []*tensor.Tensor {
-		return append(convDInputs(r), randT(r, 0, 0, 2, 1, 1, 3))
-	}, true},
-	{"ConvLeaky-Conv-two-consumers", func(t *T, x []*A) *A {
-		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
-		return t.Add(t.Mean(t.Square(t.Conv2D(h, x[4], nil, 2, 1)), false), t.Mean(t.Tanh(h), false))
-	}, func(r *tensor.RNG) []*tensor.Tensor {
-		return append(convDInputs(r), randT(r, 0, 0, 2, 4, 4, 3))
-	}, true},
+	leakyThenConv("ConvLeaky-Conv/k4s2", 4, 2, 1, false),
+	leakyThenConv("ConvLeaky-Conv/s1", 3, 1, 1, false),
+	leakyThenConv("ConvLeaky-Conv/1x1", 1, 1, 0, false),
+	leakyThenConv("ConvLeaky-Conv-two-consumers", 4, 2, 1, true),
 	{"ConvReLU-Conv", func(t *T, x []*A) *A {
 		h := t.Conv2DReLU(x[0], x[1], x[2], 2, 1)
 		return t.Mean(t.Square(t.Conv2D(h, x[4], nil, 1, 1)), false)
 	}, func(r *tensor.RNG) []*tensor.Tensor {
 		return append(convDInputs(r), randT(r, 0, 0, 2, 3, 3, 3))
 	}, true},
+}
+
+// leakyThenConv is the case of a Conv2DLeakyReLU (convDInputs) followed
+// by a k×k convolution of stride s and padding p to 2 channels, the mean
+// of its squares the loss; with twoUses the activation also feeds a
+// second term.
+func leakyThenConv(name string, k, s, p int, twoUses bool) opCase {
+	return opCase{name, func(t *T, x []*A) *A {
+		h := t.Conv2DLeakyReLU(x[0], x[1], x[2], 2, 1, 0.2)
+		loss := t.Mean(t.Square(t.Conv2D(h, x[4], nil, s, p)), false)
+		if twoUses {
+			loss = t.Add(loss, t.Mean(t.Tanh(h), false))
+		}
+		return loss
+	}, func(r *tensor.RNG) []*tensor.Tensor {
+		return append(convDInputs(r), randT(r, 0, 0, 2, k, k, 3))
+	}, true}
 }
 
 func TestConvGradFirstOrder(t *testing.T) {
