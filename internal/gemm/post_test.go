@@ -36,11 +36,6 @@ func TestSgemmPost(t *testing.T) {
 	shapes := [][3]int{{1, 9, 30}, {9, 1, 30}, {13, 7, 5}, {5, 6, 0}, {37, 45, 600}, {512, 128, 128}, {200, 70, 1100}, {300, 33, 64}}
 	for _, v := range append(variants(), "resident") {
 		t.Run(v, func(t *testing.T) {
-			if v == "resident" {
-				save := residentBytes
-				residentBytes = 8 << 20
-				defer func() { residentBytes = save }()
-			}
 			useVariant(t, v)
 			for _, sh := range shapes {
 				m, n, kk := sh[0], sh[1], sh[2]

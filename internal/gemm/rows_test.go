@@ -23,9 +23,16 @@ func variants() []string {
 	return v
 }
 
-// useVariant makes the variant named v (see variants) current for t.
+// useVariant makes the variant named v (see variants) current for t;
+// "resident" keeps the current kernel and makes every B with more than
+// one K chunk resident (blockResident) by a larger residentBytes.
 func useVariant(t *testing.T, v string) {
 	switch v {
+	case "resident":
+		save := residentBytes
+		residentBytes = 8 << 20
+		t.Cleanup(func() { residentBytes = save })
+		return
 	case "bf16":
 		useBF16Dot(t)
 		return

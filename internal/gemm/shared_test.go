@@ -19,11 +19,6 @@ func TestSharedPackMatchesOneThread(t *testing.T) {
 	shapes := [][3]int{{1501, 800, 300}, {2000, 1000, 70}, {1024, 1024, 260}, {3001, 777, 600}}
 	for _, v := range append(variants(), "resident") {
 		t.Run(v, func(t *testing.T) {
-			if v == "resident" {
-				save := residentBytes
-				residentBytes = 8 << 20
-				defer func() { residentBytes = save }()
-			}
 			useVariant(t, v)
 			shapes := shapes
 			if v == Generic.String() {
