@@ -157,16 +157,12 @@ func (j *bnJob) runTallPart(part, lo, hi int) {
 		for r0 := lo; r0 < hi; r0 += bnChunkRows {
 			r1 := min(hi, r0+bnChunkRows)
 			if j.phase == tallAffine {
-				for r := r0; r < r1; r++ {
-					affineRow(j.y[r*c:(r+1)*c], j.x[r*c:(r+1)*c], k, m)
-				}
+				affineRows(j.y[r0*c:r1*c], j.x[r0*c:r1*c], k, m, r1-r0, c)
 				j.actRow(j.y[r0*c : r1*c])
 				continue
 			}
 			g := j.chunkGrad(gm, r0, r1)
-			for r := r0; r < r1; r++ {
-				dxRow(j.dx[r*c:(r+1)*c], g[(r-r0)*c:(r-r0+1)*c], j.x[r*c:(r+1)*c], k, m, q)
-			}
+			dxRows(j.dx[r0*c:r1*c], g, j.x[r0*c:r1*c], k, m, q, r1-r0, c)
 		}
 		return
 	}
@@ -181,16 +177,14 @@ func (j *bnJob) runTallPart(part, lo, hi int) {
 			if j.phase == tallSumGrad {
 				g = j.chunkGrad(gm, r0, r1)
 			}
-			for r := r0; r < r1; r++ {
-				row := j.x[r*c : (r+1)*c]
-				switch j.phase {
-				case tallSumX:
-					sumRow(s1, row)
-				case tallSumSq:
-					sqRow(s1, row, j.mean64[:c])
-				case tallSumGrad:
-					gradRow(s1, s2, g[(r-r0)*c:(r-r0+1)*c], row)
-				}
+			x := j.x[r0*c : r1*c]
+			switch j.phase {
+			case tallSumX:
+				sumRows(s1, x, r1-r0, c)
+			case tallSumSq:
+				sqRows(s1, x, j.mean64[:c], r1-r0, c)
+			case tallSumGrad:
+				gradRows(s1, s2, g, x, r1-r0, c)
 			}
 		}
 	}
@@ -204,4 +198,55 @@ func (j *bnJob) chunkGrad(gm []float32, r0, r1 int) []float32 {
 		return j.g[r0*c : r1*c]
 	}
 	return j.actGrad(gm, j.g[r0*c:r1*c], j.y[r0*c:r1*c])
+}
+
+// The block forms of the row kernels (batchnorm.go) over rows rows of c
+// values: the AVX-512 block kernels do the first columns, keeping the sums
+// in registers over the block, and the row kernels the rest; every column
+// gets the row kernels' arithmetic in the same order, so the results do
+// not depend on which ran.
+
+// sumRows adds the rows of x to a.
+func sumRows(a []float64, x []float32, rows, c int) {
+	if n := simdBNSumRows(a, x, rows, c); n < c {
+		for r := range rows {
+			sumRow(a[n:c], x[r*c+n:(r+1)*c])
+		}
+	}
+}
+
+// sqRows adds (x − mean)² of the rows of x to b.
+func sqRows(b []float64, x []float32, mean []float64, rows, c int) {
+	if n := simdBNSqRows(b, x, mean, rows, c); n < c {
+		for r := range rows {
+			sqRow(b[n:c], x[r*c+n:(r+1)*c], mean[n:c])
+		}
+	}
+}
+
+// gradRows adds the rows of g to a and of g·x to b.
+func gradRows(a, b []float64, g, x []float32, rows, c int) {
+	if n := simdBNGradRows(a, b, g, x, rows, c); n < c {
+		for r := range rows {
+			gradRow(a[n:c], b[n:c], g[r*c+n:(r+1)*c], x[r*c+n:(r+1)*c])
+		}
+	}
+}
+
+// affineRows writes the rows of y = x·s + t.
+func affineRows(y, x, s, t []float32, rows, c int) {
+	if n := simdBNAffineRows(y, x, s, t, rows, c); n < c {
+		for r := range rows {
+			affineRow(y[r*c+n:(r+1)*c], x[r*c+n:(r+1)*c], s[n:c], t[n:c])
+		}
+	}
+}
+
+// dxRows writes the rows of dx = k·g + m·x + q.
+func dxRows(dx, g, x, k, m, q []float32, rows, c int) {
+	if n := simdBNDxRows(dx, g, x, k, m, q, rows, c); n < c {
+		for r := range rows {
+			dxRow(dx[r*c+n:(r+1)*c], g[r*c+n:(r+1)*c], x[r*c+n:(r+1)*c], k[n:c], m[n:c], q[n:c])
+		}
+	}
 }

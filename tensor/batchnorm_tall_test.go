@@ -118,3 +118,60 @@ func TestBatchNormTallAct(t *testing.T) {
 		}
 	}
 }
+
+// The AVX-512 block kernels of a tall batch norm give the row kernels'
+// bits: every entry point, with and without an activation, on widths that
+// the block kernels cover whole (64, 128), in part (the 8- and 16-column
+// groups and a tail: 24, 40, 100, 200) or not at all (5), at 1 and 2
+// threads, with ±0 and values that cancel in the sums.
+func TestBatchNormTallBlocksMatchRows(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 on this machine: only the row kernels run")
+	}
+	defer parallel.SetThreads(parallel.Default().Threads())
+	for _, c := range []int{5, 24, 40, 64, 100, 128, 200} {
+		rows := 2*bnBlockRows + bnChunkRows/2 + 3
+		rng := NewRNG(uint64(7*c + 1))
+		x, g, gamma, beta := make([]float32, rows*c), make([]float32, rows*c), make([]float32, c), make([]float32, c)
+		rng.Normal(x, 0.5, 2)
+		rng.Normal(g, 0, 1)
+		rng.Normal(gamma, 1, 0.3)
+		rng.Normal(beta, 0, 0.3)
+		x[3], x[c+3], g[5] = float32(math.Copysign(0, -1)), 0, float32(math.Copysign(0, -1))
+		x[7], x[c+7] = 1e30, -1e30
+		run := func() [][]float64 {
+			out := bnEntryPoints(x, g, gamma, beta, rows, c, rows+17)
+			mean, variance, rstd := make([]float32, c), make([]float32, c), make([]float32, c)
+			BatchNormStats(mean, variance, rstd, x, rows, c, 1e-5)
+			for _, act := range []int{BNReLU, BNLeaky} {
+				y := make([]float32, rows*c)
+				BatchNormApplyAct(y, x, mean, rstd, gamma, beta, rows, c, act, 0.2)
+				dx, dg, db := make([]float32, rows*c), make([]float32, c), make([]float32, c)
+				BatchNormActBackward(dx, dg, db, g, x, y, mean, rstd, gamma, rows, c, act, 0.2)
+				for _, f := range [][]float32{y, dx, dg, db} {
+					v := make([]float64, len(f))
+					for i := range f {
+						v[i] = float64(f[i])
+					}
+					out = append(out, v)
+				}
+			}
+			return out
+		}
+		names := append(append([]string(nil), bnEntryNames...), "relu y", "relu dx", "relu dgamma", "relu dbeta", "leaky y", "leaky dx", "leaky dgamma", "leaky dbeta")
+		for _, th := range []int{1, 2} {
+			parallel.SetThreads(th)
+			blocks := run()
+			useAVX512 = false
+			rowsOnly := run()
+			useAVX512 = true
+			for k := range blocks {
+				for i := range blocks[k] {
+					if math.Float64bits(blocks[k][i]) != math.Float64bits(rowsOnly[k][i]) {
+						t.Fatalf("%dx%d, %d threads: %s[%d]: blocks %v, rows %v", rows, c, th, names[k], i, blocks[k][i], rowsOnly[k][i])
+					}
+				}
+			}
+		}
+	}
+}

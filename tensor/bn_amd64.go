@@ -78,3 +78,74 @@ func simdBNDx(dx, g, x, k, m, q []float32) int {
 	bnDxAVX2(&dx[0], &g[0], &x[0], &k[0], &m[0], &q[0], n)
 	return n
 }
+
+//go:noescape
+func bnSumRows512(a *float64, x *float32, rows, c, n int)
+
+//go:noescape
+func bnSqRows512(b *float64, x *float32, mean *float64, rows, c, n int)
+
+//go:noescape
+func bnGradRows512(a, b *float64, gr, x *float32, rows, c, n int)
+
+//go:noescape
+func bnAffineRows512(y, x, s, t *float32, rows, c, n int)
+
+//go:noescape
+func bnDxRows512(dx, gr, x, k, m, q *float32, rows, c, n int)
+
+// The simdBN*Rows functions do the first columns of a block of rows rows
+// of c values (rows ≥ 1) with the AVX-512 block kernels and return how
+// many columns they did (0 without AVX-512); the callers do the rest row
+// by row.
+
+func simdBNSumRows(a []float64, x []float32, rows, c int) int {
+	n := c &^ 7
+	if !useAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = a[n-1], x[rows*c-1]
+	bnSumRows512(&a[0], &x[0], rows, c, n)
+	return n
+}
+
+func simdBNSqRows(b []float64, x []float32, mean []float64, rows, c int) int {
+	n := c &^ 7
+	if !useAVX512 || n == 0 {
+		return 0
+	}
+	_, _, _ = b[n-1], mean[n-1], x[rows*c-1]
+	bnSqRows512(&b[0], &x[0], &mean[0], rows, c, n)
+	return n
+}
+
+func simdBNGradRows(a, b []float64, g, x []float32, rows, c int) int {
+	n := c &^ 7
+	if !useAVX512 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = a[n-1], b[n-1], g[rows*c-1], x[rows*c-1]
+	bnGradRows512(&a[0], &b[0], &g[0], &x[0], rows, c, n)
+	return n
+}
+
+func simdBNAffineRows(y, x, s, t []float32, rows, c int) int {
+	n := c &^ 15
+	if !useAVX512 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = y[rows*c-1], x[rows*c-1], s[n-1], t[n-1]
+	bnAffineRows512(&y[0], &x[0], &s[0], &t[0], rows, c, n)
+	return n
+}
+
+func simdBNDxRows(dx, g, x, k, m, q []float32, rows, c int) int {
+	n := c &^ 15
+	if !useAVX512 || n == 0 {
+		return 0
+	}
+	_, _, _ = dx[rows*c-1], g[rows*c-1], x[rows*c-1]
+	_, _, _ = k[n-1], m[n-1], q[n-1]
+	bnDxRows512(&dx[0], &g[0], &x[0], &k[0], &m[0], &q[0], rows, c, n)
+	return n
+}

@@ -29,3 +29,9 @@ func simdNormal(dst []float32, r *splitMix, mean, std float32) int { return 0 }
 var useNormalAVX512 = false
 
 var useAVX512 = false
+
+func simdBNSumRows(a []float64, x []float32, rows, c int) int                { return 0 }
+func simdBNSqRows(b []float64, x []float32, mean []float64, rows, c int) int { return 0 }
+func simdBNGradRows(a, b []float64, g, x []float32, rows, c int) int         { return 0 }
+func simdBNAffineRows(y, x, s, t []float32, rows, c int) int                 { return 0 }
+func simdBNDxRows(dx, g, x, k, m, q []float32, rows, c int) int              { return 0 }
