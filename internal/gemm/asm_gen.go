@@ -217,13 +217,37 @@ func storeTile(pfx string, rows, halves int) {
 	p("RET")
 }
 
+// biasStore writes, where the bias argument (at bias+48(FP)) is not nil,
+// C = acc + bias for the first rows rows (the bias's vectors of width
+// bytes in regs, one per half) and returns; else it falls through. The
+// sum is the one the store under beta 1 makes from a C filled with the
+// bias (a + b being b + a), so the bits are those of filling C first.
+func biasStore(pfx string, rows, halves int, regs []string, width int, acc func(i, h int) string) {
+	p("MOVQ bias+48(FP), AX")
+	p("TESTQ AX, AX")
+	p("JZ %s_nobias", pfx)
+	for h := 0; h < halves; h++ {
+		p("VMOVUPS %d(AX), %s", width*h, regs[h])
+	}
+	for i := 0; i < rows; i++ {
+		for h := 0; h < halves; h++ {
+			p("VADDPS %s, %s, %s", regs[h], acc(i, h), acc(i, h))
+			p("VMOVUPS %s, %d(DX)", acc(i, h), width*h)
+		}
+		p("ADDQ R8, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+	label(pfx + "_nobias")
+}
+
 // rowRegs hold the 12 row pointers of sgemmRowsAVX512: every general
 // register but DI (B), R15 (the step count) and SP/BP. ABI0 code may
 // clobber R14 (g); the ABI wrapper restores it.
 var rowRegs = []string{"AX", "BX", "CX", "DX", "SI", "R8", "R9", "R10", "R11", "R12", "R13", "R14"}
 
 // rows512 writes name(nseg int, seg *uintptr, b, c *float32, ldc int,
-// beta float32): the 12×32 tile of the float32 kernel (or with bf16 of
+// beta float32, bias *float32): the 12×32 tile of the float32 kernel (or with bf16 of
 // the bfloat16 one) with A read in place through row pointers. seg holds
 // nseg segments of 13 words: the addresses of the 12 rows' next values,
 // then the segment's number of steps (k steps, or pair steps of two
@@ -233,8 +257,8 @@ var rowRegs = []string{"AX", "BX", "CX", "DX", "SI", "R8", "R9", "R10", "R11", "
 // The segment pointer and count live in the frame: the loop needs 14
 // registers.
 func rows512(name, pfx string, bf16 bool) {
-	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)\n", name)
-	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $16-44\n", name)
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32, bias *float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $16-56\n", name)
 	p("MOVQ c+24(FP), DX")
 	p("MOVQ ldc+32(FP), R8")
 	p("SHLQ $2, R8")
@@ -262,6 +286,7 @@ func rows512(name, pfx string, bf16 bool) {
 	p("MOVQ c+24(FP), DX")
 	p("MOVQ ldc+32(FP), R8")
 	p("SHLQ $2, R8")
+	biasStore(pfx, mr512, 2, []string{"Z0", "Z1"}, 64, acc512)
 	storeTile(pfx, mr512, 2)
 }
 
@@ -1228,7 +1253,7 @@ func storeTile256(pfx string) {
 var rowRegs256 = []string{"AX", "BX", "R9", "R10", "R11", "R12"}
 
 // rows256 writes sgemmRowsAVX2(nseg int, seg *uintptr, b, c *float32,
-// ldc int, beta float32): the 6×16 tile of sgemmKernelAVX2 with A read in
+// ldc int, beta float32, bias *float32): the 6×16 tile of sgemmKernelAVX2 with A read in
 // place through row pointers, from segments of the rows kernels' common
 // layout (13 words: the addresses of up to 12 rows' next values, then the
 // number of steps), of which it reads the first 6 addresses and the
@@ -1236,8 +1261,8 @@ var rowRegs256 = []string{"AX", "BX", "R9", "R10", "R11", "R12"}
 // Each element sees the packed kernel's multiply-adds in the same order.
 func rows256() {
 	const name, pfx = "sgemmRowsAVX2", "rows256"
-	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)\n", name)
-	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-44\n", name)
+	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32, bias *float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
 	p("MOVQ b+16(FP), DI")
 	p("MOVQ seg+8(FP), R13")
 	p("MOVQ nseg+0(FP), CX")
@@ -1258,6 +1283,7 @@ func rows256() {
 	p("MOVQ c+24(FP), DX")
 	p("MOVQ ldc+32(FP), R8")
 	p("SHLQ $2, R8")
+	biasStore(pfx, mr256, 2, []string{"Y0", "Y1"}, 32, acc256)
 	storeTile256(pfx)
 }
 

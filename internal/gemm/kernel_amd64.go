@@ -45,14 +45,14 @@ func sgemmTapsAVX512(nseg int, seg *int, a *float32, rs int, b, c *float32, rows
 // (see rowsKernel).
 //
 //go:noescape
-func sgemmRowsAVX512(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+func sgemmRowsAVX512(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32, bias *float32)
 
 // sgemmRowsBF16 is sgemmKernelBF16 reading A through row pointers to
 // bfloat16 values (see rowsKernel): each step reads a pair of them, 4
 // bytes, from every row.
 //
 //go:noescape
-func sgemmRowsBF16(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+func sgemmRowsBF16(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32, bias *float32)
 
 // sgemmKernelBF16 is the 12×32 AVX-512 BF16 micro-kernel: microKernel's
 // arithmetic on panels of bfloat16 pairs (see toPairs), ceil(kc/2) pair
@@ -100,7 +100,7 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, beta float32)
 // rowsKernel): the first 6 addresses of each segment.
 //
 //go:noescape
-func sgemmRowsAVX2(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32)
+func sgemmRowsAVX2(nseg int, seg *uintptr, b, c *float32, ldc int, beta float32, bias *float32)
 
 // sgemmTapsWAVX2r12, r8 and r4 are the AVX2 direct weight-gradient
 // kernels: wgrad512's tiles of 12, 8 and 4 rows by 32 columns, with its
