@@ -260,7 +260,7 @@ func run(pool *parallel.Pool, spec args) {
 	im := kernelFor(m, n, k)
 	x := getCtx()
 	j := &x.job
-	j.args, j.im, j.cm, j.cn, j.ws, j.sb = spec, im, 0, 0, nil, nil
+	j.args, j.im, j.cm, j.cn, j.ws, j.sb, j.oneThread = spec, im, 0, 0, nil, nil, false
 	j.next.Store(0)
 	if vec := n == 1 && (j.gb != nil || j.gbT != nil) || n != 1 && m == 1 && j.ga != nil; vec {
 		// A computed vector of a matrix-vector product is gathered whole
@@ -307,6 +307,7 @@ func run(pool *parallel.Pool, spec args) {
 		}
 		j.cm, j.cn = max(j.cm, tm), max(j.cn, tn)
 	}
+	j.oneThread = parts == 1
 	x.ensure(parts, j)
 	j.ws = x.ws[:parts]
 	if j.cm > 1 && canShare(parts, n, k, im) {
@@ -516,7 +517,7 @@ func (x *ctx) ensure(parts int, j *job) {
 		x.ws = append(x.ws, new(workspace))
 	}
 	nrows := 0
-	if j.ga != nil {
+	if j.ga != nil || j.inPlace() {
 		nrows = im.mr * j.maxKC
 	}
 	if j.gb != nil {
@@ -561,6 +562,8 @@ func alignedFloats(n int) []float32 {
 type job struct {
 	args
 	im        *impl
+	stored    inPlaceA // a stored A as the rows kernel reads it (useRows)
+	oneThread bool     // the product runs as one part (inPlace)
 	nk, maxKC int // number of K chunks and the largest chunk
 	// k0, k1: the K chunks block computes, [k0, k1): all of them (0, nk)
 	// but in a part of a split over K (kSplit), which computes one.

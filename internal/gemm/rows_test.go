@@ -335,3 +335,46 @@ func TestSgemmBias(t *testing.T) {
 		t.Run("bf16", check)
 	}
 }
+
+// A stored, untransposed A read in place by the rows kernel (inPlace)
+// gives the bits of the packed A: every kernel, shapes with edges in M
+// and N, one and several K chunks, rows padded (lda > k), beta 0, 1 and
+// 0.5, with a bias, on one thread (where it applies) and two; shapes it
+// leaves packed (alpha ≠ 1, B wider than inPlaceMaxN, spans under
+// rowsMinSpan, rows 4 KB apart) agree too.
+func TestInPlaceAMatchesPacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	defer func() { storedInPlace = true }()
+	for _, k := range Available() {
+		t.Run(k.String(), func(t *testing.T) {
+			useKernel(t, k)
+			for _, sh := range [][4]int{{512, 128, 256, 256}, {37, 45, 600, 603}, {200, 70, 531, 531}, {13, 33, 40, 41}, {25, 600, 64, 64}, {30, 20, 20, 20}, {24, 64, 1024, 1024}} {
+				m, n, kk, lda := sh[0], sh[1], sh[2], sh[3]
+				a, b, bias := randSlice(rng, m*lda), randSlice(rng, kk*n), randSlice(rng, n)
+				c0 := randSlice(rng, m*n)
+				for _, threads := range []int{1, 2} {
+					for _, alpha := range []float32{1, 0.75} {
+						for _, beta := range []float32{0, 1, 0.5} {
+							var res [2][]float32
+							for i, on := range []bool{false, true} {
+								storedInPlace = on
+								c := append([]float32(nil), c0...)
+								Sgemm(pool(threads), false, false, m, n, kk, alpha, a, lda, b, n, beta, c, n)
+								res[i] = c
+							}
+							same(t, fmt.Sprintf("%dx%dx%d lda %d threads %d alpha %v beta %v", m, n, kk, lda, threads, alpha, beta), res[0], res[1])
+						}
+					}
+					var res [2][]float32
+					for i, on := range []bool{false, true} {
+						storedInPlace = on
+						c := make([]float32, m*n)
+						SgemmBias(pool(threads), false, false, m, n, kk, a, lda, b, n, bias, c, n)
+						res[i] = c
+					}
+					same(t, fmt.Sprintf("bias %dx%dx%d lda %d threads %d", m, n, kk, lda, threads), res[0], res[1])
+				}
+			}
+		})
+	}
+}

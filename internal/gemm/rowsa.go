@@ -51,6 +51,10 @@ func (j *job) useRows(p0, kc int) (StridedRows, bool) {
 	if j.im.rows == nil || j.alpha != 1 {
 		return nil, false
 	}
+	if j.ga == nil && j.inPlace() && kc >= rowsMinSpan {
+		j.stored = inPlaceA{a: j.a, lda: j.lda}
+		return &j.stored, true
+	}
 	s, ok := j.ga.(StridedRows)
 	if !ok || s.Span(p0, kc) < rowsMinSpan {
 		return nil, false
@@ -182,4 +186,48 @@ func (j *job) tilesRows(ws *workspace, s StridedRows, b []float32, i0, rows, jc,
 		mergeTile(j.c[off:], j.ldc, ws.tile[:], nr, rows, cols, beta)
 	}
 	j.finish(pi, i0, rows, jc, nc)
+}
+
+// storedInPlace says whether a stored, untransposed A may be read in
+// place by the rows kernel rather than packed (tests compare the two).
+var storedInPlace = true
+
+// inPlaceMaxN is the widest product whose stored A is read in place: an
+// A micro-panel then serves at most 16 column panels of B, so packing it
+// costs more than a 16th of its products. Measured on the Xeon
+// (BenchmarkSgemmSmall and BenchmarkSgemm1024, one thread, three runs
+// each, in place against packed): 512×128×256 at 198 against 181-185
+// GFLOP/s, 6272×64×1024 at 189-191 against 157-167; but 1024³ (32
+// column panels, rows 4 KB apart) at 186-191 against 194-195, and
+// 64×6272×100 at 138 against 151 in a first run.
+const inPlaceMaxN = 512
+
+// inPlace says whether j's A is stored, untransposed and read in place:
+// float32 kernels with a rows form, alpha 1, B at most inPlaceMaxN wide,
+// rows not a multiple of 4 KB apart (the 12 rows of a tile would then
+// share one set of L1), and the product on one thread. Split between two
+// threads the same products measured no faster in place (6272×64×1024
+// at 332-342 GFLOP/s against 338-340, 512×128×256 at 331-360 against
+// 351-376), and the toy's step slower (661-680 against 684-703 step/s).
+func (j *job) inPlace() bool {
+	return storedInPlace && j.oneThread && j.a != nil && j.ga == nil && !j.transA && j.alpha == 1 &&
+		j.im.rows != nil && !j.im.bf16 && j.n <= inPlaceMaxN && j.lda%1024 != 0
+}
+
+// inPlaceA is a stored, untransposed A as StridedRows: every row's
+// columns are contiguous, lda apart.
+type inPlaceA struct {
+	a   []float32
+	lda int
+}
+
+// Row implements Rows.
+func (s *inPlaceA) Row(dst []float32, i, p0 int) { copy(dst, s.a[i*s.lda+p0:]) }
+
+// Span implements StridedRows: all kc columns.
+func (s *inPlaceA) Span(p0, kc int) int { return kc }
+
+// Run implements StridedRows: all n rows, lda apart.
+func (s *inPlaceA) Run(i0, n, p0 int) ([]float32, int, int) {
+	return s.a[i0*s.lda+p0:], s.lda, n
 }
