@@ -564,7 +564,7 @@ type job struct {
 	im        *impl
 	stored    inPlaceA // a stored A as the rows kernel reads it (useRows)
 	oneThread bool     // the product runs as one part (inPlace)
-	nk, maxKC int // number of K chunks and the largest chunk
+	nk, maxKC int      // number of K chunks and the largest chunk
 	// k0, k1: the K chunks block computes, [k0, k1): all of them (0, nk)
 	// but in a part of a split over K (kSplit), which computes one.
 	k0, k1 int
