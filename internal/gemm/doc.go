@@ -25,7 +25,9 @@
 //	      (op(A) transposed in memory: pack the MC×kc block of A now)
 //	      for ir over the block by MR:           // A micro-panel: MR×kc, in L1
 //	        (A not transposed: pack this micro-panel now, prefetching the
-//	         source rows of the next one into L2)
+//	         source rows of the next one into L2; or, for a product on
+//	         one thread with at most 512 columns, read it in place with
+//	         the rows kernel below)
 //	        for jr over the B block by NR:
 //	          micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Apanel · Bpanel
 //	        after the last K chunk: the epilogue, if any, on the MR rows
@@ -104,7 +106,11 @@
 // in the frame. Each element sees the packed kernel's multiply-adds in the
 // same order: the bits are the packed path's. dcgan28's 3136×128×1024
 // convolution (BenchmarkConvStrided, one thread, three alternations) ran
-// at 174-200 GFLOP/s against 140-175 packed.
+// at 174-200 GFLOP/s against 140-175 packed. It also reads a stored,
+// untransposed A where packing it would cost more than a 16th of its
+// products (inPlace: B at most 512 columns, one thread, rows not a
+// multiple of 4 KB apart), and in the first K chunk it adds the bias as it
+// stores a tile (the bits of C filled with the bias first).
 //
 // The direct kernel gradient (sgemmTapsWAVX512r12/r8/r4 and the BF16
 // forms, SgemmTapsW) computes dw = dyᵀ·A for the same operand: a tile is
