@@ -123,7 +123,7 @@ func TestBatchNormTallAct(t *testing.T) {
 // bits: every entry point, with and without an activation, on widths that
 // the block kernels cover whole (64, 128), in part (the 8- and 16-column
 // groups and a tail: 24, 40, 100, 200) or not at all (5), at 1 and 2
-// threads, with ±0 and values that cancel in the sums.
+// threads, with ±0, values that cancel in the sums and a NaN.
 func TestBatchNormTallBlocksMatchRows(t *testing.T) {
 	if !useAVX512 {
 		t.Skip("no AVX-512 on this machine: only the row kernels run")
@@ -139,6 +139,7 @@ func TestBatchNormTallBlocksMatchRows(t *testing.T) {
 		rng.Normal(beta, 0, 0.3)
 		x[3], x[c+3], g[5] = float32(math.Copysign(0, -1)), 0, float32(math.Copysign(0, -1))
 		x[7], x[c+7] = 1e30, -1e30
+		x[2*c+1] = float32(math.NaN()) // a column of NaN statistics and outputs
 		run := func() [][]float64 {
 			out := bnEntryPoints(x, g, gamma, beta, rows, c, rows+17)
 			mean, variance, rstd := make([]float32, c), make([]float32, c), make([]float32, c)
