@@ -10,7 +10,8 @@ import (
 // BenchmarkBatchNorm times a tall batch norm with LeakyReLU, forward
 // (statistics, then the affine map and activation) and backward, on
 // dcgan28's shapes (D's 64 images of 7×7×128, G's of 14×14×64), at
-// benchThreads threads; GB/s counts one read of x per pass.
+// benchThreads threads; GB/s counts x's bytes once per forward or
+// backward (the passes read it two or three times).
 func BenchmarkBatchNorm(b *testing.B) {
 	defer parallel.SetThreads(parallel.Default().Threads())
 	parallel.SetThreads(benchThreads())

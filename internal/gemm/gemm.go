@@ -588,7 +588,8 @@ type args struct {
 	gbT            Rows // or B computed by the rows of Bᵀ (SgemmRowsBT)
 	// bias, when set (len n), is C's starting value in every row: each
 	// tile is filled from it just before its first product, while it is
-	// in cache (beta is then 1).
+	// in cache (beta is then 1); the rows kernels add it as they store a
+	// full tile's first K chunk instead (tilesRows), with the same bits.
 	bias []float32
 	// post, when set, finishes each block of C after its last K chunk
 	// (finish); the paths that do not tile C run it over all of C at

@@ -51,7 +51,7 @@ func (j *job) useRows(p0, kc int) (StridedRows, bool) {
 	if j.im.rows == nil || j.alpha != 1 {
 		return nil, false
 	}
-	if j.ga == nil && j.inPlace() && kc >= rowsMinSpan {
+	if j.inPlace() && kc >= rowsMinSpan {
 		j.stored = inPlaceA{a: j.a, lda: j.lda}
 		return &j.stored, true
 	}
