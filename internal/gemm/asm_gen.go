@@ -27,6 +27,7 @@ func main() {
 	taps512("sgemmTapsAVX512", "taps512", stepTaps)
 	rows512("sgemmRowsAVX512", "rows512", false)
 	rows512("sgemmRowsBF16", "rowsbf16", true)
+	rowVec512()
 	bf16Kernel()
 	taps512("sgemmTapsBF16", "tapsbf16", stepTapsBF16)
 	for _, rows := range []int{12, 8, 4} {
@@ -2065,6 +2066,118 @@ func wgrad512(name, pfx string, rows int, bf16 bool) {
 		}
 		p("ADDQ R11, DX")
 	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// rowVec512 writes sgemmRowVecAVX512(rows, n, kc int, a *float32, ars,
+// as int, b *float32, ldb int, c *float32, ldc int, mode int, bias
+// *float32): for each of rows rows of C (ldc bytes apart), the n values
+// Σ over p < kc of a[p] times row p of B (ldb bytes apart), a's values
+// as bytes apart and the next row's ars bytes on: each a fused
+// multiply-add chain from +0 in p order, as every tile kernel sums a K
+// chunk, then stored (mode 0), added to C (1) or added to bias (2), as
+// the tile kernels store under beta 0, beta 1 and with a bias. A thin
+// product (a dimension of a few) reads its operands once this way
+// instead of padding a 12×32 tile (see thin.go). Columns go 64 at a time
+// (four chains), then 16, then the rest under a mask.
+func rowVec512() {
+	const name, pfx = "sgemmRowVecAVX512", "rowvec"
+	fmt.Fprintf(&out, "\n// func %s(rows, n, kc int, a *float32, ars, as int, b *float32, ldb int, c *float32, ldc int, mode int, bias *float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+	p("MOVQ rows+0(FP), R12")
+	p("MOVQ a+24(FP), SI")
+	p("MOVQ as+40(FP), R8")
+	p("MOVQ ldb+56(FP), R10")
+	p("MOVQ c+64(FP), DX")
+	p("MOVQ mode+80(FP), BX")
+	p("MOVQ bias+88(FP), R11")
+	label(pfx + "_row")
+	p("MOVQ n+8(FP), CX")
+	p("XORQ R13, R13") // the block's byte offset into the row
+	// block writes a block of w vectors of columns (the last one under K1
+	// when masked): the chains over kc, then the store by mode.
+	block := func(tag string, w int, masked bool) {
+		ld := func(src string, z int, last bool) {
+			if masked && last {
+				p("VMOVUPS.Z %s, K1, Z%d", src, z)
+			} else {
+				p("VMOVUPS %s, Z%d", src, z)
+			}
+		}
+		for v := 0; v < w; v++ {
+			p("VPXORD Z%d, Z%d, Z%d", v, v, v)
+		}
+		p("MOVQ SI, AX")
+		p("MOVQ b+48(FP), DI")
+		p("ADDQ R13, DI")
+		p("MOVQ kc+16(FP), R9")
+		label(pfx + "_" + tag + "k")
+		p("VBROADCASTSS (AX), Z8")
+		for v := 0; v < w; v++ {
+			ld(fmt.Sprintf("%d(DI)", 64*v), 4+v, v == w-1)
+		}
+		for v := 0; v < w; v++ {
+			p("VFMADD231PS Z8, Z%d, Z%d", 4+v, v)
+		}
+		p("ADDQ R8, AX")
+		p("ADDQ R10, DI")
+		p("DECQ R9")
+		p("JNZ %s_%sk", pfx, tag)
+		st := func(z int, off string, last bool) {
+			if masked && last {
+				p("VMOVUPS Z%d, K1, %s", z, off)
+			} else {
+				p("VMOVUPS Z%d, %s", z, off)
+			}
+		}
+		p("CMPQ BX, $1")
+		p("JEQ %s_%sadd", pfx, tag)
+		p("JGT %s_%sbias", pfx, tag)
+		for v := 0; v < w; v++ {
+			st(v, fmt.Sprintf("%d(DX)(R13*1)", 64*v), v == w-1)
+		}
+		p("JMP %s_%sdone", pfx, tag)
+		for _, kind := range []struct{ lbl, base string }{{"add", "DX"}, {"bias", "R11"}} {
+			label(pfx + "_" + tag + kind.lbl)
+			for v := 0; v < w; v++ {
+				ld(fmt.Sprintf("%d(%s)(R13*1)", 64*v, kind.base), 4+v, v == w-1)
+				p("VADDPS Z%d, Z%d, Z%d", 4+v, v, v)
+				st(v, fmt.Sprintf("%d(DX)(R13*1)", 64*v), v == w-1)
+			}
+			if kind.lbl == "add" {
+				p("JMP %s_%sdone", pfx, tag)
+			}
+		}
+		label(pfx + "_" + tag + "done")
+	}
+	label(pfx + "_b64")
+	p("CMPQ CX, $64")
+	p("JLT %s_b16", pfx)
+	block("w4", 4, false)
+	p("ADDQ $256, R13")
+	p("SUBQ $64, CX")
+	p("JMP %s_b64", pfx)
+	label(pfx + "_b16")
+	p("CMPQ CX, $16")
+	p("JLT %s_tail", pfx)
+	block("w1", 1, false)
+	p("ADDQ $64, R13")
+	p("SUBQ $16, CX")
+	p("JMP %s_b16", pfx)
+	label(pfx + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_next", pfx)
+	p("MOVL $1, AX")
+	p("SHLL CX, AX")
+	p("DECL AX")
+	p("KMOVW AX, K1")
+	block("wm", 1, true)
+	label(pfx + "_next")
+	p("ADDQ ars+32(FP), SI")
+	p("ADDQ ldc+72(FP), DX")
+	p("DECQ R12")
+	p("JNZ %s_row", pfx)
 	p("VZEROUPPER")
 	p("RET")
 }

@@ -276,6 +276,11 @@ func run(pool *parallel.Pool, spec args) {
 		putCtx(x)
 		return
 	}
+	if j.thinOK() {
+		x.thin(pool, j)
+		putCtx(x)
+		return
+	}
 	threads := pool.Threads()
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops && m*n < parallelMinOutputs {
 		threads = 1
@@ -441,7 +446,9 @@ type ctx struct {
 	job job
 	gv  gemvJob
 	ws  []*workspace
-	tmp []float32 // a computed operand of a matrix-vector product
+	tmp []float32 // a computed operand of a matrix-vector product, or a thin product's transposed one
+	ct  []float32 // Cᵀ of a thin product of few columns (thinT)
+	tj  thinJob   // a thin product's split (thin)
 	// whole is a packed B of all of K (RowBlocks), packed by pw.
 	whole []float32
 	pw    packWholeJob

@@ -77,6 +77,9 @@ type impl struct {
 	// wgrad, if set, are the direct weight-gradient kernels (SgemmTapsW)
 	// for tiles of 4, 8 and 12 rows by 32 columns.
 	wgrad [3]tapsWKernel
+	// rowVec, if set, computes rows of C as combinations of rows of B
+	// (thin products, see thin.go), each element as fn computes it.
+	rowVec rowVecKernel
 	// asmPack says the transposing packers packT8 and packT4 may be used.
 	asmPack bool
 	// bf16 says fn reads panels of bfloat16 pairs: every packed panel is

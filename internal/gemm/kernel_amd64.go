@@ -41,6 +41,13 @@ func sgemmKernelAVX512r4c16(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func sgemmTapsAVX512(nseg int, seg *int, a *float32, rs int, b, c *float32, rows *int, mode int, bias *float32)
 
+// sgemmRowVecAVX512 computes rows of C as combinations of rows of B, each
+// element as sgemmKernelAVX512 computes it (rowVecKernel, asm_gen.go's
+// rowVec512).
+//
+//go:noescape
+func sgemmRowVecAVX512(rows, n, kc int, a *float32, ars, as int, b *float32, ldb int, c *float32, ldc int, mode int, bias *float32)
+
 // sgemmRowsAVX512 is sgemmKernelAVX512 reading A through row pointers
 // (see rowsKernel).
 //
@@ -193,6 +200,7 @@ var avx512Impl = &impl{
 	edge:    avx512Edge,
 	taps:    sgemmTapsAVX512,
 	rows:    sgemmRowsAVX512,
+	rowVec:  sgemmRowVecAVX512,
 	wgrad:   [3]tapsWKernel{sgemmTapsWAVX512r4, sgemmTapsWAVX512r8, sgemmTapsWAVX512r12},
 	asmPack: true,
 	dot:     dotAVX2,

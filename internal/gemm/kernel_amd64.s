@@ -3398,6 +3398,159 @@ rowsbf16_store0:
 	VZEROUPPER
 	RET
 
+// func sgemmRowVecAVX512(rows, n, kc int, a *float32, ars, as int, b *float32, ldb int, c *float32, ldc int, mode int, bias *float32)
+TEXT ·sgemmRowVecAVX512(SB), NOSPLIT, $0-96
+	MOVQ rows+0(FP), R12
+	MOVQ a+24(FP), SI
+	MOVQ as+40(FP), R8
+	MOVQ ldb+56(FP), R10
+	MOVQ c+64(FP), DX
+	MOVQ mode+80(FP), BX
+	MOVQ bias+88(FP), R11
+rowvec_row:
+	MOVQ n+8(FP), CX
+	XORQ R13, R13
+rowvec_b64:
+	CMPQ CX, $64
+	JLT rowvec_b16
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ SI, AX
+	MOVQ b+48(FP), DI
+	ADDQ R13, DI
+	MOVQ kc+16(FP), R9
+rowvec_w4k:
+	VBROADCASTSS (AX), Z8
+	VMOVUPS 0(DI), Z4
+	VMOVUPS 64(DI), Z5
+	VMOVUPS 128(DI), Z6
+	VMOVUPS 192(DI), Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ R8, AX
+	ADDQ R10, DI
+	DECQ R9
+	JNZ rowvec_w4k
+	CMPQ BX, $1
+	JEQ rowvec_w4add
+	JGT rowvec_w4bias
+	VMOVUPS Z0, 0(DX)(R13*1)
+	VMOVUPS Z1, 64(DX)(R13*1)
+	VMOVUPS Z2, 128(DX)(R13*1)
+	VMOVUPS Z3, 192(DX)(R13*1)
+	JMP rowvec_w4done
+rowvec_w4add:
+	VMOVUPS 0(DX)(R13*1), Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, 0(DX)(R13*1)
+	VMOVUPS 64(DX)(R13*1), Z5
+	VADDPS Z5, Z1, Z1
+	VMOVUPS Z1, 64(DX)(R13*1)
+	VMOVUPS 128(DX)(R13*1), Z6
+	VADDPS Z6, Z2, Z2
+	VMOVUPS Z2, 128(DX)(R13*1)
+	VMOVUPS 192(DX)(R13*1), Z7
+	VADDPS Z7, Z3, Z3
+	VMOVUPS Z3, 192(DX)(R13*1)
+	JMP rowvec_w4done
+rowvec_w4bias:
+	VMOVUPS 0(R11)(R13*1), Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, 0(DX)(R13*1)
+	VMOVUPS 64(R11)(R13*1), Z5
+	VADDPS Z5, Z1, Z1
+	VMOVUPS Z1, 64(DX)(R13*1)
+	VMOVUPS 128(R11)(R13*1), Z6
+	VADDPS Z6, Z2, Z2
+	VMOVUPS Z2, 128(DX)(R13*1)
+	VMOVUPS 192(R11)(R13*1), Z7
+	VADDPS Z7, Z3, Z3
+	VMOVUPS Z3, 192(DX)(R13*1)
+rowvec_w4done:
+	ADDQ $256, R13
+	SUBQ $64, CX
+	JMP rowvec_b64
+rowvec_b16:
+	CMPQ CX, $16
+	JLT rowvec_tail
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ b+48(FP), DI
+	ADDQ R13, DI
+	MOVQ kc+16(FP), R9
+rowvec_w1k:
+	VBROADCASTSS (AX), Z8
+	VMOVUPS 0(DI), Z4
+	VFMADD231PS Z8, Z4, Z0
+	ADDQ R8, AX
+	ADDQ R10, DI
+	DECQ R9
+	JNZ rowvec_w1k
+	CMPQ BX, $1
+	JEQ rowvec_w1add
+	JGT rowvec_w1bias
+	VMOVUPS Z0, 0(DX)(R13*1)
+	JMP rowvec_w1done
+rowvec_w1add:
+	VMOVUPS 0(DX)(R13*1), Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, 0(DX)(R13*1)
+	JMP rowvec_w1done
+rowvec_w1bias:
+	VMOVUPS 0(R11)(R13*1), Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, 0(DX)(R13*1)
+rowvec_w1done:
+	ADDQ $64, R13
+	SUBQ $16, CX
+	JMP rowvec_b16
+rowvec_tail:
+	TESTQ CX, CX
+	JZ rowvec_next
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ b+48(FP), DI
+	ADDQ R13, DI
+	MOVQ kc+16(FP), R9
+rowvec_wmk:
+	VBROADCASTSS (AX), Z8
+	VMOVUPS.Z 0(DI), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	ADDQ R8, AX
+	ADDQ R10, DI
+	DECQ R9
+	JNZ rowvec_wmk
+	CMPQ BX, $1
+	JEQ rowvec_wmadd
+	JGT rowvec_wmbias
+	VMOVUPS Z0, K1, 0(DX)(R13*1)
+	JMP rowvec_wmdone
+rowvec_wmadd:
+	VMOVUPS.Z 0(DX)(R13*1), K1, Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, K1, 0(DX)(R13*1)
+	JMP rowvec_wmdone
+rowvec_wmbias:
+	VMOVUPS.Z 0(R11)(R13*1), K1, Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, K1, 0(DX)(R13*1)
+rowvec_wmdone:
+rowvec_next:
+	ADDQ ars+32(FP), SI
+	ADDQ ldc+72(FP), DX
+	DECQ R12
+	JNZ rowvec_row
+	VZEROUPPER
+	RET
+
 // func sgemmKernelBF16(kc int, a, b, c *float32, ldc int, beta float32)
 TEXT ·sgemmKernelBF16(SB), NOSPLIT, $0-44
 	MOVQ kc+0(FP), CX

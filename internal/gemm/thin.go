@@ -1,0 +1,216 @@
+package gemm
+
+import (
+	"github.com/minmaxgan/minmax/internal/parallel"
+)
+
+// Thin products: one dimension of a few (a layer of 2 inputs or outputs,
+// as the toy's first and last layers). The tiled path pads such a product
+// to its 12×32 tiles: a K of 2 costs a tile's set-up and store for 24
+// multiply-adds, an N of 2 sixteen times the multiply-adds it needs, and
+// either packs the large operand for one use. In the toy's step these
+// products took 14% of the time at one thread, and ran on one thread at
+// two. Here each row of C is a combination of rows of op(B) (rowVec
+// kernel), and each operand is read once, where it lies:
+//
+//   - K of a few (thinK): C's rows from op(B)'s k rows (op(B)ᵀ packed
+//     first when B is stored transposed: k·n values);
+//   - M of a few (thinMN): the same, op(B) read once per row of C;
+//   - N of a few: Cᵀ = op(B)ᵀ·op(A)ᵀ, Cᵀ's rows from the rows of
+//     op(A)ᵀ, which are A's rows when A is stored transposed (else A is
+//     transposed into a buffer first), Cᵀ then merged into C.
+//
+// Every element is the tile kernels' own: per K chunk (the same cuts), a
+// fused multiply-add chain from +0 in K order, stored, added to C or
+// added to the bias as the tile kernels store it. So the bits are the
+// tiled path's (TestThinMatchesTiled), at any thread count.
+
+// rowVecKernel computes rows of C as combinations of rows of B (see
+// asm_gen.go's rowVec512).
+type rowVecKernel func(rows, n, kc int, a *float32, ars, as int, b *float32, ldb int, c *float32, ldc int, mode int, bias *float32)
+
+// thinK and thinMN are the largest K, and the largest M or N, of a thin
+// product.
+const (
+	thinK  = 4
+	thinMN = 4
+)
+
+// The rowVec kernel's store modes.
+const (
+	rowVecStore = 0
+	rowVecAdd   = 1
+	rowVecBias  = 2
+)
+
+// thinRows is the number of rows of C a part of a thin product's split
+// takes at a time: the rows a thread claims in turn.
+const thinRows = 32
+
+// thinOK says whether j runs as a thin product: the float32 rowVec kernel,
+// stored operands, alpha 1, beta 0 or 1, and a dimension of a few (not
+// the matrix-vector shapes, which gemv sums in its own order).
+func (j *job) thinOK() bool {
+	im := j.im
+	return testThin && im.rowVec != nil && !im.bf16 && !im.amx && j.alpha == 1 && (j.beta == 0 || j.beta == 1) &&
+		j.a != nil && j.b != nil && j.ga == nil && j.gb == nil && j.gbT == nil && j.m > 1 && j.n > 1 &&
+		(j.k <= thinK || j.m <= thinMN || j.n <= thinMN)
+}
+
+// testThin, cleared only by tests, lets products take the thin path.
+var testThin = true
+
+// mode is the rowVec store mode of K chunk pi.
+func (j *job) mode(pi int) int {
+	switch {
+	case pi > 0:
+		return rowVecAdd
+	case j.bias != nil:
+		return rowVecBias
+	case j.beta == 1:
+		return rowVecAdd
+	}
+	return rowVecStore
+}
+
+// thinJob is a thin product's rows of C split over the pool (the K-few
+// and M-few forms): op(B)'s rows at b, ldb apart; A's values of row i at
+// a + i·ars, as apart.
+type thinJob struct {
+	j        *job
+	a, b     []float32
+	ars, as  int
+	ldb      int
+	blocks   int
+	parallel bool
+}
+
+// Run computes blocks [lo, hi) of thinRows rows.
+func (t *thinJob) Run(_, lo, hi int) {
+	j := t.j
+	for blk := lo; blk < hi; blk++ {
+		i0 := blk * thinRows
+		rows := min(thinRows, j.m-i0)
+		for pi := range j.nk {
+			p0, p1 := j.kChunk(pi)
+			var bias *float32
+			if j.bias != nil {
+				bias = &j.bias[0]
+			}
+			j.im.rowVec(rows, j.n, p1-p0, &t.a[i0*t.ars+p0*t.as], 4*t.ars, 4*t.as,
+				&t.b[p0*t.ldb], 4*t.ldb, &j.c[i0*j.ldc], 4*j.ldc, j.mode(pi), bias)
+		}
+		if j.post != nil {
+			j.post.Finish(j.c[i0*j.ldc:], j.ldc, i0, rows, 0, j.n)
+		}
+	}
+}
+
+// thin computes j (thinOK) and returns its buffer, if any, to x.
+func (x *ctx) thin(pool *parallel.Pool, j *job) {
+	m, n, k := j.m, j.n, j.k
+	if n <= thinMN && k > thinK && m > thinMN {
+		x.thinT(j)
+		return
+	}
+	t := &x.tj
+	*t = thinJob{j: j, a: j.a, b: j.b, ldb: j.ldb, ars: j.lda, as: 1}
+	defer func() { *t = thinJob{} }()
+	if j.transA {
+		t.ars, t.as = 1, j.lda
+	}
+	if j.transB {
+		// op(B)'s rows, k·n values: B's columns.
+		t.b, t.ldb = x.scratch(k*n), n
+		packTransRaw(j.im, t.b, n, j.b, j.ldb, n, k, 1, 0)
+	}
+	t.blocks = (m + thinRows - 1) / thinRows
+	parts := 1
+	if m*n >= parallelMinOutputs || 2*float64(m)*float64(n)*float64(k) >= parallelMinFlops {
+		parts = min(pool.Threads(), t.blocks)
+	}
+	if parts == 1 {
+		t.Run(0, 0, t.blocks)
+		return
+	}
+	pool.ForChunks(t.blocks, 1, parts, t)
+}
+
+// thinT computes a product of N of a few as Cᵀ = op(B)ᵀ·op(A)ᵀ: Cᵀ's n
+// rows from the k rows of op(A)ᵀ, thinPanel columns (rows of C) at a
+// time: A's rows where A is stored transposed, else the panel of A
+// transposed into a buffer that stays in L1 (a whole Aᵀ, written 2 KB a
+// row apart for the toy's 512 rows, took twice the product). Each K
+// chunk of a panel is merged into C as the tile kernels store it. One
+// thread: C has n·m values, a few rows' worth.
+func (x *ctx) thinT(j *job) {
+	m, n, k := j.m, j.n, j.k
+	// op(B)ᵀ's row r, value p: B[p][r] (B k×n), or B[r][p] (stored n×k).
+	brs, bs := 1, j.ldb
+	if j.transB {
+		brs, bs = j.ldb, 1
+	}
+	var panel []float32
+	if !j.transA {
+		panel = x.scratch(thinPanel * k)
+	}
+	ct := x.tmpFloats(n * thinPanel)
+	for i0 := 0; i0 < m; i0 += thinPanel {
+		w := min(thinPanel, m-i0)
+		at, ldat := j.a[i0:], j.lda // op(A)ᵀ's columns i0.., k rows
+		if !j.transA {
+			at, ldat = panel, thinPanel
+			packTransRaw(j.im, panel, thinPanel, j.a[i0*j.lda:], j.lda, w, k, 1, 0)
+		}
+		for pi := range j.nk {
+			p0, p1 := j.kChunk(pi)
+			j.im.rowVec(n, w, p1-p0, &j.b[p0*bs], 4*brs, 4*bs, &at[p0*ldat], 4*ldat, &ct[0], 4*thinPanel, rowVecStore, nil)
+			// Cᵀ's row r into C's column r (v + C, v + bias: the operands
+			// of the tile kernels' additions).
+			mode := j.mode(pi)
+			for r := range n {
+				src := ct[r*thinPanel : r*thinPanel+w]
+				dst := j.c[i0*j.ldc+r:]
+				switch mode {
+				case rowVecStore:
+					for i, v := range src {
+						dst[i*j.ldc] = v
+					}
+				case rowVecAdd:
+					for i, v := range src {
+						dst[i*j.ldc] = v + dst[i*j.ldc]
+					}
+				default:
+					b := j.bias[r]
+					for i, v := range src {
+						dst[i*j.ldc] = v + b
+					}
+				}
+			}
+		}
+	}
+	if j.post != nil {
+		j.post.Finish(j.c, j.ldc, 0, m, 0, n)
+	}
+}
+
+// thinPanel is the number of rows of C that thinT computes at a time: a
+// transposed panel of A of 64 columns is 64 KB at K 256.
+const thinPanel = 64
+
+// scratch returns n floats of x's operand buffer (x.tmp is the computed
+// vector of matrix-vector products, which a thin product never has).
+func (x *ctx) scratch(n int) []float32 {
+	if cap(x.tmp) < n {
+		x.tmp = make([]float32, n)
+	}
+	return x.tmp[:n]
+}
+
+// tmpFloats returns n floats of x's second buffer (Cᵀ of thinT).
+func (x *ctx) tmpFloats(n int) []float32 {
+	if cap(x.ct) < n {
+		x.ct = make([]float32, n)
+	}
+	return x.ct[:n]
+}
