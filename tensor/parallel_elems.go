@@ -142,10 +142,21 @@ func runElemJob(n, work int, job elemJob) bool {
 }
 
 // colSum adds the columns [off, off+len(dst)) of x (rows of width w) into
-// dst, row by row, through binRow (AVX2 adds where the CPU has them,
-// bit-identical to a scalar loop; that loop was 5% of the toy step, its
-// bias gradients).
+// dst, row by row: with AVX-512, 16 columns at a time summed in registers
+// over all the rows (simdColSum); the rest through binRow (AVX2 adds
+// where the CPU has them). Both are bit-identical to a scalar loop. Row
+// by row through binRow these sums were 5% of the toy step (its bias
+// gradients), then 1.7% of it at two threads, on the main thread alone.
 func colSum(dst, x []float32, w, off int) {
+	if len(x) < w {
+		return
+	}
+	if m := simdColSum(dst, x[off:], len(x)/w, w); m > 0 {
+		dst, off = dst[m:], off+m
+	}
+	if len(dst) == 0 {
+		return
+	}
 	for r := 0; r+w <= len(x); r += w {
 		binRow(OpAdd, dst, dst, x[r+off:r+off+len(dst)])
 	}

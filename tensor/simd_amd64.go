@@ -88,6 +88,22 @@ var useAVX512 = cpu.X86.HasAVX512F
 func binAVX512(op int, dst, a, b *float32, n int)
 
 //go:noescape
+func colSumAVX512(dst, x *float32, rows, ld, n int)
+
+// simdColSum adds rows rows of x (row stride ld) into dst's first
+// columns, as many as a multiple of 16 covers, and returns how many: the
+// sums of colSum, in registers across the rows.
+func simdColSum(dst, x []float32, rows, ld int) int {
+	n := len(dst) &^ 15
+	if !useAVX512 || n == 0 || rows == 0 {
+		return 0
+	}
+	_ = x[(rows-1)*ld+n-1]
+	colSumAVX512(&dst[0], &x[0], rows, ld, n)
+	return n
+}
+
+//go:noescape
 func reluAVX512(dst, x *float32, n int)
 
 //go:noescape

@@ -805,3 +805,59 @@ zleaky8:
 zleakydone:
 	VZEROUPPER
 	RET
+
+// func colSumAVX512(dst, x *float32, rows, ld, n int)
+// dst[j] += x[r*ld+j] for each row r < rows in turn, j < n (n a multiple
+// of 16): the column sums of bias gradients, each column's sum in
+// registers over all the rows (binAVX512 row by row stored it after each),
+// with its additions in the same order and the same operands (dst + x).
+TEXT ·colSumAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ ld+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), CX
+csum64:
+	CMPQ    CX, $64
+	JL      csum16
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	MOVQ    SI, AX
+	MOVQ    rows+16(FP), DX
+csum64row:
+	VADDPS  (AX), Z0, Z0
+	VADDPS  64(AX), Z1, Z1
+	VADDPS  128(AX), Z2, Z2
+	VADDPS  192(AX), Z3, Z3
+	ADDQ    R8, AX
+	DECQ    DX
+	JNZ     csum64row
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ    $256, DI
+	ADDQ    $256, SI
+	SUBQ    $64, CX
+	JMP     csum64
+csum16:
+	CMPQ    CX, $16
+	JL      csumdone
+	VMOVUPS (DI), Z0
+	MOVQ    SI, AX
+	MOVQ    rows+16(FP), DX
+csum16row:
+	VADDPS  (AX), Z0, Z0
+	ADDQ    R8, AX
+	DECQ    DX
+	JNZ     csum16row
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     csum16
+csumdone:
+	VZEROUPPER
+	RET

@@ -9,6 +9,7 @@ func simdReLUMask(dst, x, g []float32) int             { return 0 }
 func simdLeaky(dst, x, g []float32, slope float32) int { return 0 }
 
 func simdBin(op int, dst, a, b []float32) int               { return 0 }
+func simdColSum(dst, x []float32, rows, ld int) int         { return 0 }
 func simdBinScalar(op int, dst, a []float32, b float32) int { return 0 }
 
 func simdBNSum(a []float64, x []float32) int                { return 0 }
