@@ -52,10 +52,27 @@ const thinRows = 32
 // the matrix-vector shapes, which gemv sums in its own order).
 func (j *job) thinOK() bool {
 	im := j.im
-	return testThin && im.rowVec != nil && !im.bf16 && !im.amx && j.alpha == 1 && (j.beta == 0 || j.beta == 1) &&
-		j.a != nil && j.b != nil && j.ga == nil && j.gb == nil && j.gbT == nil && j.m > 1 && j.n > 1 &&
-		(j.k <= thinK || j.m <= thinMN || j.n <= thinMN)
+	if !testThin || im.rowVec == nil || im.bf16 || im.amx || j.alpha != 1 || (j.beta != 0 && j.beta != 1) ||
+		j.a == nil || j.b == nil || j.ga != nil || j.gb != nil || j.gbT != nil || j.m < 2 || j.n < 2 {
+		return false
+	}
+	switch {
+	case j.k <= thinK:
+		return true
+	case j.m <= thinMN:
+		// op(B)ᵀ is transposed whole into a buffer where B is stored
+		// transposed: only where that stays small.
+		return !j.transB || j.k*j.n <= thinMaxCopy
+	case j.n <= thinMN:
+		// A panel of op(A)ᵀ is thinPanel·k values.
+		return j.transA || thinPanel*j.k <= thinMaxCopy
+	}
+	return false
 }
+
+// thinMaxCopy bounds the values a thin product copies into a buffer of
+// its own (1 MB); larger ones take the tiled path, which packs in blocks.
+const thinMaxCopy = 1 << 18
 
 // testThin, cleared only by tests, lets products take the thin path.
 var testThin = true

@@ -11,7 +11,9 @@ import (
 // way) gives the tiled path's bits: every form, transposes, K in one and
 // several chunks, row counts that leave masked columns, beta 0 and 1, a
 // bias, an epilogue (finishing each element once), padded leading
-// dimensions, signed zeros and a NaN, at 1 and 2 threads.
+// dimensions, signed zeros and a NaN, at 1 and 2 threads. A mistake in
+// the chunks' store modes, or one chunk in place of the K chunks, was
+// caught.
 func TestThinMatchesTiled(t *testing.T) {
 	for _, kern := range Available() {
 		useKernel(t, kern)
@@ -26,7 +28,7 @@ func testThinMatchesTiled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 41))
 	shapes := [][3]int{
 		{512, 128, 1}, {512, 128, 2}, {70, 33, 3}, {300, 17, 4}, // K of a few
-		{2, 128, 512}, {3, 70, 600}, {4, 5, 40}, // M of a few
+		{2, 128, 512}, {3, 70, 600}, {4, 5, 40}, {3, 700, 400}, // M of a few (the last tiled where B is stored transposed: thinMaxCopy)
 		{512, 2, 128}, {130, 3, 600}, {77, 4, 9}, {65, 2, 64}, // N of a few
 	}
 	for _, s := range shapes {
