@@ -74,7 +74,22 @@ func fitOthers(l2 int) {
 	tapResidentBytes = l2 / 2
 	tapsWChunkBytes = 5 * l2 / 16
 	rowBlocksBytes = l2 / 2
+	shareB = l2 <= shareMaxL2
 }
+
+// shareB says whether the parts of a product pack its op(B) once between
+// them (canShare, sharedB): on L2s of up to shareMaxL2. It was measured
+// on two kinds of core. On Zen 4 and Zen 5 (1 MiB of L2), packing B
+// twice at two threads had cost 5.3% of 1024³'s samples, and sharing it
+// paid. On the Sapphire-Rapids-class Xeon (2 MiB), where a part reads the
+// half the other packed from the other core's cache, 1024³ at two threads
+// ran faster with each part packing its own (eight alternations, medians
+// 145.5 against 139.2 call/s, seven of eight ahead), and the training
+// workloads measured the same either way.
+var shareB = true
+
+// shareMaxL2 is the largest L2 on which parts share op(B) (shareB).
+const shareMaxL2 = 1 << 20
 
 func init() {
 	for _, im := range append(archImpls(), bf16DotImpl) {

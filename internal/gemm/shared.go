@@ -49,12 +49,16 @@ type sharedPack struct {
 
 // canShare says whether a product with an op(B) of n columns and depth k
 // on kernel im, split over threads threads, packs op(B) once for all of
-// them: the whole packed op(B) fits sharedMaxBytes, and a K
+// them: parts share op(B) on this CPU (shareB), the whole packed op(B)
+// fits sharedMaxBytes, and a K
 // chunk has at least two units for each thread, so that the threads pack
 // side by side. With fewer (dcgan28's 3136×128×1024, one unit a chunk) a
 // thread waited while the other packed each chunk, and read it from the
 // other's cache, which saved nothing: the step ran 0.95x at two threads.
 func canShare(threads, n, k int, im *impl) bool {
+	if !shareB {
+		return false
+	}
 	units := (roundUp(n, im.nr)/im.nr + sharedUnit - 1) / sharedUnit
 	return threads > 1 && units >= 2*threads && 4*roundUp(n, im.nr)*k <= sharedMaxBytes
 }

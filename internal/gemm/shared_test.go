@@ -12,8 +12,12 @@ import (
 // its own share on, wrapping around), on every kernel and in bfloat16,
 // for B stored either way, computed by rows or by the rows of Bᵀ, with A
 // read in place, and on the resident path (B kept whole, several K
-// chunks: forced here by a larger residentBytes).
+// chunks: forced here by a larger residentBytes). And each part packs
+// its own where shareB is off.
 func TestSharedPackMatchesOneThread(t *testing.T) {
+	// Shared whatever this CPU's L2 (shareB).
+	defer func(v bool) { shareB = v }(shareB)
+	shareB = true
 	rng := rand.New(rand.NewPCG(21, 22))
 	// n of 768 or more: two units of 128 columns a thread at 3 threads.
 	shapes := [][3]int{{1501, 800, 300}, {2000, 1000, 70}, {1024, 1024, 260}, {3001, 777, 600}}
@@ -84,6 +88,22 @@ func TestSharedPackMatchesOneThread(t *testing.T) {
 						t.Errorf("%s: no unit of the shared op(B) was packed", what)
 					}
 					same(t, what+", parts together", want, f(3))
+					// Not shared (shareB off): each part packs its own.
+					shareB, shared = false, 0
+					testParts = func(j *job, parts int) {
+						if j.sb != nil {
+							shared++
+						}
+						for p := range parts {
+							j.Run(p, 0, 1)
+						}
+					}
+					got = f(3)
+					testParts, shareB = nil, true
+					same(t, what+", each part packing", want, got)
+					if shared != 0 {
+						t.Errorf("%s: op(B) shared with shareB off", what)
+					}
 				}
 			}
 		})
