@@ -447,8 +447,8 @@ type ctx struct {
 	gv  gemvJob
 	ws  []*workspace
 	tmp []float32 // a computed operand of a matrix-vector product, or a thin product's transposed one
-	ct  []float32 // Cᵀ of a thin product of few columns (thinT)
 	tj  thinJob   // a thin product's split (thin)
+	tt  thinTJob  // the panels of a thin product of few columns (thinT)
 	// whole is a packed B of all of K (RowBlocks), packed by pw.
 	whole []float32
 	pw    packWholeJob

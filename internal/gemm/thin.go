@@ -127,7 +127,7 @@ func (t *thinJob) Run(_, lo, hi int) {
 func (x *ctx) thin(pool *parallel.Pool, j *job) {
 	m, n, k := j.m, j.n, j.k
 	if n <= thinMN && k > thinK && m > thinMN {
-		x.thinT(j)
+		x.thinT(pool, j)
 		return
 	}
 	t := &x.tj
@@ -158,30 +158,58 @@ func (x *ctx) thin(pool *parallel.Pool, j *job) {
 // time: A's rows where A is stored transposed, else the panel of A
 // transposed into a buffer that stays in L1 (a whole Aᵀ, written 2 KB a
 // row apart for the toy's 512 rows, took twice the product). Each K
-// chunk of a panel is merged into C as the tile kernels store it. One
-// thread: C has n·m values, a few rows' worth.
-func (x *ctx) thinT(j *job) {
-	m, n, k := j.m, j.n, j.k
-	// op(B)ᵀ's row r, value p: B[p][r] (B k×n), or B[r][p] (stored n×k).
-	brs, bs := 1, j.ldb
+// chunk of a panel is merged into C as the tile kernels store it. The
+// panels go to the pool's threads where A holds thinMinValues values or
+// more (its transposition is most of the work).
+func (x *ctx) thinT(pool *parallel.Pool, j *job) {
+	t := &x.tt
+	*t = thinTJob{j: j, brs: 1, bs: j.ldb}
+	defer func() { *t = thinTJob{} }()
 	if j.transB {
-		brs, bs = j.ldb, 1
+		t.brs, t.bs = j.ldb, 1
 	}
-	var panel []float32
+	panels := (j.m + thinPanel - 1) / thinPanel
+	parts := 1
+	if j.m*j.k >= thinMinValues {
+		parts = min(pool.Threads(), panels)
+	}
+	t.per = j.n * thinPanel // Cᵀ's panel
 	if !j.transA {
-		panel = x.scratch(thinPanel * k)
+		t.per += thinPanel * j.k // and op(A)ᵀ's
 	}
-	ct := x.tmpFloats(n * thinPanel)
-	for i0 := 0; i0 < m; i0 += thinPanel {
-		w := min(thinPanel, m-i0)
+	t.bufs = x.scratch(parts * t.per)
+	if parts == 1 {
+		t.Run(0, 0, panels)
+		return
+	}
+	pool.ForChunks(panels, 1, parts, t)
+}
+
+// thinTJob is thinT's panels split over the pool: op(B)ᵀ's row r, value p
+// at B[r·brs + p·bs]; per values of bufs for each part.
+type thinTJob struct {
+	j       *job
+	brs, bs int
+	bufs    []float32
+	per     int
+}
+
+// Run computes panels [lo, hi) with part's buffers.
+func (t *thinTJob) Run(part, lo, hi int) {
+	j := t.j
+	n := j.n
+	buf := t.bufs[part*t.per : (part+1)*t.per]
+	ct, panel := buf[:n*thinPanel], buf[n*thinPanel:]
+	for i0 := lo * thinPanel; i0 < min(j.m, hi*thinPanel); i0 += thinPanel {
+		w := min(thinPanel, j.m-i0)
 		at, ldat := j.a[i0:], j.lda // op(A)ᵀ's columns i0.., k rows
 		if !j.transA {
 			at, ldat = panel, thinPanel
-			packTransRaw(j.im, panel, thinPanel, j.a[i0*j.lda:], j.lda, w, k, 1, 0)
+			packTransRaw(j.im, panel, thinPanel, j.a[i0*j.lda:], j.lda, w, j.k, 1, 0)
 		}
 		for pi := range j.nk {
 			p0, p1 := j.kChunk(pi)
-			j.im.rowVec(n, w, p1-p0, &j.b[p0*bs], 4*brs, 4*bs, &at[p0*ldat], 4*ldat, &ct[0], 4*thinPanel, rowVecStore, nil)
+			j.im.rowVec(n, w, p1-p0, &j.b[p0*t.bs], 4*t.brs, 4*t.bs, &at[p0*ldat], 4*ldat, &ct[0], 4*thinPanel, rowVecStore, nil)
 			// Cᵀ's row r into C's column r (v + C, v + bias: the operands
 			// of the tile kernels' additions).
 			mode := j.mode(pi)
@@ -205,11 +233,16 @@ func (x *ctx) thinT(j *job) {
 				}
 			}
 		}
-	}
-	if j.post != nil {
-		j.post.Finish(j.c, j.ldc, 0, m, 0, n)
+		if j.post != nil {
+			j.post.Finish(j.c[i0*j.ldc:], j.ldc, i0, w, 0, n)
+		}
 	}
 }
+
+// thinMinValues is the size of A from which thinT splits its panels
+// over the threads: 32 Ki values (the toy's 512×128, transposed in about
+// 7 µs at one thread).
+const thinMinValues = 1 << 15
 
 // thinPanel is the number of rows of C that thinT computes at a time: a
 // transposed panel of A of 64 columns is 64 KB at K 256.
@@ -222,12 +255,4 @@ func (x *ctx) scratch(n int) []float32 {
 		x.tmp = make([]float32, n)
 	}
 	return x.tmp[:n]
-}
-
-// tmpFloats returns n floats of x's second buffer (Cᵀ of thinT).
-func (x *ctx) tmpFloats(n int) []float32 {
-	if cap(x.ct) < n {
-		x.ct = make([]float32, n)
-	}
-	return x.ct[:n]
 }
