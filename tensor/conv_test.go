@@ -566,11 +566,12 @@ func TestConvMatMulActMatchesSeparate(t *testing.T) {
 func TestEvenBlocks(t *testing.T) {
 	for _, tc := range []struct{ n, per, threads, want int }{
 		{64, 5, 2, 4},   // dcgan28's first generator layer: 16 blocks, not 13
-		{64, 83, 2, 63}, // its last: 2 blocks, not 1
+		{64, 83, 2, 32}, // its last: 2 blocks of 32, not 1 of 64 (nor 63 and 1)
 		{64, 5, 1, 5},   // one thread: as sized
 		{64, 8, 2, 8},   // already even
 		{5, 2, 2, 2},    // 3 blocks of 2, and none of 1 makes an even count: as sized
-		{7, 3, 2, 2},
+		{7, 3, 2, 2},    // 4 blocks
+		{10, 4, 2, 3},   // 3 blocks of 4 is odd: 4 blocks, of 3 (the last of 1)
 	} {
 		if got := evenBlocks(tc.n, tc.per, tc.threads); got != tc.want {
 			t.Errorf("evenBlocks(%d, %d, %d) = %d, want %d", tc.n, tc.per, tc.threads, got, tc.want)
