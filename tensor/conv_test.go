@@ -578,3 +578,36 @@ func TestEvenBlocks(t *testing.T) {
 		}
 	}
 }
+
+// The direct kernel gradient gives the same bits reading the images
+// without their padding (gemm.Taps.Unpadded) as from a padded copy, for
+// dcgan28's strided discriminator layer and a 3×3 convolution, at 1 and 2
+// threads.
+func TestConvWeightUnpaddedMatchesPadded(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	defer func() { unpaddedWeights = true }()
+	rng := NewRNG(23)
+	for _, tc := range []struct{ n, h, c, o, k, s, p int }{{16, 14, 64, 128, 4, 2, 1}, {4, 9, 32, 12, 3, 1, 1}} {
+		g, err := NewConvGeom(tc.h, tc.h, tc.k, tc.k, tc.s, tc.s, tc.p, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, tc.n*tc.h*tc.h*tc.c)
+		dy := make([]float32, tc.n*g.OH*g.OW*tc.o)
+		rng.Normal(x, 0, 1)
+		rng.Normal(dy, 0, 1)
+		for _, th := range []int{1, 2} {
+			parallel.SetThreads(th)
+			want, got := make([]float32, tc.o*g.PatchLen(tc.c)), make([]float32, tc.o*g.PatchLen(tc.c))
+			unpaddedWeights = false
+			ConvWeightMatMul(want, dy, x, tc.n, tc.c, tc.o, g)
+			unpaddedWeights = true
+			ConvWeightMatMul(got, dy, x, tc.n, tc.c, tc.o, g)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v at %d threads: dw[%d] = %v unpadded, %v padded", tc, th, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -31,8 +31,9 @@ func main() {
 	bf16Kernel()
 	taps512("sgemmTapsBF16", "tapsbf16", stepTapsBF16)
 	for _, rows := range []int{12, 8, 4} {
-		wgrad512(fmt.Sprintf("sgemmTapsWAVX512r%d", rows), fmt.Sprintf("tw512r%d", rows), rows, false)
-		wgrad512(fmt.Sprintf("sgemmTapsWBF16r%d", rows), fmt.Sprintf("twbf16r%d", rows), rows, true)
+		wgrad512(fmt.Sprintf("sgemmTapsWAVX512r%d", rows), fmt.Sprintf("tw512r%d", rows), rows, false, false)
+		wgrad512(fmt.Sprintf("sgemmTapsWBF16r%d", rows), fmt.Sprintf("twbf16r%d", rows), rows, true, false)
+		wgrad512(fmt.Sprintf("sgemmTapsWSegAVX512r%d", rows), fmt.Sprintf("tws512r%d", rows), rows, false, true)
 	}
 	bf16Pack()
 	bf16Convert()
@@ -2012,7 +2013,11 @@ func wgradStoreMode(pfx string) {
 
 // wgrad512 writes the kernel name (labels prefixed pfx) for the first rows
 // rows of the 12×32 tile, on float32 values or (bf16) bfloat16 pairs.
-func wgrad512(name, pfx string, rows int, bf16 bool) {
+// With aseg, each segment is three words, the third the byte offset of its
+// first row of A from a (an image read without its padding: a segment is
+// the outputs of a grid row whose tap lies inside the image, and A skips
+// the others); else A runs on from segment to segment.
+func wgrad512(name, pfx string, rows int, bf16, aseg bool) {
 	fmt.Fprintf(&out, "\n// func %s(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)\n", name)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
 	p("MOVQ nseg+0(FP), BX")
@@ -2027,6 +2032,10 @@ func wgrad512(name, pfx string, rows int, bf16 bool) {
 	p("MOVQ 0(R10), DI")
 	p("ADDQ b+32(FP), DI")
 	p("MOVQ 8(R10), CX")
+	if aseg {
+		p("MOVQ 16(R10), SI")
+		p("ADDQ a+16(FP), SI")
+	}
 	// Two steps at a time (the second through the index registers), then
 	// an odd one.
 	p("MOVQ CX, AX")
@@ -2045,7 +2054,11 @@ func wgrad512(name, pfx string, rows int, bf16 bool) {
 	stepRowsx32(rows, 0, "0(DI)", "64(DI)", wgradAddr(false), bf16)
 	p("ADDQ R8, SI")
 	label(pfx + "_next")
-	p("ADDQ $16, R10")
+	if aseg {
+		p("ADDQ $24, R10")
+	} else {
+		p("ADDQ $16, R10")
+	}
 	p("DECQ BX")
 	p("JNZ %s_seg", pfx)
 	label(pfx + "_store")

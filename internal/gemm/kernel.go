@@ -77,6 +77,9 @@ type impl struct {
 	// wgrad, if set, are the direct weight-gradient kernels (SgemmTapsW)
 	// for tiles of 4, 8 and 12 rows by 32 columns.
 	wgrad [3]tapsWKernel
+	// wgradSeg, if set, are wgrad's float32 forms for images read
+	// without their padding (Taps.Unpadded): segments of three words.
+	wgradSeg [3]tapsWKernel
 	// rowVec, if set, computes rows of C as combinations of rows of B
 	// (thin products, see thin.go), each element as fn computes it.
 	rowVec rowVecKernel

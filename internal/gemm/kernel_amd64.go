@@ -190,22 +190,23 @@ func axpyAVX2(alpha float32, x, y []float32) {
 }
 
 var avx512Impl = &impl{
-	kind:    AVX512,
-	mr:      12,
-	nr:      32,
-	kc:      256,
-	mc:      192,
-	nc:      1024,
-	fn:      sgemmKernelAVX512,
-	edge:    avx512Edge,
-	taps:    sgemmTapsAVX512,
-	rows:    sgemmRowsAVX512,
-	rowVec:  sgemmRowVecAVX512,
-	wgrad:   [3]tapsWKernel{sgemmTapsWAVX512r4, sgemmTapsWAVX512r8, sgemmTapsWAVX512r12},
-	asmPack: true,
-	dot:     dotAVX2,
-	dot4:    dot4AVX2,
-	axpy:    axpyAVX2,
+	kind:     AVX512,
+	mr:       12,
+	nr:       32,
+	kc:       256,
+	mc:       192,
+	nc:       1024,
+	fn:       sgemmKernelAVX512,
+	edge:     avx512Edge,
+	taps:     sgemmTapsAVX512,
+	rows:     sgemmRowsAVX512,
+	rowVec:   sgemmRowVecAVX512,
+	wgrad:    [3]tapsWKernel{sgemmTapsWAVX512r4, sgemmTapsWAVX512r8, sgemmTapsWAVX512r12},
+	wgradSeg: [3]tapsWKernel{sgemmTapsWSegAVX512r4, sgemmTapsWSegAVX512r8, sgemmTapsWSegAVX512r12},
+	asmPack:  true,
+	dot:      dotAVX2,
+	dot4:     dot4AVX2,
+	axpy:     axpyAVX2,
 }
 
 // avx512Edges[r][c] covers 4(r+1) rows and 16(c+1) columns.
@@ -247,6 +248,19 @@ func sgemmTapsWAVX512r8(nseg int, seg *int, a *float32, as int, b *float32, bs i
 //go:noescape
 func sgemmTapsWAVX512r4(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
 
+// sgemmTapsWSegAVX512r12, r8 and r4 are the float32 weight-gradient
+// kernels on segments of three words (asm_gen.go's wgrad512 with aseg):
+// the images read without their padding (Taps.Unpadded).
+//
+//go:noescape
+func sgemmTapsWSegAVX512r12(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWSegAVX512r8(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
+//go:noescape
+func sgemmTapsWSegAVX512r4(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
+
 //go:noescape
 func sgemmTapsWBF16r12(nseg int, seg *int, a *float32, as int, b *float32, bs int, c *float32, ldc int, mode int)
 
@@ -279,6 +293,7 @@ var bf16DotImpl = func() *impl {
 	im := *avx512Impl
 	im.fn, im.edge, im.bf16, im.taps, im.rows = sgemmKernelBF16, nil, true, sgemmTapsBF16, sgemmRowsBF16
 	im.wgrad = [3]tapsWKernel{sgemmTapsWBF16r4, sgemmTapsWBF16r8, sgemmTapsWBF16r12}
+	im.wgradSeg, im.rowVec = [3]tapsWKernel{}, nil // float32 only
 	return &im
 }()
 

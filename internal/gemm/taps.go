@@ -48,7 +48,18 @@ type Taps struct {
 	Offs                 []int
 	Stride               int
 	Float32              bool
+	// Unpadded, when set, says that X holds the images without their
+	// padding, for SgemmTapsW in float32 (UnpaddedAvailable): Plane,
+	// Width, Offs and the outputs' positions are the padded grid's as
+	// above, whose positions outside the image are zero, and which the
+	// weight gradient skips instead of reading zeros there.
+	Unpadded *Unpadded
 }
+
+// Unpadded is the image of a Taps read without its padding: H×W
+// positions, the padded grid having PH rows above and PW columns left of
+// them.
+type Unpadded struct{ H, W, PH, PW int }
 
 // step is the grid step between consecutive outputs (Stride, at least 1).
 func (a *Taps) step() int { return max(1, a.Stride) }

@@ -46,6 +46,14 @@ func TapsWAvailable(a *Taps, n int) bool {
 	return !im.bf16 || (a.Width%2 == 0 && a.Plane%(2*a.step()) == 0)
 }
 
+// UnpaddedAvailable says whether SgemmTapsW reads images without their
+// padding (Taps.Unpadded) for a and n output channels: TapsWAvailable in
+// float32 (a.Float32 or the precision) on a kernel with the segment form.
+func UnpaddedAvailable(a *Taps, n int) bool {
+	im := a.wImpl()
+	return !im.bf16 && im.wgradSeg[0] != nil && TapsWAvailable(a, n)
+}
+
 // SgemmTapsW computes dw = dyᵀ·A, n×K row-major (K = len(a.Offs)·a.C),
 // for A given by a as in SgemmTaps (X is read; XB is ignored; in BFloat16
 // XP may hold X's values already in pairs, see PairsLen, X then unused) and
@@ -65,6 +73,15 @@ func SgemmTapsW(pool *parallel.Pool, a *Taps, n int, dy, dw []float32, accumulat
 	values, need := len(a.X), a.MinLenW() // the operand the kernel will read
 	if im.bf16 && a.XP != nil {
 		values, need = len(a.XP), a.PairsLen()
+	}
+	if u := a.Unpadded; u != nil {
+		if !UnpaddedAvailable(a, n) {
+			panic("gemm.SgemmTapsW: images without their padding need the float32 segment kernels (check UnpaddedAvailable)")
+		}
+		need = a.Images * u.H * u.W * a.C
+		if u.PH < 0 || u.PW < 0 || u.H < 1 || u.W < 1 || (u.H+2*u.PH)*(u.W+2*u.PW) > a.Plane || u.W+2*u.PW > a.Width {
+			panic(fmt.Sprintf("gemm.SgemmTapsW: unpadded image %dx%d, padding %dx%d, in a grid of %d positions in rows of %d", u.H, u.W, u.PH, u.PW, a.Plane, a.Width))
+		}
 	}
 	s := a.step()
 	if len(a.Offs) == 0 || slices.Min(a.Offs) < 0 || a.OW > 0 && (a.OW-1)*s >= a.Width || a.OH > 0 && ((a.OH-1)*s+1)*a.Width > a.Plane ||
@@ -149,9 +166,13 @@ type tapsWJob struct {
 	pairBuf    []uint32       // bfloat16: dy's pairs, after X's two classes (see operands) unless XP holds them
 	pairs      pairJob
 	segs       []int // per output grid row: (byte offset into x, steps)
-	chunkAt    []int // chunk i is images [chunkAt[i], chunkAt[i+1])
-	jbs        int   // row blocks of 12 output channels
-	tiles      int   // tiles of dw: jbs × taps × 32-channel panels
+	// With a.Unpadded, the segments of each tap instead (tapSegs), three
+	// words each: tap t's of image i start at word 3·(tapAt[t] +
+	// i·tapCount[t]).
+	tapAt, tapCount []int
+	chunkAt         []int // chunk i is images [chunkAt[i], chunkAt[i+1])
+	jbs             int   // row blocks of 12 output channels
+	tiles           int   // tiles of dw: jbs × taps × 32-channel panels
 	// The images are summed in j.groups fixed groups, none empty (group
 	// g's chunks are chunkAt's [groupChunk[g], groupChunk[g+1])), group
 	// g > 0 into part[(g-1)·len(dw):], added to dw at the end.
@@ -284,12 +305,18 @@ func (j *tapsWJob) chunks() {
 	a := j.a
 	step := 4 / j.elem
 	j.segs = j.segs[:0]
-	for img := range a.Images {
-		for y := range a.OH {
-			j.segs = append(j.segs, (img*a.Plane+y*a.step()*a.Width)*a.C*j.elem, (a.OW+step-1)/step)
+	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
+	if a.Unpadded != nil {
+		// The chunks stay those of the padded image (where the sums are
+		// cut), though an image now takes less of L2.
+		j.tapSegs()
+	} else {
+		for img := range a.Images {
+			for y := range a.OH {
+				j.segs = append(j.segs, (img*a.Plane+y*a.step()*a.Width)*a.C*j.elem, (a.OW+step-1)/step)
+			}
 		}
 	}
-	perImage := (a.OH*a.OW*j.n + a.Plane*a.C) * j.elem
 	per := max(1, tapsWChunkBytes/perImage)
 	j.chunkAt = j.chunkAt[:0]
 	j.groups = 1
@@ -306,6 +333,41 @@ func (j *tapsWJob) chunks() {
 	j.groupChunk[j.groups] = len(j.chunkAt)
 	j.chunkAt = append(j.chunkAt, a.Images)
 	j.jbs = (j.n + 11) / 12
+}
+
+// tapSegs lists, for each tap and image, the segments of an image read
+// without its padding: per output grid row whose tap row lies inside the
+// image, the outputs whose tap column does (x0 to x1), as (byte offset of
+// the first position read in X, steps, byte offset of the first row of
+// dy). Every element of dw then sums the products the padded image gave
+// but those of its zeros, in the same order.
+func (j *tapsWJob) tapSegs() {
+	a, u := j.a, j.a.Unpadded
+	s := a.step()
+	j.tapAt, j.tapCount = j.tapAt[:0], j.tapCount[:0]
+	for _, off := range a.Offs {
+		ky, kx := off/a.Width, off%a.Width
+		// Outputs x with 0 <= s·x + kx − PW < W, and the same for rows.
+		x0, x1 := max(0, (u.PW-kx+s-1)/s), min(a.OW, (u.W-1+u.PW-kx)/s+1)
+		if u.W-1+u.PW-kx < 0 {
+			x1 = 0
+		}
+		j.tapAt = append(j.tapAt, len(j.segs)/3)
+		count := 0
+		for img := range a.Images {
+			for y := range a.OH {
+				iy := s*y + ky - u.PH
+				if iy < 0 || iy >= u.H || x1 <= x0 {
+					continue
+				}
+				j.segs = append(j.segs, ((img*u.H+iy)*u.W+s*x0+kx-u.PW)*a.C*4, x1-x0, ((img*a.OH+y)*a.OW+x0)*j.n*4)
+				if img == 0 {
+					count++
+				}
+			}
+		}
+		j.tapCount = append(j.tapCount, count)
+	}
 }
 
 // Run implements parallel.Job for items [lo, hi), item g·tiles + t being
@@ -329,7 +391,10 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 	}
 	for ci := j.groupChunk[g]; ci < j.groupChunk[g+1]; ci++ {
 		i0, i1 := j.chunkAt[ci], j.chunkAt[ci+1]
-		seg := j.segs[2*i0*a.OH : 2*i1*a.OH]
+		var seg []int
+		if a.Unpadded == nil {
+			seg = j.segs[2*i0*a.OH : 2*i1*a.OH]
+		}
 		mode := 1
 		if ci == j.groupChunk[g] && (g > 0 || !j.accumulate) {
 			mode = 0
@@ -345,6 +410,23 @@ func (j *tapsWJob) runGroup(g, lo, hi int) {
 			j0 := 12 * jb
 			rows := min(12, j.n-j0)
 			off := a.Offs[t]
+			if a.Unpadded != nil {
+				// The tap's segments of the chunk's images; its offset
+				// and A's rows are in them.
+				at, cnt := j.tapAt[t], j.tapCount[t]
+				seg := j.segs[3*(at+i0*cnt) : 3*(at+i1*cnt)]
+				if len(seg) == 0 {
+					if mode == 0 {
+						for r := range rows {
+							clear(dw[(j0+r)*j.k+t*a.C+32*p:][:32])
+						}
+					}
+					continue
+				}
+				j.im.wgradSeg[rows/4-1](len(seg)/3, &seg[0], (*float32)(unsafe.Add(j.dy, j0*4)), j.n*4,
+					(*float32)(unsafe.Add(j.x, 32*p*4)), a.step()*a.C*4, &dw[j0*j.k+t*a.C+32*p], j.k*4, mode)
+				continue
+			}
 			var b unsafe.Pointer
 			if j.elem == 4 {
 				b = unsafe.Add(j.x, (off*a.C+32*p)*4)
@@ -374,7 +456,11 @@ func (j *tapsWJob) prefetchChunk(ci, q, nq int) {
 	a := j.a
 	i0, i1 := j.chunkAt[ci], j.chunkAt[ci+1]
 	prefetchRun(j.dy, i0*a.OH*j.owp*j.n, i1*a.OH*j.owp*j.n, q, nq)
-	prefetchRun(j.x, i0*a.Plane*a.C, min(i1*a.Plane*a.C, len(a.X)), q, nq)
+	plane := a.Plane
+	if a.Unpadded != nil {
+		plane = a.Unpadded.H * a.Unpadded.W
+	}
+	prefetchRun(j.x, i0*plane*a.C, min(i1*plane*a.C, len(a.X)), q, nq)
 }
 
 // prefetchRun prefetches into L2 part q of nq of the floats [lo, hi) from

@@ -327,3 +327,62 @@ func TestTapsWPairsLayout(t *testing.T) {
 		}
 	}
 }
+
+// Images read without their padding (Taps.Unpadded) give the padded
+// copy's bits: the products of the padding's zeros skipped, every other
+// product summed in the same order and the same chunks, for strides 1 to
+// 3, paddings 0 to 2, kernels of 1 to 5, tiles of 12, 8 and 4 rows,
+// several chunks and both groups of images, with and without
+// accumulation, at 1 and 2 threads; and where a tap lies in the padding
+// for every output (tiles summed from nothing).
+func TestSgemmTapsWUnpaddedMatchesPadded(t *testing.T) {
+	if !UnpaddedAvailable(&Taps{C: 32, Width: 2, Plane: 4, OW: 2}, 4) {
+		t.Skip("no segment kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	type shape struct{ images, h, w, c, n, kh, kw, s, ph, pw int }
+	for _, sh := range []shape{
+		{16, 14, 14, 64, 128, 4, 4, 2, 1, 1}, // dcgan28's discriminator, several chunks
+		{3, 7, 9, 32, 20, 3, 3, 1, 1, 1},
+		{2, 11, 13, 32, 8, 5, 3, 2, 2, 1},
+		{2, 10, 10, 64, 4, 3, 3, 3, 0, 2},
+		{2, 6, 6, 32, 12, 1, 1, 1, 0, 0},
+		{2, 1, 6, 32, 8, 5, 3, 1, 2, 1}, // taps above and below a one-row image
+	} {
+		hp, wp := sh.h+2*sh.ph, sh.w+2*sh.pw
+		a := &Taps{C: sh.c, Images: sh.images, Plane: hp * wp, Width: wp,
+			OH: (hp-sh.kh)/sh.s + 1, OW: (wp-sh.kw)/sh.s + 1, Stride: sh.s}
+		for ky := range sh.kh {
+			for kx := range sh.kw {
+				a.Offs = append(a.Offs, ky*wp+kx)
+			}
+		}
+		x := randSlice(rng, sh.images*sh.h*sh.w*sh.c)
+		padded := make([]float32, sh.images*hp*wp*sh.c)
+		for img := range sh.images {
+			for y := range sh.h {
+				for xx := range sh.w {
+					copy(padded[((img*hp+y+sh.ph)*wp+xx+sh.pw)*sh.c:][:sh.c], x[((img*sh.h+y)*sh.w+xx)*sh.c:][:sh.c])
+				}
+			}
+		}
+		rows, k := sh.images*a.OH*a.OW, len(a.Offs)*sh.c
+		dy := randSlice(rng, rows*sh.n)
+		start := randSlice(rng, sh.n*k)
+		for _, acc := range []bool{false, true} {
+			want := slices.Clone(start)
+			a.X, a.Unpadded = padded, nil
+			SgemmTapsW(pool(1), a, sh.n, dy, want, acc)
+			for _, threads := range []int{1, 2} {
+				got := slices.Clone(start)
+				a.X, a.Unpadded = x, &Unpadded{H: sh.h, W: sh.w, PH: sh.ph, PW: sh.pw}
+				SgemmTapsW(pool(threads), a, sh.n, dy, got, acc)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%+v, accumulate %v, %d threads: dw[%d] = %v unpadded, %v padded", sh, acc, threads, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
