@@ -122,7 +122,12 @@
 // positions come in segments, one per output row. The image's step may be
 // the convolution's stride (Taps.Stride: DCGAN's 4×4 convolutions of
 // stride 2, whose packed patches copy each value of the image four
-// times).
+// times). In float32 on AVX-512 the image need not be padded
+// (Taps.Unpadded, sgemmTapsWSegAVX512r12/r8/r4): each tap gets its own
+// segments, the outputs whose tap lies inside the image, with the offset
+// of their first row of dy, and the padding's products are skipped;
+// every other product is summed in the same order and the same chunks,
+// so the bits are the padded copy's.
 //
 // For the edges of C the AVX-512 kernel has variants for the top-left 8 or
 // 4 rows and/or 16 columns of the tile, which run only the FMAs of what
