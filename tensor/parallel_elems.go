@@ -148,9 +148,6 @@ func runElemJob(n, work int, job elemJob) bool {
 // by row through binRow these sums were 5% of the toy step (its bias
 // gradients), then 1.7% of it at two threads, on the main thread alone.
 func colSum(dst, x []float32, w, off int) {
-	if len(x) < w {
-		return
-	}
 	if m := simdColSum(dst, x[off:], len(x)/w, w); m > 0 {
 		dst, off = dst[m:], off+m
 	}

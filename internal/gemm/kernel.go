@@ -80,8 +80,9 @@ type impl struct {
 	// wgradSeg, if set, are wgrad's float32 forms for images read
 	// without their padding (Taps.Unpadded): segments of three words.
 	wgradSeg [3]tapsWKernel
-	// rowVec, if set, computes rows of C as combinations of rows of B
-	// (thin products, see thin.go), each element as fn computes it.
+	// rowVec, if set (float32 kernels only), computes rows of C as
+	// combinations of rows of B (thin products, see thin.go), each
+	// element as fn computes it.
 	rowVec rowVecKernel
 	// asmPack says the transposing packers packT8 and packT4 may be used.
 	asmPack bool

@@ -48,10 +48,10 @@ func TapsWAvailable(a *Taps, n int) bool {
 
 // UnpaddedAvailable says whether SgemmTapsW reads images without their
 // padding (Taps.Unpadded) for a and n output channels: TapsWAvailable in
-// float32 (a.Float32 or the precision) on a kernel with the segment form.
+// float32 (a.Float32 or the precision) on a kernel with the segment form
+// (the bfloat16 kernels have none).
 func UnpaddedAvailable(a *Taps, n int) bool {
-	im := a.wImpl()
-	return !im.bf16 && im.wgradSeg[0] != nil && TapsWAvailable(a, n)
+	return a.wImpl().wgradSeg[0] != nil && TapsWAvailable(a, n)
 }
 
 // SgemmTapsW computes dw = dyᵀ·A, n×K row-major (K = len(a.Offs)·a.C),

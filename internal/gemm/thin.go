@@ -51,8 +51,8 @@ const thinRows = 32
 // stored operands, alpha 1, beta 0 or 1, and a dimension of a few (not
 // the matrix-vector shapes, which gemv sums in its own order).
 func (j *job) thinOK() bool {
-	im := j.im
-	if !testThin || im.rowVec == nil || im.bf16 || im.amx || j.alpha != 1 || (j.beta != 0 && j.beta != 1) ||
+	// rowVec is set on the float32 kernels only (bfloat16 and AMX clear it).
+	if !testThin || j.im.rowVec == nil || j.alpha != 1 || (j.beta != 0 && j.beta != 1) ||
 		j.a == nil || j.b == nil || j.ga != nil || j.gb != nil || j.gbT != nil || j.m < 2 || j.n < 2 {
 		return false
 	}
@@ -77,8 +77,8 @@ const thinMaxCopy = 1 << 18
 // testThin, cleared only by tests, lets products take the thin path.
 var testThin = true
 
-// mode is the rowVec store mode of K chunk pi.
-func (j *job) mode(pi int) int {
+// rowVecMode is the rowVec store mode of K chunk pi.
+func (j *job) rowVecMode(pi int) int {
 	switch {
 	case pi > 0:
 		return rowVecAdd
@@ -94,28 +94,27 @@ func (j *job) mode(pi int) int {
 // and M-few forms): op(B)'s rows at b, ldb apart; A's values of row i at
 // a + i·ars, as apart.
 type thinJob struct {
-	j        *job
-	a, b     []float32
-	ars, as  int
-	ldb      int
-	blocks   int
-	parallel bool
+	j       *job
+	a, b    []float32
+	ars, as int
+	ldb     int
+	blocks  int
 }
 
 // Run computes blocks [lo, hi) of thinRows rows.
 func (t *thinJob) Run(_, lo, hi int) {
 	j := t.j
+	var bias *float32
+	if j.bias != nil {
+		bias = &j.bias[0]
+	}
 	for blk := lo; blk < hi; blk++ {
 		i0 := blk * thinRows
 		rows := min(thinRows, j.m-i0)
 		for pi := range j.nk {
 			p0, p1 := j.kChunk(pi)
-			var bias *float32
-			if j.bias != nil {
-				bias = &j.bias[0]
-			}
 			j.im.rowVec(rows, j.n, p1-p0, &t.a[i0*t.ars+p0*t.as], 4*t.ars, 4*t.as,
-				&t.b[p0*t.ldb], 4*t.ldb, &j.c[i0*j.ldc], 4*j.ldc, j.mode(pi), bias)
+				&t.b[p0*t.ldb], 4*t.ldb, &j.c[i0*j.ldc], 4*j.ldc, j.rowVecMode(pi), bias)
 		}
 		if j.post != nil {
 			j.post.Finish(j.c[i0*j.ldc:], j.ldc, i0, rows, 0, j.n)
@@ -123,7 +122,7 @@ func (t *thinJob) Run(_, lo, hi int) {
 	}
 }
 
-// thin computes j (thinOK) and returns its buffer, if any, to x.
+// thin computes j (thinOK), its buffers x's.
 func (x *ctx) thin(pool *parallel.Pool, j *job) {
 	m, n, k := j.m, j.n, j.k
 	if n <= thinMN && k > thinK && m > thinMN {
@@ -212,7 +211,7 @@ func (t *thinTJob) Run(part, lo, hi int) {
 			j.im.rowVec(n, w, p1-p0, &j.b[p0*t.bs], 4*t.brs, 4*t.bs, &at[p0*ldat], 4*ldat, &ct[0], 4*thinPanel, rowVecStore, nil)
 			// Cᵀ's row r into C's column r (v + C, v + bias: the operands
 			// of the tile kernels' additions).
-			mode := j.mode(pi)
+			mode := j.rowVecMode(pi)
 			for r := range n {
 				src := ct[r*thinPanel : r*thinPanel+w]
 				dst := j.c[i0*j.ldc+r:]
