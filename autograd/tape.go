@@ -3,6 +3,7 @@ package autograd
 import (
 	"errors"
 	"fmt"
+	"github.com/minmaxgan/minmax/internal/hugemem"
 
 	"github.com/minmaxgan/minmax/tensor"
 )
@@ -124,7 +125,8 @@ type Tape struct {
 	used  int
 	bufs  [][]float32
 	nbuf  int
-	ibufs [][]int32 // the arena of index maps, as bufs
+	slab  hugemem.Slab // where bufs come from
+	ibufs [][]int32    // the arena of index maps, as bufs
 	nibuf int
 	ptrs  []*Node
 	nptr  int
@@ -272,12 +274,12 @@ func (t *Tape) alloc(n int) []float32 {
 			t.nbuf++
 			return b[:n]
 		}
-		b = make([]float32, n, n+n/4)
+		b = t.slab.Floats(n, n+n/4)
 		t.bufs[t.nbuf] = b
 		t.nbuf++
 		return b
 	}
-	b := make([]float32, n)
+	b := t.slab.Floats(n, n)
 	t.bufs = append(t.bufs, b)
 	t.nbuf++
 	return b

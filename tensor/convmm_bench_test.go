@@ -355,6 +355,14 @@ func BenchmarkConvTMatMul(b *testing.B) {
 			}
 			b.ReportMetric(float64(2*rows*k*cin)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+		b.Run(fmt.Sprintf("leaky/threads=%d", th), func(b *testing.B) {
+			mask := make([]float32, len(out))
+			rng.Normal(mask, 0, 1)
+			for range b.N {
+				ConvTMatMulLeakyMask(out, x, w, mask, 0.2, n, cin, cout, g)
+			}
+			b.ReportMetric(float64(2*rows*k*cin)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 		b.Run(fmt.Sprintf("columns/threads=%d", th), func(b *testing.B) {
 			for range b.N {
 				MatMul(col, x, w, rows, k, cin, false, false, false)
