@@ -343,40 +343,46 @@ func col2imImage(dst, col, bias []float32, img, c int, g *ConvGeom) {
 	r := img * g.OH * g.OW
 	for oy := 0; oy < g.OH; oy++ {
 		for ox := 0; ox < g.OW; ox++ {
-			src := col[r*k : (r+1)*k]
+			addPatch(out, col[r*k:(r+1)*k], oy, ox, c, g)
 			r++
-			s := 0
-			for ky := 0; ky < g.KH; ky++ {
-				iy := oy*g.SH - g.PH + ky
-				if iy < 0 || iy >= g.H {
-					s += g.KW * c
-					continue
-				}
-				// The taps of this kernel row that fall inside the image,
-				// kx in [kx0, kx1), add to one contiguous run of it (any
-				// stride), each element once: one call for the run.
-				ix0 := ox*g.SW - g.PW
-				kx0, kx1 := max(0, -ix0), min(g.KW, g.W-ix0)
-				if kx0 < kx1 {
-					at := (iy*g.W + ix0 + kx0) * c
-					d := out[at : at+(kx1-kx0)*c]
-					v := src[s+kx0*c : s+kx1*c]
-					j := 0
-					if len(d) >= 8 {
-						// Shorter runs (images of one or a few channels:
-						// a kernel row of 4 values) are added inline: the
-						// call cost more than the run (dcgan28's last
-						// layer, 64 images, folded in 324 µs with the
-						// call, 272 without).
-						j = simdBin(0, d, d, v) // d += v, bit-identical to the loop
-					}
-					for i := j; i < len(d); i++ {
-						d[i] += v[i]
-					}
-				}
-				s += g.KW * c
+		}
+	}
+}
+
+// addPatch adds src, the patch of output position (oy, ox) (the KH·KW·c
+// columns of its row), to the image out: kernel row by kernel row, the
+// taps that fall inside the image. A fold adds its patches in position
+// order, so every element sums its terms in that order.
+func addPatch(out, src []float32, oy, ox, c int, g *ConvGeom) {
+	s := 0
+	for ky := 0; ky < g.KH; ky++ {
+		iy := oy*g.SH - g.PH + ky
+		if iy < 0 || iy >= g.H {
+			s += g.KW * c
+			continue
+		}
+		// The taps of this kernel row that fall inside the image, kx in
+		// [kx0, kx1), add to one contiguous run of it (any stride), each
+		// element once: one call for the run.
+		ix0 := ox*g.SW - g.PW
+		kx0, kx1 := max(0, -ix0), min(g.KW, g.W-ix0)
+		if kx0 < kx1 {
+			at := (iy*g.W + ix0 + kx0) * c
+			d := out[at : at+(kx1-kx0)*c]
+			v := src[s+kx0*c : s+kx1*c]
+			j := 0
+			if len(d) >= 8 {
+				// Shorter runs (images of one or a few channels: a
+				// kernel row of 4 values) are added inline: the call
+				// cost more than the run (dcgan28's last layer, 64
+				// images, folded in 324 µs with the call, 272 without).
+				j = simdBin(0, d, d, v) // d += v, bit-identical to the loop
+			}
+			for i := j; i < len(d); i++ {
+				d[i] += v[i]
 			}
 		}
+		s += g.KW * c
 	}
 }
 

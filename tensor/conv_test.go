@@ -442,12 +442,15 @@ func testConvKeepPadded(t *testing.T) {
 }
 
 // ConvTMatMul gives MatMul then Col2Im's bits, with and without a bias,
-// and ConvTMatMulLeakyMask those of LeakyMask after it, at 1 and 2 threads and in both precisions, over blocks of one image or
-// several (a part's last block short).
+// and ConvTMatMulLeakyMask those of LeakyMask after it, at 1 and 2
+// threads and in both precisions, over blocks of one image or several (a
+// part's last block short), its columns folded a panel of rows at a time
+// or a block of images at a time (and where the product's B comes in
+// several column blocks, which has no panels).
 func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 	defer parallel.SetThreads(parallel.Default().Threads())
-	save := convTBlockBytes
-	defer func() { convTBlockBytes = save }()
+	save, savePanels := convTBlockBytes, foldPanels
+	defer func() { convTBlockBytes, foldPanels = save, savePanels }()
 	rng := NewRNG(21)
 	for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
 		if gemm.SetPrecision(prec) != nil {
@@ -459,6 +462,7 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 			{4, 9, 11, 8, 6, 3, 2, 1},    // odd sizes
 			{2, 6, 6, 300, 5, 3, 1, 0},   // K in several chunks
 			{1, 2, 2, 3, 1, 2, 1, 0},     // one row of columns: the fallback
+			{2, 8, 8, 600, 160, 4, 2, 1}, // 2,560 columns of 600: B in column blocks
 		} {
 			g, err := NewConvTGeom((tc.h+2*tc.p-tc.k)/tc.s+1, (tc.w+2*tc.p-tc.k)/tc.s+1, tc.k, tc.k, tc.s, tc.s, tc.p, tc.p, 0, 0)
 			if err != nil {
@@ -480,14 +484,18 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 				want := make([]float32, tc.n*g.H*g.W*tc.cout)
 				Col2Im(want, col, b, tc.n, tc.cout, g)
 				for _, th := range []int{1, 2} {
-					for _, blockBytes := range []int{1, 2 * g.OH * g.OW * k * 4, save} {
+					for _, mode := range []struct {
+						blockBytes int
+						panels     bool
+					}{{1, true}, {2 * g.OH * g.OW * k * 4, true}, {save, true}, {1, false}, {save, false}} {
+						blockBytes := mode.blockBytes
 						parallel.SetThreads(th)
-						convTBlockBytes = blockBytes
+						convTBlockBytes, foldPanels = blockBytes, mode.panels
 						got := make([]float32, len(want))
 						ConvTMatMul(got, x, w, b, tc.n, tc.cin, tc.cout, g)
 						for i := range want {
 							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("%v %+v, bias %v, %d threads, blocks of %d bytes: value %d is %v, want %v", prec, tc, b != nil, th, blockBytes, i, got[i], want[i])
+								t.Fatalf("%v %+v, bias %v, %d threads, blocks of %d bytes, panels %v: value %d is %v, want %v", prec, tc, b != nil, th, blockBytes, mode.panels, i, got[i], want[i])
 							}
 						}
 						if b != nil {
@@ -500,7 +508,7 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 						ConvTMatMulLeakyMask(got, x, w, mask, 0.2, tc.n, tc.cin, tc.cout, g)
 						for i := range want {
 							if math.Float32bits(got[i]) != math.Float32bits(masked[i]) {
-								t.Fatalf("%v %+v, masked, %d threads, blocks of %d bytes: value %d is %v, want %v", prec, tc, th, blockBytes, i, got[i], masked[i])
+								t.Fatalf("%v %+v, masked, %d threads, blocks of %d bytes, panels %v: value %d is %v, want %v", prec, tc, th, blockBytes, mode.panels, i, got[i], masked[i])
 							}
 						}
 					}

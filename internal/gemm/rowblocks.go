@@ -136,3 +136,46 @@ func (r RowBlocks) Rows(part, i0, i1 int, c []float32, ldc int) {
 
 // Close returns r's buffers; r must not be used afterwards.
 func (r RowBlocks) Close() { putCtx(r.x) }
+
+// PanelRows is the number of rows RowsFolded computes at a time (the
+// kernel's tile height), or 0 where B is packed in several column blocks
+// (rows are complete only once every block has passed them): use Rows.
+func (r RowBlocks) PanelRows() int {
+	if r.ncb < r.x.job.n {
+		return 0
+	}
+	return r.x.job.im.mr
+}
+
+// A Folder consumes the rows of a product as RowsFolded completes them.
+type Folder interface {
+	// Fold is called with rows [r0, r1) of C, complete, at the start of
+	// the buffer RowsFolded was given; the calls come in row order.
+	Fold(r0, r1 int)
+}
+
+// RowsFolded computes rows [i0, i1) of C as Rows does, PanelRows at a
+// time into c (row r0 at c[0:], the next ldc on), handing each panel to
+// f once it is complete. The caller folds the rows while they are in L1
+// (a transposed convolution's columns into its images) rather than
+// writing a block of them and reading it back. It panics unless
+// PanelRows() > 0.
+func (r RowBlocks) RowsFolded(part, i0, i1 int, c []float32, ldc int, f Folder) {
+	j := &r.x.job
+	mr := r.PanelRows()
+	if mr == 0 || i0 < 0 || i1 > j.m || i0 > i1 || part < 0 || part >= len(j.ws) || ldc < j.n || len(c) < (mr-1)*ldc+j.n {
+		badArg(fmt.Sprintf("RowBlocks.RowsFolded: rows [%d, %d) of %d, part %d of %d, %d values at stride %d, panels of %d rows", i0, i1, j.m, part, len(j.ws), len(c), ldc, mr))
+	}
+	ws := j.ws[part]
+	for ic := i0; ic < i1; ic += mr {
+		rows := min(mr, i1-ic)
+		for pi := range j.nk {
+			p0, p1 := j.kChunk(pi)
+			kc := p1 - p0
+			a := ws.a[:mr*kc]
+			j.packAMicro(ws, a, ic, rows, p0, kc)
+			j.tilesTo(ws, a, r.x.whole[p0*r.ncr:], c, ldc, 0, rows, 0, j.n, kc, pi)
+		}
+		f.Fold(ic, ic+rows)
+	}
+}

@@ -67,9 +67,52 @@ func TestRowBlocksMatchesSgemm(t *testing.T) {
 							}
 							i0 = i1
 						}
+						// RowsFolded: the same bits a panel at a time, the
+						// panels in order, where B is one column block (the
+						// cases with narrow blocks have several).
+						mr := rb.PanelRows()
+						if (mr == 0) != (s.blockBytes > 0) {
+							t.Fatalf("PanelRows() = %d with column blocks of %d bytes", mr, rowBlocksBytes)
+						}
+						if mr == 0 {
+							return
+						}
+						f := &checkFolder{t: t, want: want, n: s.n, ldc: ldc, buf: make([]float32, mr*ldc)}
+						for i0, part := 0, 0; i0 < s.m; part = 1 - part {
+							i1 := min(s.m, i0+1+rng.IntN(30))
+							f.next = i0
+							rb.RowsFolded(part, i0, i1, f.buf, ldc, f)
+							if f.next != i1 {
+								t.Fatalf("rows [%d, %d) folded up to %d", i0, i1, f.next)
+							}
+							i0 = i1
+						}
 					})
 				}
 			}
 		}
 	}
+}
+
+// checkFolder checks each panel RowsFolded hands it against want (m×n)
+// and that the panels come in order, each at most PanelRows long.
+type checkFolder struct {
+	t         *testing.T
+	want, buf []float32
+	n, ldc    int
+	next      int // the first row of the next panel
+}
+
+func (f *checkFolder) Fold(r0, r1 int) {
+	if r0 != f.next || r1 <= r0 || (r1-r0-1)*f.ldc+f.n > len(f.buf) {
+		f.t.Fatalf("panel [%d, %d), want one from row %d within %d values", r0, r1, f.next, len(f.buf))
+	}
+	for i := r0; i < r1; i++ {
+		for jj := range f.n {
+			if g, w := f.buf[(i-r0)*f.ldc+jj], f.want[i*f.n+jj]; math.Float32bits(g) != math.Float32bits(w) {
+				f.t.Fatalf("folded C[%d][%d] = %v, Sgemm %v", i, jj, g, w)
+			}
+		}
+	}
+	f.next = r1
 }
