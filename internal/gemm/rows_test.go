@@ -348,7 +348,7 @@ func TestInPlaceAMatchesPacked(t *testing.T) {
 	for _, k := range Available() {
 		t.Run(k.String(), func(t *testing.T) {
 			useKernel(t, k)
-			for _, sh := range [][4]int{{512, 128, 256, 256}, {37, 45, 600, 603}, {200, 70, 531, 531}, {13, 33, 40, 41}, {25, 600, 64, 64}, {30, 20, 20, 20}, {24, 64, 1024, 1024}} {
+			for _, sh := range [][4]int{{512, 128, 256, 256}, {37, 45, 600, 603}, {200, 70, 531, 531}, {13, 33, 40, 41}, {25, 600, 64, 64}, {30, 20, 20, 20}, {100, 64, 16, 16}, {24, 64, 1024, 1024}} {
 				m, n, kk, lda := sh[0], sh[1], sh[2], sh[3]
 				a, b, bias := randSlice(rng, m*lda), randSlice(rng, kk*n), randSlice(rng, n)
 				c0 := randSlice(rng, m*n)
