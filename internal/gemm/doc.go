@@ -26,8 +26,8 @@
 //	      for ir over the block by MR:           // A micro-panel: MR×kc, in L1
 //	        (A not transposed: pack this micro-panel now, prefetching the
 //	         source rows of the next one into L2; or, for a product on
-//	         one thread with at most 512 columns, read it in place with
-//	         the rows kernel below)
+//	         one thread with at most 512 columns and a K chunk of at
+//	         least 16, read it in place with the rows kernel below)
 //	        for jr over the B block by NR:
 //	          micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Apanel · Bpanel
 //	        after the last K chunk: the epilogue, if any, on the MR rows

@@ -9,9 +9,10 @@ import (
 // RowBlocks is the product C = A·op(B), A stored m×k, computed a block of
 // rows at a time into buffers of the caller's, by callers on goroutines of
 // their own: op(B) is packed once, whole, and each block's rows can be
-// consumed while they are in cache. (A transposed convolution folds them
-// into its images at once, instead of writing its columns to memory and
-// reading them back: tensor.ConvTMatMul.)
+// consumed while they are in cache (Rows), or each panel of a tile's
+// height as soon as it is complete (RowsFolded). A transposed
+// convolution folds them into its images at once, instead of writing its
+// columns to memory and reading them back (tensor.ConvTMatMul).
 //
 // Every element is computed as Sgemm computes it for the whole product:
 // the same kernel and precision (chosen from m, n and k), the same K
