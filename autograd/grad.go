@@ -169,15 +169,14 @@ func (t *Tape) SetGradients(loss *Node, ps []*Param) error {
 	return nil
 }
 
-// adoptGrad gives p.Grad the buffer of its gradient g, where that buffer
-// is a whole buffer of the tape's arena, and the arena p.Grad's old one
-// in its place (a buffer of exactly the gradient's length): the copy
-// SetGradients would make (dcgan28's generator
-// has 3 MB of gradients, copied once a step from buffers already out of
-// L2: 1.2% of its step at one thread) becomes an exchange of slices. The
-// buffer now in p.Grad is no longer the arena's, so no later op
-// overwrites it; the arena's slot is written afresh when next handed out.
-// It reports whether it did.
+// adoptGrad exchanges p.Grad's buffer with the arena buffer that holds
+// its gradient g, where g's values are exactly one whole arena buffer,
+// and reports whether it did. The copy SetGradients would otherwise make
+// (dcgan28's generator has 3 MB of gradients, copied once a step from
+// buffers already out of L2: 1.2% of its step at one thread) becomes an
+// exchange of slices. The buffer now in p.Grad is no longer the arena's,
+// so no later op overwrites it; the arena's slot is written afresh when
+// next handed out.
 func (t *Tape) adoptGrad(p *Param, g *Node) bool {
 	d := g.t.Data
 	if !adoptGrads || len(d) == 0 || len(d) != len(p.Grad.Data) {

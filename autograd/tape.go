@@ -3,8 +3,8 @@ package autograd
 import (
 	"errors"
 	"fmt"
-	"github.com/minmaxgan/minmax/internal/hugemem"
 
+	"github.com/minmaxgan/minmax/internal/hugemem"
 	"github.com/minmaxgan/minmax/tensor"
 )
 

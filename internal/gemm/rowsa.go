@@ -36,8 +36,9 @@ type rowsKernel func(nseg int, seg *uintptr, b, c *float32, ldc int, beta float3
 const inPlaceMinK = 16
 
 // rowsMinSpan is the shortest run of contiguous columns (StridedRows.Span)
-// for which a computed A is read in place: each segment costs 13 loads and a loop
-// entry, against 12 cycles of arithmetic a step at two FMAs a cycle.
+// for which a computed A is read in place: each segment costs 13 loads
+// and a loop entry, against 12 cycles of arithmetic a step at two FMAs a
+// cycle.
 const rowsMinSpan = 32
 
 // StridedRowsBF16 is a StridedRows that also holds its values rounded to

@@ -54,12 +54,15 @@ func newChunk(n int) []float32 {
 
 // pages returns the whole huge pages of b as byte offsets from its
 // start: from the first page boundary at or after its start to the last
-// at or before its end (hi ≤ lo: none).
+// at or before its end; 0, 0 where b holds no whole page.
 func pages(b []float32) (lo, hi uintptr) {
 	if len(b) == 0 {
 		return 0, 0
 	}
 	start := uintptr(unsafe.Pointer(&b[0]))
-	end := start + uintptr(len(b))*4
-	return (start+pageBytes-1)&^(pageBytes-1) - start, end&^(pageBytes-1) - start
+	first, last := (start+pageBytes-1)&^(pageBytes-1), (start+uintptr(len(b))*4)&^(pageBytes-1)
+	if last <= first {
+		return 0, 0
+	}
+	return first - start, last - start
 }

@@ -65,6 +65,7 @@ func TestPages(t *testing.T) {
 		{0, pageBytes/4 - 1, first, first},                         // less than a page: none
 		{1, pageBytes/4 + 1, first + pageBytes, first + pageBytes}, // straddles: none
 		{-1, pageBytes/4 + 1, first, first + pageBytes},
+		{1, 10, first + 4, first + 4}, // inside a page: none
 	} {
 		if off+c.from < 0 || off+c.to > len(raw) {
 			continue
@@ -72,14 +73,17 @@ func TestPages(t *testing.T) {
 		b := raw[off+c.from : off+c.to]
 		lo, hi := pages(b)
 		base := uintptr(unsafe.Pointer(&b[0]))
-		if c.hi <= c.lo && hi <= lo {
+		if c.hi <= c.lo {
+			if lo != 0 || hi != 0 {
+				t.Errorf("pages of floats [%d, %d) from a boundary: %#x..%#x, want none (0, 0)", c.from, c.to, lo, hi)
+			}
 			continue
 		}
 		if base+lo != c.lo || base+hi != c.hi {
 			t.Errorf("pages of floats [%d, %d) from a boundary: %#x..%#x, want %#x..%#x", c.from, c.to, base+lo, base+hi, c.lo, c.hi)
 		}
 	}
-	if lo, hi := pages(nil); hi > lo {
+	if lo, hi := pages(nil); lo != 0 || hi != 0 {
 		t.Errorf("pages(nil) = %#x..%#x", lo, hi)
 	}
 }
