@@ -265,6 +265,14 @@ func (j *unfoldJob) Run(_, lo, hi int) {
 	g, c := &j.g, j.c
 	k, run := g.PatchLen(c), g.KW*c
 	step := g.SW * c
+	if run == 4 && g.KH == 4 && k == 16 {
+		for r := lo; r < hi; r++ {
+			img, oy := r/g.OH, r%g.OH
+			row := j.xp[((img*j.hp+oy*g.SH)*j.wp)*c:]
+			patches16(j.col[r*g.OW*k:(r+1)*g.OW*k], row, j.wp*c, g.OW, step)
+		}
+		return
+	}
 	for r := lo; r < hi; r++ {
 		img, oy := r/g.OH, r%g.OH
 		dst := j.col[r*g.OW*k : (r+1)*g.OW*k]
@@ -272,7 +280,7 @@ func (j *unfoldJob) Run(_, lo, hi int) {
 			row := j.xp[((img*j.hp+oy*g.SH+ky)*j.wp)*c:]
 			d, s := ky*run, 0
 			switch run { // runs of a few values: no call, one bounds check
-			case 4: // 4 taps of 1 channel (DCGAN's 4×4 kernels)
+			case 4: // 4 taps of 1 channel
 				for range g.OW {
 					*(*[4]float32)(dst[d:]) = *(*[4]float32)(row[s:])
 					d, s = d+k, s+step
@@ -289,6 +297,28 @@ func (j *unfoldJob) Run(_, lo, hi int) {
 				}
 			}
 		}
+	}
+}
+
+// patches16 writes count patches of 4×4 values, patch i taking 4 values
+// from each of 4 rows ld apart, starting at src[i·ss]; each patch's 16
+// values (a cache line) are written together.
+func patches16(dst, src []float32, ld, count, ss int) {
+	if count <= 0 {
+		return
+	}
+	dst = dst[:count*16]
+	r0 := src[:(count-1)*ss+4]
+	r1 := src[ld : ld+(count-1)*ss+4]
+	r2 := src[2*ld : 2*ld+(count-1)*ss+4]
+	r3 := src[3*ld : 3*ld+(count-1)*ss+4]
+	for i := range count {
+		s := i * ss
+		d := (*[16]float32)(dst[i*16:])
+		*(*[4]float32)(d[0:]) = *(*[4]float32)(r0[s:])
+		*(*[4]float32)(d[4:]) = *(*[4]float32)(r1[s:])
+		*(*[4]float32)(d[8:]) = *(*[4]float32)(r2[s:])
+		*(*[4]float32)(d[12:]) = *(*[4]float32)(r3[s:])
 	}
 }
 
