@@ -485,9 +485,10 @@ func ConvMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 // KeepLen is the length of what ConvMatMulKeep can leave for
 // ConvWeightMatMulPadded: the unfolded patches of an image of few
 // channels (unfolds), or else the padded copy of the image where the
-// convolution takes both direct paths in float32, or 0 where it takes
-// neither (in bfloat16 the direct paths' two copies differ: rounded
-// values, and pairs of positions).
+// convolution takes both direct paths in float32 and one of them reads
+// it (the direct forward kernel, or a kernel gradient that reads no
+// unpadded images: weightsUnpadded), or 0 (in bfloat16 the direct paths'
+// two copies differ: rounded values, and pairs of positions).
 func KeepLen(n, c, o int, g ConvGeom) int {
 	rows := n * g.OH * g.OW
 	if unfolds(c, o, rows, g) {
@@ -495,6 +496,9 @@ func KeepLen(n, c, o int, g ConvGeom) int {
 	}
 	if gemm.CurrentPrecision() != gemm.Float32 || o%4 != 0 || !direct(c, o, rows, g) || !directWeights(c, o, rows, g) {
 		return 0
+	}
+	if rowsPadded(c, g) && weightsUnpadded(n, c, o, g) {
+		return 0 // both read x where it lies
 	}
 	a := directTaps(n, c, g, []int{(g.KH-1)*(g.W+2*g.PW) + g.KW - 1}) // Len needs the largest offset only
 	return a.Len()
@@ -564,13 +568,16 @@ func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 	f32 := gemm.CurrentPrecision() == gemm.Float32
 	switch {
 	case padded && f32 && len(keep) > 0 && len(keep) == KeepLen(n, c, o, g):
-		// The padded copy the direct kernel gradient reads, made now
-		// (rowsPadded).
+		// The padded copy the direct kernel gradient reads (where it
+		// reads no unpadded images: weightsUnpadded), made now and read
+		// by the product too.
 		kept = true
 		p.padInto(keep, x, n, c, g)
-	case (g.PH > 0 || g.PW > 0) && (g.KW*c < padBelow || padded && f32):
+	case (g.PH > 0 || g.PW > 0) && g.KW*c < padBelow:
 		p.pad(x, n, c, g)
 	}
+	// Otherwise the product reads the patches where they lie in x, and
+	// gathers those over the padding (rowsPadded).
 	var a gemm.Rows = p
 	if o > fewChannels && g.KW*c >= padBelow && g.KW*c%2 == 0 && gemm.CurrentPrecision() == gemm.BFloat16 && gemm.InBF16(rows, o, k) {
 		// The product reads the patches in place in bfloat16: from a
@@ -597,15 +604,19 @@ func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 }
 
 // rowsPadded says whether a convolution that direct admits is computed
-// instead by the rows kernel (gemm.SgemmRowsA) over a zero-padded copy of
-// the image, every patch read in place (in bfloat16 the copy is rounded,
-// padBF16): where a kernel row holds at least rowsPaddedMin values. The
-// direct kernel computes its strips over the padded grid, whose columns
-// past OW (2 of 34 at 32×32, 2 of 18 at 16×16) are products thrown away;
-// the rows kernel computes the outputs only, but restarts its 12 row
-// pointers at every kernel row, a cost it amortises over KW·c steps.
-// BenchmarkConvDirect on Zen 5 (two alternations, GFLOP/s, rows over the
-// padded copy against direct):
+// instead by the rows kernel (gemm.SgemmRowsA), every patch of the
+// zero-padded image read in place: where a kernel row holds at least
+// rowsPaddedMin values. In float32 the patches are read where they lie
+// in x, and those over the padding gathered (stridedPatches), except
+// where the forward makes the padded copy its kernel gradient will read
+// (KeepLen: CPUs whose kernel gradient reads no unpadded images,
+// weightsUnpadded); in bfloat16 from a padded copy rounded once
+// (padBF16). The direct kernel computes its strips over the padded grid,
+// whose columns past OW (2 of 34 at 32×32, 2 of 18 at 16×16) are
+// products thrown away; the rows kernel computes the outputs only, but
+// restarts its 12 row pointers at every kernel row, a cost it amortises
+// over KW·c steps. BenchmarkConvDirect on Zen 5 (two alternations,
+// GFLOP/s, rows over a padded copy against direct):
 //
 //	128 images 32×32×64 → 64, float32: 163-170 against 157-165 on one
 //	  thread, 308-329 against 268-300 on two;
@@ -617,8 +628,17 @@ func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 //
 // The biggan32 step (64 channels), three alternations: 1.139-1.177
 // against 1.069-1.119 step/s on one thread, 1.787-1.938 against
-// 1.719-1.913 on two. The rows kernel's products are those of the packed
-// path, in the same order: the bits are unchanged.
+// 1.719-1.913 on two. In float32 the padded copy itself then cost: 52
+// ms of a 960 ms biggan32 step at one thread on the Sapphire-Rapids-class
+// Xeon (timers, not committed), each 64 images of 32×32×64 (16.8 MB)
+// written as 19 MB, then read back from memory by the product and the
+// kernel gradient; read in place, the product gathers the patches over
+// the padding (12% of the rows at 32×32) into rows it reads from L1, and
+// the kernel gradient skips the padding's taps. biggan32, three
+// alternations: 1.063-1.079 against 1.005-1.046 step/s on one thread,
+// 1.937-1.979 against 1.834-1.890 on two. The rows kernel's products are
+// those of the packed path, in the same order, and zeros gathered or
+// copied are the same zeros: the bits are unchanged.
 //
 // Where the kernel reads no rows in place (AMX: gemm.RowsAvailable), the
 // direct kernel takes those convolutions, as their patches would
@@ -630,14 +650,15 @@ const rowsPaddedMin = 192
 
 // direct says whether ConvMatMul computes a convolution directly
 // (gemm.SgemmTaps: the micro-kernel reads the padded image in place, no
-// packed patches) or by the rows kernel over a padded copy (rowsPadded):
-// stride 1, at least directMinChannels channels in and more than
-// fewChannels out, where the CPU's kernel has a direct form or the
+// packed patches) or by the rows kernel reading every patch in place
+// (rowsPadded): stride 1, at least directMinChannels channels in and more
+// than fewChannels out, where the CPU's kernel has a direct form or the
 // kernel rows are long enough for rowsPadded. Without a direct form
-// (AVX2) the padded copy still pays where the kernel gradient is direct:
-// the forward product reads every patch in place, and the gradient reads
-// the copy the forward leaves (KeepLen) instead of padding x again
-// (biggan32 on Zen 3, two threads: that second copy was 3% of the step).
+// (AVX2) the rows kernel still pays where the kernel gradient is direct;
+// where that gradient reads only padded images (AVX2 again), the forward
+// makes the padded copy, reads it, and leaves it for the gradient
+// (KeepLen) rather than the gradient padding x again (biggan32 on Zen 3,
+// two threads: that second copy was 3% of the step).
 // Packing the patches of a convolution to few channels costs about as much
 // as the product (each packed value serves only o columns): biggan's 3×3
 // convolutions of 32 channels at 28×28 spent 0.7 s packing per second of
@@ -800,6 +821,15 @@ func (d *directOperand) geometry(n, c int, g ConvGeom) {
 		}
 	}
 	d.taps = directTaps(n, c, g, offs)
+}
+
+// weightsUnpadded says whether the direct kernel gradient of a
+// convolution of n images of c channels into o under g reads the images
+// where they lie, skipping the taps over the padding (gemm.Unpadded),
+// rather than a padded copy: in float32 where the kernel has that form.
+func weightsUnpadded(n, c, o int, g ConvGeom) bool {
+	a := directTaps(n, c, g, []int{0})
+	return unpaddedWeights && gemm.UnpaddedAvailable(&a, o)
 }
 
 // directTaps is the direct operand of n images of c channels padded as g

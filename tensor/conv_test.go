@@ -387,8 +387,17 @@ func TestPadPairs(t *testing.T) {
 // an image of few channels) gives ConvWeightMatMulPadded the bits
 // ConvWeightMatMul computes from the image, and the convolution is
 // ConvMatMul's; where the convolution neither unfolds nor takes both
-// direct paths in float32 there is nothing to keep.
-func TestConvKeepPadded(t *testing.T) { testConvKeepPadded(t) }
+// direct paths in float32, or where both read the image where it lies
+// (the rows kernel, and a kernel gradient of unpadded images), there is
+// nothing to keep. With the unpadded kernel gradient off, the rows
+// kernel's forward keeps a padded copy, and reads it: the bits of the
+// patches read in place.
+func TestConvKeepPadded(t *testing.T) {
+	testConvKeepPadded(t)
+	defer func() { unpaddedWeights = true }()
+	unpaddedWeights = false
+	testConvKeepPadded(t)
+}
 
 // In bfloat16 only the unfolded patches are kept.
 func TestConvKeepPaddedBF16(t *testing.T) {
@@ -415,8 +424,9 @@ func testConvKeepPadded(t *testing.T) {
 		}
 		l := KeepLen(tc.n, tc.c, tc.o, g)
 		f32 := gemm.CurrentPrecision() == gemm.Float32
-		if want := unfolds(tc.c, tc.o, rows, g) || f32 && direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0; (l > 0) != want {
-			t.Fatalf("%+v: KeepLen %d, want a copy: %v", tc, l, want)
+		inPlace := rowsPadded(tc.c, g) && weightsUnpadded(tc.n, tc.c, tc.o, g)
+		if want := unfolds(tc.c, tc.o, rows, g) || f32 && direct(tc.c, tc.o, rows, g) && directWeights(tc.c, tc.o, rows, g) && tc.o%4 == 0 && !inPlace; (l > 0) != want {
+			t.Fatalf("%+v, unpadded gradients %v: KeepLen %d, want a copy: %v", tc, unpaddedWeights, l, want)
 		}
 		if l == 0 {
 			continue
