@@ -39,6 +39,7 @@ type bnJob struct {
 	// A tall job's phase and scratch (batchnorm_tall.go): block sums,
 	// the column sums, the per-column coefficients.
 	phase int
+	back  bool // the phase's parts take their blocks or rows last first
 	blk   []float64
 	tsum  []float64
 	coef  []float32

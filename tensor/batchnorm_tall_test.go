@@ -123,7 +123,8 @@ func TestBatchNormTallAct(t *testing.T) {
 // bits: every entry point, with and without an activation, on widths that
 // the block kernels cover whole (64, 128), in part (the 8- and 16-column
 // groups and a tail: 24, 40, 100, 200) or not at all (5), at 1 and 2
-// threads, with ±0, values that cancel in the sums and a NaN.
+// threads, with ±0, values that cancel in the sums and a NaN; and so do
+// passes all first to last (bnAlternate off).
 func TestBatchNormTallBlocksMatchRows(t *testing.T) {
 	if !useAVX512 {
 		t.Skip("no AVX-512 on this machine: only the row kernels run")
@@ -166,10 +167,16 @@ func TestBatchNormTallBlocksMatchRows(t *testing.T) {
 			useAVX512 = false
 			rowsOnly := run()
 			useAVX512 = true
+			bnAlternate = false // every pass first to last
+			forward := run()
+			bnAlternate = true
 			for k := range blocks {
 				for i := range blocks[k] {
 					if math.Float64bits(blocks[k][i]) != math.Float64bits(rowsOnly[k][i]) {
 						t.Fatalf("%dx%d, %d threads: %s[%d]: blocks %v, rows %v", rows, c, th, names[k], i, blocks[k][i], rowsOnly[k][i])
+					}
+					if math.Float64bits(blocks[k][i]) != math.Float64bits(forward[k][i]) {
+						t.Fatalf("%dx%d, %d threads: %s[%d]: passes alternating %v, all forward %v", rows, c, th, names[k], i, blocks[k][i], forward[k][i])
 					}
 				}
 			}
