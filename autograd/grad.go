@@ -337,7 +337,7 @@ func (t *Tape) backward(n *Node, g *Node, needs []bool) {
 			}
 			off += w
 		}
-	case opConv, opConvT, opConvW, opConvTMask:
+	case opConv, opConvT, opConvW, opConvTMask, opConvTReLU:
 		t.convBackward(n, g, needs)
 	case opBatchNorm:
 		t.batchNormBackward(n, g, needs)

@@ -166,12 +166,12 @@ func (t *Tape) matMulMask(a, b, mask *Node, transB bool) *Node {
 }
 
 // maskedBy reports whether g, a gradient reaching the activation output
-// y, was masked by y's rule already: by a ReLU's (matMulMask), which
-// would change nothing if applied again (where y > 0 it keeps g, and g is
-// zero elsewhere), or by a fused LeakyReLU's (convTLeakyMask), which must
-// not be applied again.
+// y, was masked by y's rule already: by a ReLU's (matMulMask,
+// convTReLUMask), which would change nothing if applied again (where y >
+// 0 it keeps g, and g is zero elsewhere), or by a fused LeakyReLU's
+// (convTLeakyMask), which must not be applied again.
 func maskedBy(g, y *Node) bool {
-	return (g.op == opMatMulMask || g.op == opConvTMask) && g.a[2] == y.idx
+	return (g.op == opMatMulMask || g.op == opConvTMask || g.op == opConvTReLU) && g.a[2] == y.idx
 }
 
 // reluGrad returns the gradient before a ReLU fused into the node y

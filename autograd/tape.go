@@ -57,6 +57,7 @@ const (
 	opLinearReLU
 	opMatMulMask // [mask > 0] ⊙ (a @ op(b)); a[2] is mask's index
 	opConvTMask  // LeakyMask(mask, convT(x, w), f); a[2] is mask's index
+	opConvTReLU  // ReLUMask(mask, convT(x, w)); a[2] is mask's index
 	numOps
 )
 
@@ -73,7 +74,7 @@ var opNames = [numOps]string{
 	opLogSoftmax: "LogSoftmax", opBatchMatMul: "BatchMatMul", opSoftmax: "Softmax",
 	opGather: "Gather", opScatter: "ScatterAdd", opAllReduce: "AllReduce",
 	opAttention: "Attention", opLinearReLU: "LinearReLU", opMatMulMask: "MatMulMask",
-	opConvTMask: "ConvTranspose2DLeakyMask",
+	opConvTMask: "ConvTranspose2DLeakyMask", opConvTReLU: "ConvTranspose2DReLUMask",
 }
 
 func (o opKind) String() string { return opNames[o] }

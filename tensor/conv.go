@@ -513,6 +513,20 @@ func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumula
 	return convMatMul(out, x, w, bias, n, c, o, g, accumulate, keep, Act{})
 }
 
+// ConvMatMulReLUMask is ConvMatMul without a bias or accumulate, its
+// output kept where mask (of the output's shape) is > 0 or NaN and zeroed
+// elsewhere: ReLUMask(out, mask, out) after it, the gradient of a ReLU
+// whose output is mask reaching it through a convolution (a stride-1
+// transposed convolution's input gradient, computed as a convolution).
+// The mask is applied as ConvMatMulAct applies an activation: by the
+// product's threads to the tiles they finish, or in a pass after it.
+func ConvMatMulReLUMask(out, x, w, mask []float32, n, c, o int, g ConvGeom) {
+	if len(mask) < n*g.OH*g.OW*o {
+		panic("tensor.ConvMatMulReLUMask: mask shorter than the output")
+	}
+	convMatMul(out, x, w, nil, n, c, o, g, false, nil, Act{mask: mask})
+}
+
 // ConvMatMulAct is ConvMatMulKeep without accumulate, with the activation
 // act applied to the output: by the product's threads as they finish its
 // tiles where the convolution is a packed product (unfolded patches,
@@ -527,7 +541,7 @@ func ConvMatMulAct(out, x, w, bias []float32, n, c, o int, g ConvGeom, keep []fl
 // accumulate).
 func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32, act Act) (kept bool) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
-	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) || (act.Kind != ActNone && accumulate) {
+	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) || ((act.Kind != ActNone || act.mask != nil) && accumulate) {
 		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias or an activation with accumulate")
 	}
 	padded := direct(c, o, rows, g)
@@ -544,10 +558,8 @@ func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate b
 		act.apply(out[:rows*o])
 		return false
 	}
-	post, lp := act.epilogue()
-	if lp != nil {
-		defer leakyPosts.Put(lp)
-	}
+	post, pooled := act.epilogue(o)
+	defer putPost(pooled)
 	if unfolds(c, o, rows, g) {
 		col, bp := patchMatrix(keep, rows*k)
 		unfold(col, x, n, c, g)

@@ -529,6 +529,51 @@ func TestConvTMatMulMatchesCol2Im(t *testing.T) {
 	gemm.SetPrecision(gemm.Float32)
 }
 
+// ConvMatMulReLUMask gives the bits of ConvMatMul followed by ReLUMask on
+// every path (the epilogue of a packed product or the rows kernel, or a
+// pass after a direct one), in float32 and in bfloat16, at 1 and 2
+// threads, with a mask of both signs, zeros of both signs and NaNs.
+func TestConvMatMulReLUMaskMatchesSeparate(t *testing.T) {
+	defer parallel.SetThreads(parallel.Default().Threads())
+	defer gemm.SetPrecision(gemm.Float32)
+	for _, prec := range []gemm.Precision{gemm.Float32, gemm.BFloat16} {
+		if err := gemm.SetPrecision(prec); err != nil {
+			continue
+		}
+		rng := NewRNG(23)
+		for _, tc := range convGeoms {
+			n := 3
+			g, rows, k := tc.geometry(t, n)
+			x, w, mask := make([]float32, n*tc.h*tc.w*tc.c), make([]float32, tc.o*k), make([]float32, rows*tc.o)
+			rng.Normal(x, 0, 1)
+			rng.Normal(w, 0, 1)
+			rng.Normal(mask, 0, 1)
+			mask[0], mask[len(mask)/3], mask[len(mask)/2], mask[len(mask)-1] = 0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.NaN())
+			want := make([]float32, rows*tc.o)
+			ConvMatMul(want, x, w, nil, n, tc.c, tc.o, g, false)
+			ReLUMask(want, mask, want)
+			for _, th := range []int{1, 2} {
+				parallel.SetThreads(th)
+				got := make([]float32, rows*tc.o)
+				fillNaN(got)
+				ConvMatMulReLUMask(got, x, w, mask, n, tc.c, tc.o, g)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v %+v, %d threads: element %d is %v, want %v", prec, tc, th, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// fillNaN sets every value of s to NaN.
+func fillNaN(s []float32) {
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+}
+
 // ConvMatMulAct gives the bits of ConvMatMulKeep followed by the
 // activation, on every path (the epilogue of a packed product, or a pass
 // after a direct one), with and without a bias and a kept copy, in float32

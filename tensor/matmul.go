@@ -33,7 +33,7 @@ func MatMulBias(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
 // computed it: bit-identical to MatMulBias (or MatMul) followed by the
 // activation.
 func MatMulBiasAct(c, a, b, bias []float32, m, n, k int, transA, transB bool, act Act) {
-	post, lp := act.epilogue()
+	post, pooled := act.epilogue(n)
 	if post == nil {
 		if bias != nil {
 			MatMulBias(c, a, b, bias, m, n, k, transA, transB)
@@ -44,9 +44,7 @@ func MatMulBiasAct(c, a, b, bias []float32, m, n, k int, transA, transB bool, ac
 	}
 	lda, ldb := leading(m, n, k, transA, transB)
 	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, bias, c, n, post)
-	if lp != nil {
-		leakyPosts.Put(lp)
-	}
+	putPost(pooled)
 }
 
 // MatMulMask computes c = op(a) @ op(b) where mask > 0 (or is NaN) and 0
@@ -58,11 +56,9 @@ func MatMulMask(c, a, b, mask []float32, m, n, k int, transA, transB bool) {
 		panic("tensor.MatMulMask: mask shorter than the m×n product")
 	}
 	lda, ldb := leading(m, n, k, transA, transB)
-	p := maskPosts.Get().(*maskPost)
-	p.mask, p.ld = mask, n
+	p, pooled := Act{mask: mask}.epilogue(n)
 	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, nil, c, n, p)
-	p.mask = nil
-	maskPosts.Put(p)
+	putPost(pooled)
 }
 
 // ActKind names an activation a product applies to its output (Act).
@@ -82,12 +78,21 @@ const (
 type Act struct {
 	Kind  ActKind
 	Slope float32 // LeakyReLU's negative slope
+	// mask, where set (Kind ActNone; ConvMatMulReLUMask), keeps the
+	// output where mask (of the output's shape) is > 0 or NaN and zeroes
+	// it elsewhere, as ReLUMask(out, mask, out).
+	mask []float32
 }
 
-// epilogue returns a's epilogue for gemm (nil for none) and, for a
-// LeakyReLU, the pooled epilogue to put back (leakyPosts) after the
-// product.
-func (a Act) epilogue() (gemm.Epilogue, *leakyPost) {
+// epilogue returns a's epilogue for gemm over an output of rows of ld
+// values (nil for none) and the pooled epilogue to put back (putPost)
+// after the product.
+func (a Act) epilogue(ld int) (post, pooled gemm.Epilogue) {
+	if a.mask != nil {
+		p := maskPosts.Get().(*maskPost)
+		p.mask, p.ld = a.mask, ld
+		return p, p
+	}
 	switch a.Kind {
 	case ActReLU:
 		return reluPost{}, nil
@@ -99,8 +104,23 @@ func (a Act) epilogue() (gemm.Epilogue, *leakyPost) {
 	return nil, nil
 }
 
+// putPost puts an epilogue that Act.epilogue took from a pool back.
+func putPost(p gemm.Epilogue) {
+	switch p := p.(type) {
+	case *leakyPost:
+		leakyPosts.Put(p)
+	case *maskPost:
+		*p = maskPost{}
+		maskPosts.Put(p)
+	}
+}
+
 // apply applies a to out in a pass (the paths without an epilogue).
 func (a Act) apply(out []float32) {
+	if a.mask != nil {
+		ReLUMask(out, a.mask[:len(out)], out)
+		return
+	}
 	switch a.Kind {
 	case ActReLU:
 		ReLU(out, out)
