@@ -159,11 +159,11 @@ func (t *Tape) convTLeakyMask(x, w, y *Node, slope float32, g tensor.ConvGeom) *
 // through the stride-1 convolution y feeds, whose input gradient is a
 // convolution (reluMaskedConv). The mask is applied by the product's
 // threads to the tiles they finish (tensor.ConvMatMulReLUMask), instead
-// of a pass over the gradient afterwards (2-4% of biggan32's step at 1
-// thread in profiles, against 0.5-1% for the epilogue); a[2] keeps y's index, so that y's rule sees its gradient
-// masked already (maskedBy). Masking is linear and idempotent: a gradient
-// of y summed from several consumers, some masked, is the same masked
-// again.
+// of a pass over the gradient afterwards (2-4% of biggan32's step
+// samples at 1 thread, against under 1% for the epilogue); a[2] keeps
+// y's index, so that y's rule sees its gradient masked already
+// (maskedBy). Masking is linear and idempotent: a gradient of y summed
+// from several consumers, some masked, is the same masked again.
 func (t *Tape) convTReLUMask(x, w, y *Node, g tensor.ConvGeom) *Node {
 	nb, cin, cout := x.t.Dim(0), w.t.Dim(0), w.t.Dim(3)
 	// The mask y's own rule applies: y > 0 for a fused ReLU, x > 0 for a
