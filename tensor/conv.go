@@ -510,7 +510,7 @@ func KeepLen(n, c, o int, g ConvGeom) int {
 // convolution's kernel gradient then reads it (ConvWeightMatMulPadded)
 // instead of unfolding or padding x again.
 func ConvMatMulKeep(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32) (kept bool) {
-	return convMatMul(out, x, w, bias, n, c, o, g, accumulate, keep, Act{})
+	return convMatMul(out, x, w, bias, n, c, o, g, accumulate, keep, outOp{})
 }
 
 // ConvMatMulReLUMask is ConvMatMul without a bias or accumulate, its
@@ -524,7 +524,7 @@ func ConvMatMulReLUMask(out, x, w, mask []float32, n, c, o int, g ConvGeom) {
 	if len(mask) < n*g.OH*g.OW*o {
 		panic("tensor.ConvMatMulReLUMask: mask shorter than the output")
 	}
-	convMatMul(out, x, w, nil, n, c, o, g, false, nil, Act{mask: mask})
+	convMatMul(out, x, w, nil, n, c, o, g, false, nil, outOp{mask: mask})
 }
 
 // ConvMatMulAct is ConvMatMulKeep without accumulate, with the activation
@@ -534,14 +534,14 @@ func ConvMatMulReLUMask(out, x, w, mask []float32, n, c, o int, g ConvGeom) {
 // kernels, few channels). The values are those of ConvMatMulKeep then the
 // activation.
 func ConvMatMulAct(out, x, w, bias []float32, n, c, o int, g ConvGeom, keep []float32, act Act) (kept bool) {
-	return convMatMul(out, x, w, bias, n, c, o, g, false, keep, act)
+	return convMatMul(out, x, w, bias, n, c, o, g, false, keep, outOp{act: act})
 }
 
-// convMatMul is ConvMatMulKeep with an activation (act; none with
-// accumulate).
-func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32, act Act) (kept bool) {
+// convMatMul is ConvMatMulKeep with what act does to the output (an
+// activation or a ReLU's mask; nothing with accumulate).
+func convMatMul(out, x, w, bias []float32, n, c, o int, g ConvGeom, accumulate bool, keep []float32, act outOp) (kept bool) {
 	rows, k := n*g.OH*g.OW, g.PatchLen(c)
-	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) || ((act.Kind != ActNone || act.mask != nil) && accumulate) {
+	if len(x) < n*g.H*g.W*c || len(w) < o*k || len(out) < rows*o || (bias != nil && (len(bias) != o || accumulate)) || ((act.act.Kind != ActNone || act.mask != nil) && accumulate) {
 		panic("tensor.ConvMatMul: buffer too short for the geometry, or a bias or an activation with accumulate")
 	}
 	padded := direct(c, o, rows, g)

@@ -603,7 +603,7 @@ func TestConvMatMulActMatchesSeparate(t *testing.T) {
 					}
 					want, got := make([]float32, rows*tc.o), make([]float32, rows*tc.o)
 					keptW := ConvMatMulKeep(want, x, w, b, n, tc.c, tc.o, g, false, keepW)
-					act.apply(want)
+					outOp{act: act}.apply(want)
 					keptG := ConvMatMulAct(got, x, w, b, n, tc.c, tc.o, g, keepG, act)
 					what := fmt.Sprintf("%v %+v act %+v bias %v", prec, tc, act, withBias)
 					if keptW != keptG {

@@ -33,7 +33,7 @@ func MatMulBias(c, a, b, bias []float32, m, n, k int, transA, transB bool) {
 // computed it: bit-identical to MatMulBias (or MatMul) followed by the
 // activation.
 func MatMulBiasAct(c, a, b, bias []float32, m, n, k int, transA, transB bool, act Act) {
-	post, pooled := act.epilogue(n)
+	post, pooled := outOp{act: act}.epilogue(n)
 	if post == nil {
 		if bias != nil {
 			MatMulBias(c, a, b, bias, m, n, k, transA, transB)
@@ -56,7 +56,7 @@ func MatMulMask(c, a, b, mask []float32, m, n, k int, transA, transB bool) {
 		panic("tensor.MatMulMask: mask shorter than the m×n product")
 	}
 	lda, ldb := leading(m, n, k, transA, transB)
-	p, pooled := Act{mask: mask}.epilogue(n)
+	p, pooled := outOp{mask: mask}.epilogue(n)
 	gemm.SgemmPost(nil, transA, transB, m, n, k, a, lda, b, ldb, nil, c, n, p)
 	putPost(pooled)
 }
@@ -78,21 +78,27 @@ const (
 type Act struct {
 	Kind  ActKind
 	Slope float32 // LeakyReLU's negative slope
-	// mask, where set (Kind ActNone; ConvMatMulReLUMask), keeps the
-	// output where mask (of the output's shape) is > 0 or NaN and zeroes
-	// it elsewhere, as ReLUMask(out, mask, out).
+}
+
+// outOp is what a product does to its output as it finishes it: an
+// activation, or (mask set, act none; ConvMatMulReLUMask, MatMulMask)
+// keeping the output where mask (of the output's shape) is > 0 or NaN
+// and zeroing it elsewhere, as ReLUMask(out, mask, out).
+type outOp struct {
+	act  Act
 	mask []float32
 }
 
-// epilogue returns a's epilogue for gemm over an output of rows of ld
+// epilogue returns o's epilogue for gemm over an output of rows of ld
 // values (nil for none) and the pooled epilogue to put back (putPost)
 // after the product.
-func (a Act) epilogue(ld int) (post, pooled gemm.Epilogue) {
-	if a.mask != nil {
+func (o outOp) epilogue(ld int) (post, pooled gemm.Epilogue) {
+	if o.mask != nil {
 		p := maskPosts.Get().(*maskPost)
-		p.mask, p.ld = a.mask, ld
+		p.mask, p.ld = o.mask, ld
 		return p, p
 	}
+	a := o.act
 	switch a.Kind {
 	case ActReLU:
 		return reluPost{}, nil
@@ -104,7 +110,7 @@ func (a Act) epilogue(ld int) (post, pooled gemm.Epilogue) {
 	return nil, nil
 }
 
-// putPost puts an epilogue that Act.epilogue took from a pool back.
+// putPost puts an epilogue that outOp.epilogue took from a pool back.
 func putPost(p gemm.Epilogue) {
 	switch p := p.(type) {
 	case *leakyPost:
@@ -115,12 +121,13 @@ func putPost(p gemm.Epilogue) {
 	}
 }
 
-// apply applies a to out in a pass (the paths without an epilogue).
-func (a Act) apply(out []float32) {
-	if a.mask != nil {
-		ReLUMask(out, a.mask[:len(out)], out)
+// apply applies o to out in a pass (the paths without an epilogue).
+func (o outOp) apply(out []float32) {
+	if o.mask != nil {
+		ReLUMask(out, o.mask[:len(out)], out)
 		return
 	}
+	a := o.act
 	switch a.Kind {
 	case ActReLU:
 		ReLU(out, out)

@@ -84,12 +84,12 @@ func TestMatMulFusedMatchesSeparate(t *testing.T) {
 				want, got := make([]float32, m*n), make([]float32, m*n)
 				for _, act := range []Act{{Kind: ActReLU}, {Kind: ActLeaky, Slope: 0.2}} {
 					MatMulBias(want, a, b, bias, m, n, k, ta, tb)
-					act.apply(want)
+					outOp{act: act}.apply(want)
 					MatMulBiasAct(got, a, b, bias, m, n, k, ta, tb, act)
 					sameBits(t, what(fmt.Sprintf("MatMulBiasAct %+v", act)), want, got)
 
 					MatMul(want, a, b, m, n, k, ta, tb, false)
-					act.apply(want)
+					outOp{act: act}.apply(want)
 					MatMulBiasAct(got, a, b, nil, m, n, k, ta, tb, act)
 					sameBits(t, what(fmt.Sprintf("MatMulBiasAct %+v without bias", act)), want, got)
 				}
