@@ -175,9 +175,7 @@ func (t *Tape) convTReLUMask(x, w, y *Node, g tensor.ConvGeom) *Node {
 	n := t.node(opConvTReLU, []int{nb, g.H, g.W, cout}, nil, x, w, m)
 	n.geo, n.a[2] = g, y.idx
 	fg, _ := g.Flipped()
-	wf := t.scratchBuf(len(w.t.Data)) // consumed by the product
-	tensor.FlipKernel(wf, w.t.Data, cin, g.KH, g.KW, cout)
-	tensor.ConvMatMulReLUMask(n.t.Data, x.t.Data, wf, m.t.Data, nb, cin, cout, fg)
+	tensor.ConvMatMulReLUMask(n.t.Data, x.t.Data, t.flippedKernel(w, g), m.t.Data, nb, cin, cout, fg)
 	return n
 }
 
@@ -200,6 +198,17 @@ func (t *Tape) reluMaskedConv(y *Node, g tensor.ConvGeom) bool {
 	return flipped
 }
 
+// flippedKernel returns w (cin, KH, KW, cout) flipped in space and
+// transposed in channels (tensor.FlipKernel), the kernel of the
+// convolution that computes a stride-1 transposed convolution of
+// geometry g, in the tape's scratch buffer: valid until the next
+// scratchBuf, so the product must consume it at once.
+func (t *Tape) flippedKernel(w *Node, g tensor.ConvGeom) []float32 {
+	wf := t.scratchBuf(len(w.t.Data))
+	tensor.FlipKernel(wf, w.t.Data, w.t.Dim(0), g.KH, g.KW, w.t.Dim(3))
+	return wf
+}
+
 // convTInto computes the transposed convolution of x by w (and bias)
 // into n.
 func (t *Tape) convTInto(n, x, w, bias *Node, g tensor.ConvGeom) {
@@ -218,8 +227,7 @@ func (t *Tape) convTInto(n, x, w, bias *Node, g tensor.ConvGeom) {
 		// image is the convolution of x with the kernel flipped in space
 		// and transposed in channels: gathered patches, no columns to
 		// fold back.
-		wf := t.scratchBuf(len(w.t.Data)) // consumed by the product
-		tensor.FlipKernel(wf, w.t.Data, cin, g.KH, g.KW, cout)
+		wf := t.flippedKernel(w, g)
 		var b []float32
 		if bias != nil {
 			b = bias.t.Data

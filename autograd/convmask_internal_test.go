@@ -43,11 +43,7 @@ func TestConvLeakyMaskFusion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out [][]float32
-		for _, g := range gs {
-			out = append(out, append([]float32(nil), g.Data()...))
-		}
-		return out, tp.grads[h.idx].op
+		return gradData(gs), tp.grads[h.idx].op
 	}
 	for _, c := range []struct {
 		twoUses, target, masked bool
@@ -57,13 +53,7 @@ func TestConvLeakyMaskFusion(t *testing.T) {
 		if (op == opConvTMask) != c.masked {
 			t.Errorf("two consumers %v, target %v: h's gradient is a %v", c.twoUses, c.target, op)
 		}
-		for i := range want {
-			for k := range want[i] {
-				if got[i][k] != want[i][k] {
-					t.Fatalf("two consumers %v, target %v: gradient %d element %d = %v, want %v", c.twoUses, c.target, i, k, got[i][k], want[i][k])
-				}
-			}
-		}
+		sameBits(t, fmt.Sprintf("two consumers %v, target %v", c.twoUses, c.target), got, want)
 	}
 }
 
@@ -110,11 +100,7 @@ func TestConvReLUMaskFusion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out [][]float32
-		for _, g := range append(gs, gp...) {
-			out = append(out, append([]float32(nil), g.Data()...))
-		}
-		return out, op
+		return gradData(append(gs, gp...)), op
 	}
 	for _, c := range []struct {
 		node, twoUses, target, masked bool
@@ -127,11 +113,27 @@ func TestConvReLUMaskFusion(t *testing.T) {
 		if (op == opConvTReLU) != c.masked && !c.twoUses {
 			t.Errorf("%s: h's gradient is a %v", what, op)
 		}
-		for i := range want {
-			for k := range want[i] {
-				if math.Float32bits(got[i][k]) != math.Float32bits(want[i][k]) {
-					t.Fatalf("%s: gradient %d element %d = %v, want %v", what, i, k, got[i][k], want[i][k])
-				}
+		sameBits(t, what, got, want)
+	}
+}
+
+// gradData copies the values of the gradients gs.
+func gradData(gs []*Node) [][]float32 {
+	out := make([][]float32, len(gs))
+	for i, g := range gs {
+		out[i] = append([]float32(nil), g.Data()...)
+	}
+	return out
+}
+
+// sameBits fails t unless got and want, gradient by gradient, hold the
+// same bits.
+func sameBits(t *testing.T, what string, got, want [][]float32) {
+	t.Helper()
+	for i := range want {
+		for k := range want[i] {
+			if math.Float32bits(got[i][k]) != math.Float32bits(want[i][k]) {
+				t.Fatalf("%s: gradient %d element %d = %v, want %v", what, i, k, got[i][k], want[i][k])
 			}
 		}
 	}

@@ -265,7 +265,7 @@ func (j *unfoldJob) Run(_, lo, hi int) {
 	g, c := &j.g, j.c
 	k, run := g.PatchLen(c), g.KW*c
 	step := g.SW * c
-	if run == 4 && g.KH == 4 && k == 16 {
+	if run == 4 && g.KH == 4 { // k = 16: a patch is a cache line
 		for r := lo; r < hi; r++ {
 			img, oy := r/g.OH, r%g.OH
 			row := j.xp[((img*j.hp+oy*g.SH)*j.wp)*c:]
