@@ -141,8 +141,10 @@
 // weight-gradient kernels (sgemmTapsWAVX2r4/r8/r12: the AVX-512 kernels'
 // 12×32 tiles and arithmetic, in passes of a 6×16 or 4×16 sub-tile over
 // blocks of about 64 positions, the partial sums kept in the frame), but
-// no direct convolution (SgemmTaps): there the rows kernel reads a
-// padded copy of the images. On Zen 3 (family 25, AVX2 only, 512 KiB L2,
+// no direct convolution (SgemmTaps) and no unpadded weight gradient:
+// there the rows kernel reads the padded copy the forward makes for the
+// kernel gradient, or the images in place where no gradient needs one
+// (tensor's KeepLen). On Zen 3 (family 25, AVX2 only, 512 KiB L2,
 // 2026-12-07) the kernel runs at 0.98 of internal/peak's loop in isolation
 // (BenchmarkMicroKernel 98 GFLOP/s, kc 256) and 1024³ at 0.84-0.89 of it
 // at one thread (91% of the product's time in the kernel); the direct
