@@ -16,7 +16,9 @@ const PeakName = "peak"
 // Peak is the `peak` workload: the machine's own arithmetic limit at
 // o.Threads threads, one Result per kind of loop (package internal/peak):
 // the float32 one first (fp32-fma-avx512 where the CPU has AVX-512F, else
-// fp32-fma-avx2, else the scalar Go loop fp32-scalar-go), then
+// fp32-fma-avx2, else the scalar Go loop fp32-scalar-go), then the ceiling
+// of the float32 micro-kernel (fp32-kernel-avx512-12x32, say: see
+// PeakKinds; its peak_fraction is over the line before), then
 // bf16-dot-avx512 where it has AVX512_BF16 and bf16-amx where it has AMX
 // (package internal/amx). Each is the median of
 // o.Windows windows of o.MinWindow (default 500 ms) after o.Warmup
@@ -32,16 +34,32 @@ func Peak(o Options) ([]Result, error) {
 	caches := fmt.Sprintf("L1d %d KiB, L2 %d KiB (%s)", c.L1D>>10, c.L2>>10, c.Source)
 	blocking := fmt.Sprintf("KC %d, MC %d, NC %d", kc, mc, nc)
 	var out []Result
-	for _, k := range peak.Kinds() {
+	for _, k := range PeakKinds() {
 		p, err := peak.Measure(k, peak.Options{Threads: o.Threads, Windows: o.Windows, Window: o.MinWindow, Warmup: o.Warmup})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Result{Workload: PeakName, Kind: k.Name, Threads: o.Threads, Rate: p.GFLOPS, Unit: "GFLOP/s",
+		r := Result{Workload: PeakName, Kind: k.Name, Threads: o.Threads, Rate: p.GFLOPS, Unit: "GFLOP/s",
 			GFLOPS: p.GFLOPS, Windows: len(p.Windows), Seconds: p.Seconds, CPUShare: p.CPUShare,
-			Caches: caches, Blocking: blocking})
+			Caches: caches, Blocking: blocking}
+		if len(out) == 1 { // the kernel's ceiling, over the FMA loop's rate just measured
+			r.PeakGFLOPS, r.PeakFraction = out[0].GFLOPS, p.GFLOPS/out[0].GFLOPS
+		}
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// PeakKinds returns the loops Peak measures, in order: the float32 peak
+// (peak.FP32), the ceiling of the float32 kernel the products use
+// (gemm.CeilingLoop: the micro-kernel alone on panels in L1, whose line's
+// peak_fraction is its rate over the float32 peak's), then the bfloat16
+// loops this CPU has.
+func PeakKinds() []peak.Kind {
+	ks := peak.Kinds()
+	c := gemm.CeilingLoop()
+	ceiling := peak.NewKind(c.Name, c.Doc, c.FlopsPerCall, 256, c.Run)
+	return append([]peak.Kind{ks[0], ceiling}, ks[1:]...)
 }
 
 var peaks struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minmaxgan/minmax/internal/gemm"
 	"github.com/minmaxgan/minmax/internal/peak"
 )
 
@@ -14,20 +15,29 @@ func TestPeakLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := peak.Kinds()
-	if len(rs) != len(kinds) || rs[0].Kind != peak.FP32().Name {
-		t.Fatalf("Peak gave %+v, want one line per kind of %v, the float32 one first", rs, kinds)
+	kinds := PeakKinds()
+	if len(rs) != len(kinds) || len(kinds) != len(peak.Kinds())+1 || rs[0].Kind != peak.FP32().Name ||
+		rs[1].Kind != gemm.CeilingLoop().Name || !strings.HasPrefix(rs[1].Kind, "fp32-kernel-"+gemm.Current().String()+"-") {
+		t.Fatalf("Peak gave %+v, want one line per kind of %v, the float32 one first, then the kernel's ceiling", rs, kinds)
 	}
 	for i, r := range rs {
 		if r.Workload != PeakName || r.Kind != kinds[i].Name || r.Threads != 1 || r.Unit != "GFLOP/s" ||
-			r.Rate <= 0 || r.GFLOPS != r.Rate || r.Windows != 3 || r.Seconds <= 0 || r.PeakFraction != 0 {
+			r.Rate <= 0 || r.GFLOPS != r.Rate || r.Windows != 3 || r.Seconds <= 0 {
 			t.Errorf("line %d: %+v", i, r)
 		}
 		b, _ := json.Marshal(r)
 		if !strings.Contains(r.Caches, "L1d ") || !strings.Contains(r.Caches, "KiB") || !strings.HasPrefix(r.Blocking, "KC ") {
 			t.Errorf("line %d: caches %q, blocking %q: want the caches and blocks the products use", i, r.Caches, r.Blocking)
 		}
-		if !strings.Contains(string(b), `"kind":"`+r.Kind+`"`) || strings.Contains(string(b), "peak_fraction") {
+		// Only the kernel's ceiling has a fraction: of the float32 line's rate.
+		if i == 1 {
+			if r.PeakGFLOPS != rs[0].GFLOPS || r.PeakFraction != r.GFLOPS/rs[0].GFLOPS || !strings.Contains(string(b), `"peak_fraction":`) {
+				t.Errorf("the ceiling's line %+v: want peak_gflops %v and peak_fraction its rate over that", r, rs[0].GFLOPS)
+			}
+		} else if r.PeakFraction != 0 || strings.Contains(string(b), "peak_fraction") {
+			t.Errorf("line %d has a peak fraction: %s", i, b)
+		}
+		if !strings.Contains(string(b), `"kind":"`+r.Kind+`"`) {
 			t.Errorf("line %d as JSON: %s", i, b)
 		}
 		t.Logf("%s", b)

@@ -47,7 +47,10 @@ Workloads:
   peak     the machine's own limit (GFLOP/s): independent multiply-add chains on
            every thread at once, one line per kind: fp32-fma-avx512 (VFMADD231PS
            zmm; fp32-fma-avx2 on CPUs without AVX-512, fp32-scalar-go, plain Go,
-           where neither AVX2 nor FMA) and, where the CPU has AVX512_BF16,
+           where neither AVX2 nor FMA); the ceiling of the float32 matrix
+           products, their micro-kernel alone on panels in L1 (fp32-kernel-
+           avx512-12x32, say), with peak_fraction over the float32 peak: no
+           product runs faster; and, where the CPU has AVX512_BF16,
            bf16-dot-avx512 (VDPBF16PS zmm), where it has AMX, bf16-amx (TDPBF16PS
            on 16x16 tiles); windows of 0.5 s; cpu_share is the
            CPU time the threads got over the time elapsed (under 1: other
@@ -152,6 +155,9 @@ func printResult(out io.Writer, r bench.Result, asJSON bool) {
 	}
 	if r.Kind != "" {
 		fmt.Fprintf(out, "%-8s %s threads=%d  %.1f %s", r.Workload, r.Kind, r.Threads, r.Rate, r.Unit)
+		if r.PeakGFLOPS > 0 {
+			fmt.Fprintf(out, " (%.1f%% of the float32 peak %.1f)", 100*r.PeakFraction, r.PeakGFLOPS)
+		}
 		if r.CPUShare > 0 && r.CPUShare < 0.95 {
 			fmt.Fprintf(out, "  (the threads ran %.0f%% of the time: a busy machine)", 100*r.CPUShare)
 		}

@@ -30,6 +30,16 @@ type Kind struct {
 	run func(n int) float32 // runs n iterations, returns a checksum
 }
 
+// NewKind returns a kind for a loop defined outside this package (package
+// internal/gemm's micro-kernel ceiling, for one), to be timed by Measure
+// like the others: run runs n iterations on the calling goroutine and
+// returns a checksum, each iteration doing flopsPerIter floating-point
+// operations; chunk is the iterations between two reads of the clock. It
+// is never FP32: the float32 peak is the FMA loop's.
+func NewKind(name, doc string, flopsPerIter float64, chunk int, run func(n int) float32) Kind {
+	return Kind{Name: name, Doc: doc, FlopsPerIter: flopsPerIter, Chunk: chunk, run: run}
+}
+
 // Run runs n iterations of the loop on the calling goroutine and returns
 // its checksum (the sum of the accumulators).
 func (k Kind) Run(n int) float32 { return k.run(n) }
