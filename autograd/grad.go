@@ -398,37 +398,43 @@ func reluOut(x *Node) bool {
 }
 
 func (t *Tape) matmulBackward(n, g *Node, needs []bool) {
+	t.productBackward(n, g, needs, t.MatMul)
+}
+
+// productBackward is matmulBackward with the product mm (Tape.MatMul, or
+// Tape.BatchMatMul for bmmBackward).
+func (t *Tape) productBackward(n, g *Node, needs []bool, mm func(a, b *Node, transA, transB bool) *Node) {
 	a, b := n.ins[0], n.ins[1]
 	ta, tb := n.a[0] == 1, n.a[1] == 1
 	needA, needB := needs[a.idx], needs[b.idx]
 	switch {
 	case !ta && !tb: // C = A B: dA = g Bᵀ, dB = Aᵀ g
 		if needA {
-			t.accum(a, t.MatMul(g, b, false, true), needs)
+			t.accum(a, mm(g, b, false, true), needs)
 		}
 		if needB {
-			t.accum(b, t.MatMul(a, g, true, false), needs)
+			t.accum(b, mm(a, g, true, false), needs)
 		}
 	case !ta && tb: // C = A Bᵀ: dA = g B, dB = gᵀ A
 		if needA {
-			t.accum(a, t.MatMul(g, b, false, false), needs)
+			t.accum(a, mm(g, b, false, false), needs)
 		}
 		if needB {
-			t.accum(b, t.MatMul(g, a, true, false), needs)
+			t.accum(b, mm(g, a, true, false), needs)
 		}
 	case ta && !tb: // C = Aᵀ B: dA = B gᵀ, dB = A g
 		if needA {
-			t.accum(a, t.MatMul(b, g, false, true), needs)
+			t.accum(a, mm(b, g, false, true), needs)
 		}
 		if needB {
-			t.accum(b, t.MatMul(a, g, false, false), needs)
+			t.accum(b, mm(a, g, false, false), needs)
 		}
 	default: // C = Aᵀ Bᵀ: dA = Bᵀ gᵀ, dB = gᵀ Aᵀ
 		if needA {
-			t.accum(a, t.MatMul(b, g, true, true), needs)
+			t.accum(a, mm(b, g, true, true), needs)
 		}
 		if needB {
-			t.accum(b, t.MatMul(g, a, true, true), needs)
+			t.accum(b, mm(g, a, true, true), needs)
 		}
 	}
 }

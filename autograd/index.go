@@ -42,39 +42,7 @@ func (t *Tape) BatchMatMul(a, b *Node, transA, transB bool) *Node {
 
 // bmmBackward is matmulBackward for batches.
 func (t *Tape) bmmBackward(n, g *Node, needs []bool) {
-	a, b := n.ins[0], n.ins[1]
-	ta, tb := n.a[0] == 1, n.a[1] == 1
-	needA, needB := needs[a.idx], needs[b.idx]
-	switch {
-	case !ta && !tb: // C = A B: dA = g Bᵀ, dB = Aᵀ g
-		if needA {
-			t.accum(a, t.BatchMatMul(g, b, false, true), needs)
-		}
-		if needB {
-			t.accum(b, t.BatchMatMul(a, g, true, false), needs)
-		}
-	case !ta && tb: // C = A Bᵀ: dA = g B, dB = gᵀ A
-		if needA {
-			t.accum(a, t.BatchMatMul(g, b, false, false), needs)
-		}
-		if needB {
-			t.accum(b, t.BatchMatMul(g, a, true, false), needs)
-		}
-	case ta && !tb: // C = Aᵀ B: dA = B gᵀ, dB = A g
-		if needA {
-			t.accum(a, t.BatchMatMul(b, g, false, true), needs)
-		}
-		if needB {
-			t.accum(b, t.BatchMatMul(a, g, false, false), needs)
-		}
-	default: // C = Aᵀ Bᵀ: dA = Bᵀ gᵀ, dB = gᵀ Aᵀ
-		if needA {
-			t.accum(a, t.BatchMatMul(b, g, true, true), needs)
-		}
-		if needB {
-			t.accum(b, t.BatchMatMul(g, a, true, true), needs)
-		}
-	}
+	t.productBackward(n, g, needs, t.BatchMatMul)
 }
 
 // Softmax returns the softmax of x over axis (negative counts from the
