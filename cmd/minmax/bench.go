@@ -48,9 +48,9 @@ Workloads:
            every thread at once, one line per kind: fp32-fma-avx512 (VFMADD231PS
            zmm; fp32-fma-avx2 on CPUs without AVX-512, fp32-scalar-go, plain Go,
            where neither AVX2 nor FMA); the ceiling of the float32 matrix
-           products, their micro-kernel alone on panels in L1 (fp32-kernel-
-           avx512-12x32, say), with peak_fraction over the float32 peak: no
-           product runs faster; and, where the CPU has AVX512_BF16,
+           products, their micro-kernel alone on panels in L1
+           (fp32-kernel-avx512-12x32, say), with peak_fraction over the
+           float32 peak: no product runs faster; and, where the CPU has AVX512_BF16,
            bf16-dot-avx512 (VDPBF16PS zmm), where it has AMX, bf16-amx (TDPBF16PS
            on 16x16 tiles); windows of 0.5 s; cpu_share is the
            CPU time the threads got over the time elapsed (under 1: other
