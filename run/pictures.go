@@ -377,7 +377,7 @@ func (r *Run) curves() error {
 		panels = append(panels,
 			viz.Panel{Title: fmt.Sprintf("Fréchet distance of evaluator %s features (%d samples against %d images of %s; not FID)", s.Evaluator, s.FakeN, s.RealN, s.Real),
 				XLabel: "step", YLabel: "FD", Curves: []viz.Curve{{X: is, Y: fd, Color: viz.ColD}}},
-			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.35, // room for the legend
+			viz.Panel{Title: "precision and recall (k = 3), coverage (k = 5)", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.05,
 				Curves: []viz.Curve{{Name: "precision", X: is, Y: prec, Color: viz.ColP}, {Name: "recall", X: is, Y: rec, Color: viz.ColQ}, {Name: "coverage", X: is, Y: cover, Color: viz.ColD}}})
 		if len(cacc) > 0 {
 			panels = append(panels, viz.Panel{Title: "conditional accuracy: share of samples the evaluator classifies as the class asked for", XLabel: "step", YLabel: "fraction", YMin: 0, YMax: 1.05,
@@ -396,6 +396,15 @@ func (r *Run) curves() error {
 	}
 	if p, ok := r.sigmaPanel(); ok {
 		panels = append(panels, p)
+	}
+	// Every panel is over the same steps, from 0 to the last recorded, so
+	// that their ticks line up down the page.
+	last := steps[len(steps)-1]
+	for _, e := range r.hist.evals {
+		last = max(last, float64(e.Step))
+	}
+	for i := range panels {
+		panels[i].XMin, panels[i].XMax = 0, last
 	}
 	return viz.SavePanels(filepath.Join(r.Dir, "curves.png"), 9, 2.8, panels)
 }

@@ -100,12 +100,13 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 	anim := &gif.GIF{}
 	for i, panels := range frames {
 		rows := make([][]*plot.Plot, len(panels))
+		fits := make([][]*legendFit, len(panels))
 		for k, pn := range panels {
-			p, err := pn.build()
+			p, fit, err := pn.build()
 			if err != nil {
 				return err
 			}
-			rows[k] = []*plot.Plot{p}
+			rows[k], fits[k] = []*plot.Plot{p}, []*legendFit{fit}
 		}
 		w := vg.Length(width) * vg.Inch
 		h := vg.Length(panelHeight*float64(len(panels))) * vg.Inch
@@ -115,7 +116,7 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 		dc.Fill(dc.Rectangle.Path())
 		t := vgdraw.Tiles{Rows: len(rows), Cols: 1, PadY: vg.Millimeter * 5, PadTop: vg.Millimeter * 2,
 			PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3}
-		cs := plot.Align(rows, t, dc)
+		cs := alignPlacing(rows, fits, t, dc)
 		for k := range rows {
 			rows[k][0].Draw(cs[k][0])
 		}

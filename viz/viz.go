@@ -39,7 +39,12 @@ type Curve struct {
 type Panel struct {
 	Title, XLabel, YLabel string
 	Curves                []Curve
-	// YMin, YMax fix the y range when YMin < YMax.
+	// XMin, XMax fix the x range when XMin < XMax (panels over the same
+	// steps then share their ticks).
+	XMin, XMax float64
+	// YMin, YMax fix the y range when YMin < YMax. The legend goes in a
+	// corner where it covers no line; where every corner has one, the top
+	// of the y axis is raised to make room (see legendFit).
 	YMin, YMax float64
 	// HLine draws a labelled horizontal reference line when HLineLabel is set.
 	HLine      float64
@@ -159,16 +164,20 @@ func roundTicks(min, max float64) []plot.Tick {
 	return ts
 }
 
-func (pn Panel) build() (*plot.Plot, error) {
+// build makes the panel's plot, with what drew it for placing its legend
+// once its size is known (legendFit.place).
+func (pn Panel) build() (*plot.Plot, *legendFit, error) {
 	p := newPlot(pn.Title, pn.XLabel, pn.YLabel)
+	fit := &legendFit{}
 	for _, c := range pn.Curves {
 		// NaN or infinite values leave gaps: each finite run is its own line.
 		named := false
 		for _, seg := range segments(c.X, c.Y) {
 			l, err := plotter.NewLine(seg)
 			if err != nil {
-				return nil, fmt.Errorf("curve %q: %w", c.Name, err)
+				return nil, nil, fmt.Errorf("curve %q: %w", c.Name, err)
 			}
+			fit.line(seg)
 			l.Color = c.Color
 			l.Width = vg.Points(1.8)
 			if c.Dashed {
@@ -180,6 +189,7 @@ func (pn Panel) build() (*plot.Plot, error) {
 			p.Add(l)
 			if c.Name != "" && !named {
 				p.Legend.Add(c.Name, l)
+				fit.texts = append(fit.texts, c.Name)
 				named = true
 			}
 		}
@@ -189,7 +199,7 @@ func (pn Panel) build() (*plot.Plot, error) {
 		pts := xys(e.X, e.Y)
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.GlyphStyle.Color = e.Color
 		s.GlyphStyle.Shape = draw.CircleGlyph{}
@@ -197,17 +207,24 @@ func (pn Panel) build() (*plot.Plot, error) {
 		yerr := make(plotter.Errors, len(e.Err))
 		for i, v := range e.Err {
 			yerr[i].Low, yerr[i].High = v, v
+			if y := e.Y[i]; !math.IsNaN(y) && !math.IsInf(y, 0) {
+				fit.line(plotter.XYs{{X: e.X[i], Y: y - v}, {X: e.X[i], Y: y + v}})
+			}
 		}
 		eb, err := plotter.NewYErrorBars(struct {
 			plotter.XYs
 			plotter.YErrors
 		}{xys(e.X, e.Y), plotter.YErrors(yerr)})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		eb.LineStyle.Color = e.Color
 		p.Add(s, eb)
 		p.Legend.Add(e.Name, s)
+		fit.texts = append(fit.texts, e.Name)
+	}
+	if pn.XMin < pn.XMax {
+		p.X.Min, p.X.Max = pn.XMin, pn.XMax
 	}
 	if pn.HLineLabel != "" {
 		xmin, xmax := p.X.Min, p.X.Max
@@ -219,6 +236,8 @@ func (pn Panel) build() (*plot.Plot, error) {
 		l.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
 		p.Add(l)
 		p.Legend.Add(pn.HLineLabel, l)
+		fit.texts = append(fit.texts, pn.HLineLabel)
+		fit.line(plotter.XYs{{X: xmin, Y: pn.HLine}, {X: xmax, Y: pn.HLine}})
 	}
 	for _, m := range pn.Marks {
 		s, _ := plotter.NewScatter(plotter.XYs{{X: m.X, Y: m.Y}})
@@ -227,33 +246,44 @@ func (pn Panel) build() (*plot.Plot, error) {
 		s.GlyphStyle.Color = ColD
 		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: m.X, Y: m.Y}}, Labels: []string{m.Label}})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		// Below and to the right of the point, clear of curves peaking there.
-		lb.Offset = vg.Point{X: vg.Points(8), Y: -vg.Points(16)}
+		// Centred above the point, clear of a curve peaking there (the
+		// legend keeps clear of it: legendFit).
+		lb.Offset = vg.Point{Y: markGap}
+		lb.TextStyle[0].XAlign = draw.XCenter
+		r := lb.TextStyle[0].Rectangle(m.Label)
+		fit.line(plotter.XYs{{X: m.X, Y: m.Y}})
+		fit.marks = append(fit.marks, markLabel{X: m.X, Y: m.Y, w: r.Max.X - r.Min.X, h: r.Max.Y - r.Min.Y})
 		p.Add(s, lb)
 	}
 	if pn.YMin < pn.YMax {
 		p.Y.Min, p.Y.Max = pn.YMin, pn.YMax
 	}
-	return p, nil
+	if pn.XMin < pn.XMax { // after the lines, which widen the range to their data
+		p.X.Min, p.X.Max = pn.XMin, pn.XMax
+	}
+	return p, fit, nil
 }
 
 // SavePanels writes panels stacked vertically into one PNG of the given
 // width and per-panel height (in inches).
 func SavePanels(path string, width, panelHeight float64, panels []Panel) error {
 	rows := make([][]*plot.Plot, len(panels))
+	fits := make([][]*legendFit, len(panels))
 	for i, pn := range panels {
-		p, err := pn.build()
+		p, fit, err := pn.build()
 		if err != nil {
 			return err
 		}
-		rows[i] = []*plot.Plot{p}
+		rows[i], fits[i] = []*plot.Plot{p}, []*legendFit{fit}
 	}
-	return saveGrid(path, vg.Length(width)*vg.Inch, vg.Length(panelHeight*float64(len(panels)))*vg.Inch, rows)
+	return saveGrid(path, vg.Length(width)*vg.Inch, vg.Length(panelHeight*float64(len(panels)))*vg.Inch, rows, fits)
 }
 
-func saveGrid(path string, w, h vg.Length, rows [][]*plot.Plot) error {
+// saveGrid draws rows of plots onto one PNG, placing each legend of fits
+// (nil where a plot has none to place) once the plots are laid out.
+func saveGrid(path string, w, h vg.Length, rows [][]*plot.Plot, fits [][]*legendFit) error {
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))
 	dc := draw.New(img)
 	// White background.
@@ -261,7 +291,7 @@ func saveGrid(path string, w, h vg.Length, rows [][]*plot.Plot) error {
 	dc.Fill(dc.Rectangle.Path())
 	t := draw.Tiles{Rows: len(rows), Cols: len(rows[0]), PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(rows, t, dc)
+	canvases := alignPlacing(rows, fits, t, dc)
 	for i := range rows {
 		for j := range rows[i] {
 			if rows[i][j] != nil {
@@ -270,6 +300,24 @@ func saveGrid(path string, w, h vg.Length, rows [][]*plot.Plot) error {
 		}
 	}
 	return writePNG(path, img)
+}
+
+// alignPlacing lays out rows of plots on dc (plot.Align), places the
+// legends of fits in the data areas that gives them, and lays the plots
+// out again, since a raised y axis may have widened its tick labels.
+func alignPlacing(rows [][]*plot.Plot, fits [][]*legendFit, t draw.Tiles, dc draw.Canvas) [][]draw.Canvas {
+	canvases := plot.Align(rows, t, dc)
+	if fits == nil {
+		return canvases
+	}
+	for i := range rows {
+		for j := range rows[i] {
+			if rows[i][j] != nil && i < len(fits) && j < len(fits[i]) && fits[i][j] != nil {
+				fits[i][j].place(rows[i][j], canvases[i][j])
+			}
+		}
+	}
+	return plot.Align(rows, t, dc)
 }
 
 func writePNG(path string, img *vgimg.Canvas) error {

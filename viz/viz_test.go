@@ -7,6 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
+	vgdraw "gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 func TestSegmentsSplitAtNaN(t *testing.T) {
@@ -80,6 +84,70 @@ func TestTicksLabelThree(t *testing.T) {
 		}
 		if len(labels) < 3 {
 			t.Errorf("%v: labels %v, want at least 3", r, labels)
+		}
+	}
+}
+
+// The legend goes where it covers no line: a free corner first, else
+// room made above the data.
+func TestLegendCoversNoLine(t *testing.T) {
+	xs := []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	rising := make([]float64, len(xs))
+	for i, x := range xs {
+		rising[i] = x * x // the top right is taken, the top left free
+	}
+	flatHigh, flatLow := make([]float64, len(xs)), make([]float64, len(xs))
+	for i := range xs {
+		flatHigh[i], flatLow[i] = 1, 0 // every corner crossed
+	}
+	canvas := vgdraw.New(vgimg.New(9*vg.Inch, 2.8*vg.Inch))
+	for _, c := range []struct {
+		name          string
+		panel         Panel
+		top, left     bool
+		raised, fixed bool
+	}{
+		{"free top left", Panel{Title: "a", Curves: []Curve{{Name: "x²", X: xs, Y: rising, Color: ColP}}}, true, true, false, false},
+		{"no free corner", Panel{Title: "b", Curves: []Curve{{Name: "one", X: xs, Y: flatHigh, Color: ColP}, {Name: "zero", X: xs, Y: flatLow, Color: ColQ}},
+			HLine: 0.5, HLineLabel: "a half"}, true, false, true, false},
+		{"a mark's label in the free corner", Panel{Title: "d", Curves: []Curve{{Name: "x²", X: xs, Y: rising, Color: ColP}},
+			Marks: []Mark{{X: 1.5, Y: 80, Label: "a mark with a rather long label that reaches far left"}}}, false, false, false, false},
+		{"fixed range, no free corner", Panel{Title: "c", Curves: []Curve{{Name: "one", X: xs, Y: flatHigh, Color: ColP}, {Name: "zero", X: xs, Y: flatLow, Color: ColQ}},
+			YMin: 0, YMax: 1.05}, true, false, true, true},
+	} {
+		p, fit, err := c.panel.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		max0 := p.Y.Max
+		fit.place(p, canvas)
+		if p.Legend.Top != c.top || p.Legend.Left != c.left || (p.Y.Max > max0) != c.raised {
+			t.Errorf("%s: legend top %v left %v, y axis top %v (was %v)", c.name, p.Legend.Top, p.Legend.Left, p.Y.Max, max0)
+		}
+		area := p.DataCanvas(canvas).Size()
+		bw, bh := fit.size(p, area)
+		if n := fit.crossings(p, area, p.Legend.Top, p.Legend.Left, bw, bh); n != 0 {
+			t.Errorf("%s: the legend crosses %d segments", c.name, n)
+		}
+	}
+}
+
+func TestClips(t *testing.T) {
+	for _, c := range []struct {
+		ax, ay, bx, by float64
+		want           bool
+	}{
+		{0, 0, 1, 1, true},           // through the box [0.4, 0.6]²
+		{0, 0.5, 1, 0.5, true},       // across it
+		{0.5, 0.5, 0.5, 0.5, true},   // a point inside
+		{0, 0, 0.3, 0.3, false},      // short of it
+		{0, 0.7, 1, 0.7, false},      // above it
+		{0, 0.2, 1, 0.35, false},     // below, rising
+		{0.45, 0, 0.45, 0.39, false}, // under it, vertical
+		{0.45, 0, 0.45, 0.41, true},
+	} {
+		if got := clips(c.ax, c.ay, c.bx, c.by, 0.4, 0.6, 0.4, 0.6); got != c.want {
+			t.Errorf("clips(%v, %v)-(%v, %v) = %v, want %v", c.ax, c.ay, c.bx, c.by, got, c.want)
 		}
 	}
 }
