@@ -43,6 +43,7 @@ func SaveScatterGrid(path string, frames []ScatterFrame, cols int, lo, hi float6
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
 		p.X.Tick.Label.Font.Size = vg.Points(7)
 		p.Y.Tick.Label.Font.Size = vg.Points(7)
+		p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{} // "2.5", not "2.50"
 		for _, set := range []struct {
 			pts []float32
 			col color.Color
