@@ -98,26 +98,41 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 	if len(frames) == 0 {
 		return fmt.Errorf("no frames to animate")
 	}
-	anim := &gif.GIF{}
+	plots := make([][][]*plot.Plot, len(frames))
+	fits := make([][][]*legendFit, len(frames))
 	for i, panels := range frames {
-		rows := make([][]*plot.Plot, len(panels))
-		fits := make([][]*legendFit, len(panels))
+		plots[i], fits[i] = make([][]*plot.Plot, len(panels)), make([][]*legendFit, len(panels))
 		for k, pn := range panels {
 			p, fit, err := pn.build()
 			if err != nil {
 				return err
 			}
-			rows[k], fits[k] = []*plot.Plot{p}, []*legendFit{fit}
+			plots[i][k], fits[i][k] = []*plot.Plot{p}, []*legendFit{fit}
 		}
+	}
+	t := vgdraw.Tiles{Rows: len(frames[0]), Cols: 1, PadY: vg.Millimeter * 5, PadTop: vg.Millimeter * 2,
+		PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3}
+	canvas := func(rows int) (*vgimg.Canvas, vgdraw.Canvas) {
 		w := vg.Length(width) * vg.Inch
-		h := vg.Length(panelHeight*float64(len(panels))) * vg.Inch
+		h := vg.Length(panelHeight*float64(rows)) * vg.Inch
 		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(80))
 		dc := vgdraw.New(c)
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
-		t := vgdraw.Tiles{Rows: len(rows), Cols: 1, PadY: vg.Millimeter * 5, PadTop: vg.Millimeter * 2,
-			PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3}
-		cs := alignPlacing(rows, fits, t, dc)
+		return c, dc
+	}
+	if steadyLegends(plots, fits, t, canvas) {
+		fits = nil // placed once for the whole animation
+	}
+	anim := &gif.GIF{}
+	for i, rows := range plots {
+		c, dc := canvas(len(rows))
+		t.Rows = len(rows)
+		var f [][]*legendFit
+		if fits != nil {
+			f = fits[i]
+		}
+		cs := alignPlacing(rows, f, t, dc)
 		for k := range rows {
 			rows[k][0].Draw(cs[k][0])
 		}
@@ -135,4 +150,41 @@ func SaveGIF(path string, frames [][]Panel, width, panelHeight float64, delay in
 		return fmt.Errorf("%w", err)
 	}
 	return nil
+}
+
+// steadyLegends places each panel's legend once for a whole animation, so
+// that it neither jumps between corners nor moves the y axis from frame to
+// frame: in the corner (and with the top of the y axis) that clears the
+// lines of every frame, set on every frame's plot. It does so, and
+// returns true, only where every frame has the same panels on the same
+// axes; otherwise each frame places its own.
+func steadyLegends(plots [][][]*plot.Plot, fits [][][]*legendFit, t vgdraw.Tiles, canvas func(int) (*vgimg.Canvas, vgdraw.Canvas)) bool {
+	first := plots[0]
+	for _, rows := range plots[1:] {
+		if len(rows) != len(first) {
+			return false
+		}
+		for k := range rows {
+			p, q := rows[k][0], first[k][0]
+			if p.X.Min != q.X.Min || p.X.Max != q.X.Max || p.Y.Min != q.Y.Min || p.Y.Max != q.Y.Max {
+				return false
+			}
+		}
+	}
+	_, dc := canvas(len(first))
+	cs := plot.Align(first, t, dc)
+	for k := range first {
+		all := &legendFit{texts: fits[0][k][0].texts}
+		for i := range fits {
+			all.segs = append(all.segs, fits[i][k][0].segs...)
+			all.marks = append(all.marks, fits[i][k][0].marks...)
+		}
+		p := first[k][0]
+		all.place(p, cs[k][0])
+		for _, rows := range plots[1:] {
+			q := rows[k][0]
+			q.Legend.Top, q.Legend.Left, q.Y.Max = p.Legend.Top, p.Legend.Left, p.Y.Max
+		}
+	}
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	vgdraw "gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -148,6 +149,51 @@ func TestClips(t *testing.T) {
 	} {
 		if got := clips(c.ax, c.ay, c.bx, c.by, 0.4, 0.6, 0.4, 0.6); got != c.want {
 			t.Errorf("clips(%v, %v)-(%v, %v) = %v, want %v", c.ax, c.ay, c.bx, c.by, got, c.want)
+		}
+	}
+}
+
+// In an animation every frame's legend takes the same place and its y
+// axis the same range, clear of the lines of every frame.
+func TestSteadyLegends(t *testing.T) {
+	xs := []float64{0, 2, 4, 6, 8, 10}
+	up, down := make([]float64, len(xs)), make([]float64, len(xs))
+	for i, x := range xs {
+		up[i], down[i] = x/10, 1-x/10
+	}
+	frame := func(y []float64) []Panel {
+		return []Panel{{Title: "f", YMin: 0, YMax: 1, Curves: []Curve{{Name: "a line", X: xs, Y: y, Color: ColP}}}}
+	}
+	frames := [][]Panel{frame(up), frame(down)}
+	plots := make([][][]*plot.Plot, len(frames))
+	fits := make([][][]*legendFit, len(frames))
+	for i, panels := range frames {
+		p, fit, err := panels[0].build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		plots[i], fits[i] = [][]*plot.Plot{{p}}, [][]*legendFit{{fit}}
+	}
+	tiles := vgdraw.Tiles{Rows: 1, Cols: 1}
+	canvas := func(int) (*vgimg.Canvas, vgdraw.Canvas) {
+		c := vgimg.New(8*vg.Inch, 3*vg.Inch)
+		return c, vgdraw.New(c)
+	}
+	if !steadyLegends(plots, fits, tiles, canvas) {
+		t.Fatal("frames on the same axes not placed together")
+	}
+	a, b := plots[0][0][0], plots[1][0][0]
+	if a.Legend.Top != b.Legend.Top || a.Legend.Left != b.Legend.Left || a.Y.Max != b.Y.Max || a.Y.Max <= 1 {
+		t.Errorf("frame legends: top %v/%v, left %v/%v, y axis top %v/%v (both lines cross every corner of [0, 1])",
+			a.Legend.Top, b.Legend.Top, a.Legend.Left, b.Legend.Left, a.Y.Max, b.Y.Max)
+	}
+	_, dc := canvas(1)
+	area := a.DataCanvas(plot.Align([][]*plot.Plot{{a}}, tiles, dc)[0][0]).Size()
+	for i, f := range fits {
+		p := plots[i][0][0]
+		bw, bh := f[0][0].size(p, area)
+		if n := f[0][0].crossings(p, area, p.Legend.Top, p.Legend.Left, bw, bh); n != 0 {
+			t.Errorf("frame %d: the legend crosses %d segments", i, n)
 		}
 	}
 }
