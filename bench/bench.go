@@ -44,6 +44,8 @@ type Result struct {
 	// PeakFraction is GFLOPS over the machine's float32 peak at the same
 	// thread count (PeakGFLOPS, measured in the same process; see
 	// FP32Peak), or in bfloat16 over the peak of its kernel (BF16Peak).
+	// Of the peak workload's lines only the kernel's ceiling has one: its
+	// rate over the float32 line's, measured just before it (Peak).
 	PeakFraction float64 `json:"peak_fraction,omitempty"`
 	PeakGFLOPS   float64 `json:"peak_gflops,omitempty"`
 	Windows      int     `json:"windows"`

@@ -34,7 +34,7 @@ func Peak(o Options) ([]Result, error) {
 	caches := fmt.Sprintf("L1d %d KiB, L2 %d KiB (%s)", c.L1D>>10, c.L2>>10, c.Source)
 	blocking := fmt.Sprintf("KC %d, MC %d, NC %d", kc, mc, nc)
 	var out []Result
-	for _, k := range PeakKinds() {
+	for i, k := range PeakKinds() {
 		p, err := peak.Measure(k, peak.Options{Threads: o.Threads, Windows: o.Windows, Window: o.MinWindow, Warmup: o.Warmup})
 		if err != nil {
 			return nil, err
@@ -42,13 +42,16 @@ func Peak(o Options) ([]Result, error) {
 		r := Result{Workload: PeakName, Kind: k.Name, Threads: o.Threads, Rate: p.GFLOPS, Unit: "GFLOP/s",
 			GFLOPS: p.GFLOPS, Windows: len(p.Windows), Seconds: p.Seconds, CPUShare: p.CPUShare,
 			Caches: caches, Blocking: blocking}
-		if len(out) == 1 { // the kernel's ceiling, over the FMA loop's rate just measured
+		if i == ceilingLine { // over the float32 peak, measured just before
 			r.PeakGFLOPS, r.PeakFraction = out[0].GFLOPS, p.GFLOPS/out[0].GFLOPS
 		}
 		out = append(out, r)
 	}
 	return out, nil
 }
+
+// ceilingLine is the place of the kernel's ceiling among PeakKinds.
+const ceilingLine = 1
 
 // PeakKinds returns the loops Peak measures, in order: the float32 peak
 // (peak.FP32), the ceiling of the float32 kernel the products use

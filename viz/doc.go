@@ -8,7 +8,8 @@
 // the page, each legend goes to the first corner of its data area (top
 // right, top left, bottom right, bottom left) that no line, error bar or
 // mark label crosses; where every corner is crossed, the top of the y axis
-// is raised until a top corner is clear (legend.go). Panels over the same
+// is raised until a top corner is clear, by at most twice its range, else
+// the legend takes the corner crossed least (legend.go). Panels over the same
 // steps can share their x range (Panel.XMin, XMax) so that their ticks
 // line up down the page.
 package viz

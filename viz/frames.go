@@ -174,10 +174,14 @@ func steadyLegends(plots [][][]*plot.Plot, fits [][][]*legendFit, t vgdraw.Tiles
 	_, dc := canvas(len(first))
 	cs := plot.Align(first, t, dc)
 	for k := range first {
-		all := &legendFit{texts: fits[0][k][0].texts}
+		all := &legendFit{}
 		for i := range fits {
-			all.segs = append(all.segs, fits[i][k][0].segs...)
-			all.marks = append(all.marks, fits[i][k][0].marks...)
+			f := fits[i][k][0]
+			if len(f.texts) > len(all.texts) { // a curve all NaN in one frame has no entry there
+				all.texts = f.texts
+			}
+			all.segs = append(all.segs, f.segs...)
+			all.marks = append(all.marks, f.marks...)
 		}
 		p := first[k][0]
 		all.place(p, cs[k][0])

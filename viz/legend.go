@@ -47,7 +47,8 @@ func (f *legendFit) line(pts plotter.XYs) {
 const legendMargin = 0.03
 
 // maxHeadroom bounds how far place raises the top of the y axis to clear a
-// corner: at most this many times the range the data had.
+// corner: by at most this many times the axis's range before (the data's,
+// or the panel's YMin to YMax where it fixes them).
 const maxHeadroom = 2.0
 
 // place sets p's legend in the corner of the data area, drawn on c, where
@@ -146,10 +147,12 @@ func (f *legendFit) headroom(p *plot.Plot, s vg.Point, bw, bh float64) (top floa
 		if l {
 			x0, x1 = 0, bw
 		}
-		// The highest point of the data within the box's columns.
+		// The highest point drawn within the box's columns: data above a
+		// fixed top (a spike the panel clips on purpose) is not drawn, and
+		// is not revealed either.
 		peak := lo
-		for _, s := range f.segs {
-			peak = max(peak, bandMax(p.X.Norm(s[0].X), s[0].Y, p.X.Norm(s[1].X), s[1].Y, x0, x1))
+		for _, g := range f.segs {
+			peak = max(peak, min(hi, bandMax(p.X.Norm(g[0].X), g[0].Y, p.X.Norm(g[1].X), g[1].Y, x0, x1)))
 		}
 		// The data's top then sits just under the box's bottom edge.
 		t := lo + (peak-lo)/(1-bh-1e-6)

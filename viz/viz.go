@@ -44,7 +44,8 @@ type Panel struct {
 	XMin, XMax float64
 	// YMin, YMax fix the y range when YMin < YMax. The legend goes in a
 	// corner where it covers no line; where every corner has one, the top
-	// of the y axis is raised to make room (see legendFit).
+	// of the y axis is raised to make room (at most tripling the range;
+	// past that the legend takes the corner crossed least: legendFit).
 	YMin, YMax float64
 	// HLine draws a labelled horizontal reference line when HLineLabel is set.
 	HLine      float64

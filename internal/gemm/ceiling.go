@@ -6,8 +6,9 @@ import (
 )
 
 // ceilingKC is the depth of the panels the ceiling loop runs the kernel
-// on: A and B panels of the 12×32 AVX-512 tile then take 22 KiB, under half
-// of any current core's L1d, so that nothing the kernel reads misses.
+// on: A and B panels of the 12×32 AVX-512 tile then take 22 KiB, which
+// fits in any current core's L1d (32 KiB or more), so that nothing the
+// kernel reads misses.
 const ceilingKC = 128
 
 // Ceiling is the float32 micro-kernel that Sgemm uses, as a loop that
@@ -29,7 +30,8 @@ type Ceiling struct {
 	// Run calls the kernel n times on the calling goroutine (with panels of
 	// its own) and returns the sum of the C tile, which is exactly
 	// MR·NR·n·2⁻¹³ for n up to 2¹⁶: every A and B value is 2⁻¹⁰, so each
-	// call adds 128·2⁻²⁰ to each element.
+	// call adds 128·2⁻²⁰ to each element (at most 8, exact in float32),
+	// and the elements are summed in float64.
 	Run func(n int) float32
 }
 
@@ -49,11 +51,11 @@ func CeilingLoop() Ceiling {
 			for range n {
 				im.fn(ceilingKC, &p.a[0], &p.b[0], &p.c[0], im.nr, 1)
 			}
-			var s float32
+			var s float64
 			for _, v := range p.c {
-				s += v
+				s += float64(v)
 			}
-			return s
+			return float32(s)
 		},
 	}
 }

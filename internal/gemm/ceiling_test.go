@@ -18,7 +18,7 @@ func TestCeilingLoop(t *testing.T) {
 		if !strings.HasPrefix(c.Name, "fp32-kernel-"+im.kind.String()+"-") || c.FlopsPerCall != float64(2*im.mr*im.nr*ceilingKC) {
 			t.Errorf("%v: name %q, %v FLOP a call", im.kind, c.Name, c.FlopsPerCall)
 		}
-		for _, n := range []int{1, 7, 256} {
+		for _, n := range []int{1, 7, 256, 44035, 1 << 16} {
 			want := float32(im.mr*im.nr*n) / 8192
 			if got := c.Run(n); got != want {
 				t.Errorf("%v: Run(%d) = %v, want %v", im.kind, n, got, want)

@@ -12,8 +12,10 @@ import (
 // accumulators, with the floating-point operations one iteration does.
 type Kind struct {
 	// Name identifies the kind in `minmax bench --workload peak`:
-	// "fp32-fma-avx512", "fp32-fma-avx2", "bf16-dot-avx512" or
-	// "fp32-scalar-go".
+	// "fp32-fma-avx512", "fp32-fma-avx2", "bf16-dot-avx512", "bf16-amx" or
+	// "fp32-scalar-go" for this package's loops; loops made elsewhere with
+	// NewKind have their own ("fp32-kernel-avx512-12x32", the float32
+	// GEMM kernel's ceiling).
 	Name string
 	// Doc says what the loop runs.
 	Doc string
@@ -143,6 +145,9 @@ type Result struct {
 func Measure(k Kind, o Options) (Result, error) {
 	if k.run == nil {
 		return Result{}, fmt.Errorf("peak: kind %q has no loop", k.Name)
+	}
+	if k.Chunk < 1 {
+		return Result{}, fmt.Errorf("peak: kind %q runs %d iterations between reads of the clock; want at least 1", k.Name, k.Chunk)
 	}
 	if o.Threads < 1 {
 		return Result{}, fmt.Errorf("peak: threads must be at least 1, got %d", o.Threads)

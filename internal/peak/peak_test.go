@@ -2,6 +2,7 @@ package peak
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,5 +90,24 @@ func TestMeasureGivesPositiveRates(t *testing.T) {
 	}
 	if _, err := Measure(Kind{Name: "empty"}, Options{Threads: 1}); err == nil {
 		t.Error("a kind without a loop accepted")
+	}
+}
+
+// A loop made elsewhere is timed like the package's own: its FLOPs over
+// its time, and a clear error where it could not be.
+func TestNewKind(t *testing.T) {
+	calls := 0
+	k := NewKind("test-loop", "counts its iterations", 10, 64, func(n int) float32 { calls += n; return float32(n) })
+	if k.FP32 || k.Name != "test-loop" || k.Run(3) != 3 {
+		t.Fatalf("NewKind gave %+v", k)
+	}
+	r, err := Measure(k, Options{Threads: 1, Windows: 1, Window: 5 * time.Millisecond, Warmup: time.Millisecond})
+	if err != nil || r.GFLOPS <= 0 || r.Checksum <= 0 || calls == 0 {
+		t.Fatalf("Measure: %+v, %v (%d iterations)", r, err, calls)
+	}
+	for _, bad := range []Kind{NewKind("no-chunk", "", 10, 0, k.run), NewKind("no-loop", "", 10, 64, nil)} {
+		if _, err := Measure(bad, Options{Threads: 1}); err == nil || !strings.Contains(err.Error(), bad.Name) {
+			t.Errorf("%s: err %v, want one naming the kind", bad.Name, err)
+		}
 	}
 }
