@@ -31,14 +31,14 @@ type markLabel struct {
 // markGap is the space between a mark and the bottom of its label.
 const markGap = vg.Length(9) // points: the mark glyph is 5 high
 
-// line adds the segments between consecutive points of pts.
+// line adds the segments between consecutive points of pts (a lone
+// point as a segment of length 0).
 func (f *legendFit) line(pts plotter.XYs) {
-	for i := range pts {
-		j := min(i+1, len(pts)-1)
-		if i == j && len(pts) > 1 {
-			break
-		}
-		f.segs = append(f.segs, [2]plotter.XY{pts[i], pts[j]})
+	if len(pts) == 1 {
+		f.segs = append(f.segs, [2]plotter.XY{pts[0], pts[0]})
+	}
+	for i := 1; i < len(pts); i++ {
+		f.segs = append(f.segs, [2]plotter.XY{pts[i-1], pts[i]})
 	}
 }
 

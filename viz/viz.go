@@ -224,12 +224,11 @@ func (pn Panel) build() (*plot.Plot, *legendFit, error) {
 		p.Legend.Add(e.Name, s)
 		fit.texts = append(fit.texts, e.Name)
 	}
-	if pn.XMin < pn.XMax {
-		p.X.Min, p.X.Max = pn.XMin, pn.XMax
-	}
 	if pn.HLineLabel != "" {
 		xmin, xmax := p.X.Min, p.X.Max
-		if xmin >= xmax {
+		if pn.XMin < pn.XMax {
+			xmin, xmax = pn.XMin, pn.XMax
+		} else if xmin >= xmax {
 			xmin, xmax = 0, 1
 		}
 		l, _ := plotter.NewLine(plotter.XYs{{X: xmin, Y: pn.HLine}, {X: xmax, Y: pn.HLine}})
@@ -261,7 +260,7 @@ func (pn Panel) build() (*plot.Plot, *legendFit, error) {
 	if pn.YMin < pn.YMax {
 		p.Y.Min, p.Y.Max = pn.YMin, pn.YMax
 	}
-	if pn.XMin < pn.XMax { // after the lines, which widen the range to their data
+	if pn.XMin < pn.XMax { // after every plotter, each of which widens the range to its data
 		p.X.Min, p.X.Max = pn.XMin, pn.XMax
 	}
 	return p, fit, nil
